@@ -1,0 +1,82 @@
+#include "vm_session.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+namespace dmafeed::test {
+namespace {
+
+struct Shared {
+    std::unique_ptr<Weston> weston;
+    std::string start_error;
+    bool tried = false;
+};
+
+Shared& shared()
+{
+    static Shared s;
+    return s;
+}
+
+// Stops the shared weston after the last test; a crash or unclean exit fails the run.
+class WestonEnvironment : public ::testing::Environment {
+public:
+    void TearDown() override
+    {
+        if (auto& w = shared().weston) {
+            auto stopped = w->stop();
+            EXPECT_TRUE(stopped.ok()) << stopped.error().message();
+            w.reset();
+        }
+    }
+};
+
+[[maybe_unused]] ::testing::Environment* const weston_env =
+    ::testing::AddGlobalTestEnvironment(new WestonEnvironment);
+
+}  // namespace
+
+std::string vm_setup()
+{
+    const char* s = std::getenv("DMAFEED_VM_SETUP");
+    return s ? s : "";
+}
+
+Weston* shared_weston()
+{
+    Shared& s = shared();
+    if (!s.tried) {
+        s.tried = true;
+        auto started = Weston::start(WestonOptions{});
+        if (started) {
+            s.weston = std::move(started).value();
+        } else {
+            s.start_error = started.error().message();
+        }
+    }
+    if (!s.weston) {
+        ADD_FAILURE() << "weston is not running: " << s.start_error;
+    }
+    return s.weston.get();
+}
+
+void WestonTest::SetUp()
+{
+    if (vm_setup() != required_setup()) {
+        GTEST_SKIP() << "needs the '" << required_setup() << "' VM set-up, this is '" << vm_setup() << "'";
+    }
+    weston_ = shared_weston();
+    ASSERT_NE(weston_, nullptr);
+    const std::string report = weston_->death_report();
+    ASSERT_TRUE(report.empty()) << report;
+}
+
+void WestonTest::TearDown()
+{
+    if (weston_) {
+        const std::string report = weston_->death_report();
+        EXPECT_TRUE(report.empty()) << "weston died during the test: " << report;
+    }
+}
+
+}  // namespace dmafeed::test

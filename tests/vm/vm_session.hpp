@@ -1,0 +1,28 @@
+// One weston per guest session: started by the first test that needs it, stopped (and checked
+// for a clean exit) when the test program ends. Tests fail, with weston's log, if it died.
+#pragma once
+
+#include "weston_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
+
+namespace dmafeed::test {
+
+// "nodrm" or "virtio", from the VM rig ($DMAFEED_VM_SETUP); empty outside the VM.
+std::string vm_setup();
+
+// The shared weston; nullptr (and a gtest failure) when it cannot start.
+Weston* shared_weston();
+
+// Base fixture for tests that talk to weston: skips in the wrong set-up, fails if weston is gone.
+class WestonTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+    Weston* weston_ = nullptr;
+    // The set-up this test belongs to; tests of another set-up are skipped.
+    virtual const char* required_setup() const = 0;
+};
+
+}  // namespace dmafeed::test
