@@ -1,0 +1,162 @@
+#include "vk/capabilities.hpp"
+
+#include "drm/format_info.hpp"
+
+#include <algorithm>
+
+namespace dmafeed::vk {
+namespace {
+
+struct DriverModifier {
+    DrmModifier modifier;
+    uint32_t planes = 1;
+    VkFormatFeatureFlags2 features = 0;
+};
+
+// The modifiers the driver lists for `format` with their tiling features.
+std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, bool flags2, VkFormat format)
+{
+    std::vector<DriverModifier> out;
+    if (flags2) {
+        VkDrmFormatModifierPropertiesList2EXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT};
+        VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
+        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+        std::vector<VkDrmFormatModifierProperties2EXT> mods(list.drmFormatModifierCount);
+        list.pDrmFormatModifierProperties = mods.data();
+        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+        for (uint32_t i = 0; i < list.drmFormatModifierCount; ++i) {
+            out.push_back({DrmModifier{mods[i].drmFormatModifier}, mods[i].drmFormatModifierPlaneCount,
+                           mods[i].drmFormatModifierTilingFeatures});
+        }
+    } else {
+        VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
+        VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
+        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+        std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
+        list.pDrmFormatModifierProperties = mods.data();
+        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+        for (uint32_t i = 0; i < list.drmFormatModifierCount; ++i) {
+            out.push_back({DrmModifier{mods[i].drmFormatModifier}, mods[i].drmFormatModifierPlaneCount,
+                           mods[i].drmFormatModifierTilingFeatures});
+        }
+    }
+    return out;
+}
+
+struct ImageSupport {
+    VkExtent2D max_extent{};
+};
+
+// The spec's test for one (VkFormat, modifier, usage, flags): supported and EXPORTABLE as dma-buf.
+std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format, DrmModifier modifier,
+                                       VkImageUsageFlags usage, VkImageCreateFlags flags)
+{
+    VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
+        .drmFormatModifier = modifier.value(),
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    VkPhysicalDeviceExternalImageFormatInfo ext_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+                                                     .pNext = &mod_info,
+                                                     .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT};
+    VkPhysicalDeviceImageFormatInfo2 info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+                                          .pNext = &ext_info,
+                                          .format = format,
+                                          .type = VK_IMAGE_TYPE_2D,
+                                          .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                                          .usage = usage,
+                                          .flags = flags};
+    VkExternalImageFormatProperties ext_props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
+    VkImageFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &ext_props};
+    if (vkGetPhysicalDeviceImageFormatProperties2(device, &info, &props) != VK_SUCCESS) {
+        return std::nullopt;
+    }
+    if (!(ext_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)) {
+        return std::nullopt;
+    }
+    const VkExtent3D e = props.imageFormatProperties.maxExtent;
+    return ImageSupport{{e.width, e.height}};
+}
+
+// Usage bits need matching format features; leave out pairs that cannot do what was asked.
+bool features_cover(VkFormatFeatureFlags2 features, VkImageUsageFlags usage)
+{
+    const auto need = [&](VkImageUsageFlags u, VkFormatFeatureFlags2 f) { return !(usage & u) || (features & f); };
+    return need(VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT) &&
+           need(VK_IMAGE_USAGE_TRANSFER_SRC_BIT, VK_FORMAT_FEATURE_2_TRANSFER_SRC_BIT) &&
+           need(VK_IMAGE_USAGE_STORAGE_BIT, VK_FORMAT_FEATURE_2_STORAGE_IMAGE_BIT) &&
+           need(VK_IMAGE_USAGE_SAMPLED_BIT, VK_FORMAT_FEATURE_2_SAMPLED_IMAGE_BIT) &&
+           need(VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_FORMAT_FEATURE_2_COLOR_ATTACHMENT_BIT);
+}
+
+}  // namespace
+
+const PairCapability* ExportCapabilities::find(const FormatModifier& pair) const
+{
+    const auto it = std::find_if(pairs.begin(), pairs.end(), [&](const PairCapability& c) { return c.pair == pair; });
+    return it == pairs.end() ? nullptr : &*it;
+}
+
+std::string usage_string(VkImageUsageFlags usage)
+{
+    std::string out;
+    const auto add = [&](VkImageUsageFlags bit, const char* name) {
+        if (usage & bit) out += (out.empty() ? "" : "|") + std::string{name};
+    };
+    add(VK_IMAGE_USAGE_TRANSFER_SRC_BIT, "TRANSFER_SRC");
+    add(VK_IMAGE_USAGE_TRANSFER_DST_BIT, "TRANSFER_DST");
+    add(VK_IMAGE_USAGE_SAMPLED_BIT, "SAMPLED");
+    add(VK_IMAGE_USAGE_STORAGE_BIT, "STORAGE");
+    add(VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, "COLOR_ATTACHMENT");
+    return out.empty() ? "0" : out;
+}
+
+Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
+                                                     VkImageUsageFlags usage)
+{
+    ExportCapabilities caps;
+    caps.usage = usage;
+    const bool flags2 = api_version >= VK_API_VERSION_1_3;
+    for (const FormatInfo& info : known_formats()) {
+        // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
+        if (info.vk_format != VK_FORMAT_UNDEFINED) {
+            for (const DriverModifier& dm : driver_modifiers(device, flags2, info.vk_format)) {
+                if (!features_cover(dm.features, usage)) continue;
+                auto support = exportable(device, info.vk_format, dm.modifier, usage, 0);
+                if (!support) continue;
+                const bool disjoint = info.plane_count > 1 && (dm.features & VK_FORMAT_FEATURE_2_DISJOINT_BIT) &&
+                                      exportable(device, info.vk_format, dm.modifier, usage, VK_IMAGE_CREATE_DISJOINT_BIT);
+                if (caps.exportable.add(info.format, dm.modifier)) {
+                    caps.pairs.push_back({{info.format, dm.modifier}, dm.planes, false, dm.features, support->max_extent, disjoint});
+                }
+            }
+        }
+        if (info.plane_count == 1) continue;
+        // Per-plane path: every plane's own VkFormat exportable with the same modifier.
+        std::vector<DriverModifier> common = driver_modifiers(device, flags2, info.planes[0].vk_format);
+        std::vector<VkExtent2D> extents(common.size(), VkExtent2D{UINT32_MAX, UINT32_MAX});
+        for (size_t m = 0; m < common.size(); ++m) {
+            bool ok = true;
+            for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
+                const PlaneInfo& plane = info.planes[p];
+                const auto mods = driver_modifiers(device, flags2, plane.vk_format);
+                const auto it = std::find_if(mods.begin(), mods.end(), [&](const DriverModifier& d) {
+                    return d.modifier == common[m].modifier && d.planes == 1;
+                });
+                auto support = it != mods.end() && features_cover(it->features, usage)
+                                   ? exportable(device, plane.vk_format, common[m].modifier, usage, 0)
+                                   : std::nullopt;
+                ok = support.has_value();
+                if (ok) {
+                    extents[m].width = std::min(extents[m].width, support->max_extent.width * plane.h_subsampling);
+                    extents[m].height = std::min(extents[m].height, support->max_extent.height * plane.v_subsampling);
+                }
+            }
+            if (ok && caps.exportable.add(info.format, common[m].modifier)) {
+                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false});
+            }
+        }
+    }
+    return caps;
+}
+
+}  // namespace dmafeed::vk

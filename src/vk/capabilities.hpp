@@ -1,0 +1,47 @@
+// Which (format, modifier) pairs a Vulkan device can allocate and export as dma-buf for a usage.
+//
+// For each format of the table (drm/format_info.hpp) and each modifier the driver lists for it
+// (VkDrmFormatModifierPropertiesList2EXT, or the List variant without format_feature_flags2), the
+// pair is exportable only where vkGetPhysicalDeviceImageFormatProperties2 with
+// VkPhysicalDeviceImageDrmFormatModifierInfoEXT and VkPhysicalDeviceExternalImageFormatInfo{DMA_BUF}
+// succeeds for the usage and VkExternalImageFormatProperties says EXPORTABLE.
+//
+// A YUV format whose multi-planar VkFormat the driver cannot export (lavapipe: no YUV modifiers at
+// all) is still exportable "per plane" when every plane's own VkFormat is (NV12: R8 + R8G8, each a
+// LINEAR image of its own); the buffer then has one dma-buf per plane.
+#pragma once
+
+#include "drm/format_set.hpp"
+#include "util/result.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+#include <vulkan/vulkan.h>
+
+namespace dmafeed::vk {
+
+struct PairCapability {
+    FormatModifier pair;
+    uint32_t memory_planes = 1;         // drmFormatModifierPlaneCount (per image)
+    bool per_plane_images = false;      // YUV built from one image per plane
+    VkFormatFeatureFlags2 features = 0; // tiling features (of plane 0's format when per plane)
+    VkExtent2D max_extent{};            // of the whole image
+    bool disjoint = false;              // VK_IMAGE_CREATE_DISJOINT_BIT supported for this pair
+};
+
+struct ExportCapabilities {
+    VkImageUsageFlags usage = 0;
+    FormatSet exportable;              // table order, modifiers in driver order
+    std::vector<PairCapability> pairs;  // same order as `exportable`
+
+    const PairCapability* find(const FormatModifier& pair) const;
+};
+
+// `usage` is what the producer will do with the image (e.g. TRANSFER_DST | STORAGE).
+Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
+                                                     VkImageUsageFlags usage);
+
+std::string usage_string(VkImageUsageFlags usage);
+
+}  // namespace dmafeed::vk
