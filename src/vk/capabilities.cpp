@@ -1,6 +1,7 @@
 #include "vk/capabilities.hpp"
 
 #include "drm/format_info.hpp"
+#include "util/log.hpp"
 
 #include <algorithm>
 
@@ -13,7 +14,9 @@ struct DriverModifier {
     VkFormatFeatureFlags2 features = 0;
 };
 
-// The modifiers the driver lists for `format` with their tiling features.
+// The modifiers the driver lists for `format` with their tiling features: from
+// VkDrmFormatModifierPropertiesList2EXT (64-bit features) where the device has format_feature_flags2,
+// else, or when that list comes back empty, from VkDrmFormatModifierPropertiesListEXT.
 std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, bool flags2, VkFormat format)
 {
     std::vector<DriverModifier> out;
@@ -28,17 +31,17 @@ std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, bool flags
             out.push_back({DrmModifier{mods[i].drmFormatModifier}, mods[i].drmFormatModifierPlaneCount,
                            mods[i].drmFormatModifierTilingFeatures});
         }
-    } else {
-        VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
-        VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
-        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
-        std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
-        list.pDrmFormatModifierProperties = mods.data();
-        vkGetPhysicalDeviceFormatProperties2(device, format, &props);
-        for (uint32_t i = 0; i < list.drmFormatModifierCount; ++i) {
-            out.push_back({DrmModifier{mods[i].drmFormatModifier}, mods[i].drmFormatModifierPlaneCount,
-                           mods[i].drmFormatModifierTilingFeatures});
-        }
+        if (!out.empty()) return out;
+    }
+    VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
+    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
+    vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+    std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
+    list.pDrmFormatModifierProperties = mods.data();
+    vkGetPhysicalDeviceFormatProperties2(device, format, &props);
+    for (uint32_t i = 0; i < list.drmFormatModifierCount; ++i) {
+        out.push_back({DrmModifier{mods[i].drmFormatModifier}, mods[i].drmFormatModifierPlaneCount,
+                       mods[i].drmFormatModifierTilingFeatures});
     }
     return out;
 }
@@ -120,6 +123,8 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
         // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
         if (info.vk_format != VK_FORMAT_UNDEFINED) {
             for (const DriverModifier& dm : driver_modifiers(device, flags2, info.vk_format)) {
+                log::debug("%s %s: %u plane(s), tiling features 0x%llx", name(info.format).c_str(),
+                           name(dm.modifier).c_str(), dm.planes, static_cast<unsigned long long>(dm.features));
                 if (!features_cover(dm.features, usage)) continue;
                 auto support = exportable(device, info.vk_format, dm.modifier, usage, 0);
                 if (!support) continue;

@@ -1,0 +1,62 @@
+// An allocated, exported buffer: what linux-dmabuf's params need (one fd, offset and stride per
+// plane, one modifier), plus how the producer fills it.
+#pragma once
+
+#include "drm/format.hpp"
+#include "util/unique_fd.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace dmafeed {
+
+struct BufferPlane {
+    UniqueFd fd;          // a dma-buf; planes of one memory hold separate fds of the same dma-buf
+    uint32_t offset = 0;  // of the plane in its dma-buf
+    uint32_t stride = 0;  // bytes per row
+    uint64_t size = 0;    // bytes of the plane (stride * plane rows, or the driver's figure)
+};
+
+enum class FillPath {
+    vulkan,       // a VkImage bound to the exported memory: render or copy with Vulkan
+    cpu_mapping,  // only a CPU mapping of the dma-buf (bracketed by DMA_BUF_IOCTL_SYNC)
+};
+
+std::string_view fill_path_name(FillPath path) noexcept;
+
+class Buffer {
+public:
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    virtual ~Buffer() = default;
+
+    DrmFormat format() const noexcept { return format_; }
+    DrmModifier modifier() const noexcept { return modifier_; }
+    uint32_t width() const noexcept { return width_; }
+    uint32_t height() const noexcept { return height_; }
+    std::span<const BufferPlane> planes() const noexcept { return planes_; }
+    // Bytes of memory behind the planes (each distinct dma-buf counted once).
+    uint64_t allocated_bytes() const noexcept { return allocated_bytes_; }
+    virtual FillPath fill_path() const noexcept = 0;
+    // "vulkan", "gbm".
+    virtual std::string_view allocator_name() const noexcept = 0;
+
+protected:
+    Buffer(DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)
+        : format_{format}, modifier_{modifier}, width_{width}, height_{height}
+    {
+    }
+    void set_modifier(DrmModifier modifier) noexcept { modifier_ = modifier; }
+    std::vector<BufferPlane> planes_;
+    uint64_t allocated_bytes_ = 0;
+
+private:
+    DrmFormat format_;
+    DrmModifier modifier_;
+    uint32_t width_ = 0;
+    uint32_t height_ = 0;
+};
+
+}  // namespace dmafeed

@@ -1,0 +1,352 @@
+#include "alloc/vulkan_allocator.hpp"
+
+#include "drm/format_info.hpp"
+#include "util/log.hpp"
+#include "vk/vk_error.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+namespace dmafeed {
+namespace {
+
+constexpr auto dma_buf = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+
+VkImageAspectFlagBits memory_plane_aspect(uint32_t plane)
+{
+    switch (plane) {
+    case 0: return VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT;
+    case 1: return VK_IMAGE_ASPECT_MEMORY_PLANE_1_BIT_EXT;
+    case 2: return VK_IMAGE_ASPECT_MEMORY_PLANE_2_BIT_EXT;
+    default: return VK_IMAGE_ASPECT_MEMORY_PLANE_3_BIT_EXT;
+    }
+}
+
+// drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
+uint32_t modifier_plane_count(VkPhysicalDevice physical, VkFormat format, DrmModifier modifier)
+{
+    VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
+    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
+    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
+    std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
+    list.pDrmFormatModifierProperties = mods.data();
+    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
+    for (const auto& m : mods) {
+        if (m.drmFormatModifier == modifier.value()) return m.drmFormatModifierPlaneCount;
+    }
+    return 0;
+}
+
+std::string modifier_list(const std::vector<DrmModifier>& mods)
+{
+    std::string out = "{";
+    for (size_t i = 0; i < mods.size(); ++i) out += (i ? ", " : "") + name(mods[i]);
+    return out + "}";
+}
+
+std::string size_string(uint32_t w, uint32_t h) { return std::to_string(w) + "x" + std::to_string(h); }
+
+// What one image adds to a buffer.
+struct ImageSpec {
+    VkFormat format = VK_FORMAT_UNDEFINED;
+    VkExtent2D extent{};
+    std::vector<DrmModifier> modifiers;        // driver picks one (list path)
+    std::vector<PlaneLayout> explicit_layout;  // non-empty: explicit LINEAR layout, one per memory plane
+    bool disjoint = false;
+};
+
+}  // namespace
+
+// Builds the images of one buffer; on any failure the partly built buffer is destroyed by its
+// destructor (every handle is recorded the moment it exists).
+class VulkanBufferBuilder {
+public:
+    VulkanBufferBuilder(const vk::Device& device, VkImageUsageFlags usage, VulkanBuffer& buffer)
+        : device_{device}, usage_{usage}, buffer_{buffer}
+    {
+    }
+
+    Result<DrmModifier> add_image(const ImageSpec& spec)
+    {
+        const VkDevice dev = device_.handle();
+        std::vector<uint64_t> mod_values;
+        for (DrmModifier m : spec.modifiers) mod_values.push_back(m.value());
+        std::vector<VkSubresourceLayout> layouts;
+        for (const PlaneLayout& p : spec.explicit_layout) {
+            layouts.push_back({.offset = p.offset, .size = 0, .rowPitch = p.stride, .arrayPitch = 0, .depthPitch = 0});
+        }
+        VkImageDrmFormatModifierListCreateInfoEXT list_info{
+            .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT,
+            .drmFormatModifierCount = static_cast<uint32_t>(mod_values.size()),
+            .pDrmFormatModifiers = mod_values.data()};
+        VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
+            .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
+            .drmFormatModifier = DRM_FORMAT_MOD_LINEAR,
+            .drmFormatModifierPlaneCount = static_cast<uint32_t>(layouts.size()),
+            .pPlaneLayouts = layouts.data()};
+        VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+                                                 .pNext = layouts.empty() ? static_cast<void*>(&list_info)
+                                                                          : static_cast<void*>(&explicit_info),
+                                                 .handleTypes = dma_buf};
+        VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                             .pNext = &external,
+                             .flags = spec.disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U,
+                             .imageType = VK_IMAGE_TYPE_2D,
+                             .format = spec.format,
+                             .extent = {spec.extent.width, spec.extent.height, 1},
+                             .mipLevels = 1,
+                             .arrayLayers = 1,
+                             .samples = VK_SAMPLE_COUNT_1_BIT,
+                             .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                             .usage = usage_,
+                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+        VkImage image = VK_NULL_HANDLE;
+        if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &image); r != VK_SUCCESS) {
+            return vk::vk_error("vkCreateImage", r);
+        }
+        VulkanImagePart part{.image = image,
+                             .format = spec.format,
+                             .extent = spec.extent,
+                             .first_plane = static_cast<uint32_t>(buffer_.planes_.size()),
+                             .plane_count = 0};
+        buffer_.parts_.push_back(part);
+
+        VkImageDrmFormatModifierPropertiesEXT chosen{.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT};
+        if (const VkResult r = device_.fn().get_image_drm_format_modifier_properties(dev, image, &chosen);
+            r != VK_SUCCESS) {
+            return vk::vk_error("vkGetImageDrmFormatModifierPropertiesEXT", r);
+        }
+        const DrmModifier modifier{chosen.drmFormatModifier};
+        const uint32_t planes = modifier_plane_count(device_.physical_handle(), spec.format, modifier);
+        if (planes == 0 || planes > 4) {
+            return Error{"the driver chose modifier " + name(modifier) + ", which it does not list for this format"};
+        }
+        buffer_.parts_.back().plane_count = planes;
+
+        std::vector<UniqueFd> fds;
+        if (spec.disjoint) {
+            std::vector<VkBindImagePlaneMemoryInfo> plane_binds(planes);
+            std::vector<VkBindImageMemoryInfo> binds(planes);
+            for (uint32_t p = 0; p < planes; ++p) {
+                VkImagePlaneMemoryRequirementsInfo plane_req{.sType = VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO,
+                                                             .planeAspect = memory_plane_aspect(p)};
+                VkImageMemoryRequirementsInfo2 req_info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+                                                        .pNext = &plane_req,
+                                                        .image = image};
+                VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
+                vkGetImageMemoryRequirements2(dev, &req_info, &req);
+                auto fd = allocate_and_export(req.memoryRequirements, VK_NULL_HANDLE);
+                if (!fd) return std::move(fd).error().context("plane " + std::to_string(p));
+                fds.push_back(std::move(fd).value());
+                plane_binds[p] = {.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO,
+                                  .planeAspect = memory_plane_aspect(p)};
+                binds[p] = {.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
+                            .pNext = &plane_binds[p],
+                            .image = image,
+                            .memory = buffer_.memories_.back(),
+                            .memoryOffset = 0};
+            }
+            if (const VkResult r = vkBindImageMemory2(dev, planes, binds.data()); r != VK_SUCCESS) {
+                return vk::vk_error("vkBindImageMemory2 (disjoint)", r);
+            }
+        } else {
+            VkMemoryRequirements req{};
+            vkGetImageMemoryRequirements(dev, image, &req);
+            auto fd = allocate_and_export(req, image);
+            if (!fd) return std::move(fd).error();
+            if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), 0); r != VK_SUCCESS) {
+                return vk::vk_error("vkBindImageMemory", r);
+            }
+            fds.push_back(std::move(fd).value());
+            for (uint32_t p = 1; p < planes; ++p) {  // one fd per plane, all of the same dma-buf
+                auto copy = fds.front().dup();
+                if (!copy) return std::move(copy).error();
+                fds.push_back(std::move(copy).value());
+            }
+        }
+
+        for (uint32_t p = 0; p < planes; ++p) {
+            const VkImageSubresource sub{.aspectMask = static_cast<VkImageAspectFlags>(memory_plane_aspect(p))};
+            VkSubresourceLayout layout{};
+            vkGetImageSubresourceLayout(dev, image, &sub, &layout);
+            if (layout.offset > std::numeric_limits<uint32_t>::max() ||
+                layout.rowPitch > std::numeric_limits<uint32_t>::max()) {
+                return Error{"plane " + std::to_string(p) + " layout does not fit linux-dmabuf's 32-bit offset/stride"};
+            }
+            buffer_.planes_.push_back(BufferPlane{.fd = std::move(fds[p]),
+                                                  .offset = static_cast<uint32_t>(layout.offset),
+                                                  .stride = static_cast<uint32_t>(layout.rowPitch),
+                                                  .size = layout.size});
+        }
+        return modifier;
+    }
+
+private:
+    // Allocates exportable memory (dedicated to `image` unless it is VK_NULL_HANDLE), records it in
+    // the buffer and returns its dma-buf fd.
+    Result<UniqueFd> allocate_and_export(const VkMemoryRequirements& req, VkImage dedicated_image)
+    {
+        const auto type = device_.memory_type(req.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+        if (!type) {
+            return Error{"no memory type fits the image (memoryTypeBits 0x" + std::to_string(req.memoryTypeBits) + ")"};
+        }
+        VkMemoryDedicatedAllocateInfo dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+                                                .image = dedicated_image};
+        VkExportMemoryAllocateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+                                               .pNext = dedicated_image ? &dedicated : nullptr,
+                                               .handleTypes = dma_buf};
+        VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                .pNext = &export_info,
+                                .allocationSize = req.size,
+                                .memoryTypeIndex = *type};
+        VkDeviceMemory memory = VK_NULL_HANDLE;
+        if (const VkResult r = vkAllocateMemory(device_.handle(), &ai, nullptr, &memory); r != VK_SUCCESS) {
+            return vk::vk_error("vkAllocateMemory of " + std::to_string(req.size) + " bytes", r);
+        }
+        buffer_.memories_.push_back(memory);
+        buffer_.allocated_bytes_ += req.size;
+        VkMemoryGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR, .memory = memory, .handleType = dma_buf};
+        int raw = -1;
+        const VkResult r = device_.fn().get_memory_fd(device_.handle(), &get, &raw);
+        UniqueFd fd{raw};
+        if (r != VK_SUCCESS) {
+            return vk::vk_error("vkGetMemoryFdKHR", r);
+        }
+        return fd;
+    }
+
+    const vk::Device& device_;
+    VkImageUsageFlags usage_;
+    VulkanBuffer& buffer_;
+};
+
+VulkanBuffer::~VulkanBuffer()
+{
+    for (const VulkanImagePart& part : parts_) vkDestroyImage(device_.handle(), part.image, nullptr);
+    for (VkDeviceMemory memory : memories_) vkFreeMemory(device_.handle(), memory, nullptr);
+}
+
+Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<const PlanePixels> planes) const
+{
+    const FormatInfo* info = format_info(format());
+    if (!info || planes.size() != info->plane_count) {
+        return Error{"upload to " + dmafeed::name(format()) + ": " + std::to_string(planes.size()) + " planes given, " +
+                     std::to_string(info ? info->plane_count : 0) + " needed"};
+    }
+    std::vector<vk::ImageRegion> regions;
+    for (uint32_t p = 0; p < info->plane_count; ++p) {
+        const VulkanImagePart& part = per_plane_images() ? parts_[p] : parts_[0];
+        VkImageAspectFlagBits aspect = VK_IMAGE_ASPECT_COLOR_BIT;
+        if (!per_plane_images() && info->plane_count > 1) {
+            aspect = static_cast<VkImageAspectFlagBits>(VK_IMAGE_ASPECT_PLANE_0_BIT << p);
+        }
+        regions.push_back({.image = part.image,
+                           .aspect = aspect,
+                           .extent = {plane_width(*info, p, width()), plane_height(*info, p, height())},
+                           .bytes_per_pixel = info->planes[p].bytes_per_pixel,
+                           .data = planes[p].data,
+                           .row_bytes = planes[p].row_bytes});
+    }
+    return regions;
+}
+
+Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage)
+{
+    auto caps = vk::query_export_capabilities(device.physical_handle(), device.info().api_version, usage);
+    if (!caps) return std::move(caps).error();
+    if (caps->exportable.empty()) {
+        return Error{device.info().name + " can export no format with a DRM modifier for usage " + vk::usage_string(usage)};
+    }
+    return std::unique_ptr<VulkanAllocator>{new VulkanAllocator{device, std::move(caps).value()}};
+}
+
+Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationRequest& req)
+{
+    const std::string what = "allocate " + dmafeed::name(req.format) + " " + size_string(req.width, req.height) + " " +
+                             modifier_list(req.modifiers) + " on " + device_.info().name;
+    const FormatInfo* info = format_info(req.format);
+    if (!info) {
+        return Error{what + ": dmafeed has no Vulkan mapping for format " + dmafeed::name(req.format) + " (" +
+                     fourcc_string(req.format) + ")"};
+    }
+    if (req.width == 0 || req.height == 0) {
+        return Error{what + ": the size must not be zero"};
+    }
+    // The request's modifiers that this device can export for the format, in the request's order.
+    std::vector<const vk::PairCapability*> usable;
+    for (DrmModifier m : req.modifiers) {
+        if (req.stride_align > 0 && !m.is_linear()) continue;
+        if (const auto* cap = caps_.find({req.format, m})) usable.push_back(cap);
+    }
+    if (usable.empty()) {
+        const auto exportable = caps_.exportable.modifiers_for(req.format);
+        std::string msg = what + ": ";
+        if (req.modifiers.empty()) {
+            msg += "no modifier was requested";
+        } else if (exportable.empty()) {
+            msg += dmafeed::name(req.format) + " cannot be exported with any modifier for usage " + vk::usage_string(caps_.usage);
+        } else {
+            msg += "none of the requested modifiers" +
+                   std::string{req.stride_align > 0 ? " (an aligned stride needs LINEAR)" : ""} +
+                   " can be exported; this device exports " + dmafeed::name(req.format) + " with " + modifier_list(exportable);
+        }
+        return Error{msg};
+    }
+    const bool per_plane = usable.front()->per_plane_images;
+    std::vector<DrmModifier> modifiers;
+    VkExtent2D max_extent{UINT32_MAX, UINT32_MAX};
+    for (const auto* cap : usable) {
+        if (cap->per_plane_images != per_plane || (per_plane && !modifiers.empty())) continue;
+        modifiers.push_back(cap->pair.modifier);
+        max_extent.width = std::min(max_extent.width, cap->max_extent.width);
+        max_extent.height = std::min(max_extent.height, cap->max_extent.height);
+    }
+    if (req.width > max_extent.width || req.height > max_extent.height) {
+        return Error{what + ": larger than the device maximum " + size_string(max_extent.width, max_extent.height) +
+                     " for " + dmafeed::name(req.format) + " " + modifier_list(modifiers)};
+    }
+    if (auto ok = check_size(*info, req.width, req.height, !per_plane && info->plane_count > 1); !ok) {
+        return std::move(ok).error().context(what);
+    }
+    const bool disjoint = req.disjoint && !per_plane && info->plane_count > 1 && usable.front()->disjoint;
+    if (req.disjoint && !disjoint && info->plane_count > 1) {
+        log::info("%s: disjoint planes are not supported for this pair; using one memory", what.c_str());
+    }
+
+    std::unique_ptr<VulkanBuffer> buffer{new VulkanBuffer{device_, req.format, modifiers.front(), req.width, req.height}};
+    VulkanBufferBuilder builder{device_, caps_.usage, *buffer};
+    std::vector<PlaneLayout> layout;
+    if (req.stride_align > 0) {
+        auto l = linear_layout(req.format, req.width, req.height, req.stride_align, !per_plane && !disjoint);
+        if (!l) return std::move(l).error().context(what);
+        layout = std::move(l).value();
+    }
+    if (per_plane) {
+        for (uint32_t p = 0; p < info->plane_count; ++p) {
+            ImageSpec spec{.format = info->planes[p].vk_format,
+                           .extent = {plane_width(*info, p, req.width), plane_height(*info, p, req.height)},
+                           .modifiers = {modifiers.front()},
+                           .explicit_layout = {},
+                           .disjoint = false};
+            if (!layout.empty()) spec.explicit_layout = {layout[p]};
+            auto chosen = builder.add_image(spec);
+            if (!chosen) return std::move(chosen).error().context(what + ": plane " + std::to_string(p));
+        }
+    } else {
+        ImageSpec spec{.format = info->vk_format,
+                       .extent = {req.width, req.height},
+                       .modifiers = modifiers,
+                       .explicit_layout = layout,
+                       .disjoint = disjoint};
+        auto chosen = builder.add_image(spec);
+        if (!chosen) return std::move(chosen).error().context(what);
+        buffer->set_modifier(*chosen);
+    }
+    log::debug("%s: %s, %zu plane(s), %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(), buffer->planes().size(),
+               per_plane ? "one image per plane" : "one image");
+    return std::unique_ptr<Buffer>{std::move(buffer)};
+}
+
+}  // namespace dmafeed

@@ -1,0 +1,80 @@
+// The Vulkan allocator: VkImages with VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT whose memory is
+// exported as dma-buf (VkExportMemoryAllocateInfo{DMA_BUF}, dedicated allocations).
+//
+// Two ways to build a buffer, chosen per (format, modifier) from the capability query:
+//  - one image of the format's VkFormat (multi-planar for YUV), the driver picking a modifier from
+//    the request's list; disjoint (one memory per plane) on request where supported;
+//  - for YUV formats the driver cannot export as a whole (lavapipe), one image per plane (NV12:
+//    R8 + R8G8), all with the same modifier, one dma-buf each.
+// With AllocationRequest::stride_align, LINEAR is forced with an explicit layout
+// (VkImageDrmFormatModifierExplicitCreateInfoEXT) whose strides and offsets are aligned.
+#pragma once
+
+#include "alloc/allocator.hpp"
+#include "vk/capabilities.hpp"
+#include "vk/device.hpp"
+#include "vk/upload.hpp"
+
+#include <vector>
+#include <vulkan/vulkan.h>
+
+namespace dmafeed {
+
+// CPU pixels of one format plane (NV12: 0 = Y, 1 = CbCr), `row_bytes` apart.
+struct PlanePixels {
+    std::span<const uint8_t> data;
+    uint32_t row_bytes = 0;
+};
+
+// One VkImage of a Vulkan buffer and the buffer planes it backs.
+struct VulkanImagePart {
+    VkImage image = VK_NULL_HANDLE;
+    VkFormat format = VK_FORMAT_UNDEFINED;
+    VkExtent2D extent{};
+    uint32_t first_plane = 0;  // index into Buffer::planes() of this image's memory plane 0
+    uint32_t plane_count = 1;  // memory planes of this image
+};
+
+class VulkanBuffer final : public Buffer {
+public:
+    ~VulkanBuffer() override;
+    FillPath fill_path() const noexcept override { return FillPath::vulkan; }
+    std::string_view allocator_name() const noexcept override { return "vulkan"; }
+
+    // One part for a whole-image buffer; one per plane when built from per-plane images.
+    const std::vector<VulkanImagePart>& parts() const noexcept { return parts_; }
+    bool per_plane_images() const noexcept { return parts_.size() > 1; }
+    // The device memory objects (host-visible on lavapipe), for tests and CPU upload.
+    const std::vector<VkDeviceMemory>& memories() const noexcept { return memories_; }
+    // What vk::Uploader needs to fill every format plane from `planes` (one entry per plane).
+    Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;
+
+private:
+    friend class VulkanAllocator;
+    friend class VulkanBufferBuilder;
+    VulkanBuffer(const vk::Device& device, DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)
+        : Buffer{format, modifier, width, height}, device_{device}
+    {
+    }
+    const vk::Device& device_;
+    std::vector<VulkanImagePart> parts_;
+    std::vector<VkDeviceMemory> memories_;
+};
+
+class VulkanAllocator final : public Allocator {
+public:
+    // `device` must outlive the allocator and its buffers. `usage` is what buffers are made for.
+    static Result<std::unique_ptr<VulkanAllocator>> create(const vk::Device& device, VkImageUsageFlags usage);
+
+    std::string_view name() const noexcept override { return "vulkan"; }
+    const FormatSet& supported() const noexcept override { return caps_.exportable; }
+    const vk::ExportCapabilities& capabilities() const noexcept { return caps_; }
+    Result<std::unique_ptr<Buffer>> allocate(const AllocationRequest& request) override;
+
+private:
+    VulkanAllocator(const vk::Device& device, vk::ExportCapabilities caps) : device_{device}, caps_{std::move(caps)} {}
+    const vk::Device& device_;
+    vk::ExportCapabilities caps_;
+};
+
+}  // namespace dmafeed

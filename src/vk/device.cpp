@@ -1,0 +1,84 @@
+#include "vk/device.hpp"
+
+#include "vk/vk_error.hpp"
+
+#include <type_traits>
+#include <vector>
+
+namespace dmafeed::vk {
+
+Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physical)
+{
+    if (const auto miss = physical.missing(); !miss.empty()) {
+        return Error{physical.name + " cannot export dma-bufs: lacks " + miss.front()};
+    }
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(physical.handle, &n, nullptr);
+    std::vector<VkQueueFamilyProperties> families(n);
+    vkGetPhysicalDeviceQueueFamilyProperties(physical.handle, &n, families.data());
+    std::optional<uint32_t> family;
+    for (uint32_t i = 0; i < n && !family; ++i) {
+        if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {  // compute implies transfer
+            family = i;
+        }
+    }
+    if (!family) {
+        return Error{physical.name + " has no queue family with compute"};
+    }
+    const float priority = 1.0F;
+    VkDeviceQueueCreateInfo queue_info{.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                       .queueFamilyIndex = *family,
+                                       .queueCount = 1,
+                                       .pQueuePriorities = &priority};
+    std::vector<const char*> extensions(std::begin(required_device_extensions), std::end(required_device_extensions));
+    VkDeviceCreateInfo ci{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                          .queueCreateInfoCount = 1,
+                          .pQueueCreateInfos = &queue_info,
+                          .enabledExtensionCount = static_cast<uint32_t>(extensions.size()),
+                          .ppEnabledExtensionNames = extensions.data()};
+    VkDevice device = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateDevice(physical.handle, &ci, nullptr, &device); r != VK_SUCCESS) {
+        return vk_error("vkCreateDevice on " + physical.name, r);
+    }
+    std::unique_ptr<Device> out{new Device{physical, device, *family}};
+    auto load = [&](auto& fn, const char* name) {
+        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(vkGetDeviceProcAddr(device, name));
+        return fn != nullptr;
+    };
+    if (!load(out->fn_.get_memory_fd, "vkGetMemoryFdKHR") ||
+        !load(out->fn_.get_memory_fd_properties, "vkGetMemoryFdPropertiesKHR") ||
+        !load(out->fn_.get_image_drm_format_modifier_properties, "vkGetImageDrmFormatModifierPropertiesEXT")) {
+        return Error{physical.name + ": an extension entry point is missing although the extension is listed"};
+    }
+    return out;
+}
+
+Device::Device(PhysicalDeviceInfo info, VkDevice device, uint32_t queue_family)
+    : info_{std::move(info)}, device_{device}, queue_family_{queue_family}
+{
+    vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
+    vkGetPhysicalDeviceMemoryProperties(info_.handle, &memory_properties_);
+}
+
+Device::~Device()
+{
+    if (device_) {
+        vkDeviceWaitIdle(device_);
+        vkDestroyDevice(device_, nullptr);
+    }
+}
+
+std::optional<uint32_t> Device::memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
+                                            VkMemoryPropertyFlags preferred) const
+{
+    std::optional<uint32_t> fallback;
+    for (uint32_t i = 0; i < memory_properties_.memoryTypeCount; ++i) {
+        const VkMemoryPropertyFlags flags = memory_properties_.memoryTypes[i].propertyFlags;
+        if (!(type_bits & (1U << i)) || (flags & required) != required) continue;
+        if ((flags & preferred) == preferred) return i;
+        if (!fallback) fallback = i;
+    }
+    return fallback;
+}
+
+}  // namespace dmafeed::vk

@@ -1,0 +1,52 @@
+// A logical Vulkan device for exporting dma-bufs: the required extensions enabled, one queue that
+// can do transfers and compute, and the extension entry points loaded.
+#pragma once
+
+#include "util/result.hpp"
+#include "vk/physical_device.hpp"
+
+#include <memory>
+#include <optional>
+#include <vulkan/vulkan.h>
+
+namespace dmafeed::vk {
+
+struct DeviceFunctions {
+    PFN_vkGetMemoryFdKHR get_memory_fd = nullptr;
+    PFN_vkGetMemoryFdPropertiesKHR get_memory_fd_properties = nullptr;
+    PFN_vkGetImageDrmFormatModifierPropertiesEXT get_image_drm_format_modifier_properties = nullptr;
+};
+
+class Device {
+public:
+    // The instance that `physical` came from must outlive the device.
+    static Result<std::unique_ptr<Device>> create(const PhysicalDeviceInfo& physical);
+
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+    ~Device();
+
+    VkDevice handle() const noexcept { return device_; }
+    VkPhysicalDevice physical_handle() const noexcept { return info_.handle; }
+    const PhysicalDeviceInfo& info() const noexcept { return info_; }
+    uint32_t queue_family() const noexcept { return queue_family_; }
+    VkQueue queue() const noexcept { return queue_; }
+    const DeviceFunctions& fn() const noexcept { return fn_; }
+    const VkPhysicalDeviceMemoryProperties& memory_properties() const noexcept { return memory_properties_; }
+
+    // The first memory type in `type_bits` with all of `required` (and preferring `preferred`);
+    // nullopt when none.
+    std::optional<uint32_t> memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
+                                        VkMemoryPropertyFlags preferred = 0) const;
+
+private:
+    Device(PhysicalDeviceInfo info, VkDevice device, uint32_t queue_family);
+    PhysicalDeviceInfo info_;
+    VkDevice device_ = VK_NULL_HANDLE;
+    uint32_t queue_family_ = 0;
+    VkQueue queue_ = VK_NULL_HANDLE;
+    DeviceFunctions fn_;
+    VkPhysicalDeviceMemoryProperties memory_properties_{};
+};
+
+}  // namespace dmafeed::vk

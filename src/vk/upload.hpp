@@ -1,0 +1,54 @@
+// Copies CPU pixels into images through a reused host-visible staging buffer, then releases the
+// images to VK_QUEUE_FAMILY_FOREIGN_EXT (layout GENERAL) for the compositor. Synchronous: upload()
+// returns once the GPU copy is done (the hand-off issue adds fences/semaphores for pacing).
+#pragma once
+
+#include "util/result.hpp"
+#include "vk/device.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vulkan/vulkan.h>
+
+namespace dmafeed::vk {
+
+struct ImageRegion {
+    VkImage image = VK_NULL_HANDLE;
+    VkImageAspectFlagBits aspect = VK_IMAGE_ASPECT_COLOR_BIT;  // PLANE_i for a multi-planar image
+    VkExtent2D extent{};                                      // of this plane
+    uint32_t bytes_per_pixel = 0;
+    std::span<const uint8_t> data;  // rows of `row_bytes` each, extent.height of them
+    uint32_t row_bytes = 0;         // source stride, >= extent.width * bytes_per_pixel
+};
+
+class Uploader {
+public:
+    // `device` must outlive the uploader.
+    static Result<std::unique_ptr<Uploader>> create(const Device& device);
+    Uploader(const Uploader&) = delete;
+    Uploader& operator=(const Uploader&) = delete;
+    ~Uploader();
+
+    // Overwrites every region completely (earlier contents are discarded).
+    Result<void> upload(std::span<const ImageRegion> regions);
+
+    // Bytes of the staging buffer (it grows to the largest upload, then is reused).
+    uint64_t staging_capacity() const noexcept { return staging_size_; }
+
+private:
+    explicit Uploader(const Device& device) : device_{device} {}
+    Result<void> ensure_staging(uint64_t size);
+    void destroy_staging();
+
+    const Device& device_;
+    VkCommandPool pool_ = VK_NULL_HANDLE;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    VkFence fence_ = VK_NULL_HANDLE;
+    VkBuffer staging_ = VK_NULL_HANDLE;
+    VkDeviceMemory staging_memory_ = VK_NULL_HANDLE;
+    void* staging_map_ = nullptr;
+    uint64_t staging_size_ = 0;
+};
+
+}  // namespace dmafeed::vk
