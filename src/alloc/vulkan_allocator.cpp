@@ -190,7 +190,7 @@ private:
     {
         const auto type = device_.memory_type(req.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
         if (!type) {
-            return Error{"no memory type fits the image (memoryTypeBits 0x" + std::to_string(req.memoryTypeBits) + ")"};
+            return Error{log::format("no memory type fits the image (memoryTypeBits 0x%x)", req.memoryTypeBits)};
         }
         VkMemoryDedicatedAllocateInfo dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
                                                 .image = dedicated_image};

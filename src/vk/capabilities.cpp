@@ -110,6 +110,13 @@ std::string usage_string(VkImageUsageFlags usage)
     add(VK_IMAGE_USAGE_SAMPLED_BIT, "SAMPLED");
     add(VK_IMAGE_USAGE_STORAGE_BIT, "STORAGE");
     add(VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, "COLOR_ATTACHMENT");
+    add(VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT, "DEPTH_STENCIL_ATTACHMENT");
+    add(VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT, "INPUT_ATTACHMENT");
+    constexpr VkImageUsageFlags named = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                        VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_STORAGE_BIT |
+                                        VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+                                        VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
+    if (usage & ~named) out += (out.empty() ? "" : "|") + log::format("0x%x", usage & ~named);
     return out.empty() ? "0" : out;
 }
 

@@ -1,17 +1,65 @@
-// The Vulkan instance dmafeed uses: API 1.2 or newer, optional validation layer.
+// The Vulkan instance dmafeed uses: API 1.2 or newer, optional validation.
+//
+// With validation, VK_LAYER_KHRONOS_validation is enabled together with VK_EXT_debug_utils and a
+// messenger that
+//  - routes every message into dmafeed's log (util/log.hpp): ERROR -> error, WARNING -> warning,
+//    INFO and VERBOSE -> debug, prefixed "vulkan validation: [<message id name>]";
+//  - counts errors and warnings (validation_error_count(), validation_warning_count());
+//  - drops messages that match a Suppression: the small built-in list of messages shown to be the
+//    layer's (or the driver's) mistake, known_layer_mistakes(), plus the caller's own. A suppressed
+//    message is logged at debug level and counted apart, never as an error or a warning;
+//  - hands every message (suppressed ones flagged) to InstanceOptions::on_validation_message.
+// The messenger is also chained into VkInstanceCreateInfo, so that vkCreateInstance and
+// vkDestroyInstance are covered.
 #pragma once
 
+#include "util/log.hpp"
 #include "util/result.hpp"
 
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 #include <vulkan/vulkan.h>
 
 namespace dmafeed::vk {
 
+// One message of the validation layer (or the loader) through VK_EXT_debug_utils.
+struct ValidationMessage {
+    log::Level level = log::Level::debug;   // ERROR -> error, WARNING -> warning, INFO/VERBOSE -> debug
+    VkDebugUtilsMessageTypeFlagsEXT types = 0;
+    std::string id_name;  // pMessageIdName: "VUID-vkCmdCopyBufferToImage-dstImage-01997", "UNASSIGNED-..."; may be empty
+    std::string text;     // pMessage
+    bool suppressed = false;  // matched a Suppression: not counted, logged at debug level
+};
+
+// A message that is not the application's fault. It matches when the message id name equals
+// `id_name` and the text contains every string of `text_contains` (which narrows the entry to the
+// case that was demonstrated). `reason` says why the message is wrong, in one line.
+struct Suppression {
+    std::string id_name;
+    std::vector<std::string> text_contains;
+    std::string reason;
+
+    bool matches(std::string_view id, std::string_view text) const noexcept;
+};
+
 struct InstanceOptions {
     // Enable VK_LAYER_KHRONOS_validation when installed (also: DMAFEED_VK_VALIDATION=1).
     bool validation = false;
+    // With validation: also the layer's synchronization validation (hazards between commands,
+    // missing barriers), through VkValidationFeaturesEXT.
+    bool synchronization_validation = true;
     const char* application_name = "dmafeed";
+    // Suppressions in addition to known_layer_mistakes(). Keep them as narrow as the evidence.
+    std::vector<Suppression> suppressions;
+    // Called for every message after it was logged and counted, from the thread that made the
+    // Vulkan call (so it must be thread-safe if Vulkan is used from several threads). noexcept in
+    // spirit: an exception thrown here terminates the program.
+    std::function<void(const ValidationMessage&)> on_validation_message;
 };
 
 class Instance {
@@ -20,6 +68,10 @@ public:
 
     static Result<Instance> create(const InstanceOptions& options = {});
 
+    // Messages of the validation layer that are its own (or the driver's) mistake with the
+    // drivers dmafeed is tested on; each entry's comment in instance.cpp gives the evidence.
+    static std::span<const Suppression> known_layer_mistakes();
+
     Instance(Instance&& o) noexcept;
     Instance& operator=(Instance&&) = delete;
     Instance(const Instance&) = delete;
@@ -27,13 +79,28 @@ public:
     ~Instance();
 
     VkInstance handle() const noexcept { return instance_; }
-    bool validation_enabled() const noexcept { return validation_; }
+    // The layer and the messenger are both active.
+    bool validation_enabled() const noexcept { return validation_ != nullptr; }
     Result<std::vector<VkPhysicalDevice>> physical_devices() const;
 
+    // Messages of ERROR / WARNING severity so far (not counting suppressed ones); 0 without validation.
+    uint64_t validation_error_count() const noexcept;
+    uint64_t validation_warning_count() const noexcept;
+    uint64_t validation_suppressed_count() const noexcept;
+
 private:
-    Instance(VkInstance instance, bool validation) : instance_{instance}, validation_{validation} {}
+    // The messenger and what it counts; its address is the messenger's user data, so it never moves.
+    struct Validation;
+    static VKAPI_ATTR VkBool32 VKAPI_CALL handle_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                         VkDebugUtilsMessageTypeFlagsEXT types,
+                                                         const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                         void* user_data);
+
+    Instance(std::unique_ptr<Validation> validation, VkInstance instance) noexcept;
+    // Creation order: the messenger's state exists before vkCreateInstance (it receives that call's
+    // messages) and outlives vkDestroyInstance.
+    std::unique_ptr<Validation> validation_;
     VkInstance instance_ = VK_NULL_HANDLE;
-    bool validation_ = false;
 };
 
 }  // namespace dmafeed::vk

@@ -6,68 +6,41 @@
 //  - an aligned stride (256) gives LINEAR with that alignment;
 //  - bad requests fail with a message naming format, modifier and device; nothing leaks;
 //  - 1,000 allocate/free cycles leave the fd count unchanged.
-#include "alloc/dmabuf_mapping.hpp"
 #include "alloc/vulkan_allocator.hpp"
-#include "drm/device.hpp"
 #include "drm/format_info.hpp"
 #include "fd_count.hpp"
 #include "vk/instance.hpp"
-#include "vk/upload.hpp"
 #include "vm_session.hpp"
+#include "vulkan_fixture.hpp"
 
-#include <cstring>
 #include <gtest/gtest.h>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <vector>
 
 namespace dmafeed::test {
 namespace {
 
 constexpr VkImageUsageFlags usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT;
 
-std::string fd_link(int fd)
-{
-    char buf[256] = {};
-    const ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf - 1);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string{};
-}
-
-uint64_t dmabuf_size(int fd) { return static_cast<uint64_t>(lseek(fd, 0, SEEK_END)); }
-
 class NodrmExport : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
     {
         if (vm_setup() != "nodrm") return;
-        auto instance = vk::Instance::create();
-        ASSERT_TRUE(instance.ok()) << instance.error().message();
-        instance_ = std::make_unique<vk::Instance>(std::move(instance).value());
-        auto handles = instance_->physical_devices();
-        ASSERT_TRUE(handles.ok()) << handles.error().message();
-        std::vector<vk::PhysicalDeviceInfo> infos;
-        for (VkPhysicalDevice d : *handles) infos.push_back(vk::query_physical_device(d));
-        auto choice = vk::select_device(infos, std::nullopt, drm::same_device);
-        ASSERT_TRUE(choice.ok()) << choice.error().message();
-        auto device = vk::Device::create(infos[choice->index]);
-        ASSERT_TRUE(device.ok()) << device.error().message();
-        device_ = std::move(device).value();
-        auto alloc = VulkanAllocator::create(*device_, usage);
-        ASSERT_TRUE(alloc.ok()) << alloc.error().message();
-        allocator_ = std::move(alloc).value();
-        auto up = vk::Uploader::create(*device_);
-        ASSERT_TRUE(up.ok()) << up.error().message();
-        uploader_ = std::move(up).value();
+        auto stack = VulkanStack::create({}, usage);
+        ASSERT_TRUE(stack.ok()) << stack.error().message();
+        stack_ = std::make_unique<VulkanStack>(std::move(stack).value());
+        device_ = stack_->device.get();
+        allocator_ = stack_->allocator.get();
+        uploader_ = stack_->uploader.get();
         std::printf("exportable on %s: %s\n", device_->info().name.c_str(), allocator_->supported().to_string().c_str());
     }
     static void TearDownTestSuite()
     {
-        uploader_.reset();
-        allocator_.reset();
-        device_.reset();
-        instance_.reset();
+        device_ = nullptr;
+        allocator_ = nullptr;
+        uploader_ = nullptr;
+        stack_.reset();
     }
     void SetUp() override
     {
@@ -75,68 +48,11 @@ protected:
         ASSERT_NE(allocator_, nullptr);
     }
 
-    static inline std::unique_ptr<vk::Instance> instance_;
-    static inline std::unique_ptr<vk::Device> device_;
-    static inline std::unique_ptr<VulkanAllocator> allocator_;
-    static inline std::unique_ptr<vk::Uploader> uploader_;
+    static inline std::unique_ptr<VulkanStack> stack_;
+    static inline vk::Device* device_ = nullptr;
+    static inline VulkanAllocator* allocator_ = nullptr;
+    static inline vk::Uploader* uploader_ = nullptr;
 };
-
-// Allocates, checks the planes, uploads a pattern through Vulkan and compares it through mmap.
-void check_round_trip(VulkanAllocator& allocator, vk::Uploader& uploader, const AllocationRequest& req)
-{
-    const std::string what = name(req.format) + " " + std::to_string(req.width) + "x" + std::to_string(req.height);
-    auto allocated = allocator.allocate(req);
-    ASSERT_TRUE(allocated.ok()) << allocated.error().message();
-    auto& buffer = static_cast<VulkanBuffer&>(**allocated);
-    const FormatInfo* info = format_info(req.format);
-    ASSERT_NE(info, nullptr);
-    ASSERT_EQ(buffer.planes().size(), info->plane_count) << what;
-
-    for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const BufferPlane& plane = buffer.planes()[p];
-        EXPECT_EQ(fd_link(plane.fd.get()).rfind("/dmabuf:", 0), 0U) << what << " plane " << p << " is " << fd_link(plane.fd.get());
-        const uint64_t rows = plane_height(*info, p, req.height);
-        EXPECT_GE(plane.stride, min_stride(*info, p, req.width)) << what << " plane " << p;
-        EXPECT_LE(plane.offset + plane.stride * (rows - 1) + min_stride(*info, p, req.width), dmabuf_size(plane.fd.get()))
-            << what << " plane " << p << " does not fit its dma-buf";
-        if (req.stride_align > 0) {
-            EXPECT_EQ(plane.stride % req.stride_align, 0U) << what << " plane " << p;
-            EXPECT_EQ(plane.offset % req.stride_align, 0U) << what << " plane " << p;
-        }
-    }
-
-    // A pattern that differs per byte, row and plane.
-    std::vector<std::vector<uint8_t>> pixels(info->plane_count);
-    std::vector<PlanePixels> planes;
-    for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const uint32_t row = static_cast<uint32_t>(min_stride(*info, p, req.width));
-        const uint32_t rows = plane_height(*info, p, req.height);
-        pixels[p].resize(size_t{row} * rows);
-        for (uint32_t y = 0; y < rows; ++y)
-            for (uint32_t x = 0; x < row; ++x)
-                pixels[p][size_t{y} * row + x] = static_cast<uint8_t>(x * 7 + y * 13 + p * 61 + 1);
-        planes.push_back({pixels[p], row});
-    }
-    auto regions = buffer.upload_regions(planes);
-    ASSERT_TRUE(regions.ok()) << regions.error().message();
-    auto uploaded = uploader.upload(*regions);
-    ASSERT_TRUE(uploaded.ok()) << uploaded.error().message();
-
-    for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const BufferPlane& plane = buffer.planes()[p];
-        auto map = DmabufMapping::map(plane.fd.get(), dmabuf_size(plane.fd.get()), DmabufMapping::Access::read);
-        ASSERT_TRUE(map.ok()) << map.error().message();
-        EXPECT_TRUE(map->synced()) << "DMA_BUF_IOCTL_SYNC failed on a real dma-buf";
-        const uint32_t row = planes[p].row_bytes;
-        const uint32_t rows = plane_height(*info, p, req.height);
-        size_t mismatches = 0;
-        for (uint32_t y = 0; y < rows; ++y) {
-            const uint8_t* got = map->bytes().data() + plane.offset + size_t{y} * plane.stride;
-            mismatches += std::memcmp(got, pixels[p].data() + size_t{y} * row, row) != 0;
-        }
-        EXPECT_EQ(mismatches, 0U) << what << " plane " << p << ": rows differ from what Vulkan wrote";
-    }
-}
 
 TEST_F(NodrmExport, EveryExportablePairAllocatesExportsAndReadsBackExactly)
 {

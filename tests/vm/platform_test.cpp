@@ -240,19 +240,21 @@ TEST_F(VirtioWeston, OffersLinuxDmabufV5WithTheVirtioRenderNodeAsMainDevice)
     ASSERT_TRUE(probe.ok()) << probe.error().message();
     ASSERT_TRUE(probe->global_version("zwp_linux_dmabuf_v1").has_value());
     EXPECT_EQ(*probe->global_version("zwp_linux_dmabuf_v1"), 5U);
-    ASSERT_TRUE(probe->main_device.has_value()) << "no main_device in the default feedback";
-    EXPECT_FALSE(probe->tranches.empty());
+    ASSERT_TRUE(probe->feedback.has_value()) << "no default feedback";
+    const dev_t main_device = probe->feedback->main_device;
+    EXPECT_FALSE(probe->feedback->tranches.empty());
+    std::printf("%s", probe->feedback->to_string().c_str());
     EXPECT_TRUE(probe->has_pair(DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR));
 
     drmDevicePtr dev = nullptr;
-    ASSERT_EQ(drmGetDeviceFromDevId(*probe->main_device, 0, &dev), 0)
-        << "main device " << major(*probe->main_device) << ":" << minor(*probe->main_device) << " is not a DRM device";
+    ASSERT_EQ(drmGetDeviceFromDevId(main_device, 0, &dev), 0)
+        << "main device " << major(main_device) << ":" << minor(main_device) << " is not a DRM device";
     ASSERT_TRUE(dev->available_nodes & (1 << DRM_NODE_RENDER));
     const std::string render_node = dev->nodes[DRM_NODE_RENDER];
     drmFreeDevice(&dev);
     struct stat st{};
     ASSERT_EQ(stat(render_node.c_str(), &st), 0) << render_node;
-    EXPECT_EQ(st.st_rdev, *probe->main_device) << "main device is not the render node " << render_node;
+    EXPECT_EQ(st.st_rdev, main_device) << "main device is not the render node " << render_node;
 
     const int fd = open(render_node.c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(fd, 0) << render_node;

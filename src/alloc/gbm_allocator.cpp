@@ -1,0 +1,781 @@
+#include "alloc/gbm_allocator.hpp"
+
+#include "alloc/dmabuf_mapping.hpp"
+#include "drm/device.hpp"
+#include "drm/format_info.hpp"
+#include "util/log.hpp"
+#include "vk/capabilities.hpp"
+#include "vk/vk_error.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+namespace dmafeed {
+
+// ---------------------------------------------------------------------------------------------
+// The host-testable decisions
+
+namespace gbm {
+
+std::vector<std::string> node_order(std::string_view wanted, std::string_view render, std::string_view primary)
+{
+    std::vector<std::string> nodes;
+    for (std::string_view node : {wanted, render, primary}) {
+        if (!node.empty() && std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+            nodes.emplace_back(node);
+        }
+    }
+    return nodes;
+}
+
+Result<NodeChoice> choose_node(std::span<const std::string> nodes,
+                               const std::function<Result<void>(const std::string& node)>& try_node)
+{
+    std::string failures;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        auto ok = try_node(nodes[i]);
+        if (ok) {
+            return NodeChoice{.index = i, .reason = failures};
+        }
+        failures += (failures.empty() ? "" : "; ") + nodes[i] + ": " + ok.error().message();
+    }
+    if (nodes.empty()) {
+        return Error{"no DRM node to try"};
+    }
+    return Error{"no DRM node works for GBM: " + failures};
+}
+
+Result<CreationPlan> plan_creation(std::span<const DrmModifier> requested, uint32_t stride_align)
+{
+    if (requested.empty()) {
+        return Error{"no modifier was requested"};
+    }
+    CreationPlan plan;
+    for (DrmModifier m : requested) {
+        if (m.is_implicit()) {
+            plan.implicit = stride_align == 0;
+        } else if ((stride_align == 0 || m.is_linear()) &&
+                   std::find(plan.explicit_modifiers.begin(), plan.explicit_modifiers.end(), m) ==
+                       plan.explicit_modifiers.end()) {
+            plan.explicit_modifiers.push_back(m);
+        }
+    }
+    if (plan.explicit_modifiers.empty() && !plan.implicit) {
+        return Error{"an aligned stride (" + std::to_string(stride_align) +
+                     ") needs LINEAR, which is not among the requested modifiers"};
+    }
+    return plan;
+}
+
+DrmModifier known_layout(DrmModifier reported, std::span<const DrmModifier> created_from)
+{
+    if (!reported.is_implicit()) {
+        return reported;
+    }
+    if (created_from.empty() || (created_from.size() == 1 && created_from.front().is_linear())) {
+        return modifier_linear;
+    }
+    return modifier_implicit;
+}
+
+}  // namespace gbm
+
+namespace {
+
+constexpr auto dma_buf = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+
+std::string modifier_list(std::span<const DrmModifier> mods)
+{
+    std::string out = "{";
+    for (size_t i = 0; i < mods.size(); ++i) out += (i ? ", " : "") + name(mods[i]);
+    return out + "}";
+}
+
+std::string size_string(uint32_t w, uint32_t h) { return std::to_string(w) + "x" + std::to_string(h); }
+
+// GBM does not always set errno on failure (a modifier the driver does not know gives errno 0).
+std::string errno_text(int err)
+{
+    if (err == 0) return "GBM gave no reason (errno 0)";
+    std::string text = std::strerror(err);
+    if (const char* n = strerrorname_np(err)) text += std::string{" ("} + n + ")";
+    return text;
+}
+
+struct BoDeleter {
+    void operator()(gbm_bo* bo) const noexcept { gbm_bo_destroy(bo); }
+};
+using BoPtr = std::unique_ptr<gbm_bo, BoDeleter>;
+
+// Size of a dma-buf; 0 when the fd cannot tell.
+uint64_t dmabuf_size(int fd)
+{
+    const off_t end = lseek(fd, 0, SEEK_END);
+    lseek(fd, 0, SEEK_SET);
+    return end > 0 ? static_cast<uint64_t>(end) : 0;
+}
+
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+// drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
+uint32_t modifier_plane_count(VkPhysicalDevice physical, VkFormat format, DrmModifier modifier)
+{
+    VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
+    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
+    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
+    std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
+    list.pDrmFormatModifierProperties = mods.data();
+    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
+    for (const auto& m : mods) {
+        if (m.drmFormatModifier == modifier.value()) return m.drmFormatModifierPlaneCount;
+    }
+    return 0;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// GbmDevice
+
+class GbmDevice {
+public:
+    static Result<std::shared_ptr<GbmDevice>> open(const std::string& node)
+    {
+        UniqueFd fd{::open(node.c_str(), O_RDWR | O_CLOEXEC)};
+        if (!fd) return Error::from_errno("open", errno);
+        std::string driver = "unknown driver";
+        if (drmVersionPtr v = drmGetVersion(fd.get())) {
+            driver = v->name;
+            drmFreeVersion(v);
+        }
+        const bool render = drmGetNodeTypeFromFd(fd.get()) == DRM_NODE_RENDER;
+        errno = 0;
+        gbm_device* gbm = gbm_create_device(fd.get());
+        if (!gbm) return Error{"gbm_create_device (kernel driver " + driver + "): " + errno_text(errno)};
+        return std::shared_ptr<GbmDevice>{new GbmDevice{std::move(fd), gbm, node, std::move(driver), render}};
+    }
+
+    GbmDevice(const GbmDevice&) = delete;
+    GbmDevice& operator=(const GbmDevice&) = delete;
+    ~GbmDevice() { gbm_device_destroy(gbm_); }  // before fd_ closes
+
+    gbm_device* get() const noexcept { return gbm_; }
+    // The fd GBM works on (GEM handles of its bos belong to it).
+    int fd() const noexcept { return gbm_device_get_fd(gbm_); }
+    const std::string& node() const noexcept { return node_; }
+    const std::string& driver() const noexcept { return driver_; }
+    bool render_node() const noexcept { return render_; }
+
+    // gbm_bo_create_with_modifiers2 with `modifiers` (none INVALID), or gbm_bo_create with
+    // GBM_BO_USE_LINEAR when `modifiers` is empty. `err` (optional) gets the errno of a failure.
+    Result<BoPtr> create(DrmFormat format, uint32_t width, uint32_t height, std::span<const DrmModifier> modifiers,
+                         uint32_t flags, int* err = nullptr) const
+    {
+        std::vector<uint64_t> values;
+        for (DrmModifier m : modifiers) values.push_back(m.value());
+        errno = 0;
+        BoPtr bo{modifiers.empty()
+                     ? gbm_bo_create(gbm_, width, height, format.fourcc(), flags | GBM_BO_USE_LINEAR)
+                     : gbm_bo_create_with_modifiers2(gbm_, width, height, format.fourcc(), values.data(),
+                                                     static_cast<unsigned>(values.size()), flags)};
+        const int saved = errno;
+        if (bo) return bo;
+        if (err) *err = saved;
+        if (modifiers.empty()) return Error{"gbm_bo_create (implicit, GBM_BO_USE_LINEAR): " + errno_text(saved)};
+        return Error{"gbm_bo_create_with_modifiers2 " + modifier_list(modifiers) + ": " + errno_text(saved)};
+    }
+
+private:
+    GbmDevice(UniqueFd fd, gbm_device* gbm, std::string node, std::string driver, bool render)
+        : fd_{std::move(fd)}, gbm_{gbm}, node_{std::move(node)}, driver_{std::move(driver)}, render_{render}
+    {
+    }
+    UniqueFd fd_;
+    gbm_device* gbm_ = nullptr;
+    std::string node_;
+    std::string driver_;
+    bool render_ = false;
+};
+
+namespace {
+
+// What GBM on `dev` creates of the table: (format, LINEAR) from {LINEAR}, (format, INVALID) from
+// gbm_bo_create with GBM_BO_USE_LINEAR. An error when nothing.
+Result<FormatSet> probe_formats(const GbmDevice& dev, uint32_t flags)
+{
+    FormatSet set;
+    std::string first_failure;
+    int first_errno = 0;
+    for (const FormatInfo& info : known_formats()) {
+        if (!gbm_device_is_format_supported(dev.get(), info.format.fourcc(), flags)) continue;
+        for (const std::vector<DrmModifier>& list : {std::vector<DrmModifier>{modifier_linear}, std::vector<DrmModifier>{}}) {
+            int err = 0;
+            auto bo = dev.create(info.format, 16, 16, list, flags, &err);
+            if (bo) {
+                set.add(info.format, list.empty() ? modifier_implicit : modifier_linear);
+            } else if (first_failure.empty()) {
+                first_errno = err;
+                first_failure = name(info.format) + " " + bo.error().message();
+            }
+        }
+    }
+    if (set.empty()) {
+        std::string msg = "GBM (kernel driver " + dev.driver() + ") creates none of the table's formats";
+        if (!first_failure.empty()) msg += " (" + first_failure + ")";
+        if (dev.render_node() && first_errno == EACCES) {
+            msg += "; render nodes refuse dumb buffers, which display-only drivers such as kms_swrast allocate";
+        }
+        return Error{msg};
+    }
+    return set;
+}
+
+struct NodeList {
+    std::vector<std::string> nodes;
+    std::string device;  // for messages
+};
+
+Result<NodeList> nodes_to_try(const GbmAllocatorOptions& options)
+{
+    auto device_nodes = [](drmDevicePtr d, std::string_view wanted) {
+        const auto node = [&](int type) {
+            return (d->available_nodes & (1 << type)) ? std::string{d->nodes[type]} : std::string{};
+        };
+        return gbm::node_order(wanted, node(DRM_NODE_RENDER), node(DRM_NODE_PRIMARY));
+    };
+    NodeList out;
+    if (!options.node.empty() || options.device) {
+        dev_t dev = options.device.value_or(0);
+        out.device = options.node;
+        if (!options.node.empty()) {
+            struct stat st{};
+            if (stat(options.node.c_str(), &st) != 0) return Error::from_errno("DRM node " + options.node, errno);
+            if (!S_ISCHR(st.st_mode)) return Error{"DRM node " + options.node + " is not a character device"};
+            dev = st.st_rdev;
+        } else {
+            out.device = drm::describe_device(dev);
+        }
+        drmDevicePtr d = nullptr;
+        if (drmGetDeviceFromDevId(dev, 0, &d) != 0 || !d) {
+            return Error{(options.node.empty() ? "device " : "node " + options.node + ": ") + drm::describe_device(dev)};
+        }
+        out.nodes = device_nodes(d, options.node);
+        drmFreeDevice(&d);
+        return out;
+    }
+    out.device = "any DRM device";
+    const int n = drmGetDevices2(0, nullptr, 0);
+    if (n <= 0) return Error{"no DRM device (drmGetDevices2 found none)"};
+    std::vector<drmDevicePtr> devices(static_cast<size_t>(n));
+    const int got = drmGetDevices2(0, devices.data(), n);
+    for (int i = 0; i < got; ++i) {
+        for (std::string& node : device_nodes(devices[static_cast<size_t>(i)], {})) out.nodes.push_back(std::move(node));
+    }
+    if (got > 0) drmFreeDevices(devices.data(), got);
+    if (out.nodes.empty()) return Error{"no DRM device with a render or primary node"};
+    return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// GbmBuffer
+
+GbmBuffer::GbmBuffer(std::shared_ptr<GbmDevice> gbm, gbm_bo* bo, DrmFormat format, uint32_t width, uint32_t height)
+    : Buffer{format, DrmModifier{gbm_bo_get_modifier(bo)}, width, height}, gbm_{std::move(gbm)}, bo_{bo}
+{
+}
+
+GbmBuffer::~GbmBuffer()
+{
+    destroy_vulkan_objects();
+    gbm_bo_destroy(bo_);
+}
+
+void GbmBuffer::destroy_vulkan_objects() noexcept
+{
+    if (!vulkan_) return;
+    for (const VulkanImagePart& part : parts_) vkDestroyImage(vulkan_->handle(), part.image, nullptr);
+    for (VkDeviceMemory memory : memories_) vkFreeMemory(vulkan_->handle(), memory, nullptr);
+    parts_.clear();
+    memories_.clear();
+}
+
+Result<void> GbmBuffer::write_planes(std::span<const PlanePixels> planes) const
+{
+    const std::string what = "write " + dmafeed::name(format()) + " " + size_string(width(), height()) + " (GBM bo)";
+    const FormatInfo* info = format_info(format());
+    if (!info || planes.size() != info->plane_count) {
+        return Error{what + ": " + std::to_string(planes.size()) + " planes given, " +
+                     std::to_string(info ? info->plane_count : 0) + " needed"};
+    }
+    if (!layout_modifier_.is_linear()) {
+        return Error{what + ": a CPU mapping needs a LINEAR layout; this bo's is " +
+                     (layout_modifier_.is_implicit() ? std::string{"not known (the bo reports INVALID)"}
+                                                     : dmafeed::name(layout_modifier_))};
+    }
+    if (!writable_) {
+        return Error{what + ": the dma-buf is read-only (exported without DRM_RDWR)"};
+    }
+    for (uint32_t p = 0; p < info->plane_count; ++p) {
+        const BufferPlane& plane = planes_[p];
+        const uint32_t rows = plane_height(*info, p, height());
+        const uint64_t row = min_stride(*info, p, width());
+        if (planes[p].row_bytes < row || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + row) {
+            return Error{what + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
+                         std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
+                         " apart)"};
+        }
+        const uint64_t end = plane.offset + uint64_t{plane.stride} * (rows - 1) + row;
+        auto map = DmabufMapping::map(plane.fd.get(), end, DmabufMapping::Access::write);
+        if (!map) return std::move(map).error().context(what + ": plane " + std::to_string(p));
+        uint8_t* dst = map->bytes().data() + plane.offset;
+        for (uint32_t y = 0; y < rows; ++y) {
+            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, row);
+        }
+    }
+    return {};
+}
+
+Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const PlanePixels> planes) const
+{
+    const FormatInfo* info = format_info(format());
+    if (fill_path_ != FillPath::vulkan) {
+        return Error{"upload to " + dmafeed::name(format()) + " GBM bo: it is not imported into Vulkan (" + fill_reason_ +
+                     "); use write_planes"};
+    }
+    if (!info || planes.size() != info->plane_count) {
+        return Error{"upload to " + dmafeed::name(format()) + ": " + std::to_string(planes.size()) + " planes given, " +
+                     std::to_string(info ? info->plane_count : 0) + " needed"};
+    }
+    const bool per_plane = parts_.size() > 1;
+    std::vector<vk::ImageRegion> regions;
+    for (uint32_t p = 0; p < info->plane_count; ++p) {
+        const VulkanImagePart& part = per_plane ? parts_[p] : parts_[0];
+        VkImageAspectFlagBits aspect = VK_IMAGE_ASPECT_COLOR_BIT;
+        if (!per_plane && info->plane_count > 1) {
+            aspect = static_cast<VkImageAspectFlagBits>(VK_IMAGE_ASPECT_PLANE_0_BIT << p);
+        }
+        regions.push_back({.image = part.image,
+                           .aspect = aspect,
+                           .extent = {plane_width(*info, p, width()), plane_height(*info, p, height())},
+                           .bytes_per_pixel = info->planes[p].bytes_per_pixel,
+                           .data = planes[p].data,
+                           .row_bytes = planes[p].row_bytes});
+    }
+    return regions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import into Vulkan
+
+// Imports a GbmBuffer's dma-buf into images of `device`. Every handle is recorded in the buffer the
+// moment it exists; on failure the caller destroys them (GbmBuffer::destroy_vulkan_objects).
+class GbmImporter {
+public:
+    GbmImporter(const vk::Device& device, VkImageUsageFlags usage, GbmBuffer& buffer, const FormatInfo& info)
+        : device_{device}, usage_{usage}, buffer_{buffer}, info_{info}
+    {
+    }
+
+    // On success: what the buffer was imported as, for the log.
+    Result<std::string> import()
+    {
+        buffer_.vulkan_ = &device_;
+        const DrmModifier mod = buffer_.layout_modifier_;
+        if (mod.is_implicit()) {
+            return Error{"the bo reports modifier INVALID and its layout is not otherwise known"};
+        }
+        const auto planes = static_cast<uint32_t>(buffer_.planes_.size());
+        const bool per_plane = info_.plane_count > 1 && mod.is_linear();
+        if (per_plane) {
+            for (uint32_t p = 0; p < info_.plane_count; ++p) {
+                const VkExtent2D extent{plane_width(info_, p, buffer_.width()), plane_height(info_, p, buffer_.height())};
+                const std::string label = dmafeed::name(info_.format) + " plane " + std::to_string(p);
+                if (auto ok = add_part(label, info_.planes[p].vk_format, extent, p, 1); !ok) return std::move(ok).error();
+            }
+        } else {
+            if (info_.vk_format == VK_FORMAT_UNDEFINED) {
+                return Error{dmafeed::name(info_.format) + " has no multi-planar VkFormat for modifier " + dmafeed::name(mod)};
+            }
+            if (auto ok = add_part(dmafeed::name(info_.format), info_.vk_format, {buffer_.width(), buffer_.height()}, 0, planes);
+                !ok) {
+                return std::move(ok).error();
+            }
+        }
+        std::string how = "imported into " + device_.info().name + " as " + dmafeed::name(mod);
+        if (buffer_.modifier() != mod) how += " (the bo reports " + dmafeed::name(buffer_.modifier()) + "; it was created linear)";
+        if (per_plane) how += ", one image per plane";
+        return how;
+    }
+
+private:
+    // `label` names the part in messages ("XRGB8888", "NV12 plane 1").
+    Result<void> check_importable(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t memory_planes) const
+    {
+        const DrmModifier mod = buffer_.layout_modifier_;
+        const std::string pair = label + " (VkFormat " + std::to_string(format) + ") with modifier " + dmafeed::name(mod);
+        const uint32_t listed = modifier_plane_count(device_.physical_handle(), format, mod);
+        if (listed == 0) return Error{"the driver does not list " + pair};
+        if (listed != memory_planes) {
+            return Error{"the driver gives " + pair + " " + std::to_string(listed) + " memory planes; the bo has " +
+                         std::to_string(memory_planes)};
+        }
+        VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
+            .drmFormatModifier = mod.value(),
+            .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+        VkPhysicalDeviceExternalImageFormatInfo external{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+                                                         .pNext = &mod_info,
+                                                         .handleType = dma_buf};
+        VkPhysicalDeviceImageFormatInfo2 format_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+                                                     .pNext = &external,
+                                                     .format = format,
+                                                     .type = VK_IMAGE_TYPE_2D,
+                                                     .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                                                     .usage = usage_};
+        VkExternalImageFormatProperties external_props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
+        VkImageFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &external_props};
+        if (const VkResult r = vkGetPhysicalDeviceImageFormatProperties2(device_.physical_handle(), &format_info, &props);
+            r != VK_SUCCESS) {
+            return vk::vk_error("vkGetPhysicalDeviceImageFormatProperties2 for " + pair + ", usage " + vk::usage_string(usage_), r);
+        }
+        if (!(external_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)) {
+            return Error{"the driver cannot import a dma-buf as " + pair};
+        }
+        const VkExtent3D max = props.imageFormatProperties.maxExtent;
+        if (extent.width > max.width || extent.height > max.height) {
+            return Error{pair + " is limited to " + size_string(max.width, max.height)};
+        }
+        return {};
+    }
+
+    Result<void> add_part(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t first, uint32_t count)
+    {
+        if (auto ok = check_importable(label, format, extent, count); !ok) return ok;
+        const VkDevice dev = device_.handle();
+        const std::vector<BufferPlane>& planes = buffer_.planes_;
+        struct stat first_file{};
+        if (fstat(planes[first].fd.get(), &first_file) != 0) return Error::from_errno("fstat of the plane's dma-buf", errno);
+        std::vector<VkSubresourceLayout> layouts;
+        for (uint32_t p = first; p < first + count; ++p) {
+            struct stat st{};
+            if (fstat(planes[p].fd.get(), &st) != 0 || !same_file(st, first_file)) {
+                return Error{"the bo's planes are in separate dma-bufs (disjoint), which is not imported"};
+            }
+            layouts.push_back({.offset = planes[p].offset, .size = 0, .rowPitch = planes[p].stride, .arrayPitch = 0, .depthPitch = 0});
+        }
+        VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
+            .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
+            .drmFormatModifier = buffer_.layout_modifier_.value(),
+            .drmFormatModifierPlaneCount = count,
+            .pPlaneLayouts = layouts.data()};
+        VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+                                                 .pNext = &explicit_info,
+                                                 .handleTypes = dma_buf};
+        VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                             .pNext = &external,
+                             .imageType = VK_IMAGE_TYPE_2D,
+                             .format = format,
+                             .extent = {extent.width, extent.height, 1},
+                             .mipLevels = 1,
+                             .arrayLayers = 1,
+                             .samples = VK_SAMPLE_COUNT_1_BIT,
+                             .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                             .usage = usage_,
+                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+        VkImage image = VK_NULL_HANDLE;
+        if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &image); r != VK_SUCCESS) {
+            return vk::vk_error("vkCreateImage with the bo's explicit layout", r);
+        }
+        buffer_.parts_.push_back({.image = image, .format = format, .extent = extent, .first_plane = first, .plane_count = count});
+
+        VkImageMemoryRequirementsInfo2 req_info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = image};
+        VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
+        vkGetImageMemoryRequirements2(dev, &req_info, &req);
+        const uint64_t available = dmabuf_size(planes[first].fd.get());
+        if (req.memoryRequirements.size > available) {
+            return Error{"the image needs " + std::to_string(req.memoryRequirements.size) + " bytes; the dma-buf has " +
+                         std::to_string(available)};
+        }
+
+        auto fd = planes[first].fd.dup();  // the import consumes the fd it is given
+        if (!fd) return std::move(fd).error();
+        VkMemoryFdPropertiesKHR fd_props{.sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR};
+        if (const VkResult r = device_.fn().get_memory_fd_properties(dev, dma_buf, fd->get(), &fd_props); r != VK_SUCCESS) {
+            return vk::vk_error("vkGetMemoryFdPropertiesKHR(DMA_BUF)", r);
+        }
+        const uint32_t bits = req.memoryRequirements.memoryTypeBits & fd_props.memoryTypeBits;
+        const auto type = device_.memory_type(bits, 0);
+        if (!type) {
+            return Error{log::format("no memory type fits both the image (memoryTypeBits 0x%x) and the dma-buf (0x%x)",
+                                     req.memoryRequirements.memoryTypeBits, fd_props.memoryTypeBits)};
+        }
+        VkMemoryDedicatedAllocateInfo dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, .image = image};
+        VkImportMemoryFdInfoKHR import_info{.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                                            .pNext = &dedicated,
+                                            .handleType = dma_buf,
+                                            .fd = fd->get()};
+        VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                .pNext = &import_info,
+                                .allocationSize = req.memoryRequirements.size,
+                                .memoryTypeIndex = *type};
+        struct stat before{};
+        fstat(fd->get(), &before);
+        VkDeviceMemory memory = VK_NULL_HANDLE;
+        if (const VkResult r = vkAllocateMemory(dev, &ai, nullptr, &memory); r != VK_SUCCESS) {
+            // The application keeps the fd when an import fails, but some drivers close it anyway
+            // (lavapipe 25, measured): do not close it a second time.
+            struct stat after{};
+            if (fstat(fd->get(), &after) != 0 || !same_file(before, after)) {
+                log::debug("the Vulkan driver closed the fd of a failed import");
+                static_cast<void>(fd->release());
+            }
+            return vk::vk_error("vkAllocateMemory importing the dma-buf (" + std::to_string(req.memoryRequirements.size) +
+                                " bytes, memory type " + std::to_string(*type) + ")", r);
+        }
+        static_cast<void>(fd->release());  // the memory owns it now
+        buffer_.memories_.push_back(memory);
+        if (const VkResult r = vkBindImageMemory(dev, image, memory, 0); r != VK_SUCCESS) {
+            return vk::vk_error("vkBindImageMemory", r);
+        }
+        return {};
+    }
+
+    const vk::Device& device_;
+    VkImageUsageFlags usage_;
+    GbmBuffer& buffer_;
+    const FormatInfo& info_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// GbmAllocator
+
+GbmAllocator::GbmAllocator(std::shared_ptr<GbmDevice> gbm, const GbmAllocatorOptions& options, FormatSet supported,
+                           std::string node_choice)
+    : gbm_{std::move(gbm)},
+      vulkan_{options.vulkan},
+      usage_{options.usage},
+      gbm_flags_{options.gbm_flags},
+      supported_{std::move(supported)},
+      node_choice_{std::move(node_choice)}
+{
+}
+
+GbmAllocator::~GbmAllocator() = default;
+
+const std::string& GbmAllocator::node() const noexcept { return gbm_->node(); }
+const std::string& GbmAllocator::kernel_driver() const noexcept { return gbm_->driver(); }
+
+Result<std::unique_ptr<GbmAllocator>> GbmAllocator::create(const GbmAllocatorOptions& options)
+{
+    auto list = nodes_to_try(options);
+    if (!list) return std::move(list).error().context("GBM allocator");
+    std::shared_ptr<GbmDevice> chosen;
+    FormatSet formats;
+    auto choice = gbm::choose_node(list->nodes, [&](const std::string& node) -> Result<void> {
+        auto dev = GbmDevice::open(node);
+        if (!dev) return std::move(dev).error();
+        auto set = probe_formats(**dev, options.gbm_flags);
+        if (!set) return std::move(set).error();
+        chosen = std::move(dev).value();
+        formats = std::move(set).value();
+        return {};
+    });
+    if (!choice) return std::move(choice).error().context("GBM allocator for " + list->device);
+    if (!choice->reason.empty()) {
+        log::info("GBM cannot create buffers on %s; using %s", choice->reason.c_str(), chosen->node().c_str());
+    }
+    log::debug("GBM on %s (kernel driver %s) creates %s", chosen->node().c_str(), chosen->driver().c_str(),
+               formats.to_string().c_str());
+    return std::unique_ptr<GbmAllocator>{new GbmAllocator{std::move(chosen), options, std::move(formats), choice->reason}};
+}
+
+void GbmAllocator::log_fill_path(const GbmBuffer& buffer, const std::string& what)
+{
+    const std::string key = dmafeed::name(buffer.format()) + "/" + dmafeed::name(buffer.layout_modifier()) + "/" +
+                            std::string{fill_path_name(buffer.fill_path())};
+    const bool first = logged_paths_.insert(key).second;
+    const std::string line = what + ": bo modifier " + dmafeed::name(buffer.modifier()) + ", fill path " +
+                             std::string{fill_path_name(buffer.fill_path())} + ": " + buffer.fill_path_reason();
+    if (first) {
+        log::info("%s", line.c_str());
+    } else {
+        log::debug("%s", line.c_str());
+    }
+}
+
+Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& req)
+{
+    const std::string what = "allocate " + dmafeed::name(req.format) + " " + size_string(req.width, req.height) + " " +
+                             modifier_list(req.modifiers) + " with GBM on " + node();
+    const FormatInfo* info = format_info(req.format);
+    if (!info) {
+        return Error{what + ": dmafeed's format table does not know " + dmafeed::name(req.format) + " (" +
+                     fourcc_string(req.format) + ")"};
+    }
+    if (auto ok = check_size(*info, req.width, req.height, false); !ok) return std::move(ok).error().context(what);
+    auto plan = gbm::plan_creation(req.modifiers, req.stride_align);
+    if (!plan) return std::move(plan).error().context(what);
+    const auto creates = [&] {
+        const auto mods = supported_.modifiers_for(req.format);
+        if (mods.empty()) {
+            std::string formats;
+            for (DrmFormat f : supported_.formats()) formats += (formats.empty() ? "" : ", ") + dmafeed::name(f);
+            return "GBM on this node creates no " + dmafeed::name(req.format) + " (it creates " + formats + ")";
+        }
+        return "GBM on this node creates " + dmafeed::name(req.format) + " with " + modifier_list(mods);
+    };
+
+    // Create the bo.
+    BoPtr bo;
+    std::vector<DrmModifier> created_from;
+    std::string failures;
+    const auto note = [&](std::string failure) { failures += (failures.empty() ? "" : "; ") + failure; };
+    if (!plan->explicit_modifiers.empty()) {
+        auto made = gbm_->create(req.format, req.width, req.height, plan->explicit_modifiers, gbm_flags_);
+        if (made) {
+            const DrmModifier reported{gbm_bo_get_modifier(made->get())};
+            if (!gbm::known_layout(reported, plan->explicit_modifiers).is_implicit()) {
+                bo = std::move(made).value();
+                created_from = plan->explicit_modifiers;
+            } else {
+                // Several modifiers and the bo does not say which: the layout is unknown.
+                const bool has_linear = std::find(plan->explicit_modifiers.begin(), plan->explicit_modifiers.end(),
+                                                  modifier_linear) != plan->explicit_modifiers.end();
+                note("the bo from " + modifier_list(plan->explicit_modifiers) +
+                     " reports INVALID, so its layout is not known");
+                if (has_linear) {
+                    log::debug("%s: the bo reports INVALID; creating it again from {LINEAR} alone", what.c_str());
+                    const std::vector<DrmModifier> linear{modifier_linear};
+                    auto again = gbm_->create(req.format, req.width, req.height, linear, gbm_flags_);
+                    if (again) {
+                        bo = std::move(again).value();
+                        created_from = linear;
+                    } else {
+                        note(again.error().message());
+                    }
+                }
+            }
+        } else {
+            note(made.error().message());
+        }
+    }
+    if (!bo && plan->implicit) {
+        auto made = gbm_->create(req.format, req.width, req.height, {}, gbm_flags_);
+        if (made) {
+            bo = std::move(made).value();
+            created_from.clear();
+        } else {
+            note(made.error().message());
+        }
+    }
+    if (!bo) return Error{what + ": " + failures + "; " + creates()};
+
+    std::unique_ptr<GbmBuffer> buffer{new GbmBuffer{gbm_, bo.release(), req.format, req.width, req.height}};
+    buffer->layout_modifier_ = gbm::known_layout(buffer->modifier(), created_from);
+    const bool linear = buffer->layout_modifier_.is_linear();
+
+    // Planes.
+    const int count = gbm_bo_get_plane_count(buffer->bo_);
+    if (count < 1 || count > 4 || (linear && static_cast<uint32_t>(count) != info->plane_count) ||
+        static_cast<uint32_t>(count) < info->plane_count) {
+        return Error{what + ": the bo has " + std::to_string(count) + " planes; " + dmafeed::name(req.format) + " has " +
+                     std::to_string(info->plane_count)};
+    }
+    // Make the dma-buf a read-write file before GBM exports it (see the header).
+    std::vector<UniqueFd> rw_exports;
+    std::vector<uint32_t> exported;
+    for (int p = 0; p < count; ++p) {
+        const gbm_bo_handle handle = gbm_bo_get_handle_for_plane(buffer->bo_, p);
+        if (handle.s32 <= 0 || std::find(exported.begin(), exported.end(), handle.u32) != exported.end()) continue;
+        exported.push_back(handle.u32);
+        int raw = -1;
+        if (drmPrimeHandleToFD(gbm_->fd(), handle.u32, DRM_CLOEXEC | DRM_RDWR, &raw) == 0) {
+            rw_exports.emplace_back(raw);
+        } else {
+            log::debug("%s: read-write export of plane %d: %s", what.c_str(), p, errno_text(errno).c_str());
+        }
+    }
+    std::vector<struct stat> files;
+    buffer->writable_ = true;
+    for (int p = 0; p < count; ++p) {
+        errno = 0;
+        UniqueFd fd{gbm_bo_get_fd_for_plane(buffer->bo_, p)};
+        if (!fd) return Error{what + ": gbm_bo_get_fd_for_plane(" + std::to_string(p) + "): " + errno_text(errno)};
+        const int flags = fcntl(fd.get(), F_GETFL);
+        buffer->writable_ = buffer->writable_ && flags >= 0 && (flags & O_ACCMODE) == O_RDWR;
+        const auto plane = static_cast<uint32_t>(p);
+        const uint32_t rows = plane < info->plane_count ? plane_height(*info, plane, req.height) : 0;
+        BufferPlane bp{.fd = std::move(fd),
+                       .offset = gbm_bo_get_offset(buffer->bo_, p),
+                       .stride = gbm_bo_get_stride_for_plane(buffer->bo_, p),
+                       .size = 0};
+        bp.size = uint64_t{bp.stride} * rows;
+        struct stat st{};
+        if (fstat(bp.fd.get(), &st) != 0) return Error::from_errno(what + ": fstat of plane " + std::to_string(p), errno);
+        const uint64_t size = dmabuf_size(bp.fd.get());
+        if (std::none_of(files.begin(), files.end(), [&](const struct stat& f) { return same_file(f, st); })) {
+            files.push_back(st);
+            buffer->allocated_bytes_ += size;
+        }
+        if (linear) {
+            const uint64_t row = min_stride(*info, plane, req.width);
+            const uint64_t end = bp.offset + uint64_t{bp.stride} * (rows - 1) + row;
+            if (bp.stride < row || end > size) {
+                return Error{what + ": plane " + std::to_string(p) + " (offset " + std::to_string(bp.offset) + ", stride " +
+                             std::to_string(bp.stride) + ") does not fit its " + std::to_string(size) + "-byte dma-buf"};
+            }
+        }
+        if (req.stride_align > 0 && (bp.stride % req.stride_align != 0 || bp.offset % req.stride_align != 0)) {
+            return Error{what + ": GBM chose stride " + std::to_string(bp.stride) + " and offset " + std::to_string(bp.offset) +
+                         " for plane " + std::to_string(p) + ", not multiples of " + std::to_string(req.stride_align) +
+                         " (GBM cannot be given strides)"};
+        }
+        buffer->planes_.push_back(std::move(bp));
+    }
+    rw_exports.clear();
+    if (req.disjoint && info->plane_count > 1) {
+        log::debug("%s: GBM places the planes itself; the disjoint request is not applied", what.c_str());
+    }
+
+    // Fill path.
+    std::string no_import;
+    if (vulkan_) {
+        auto imported = GbmImporter{*vulkan_, usage_, *buffer, *info}.import();
+        if (imported) {
+            buffer->fill_path_ = FillPath::vulkan;
+            buffer->fill_reason_ = std::move(imported).value();
+        } else {
+            buffer->destroy_vulkan_objects();
+            no_import = vulkan_->info().name + " cannot import it: " + imported.error().message();
+        }
+    } else {
+        no_import = "no Vulkan device was given";
+    }
+    if (buffer->fill_path_ != FillPath::vulkan) {
+        if (!linear) {
+            return Error{what + ": no way to fill the buffer: " + no_import + "; a CPU mapping needs a LINEAR layout, and " +
+                         (buffer->layout_modifier_.is_implicit() ? std::string{"this bo's layout is not known"}
+                                                                 : "this bo's is " + dmafeed::name(buffer->layout_modifier_))};
+        }
+        if (!buffer->writable_) {
+            return Error{what + ": no way to fill the buffer: " + no_import +
+                         "; a CPU mapping needs a writable dma-buf, and this one is read-only"};
+        }
+        buffer->fill_path_ = FillPath::cpu_mapping;
+        buffer->fill_reason_ = no_import;
+    }
+    log_fill_path(*buffer, what);
+    return std::unique_ptr<Buffer>{std::move(buffer)};
+}
+
+}  // namespace dmafeed

@@ -1,0 +1,289 @@
+// The test compositor's server side: the protocol objects and the state they share. Everything here
+// lives on the server thread, except RecordStore, which the test thread reads.
+//
+// Ownership: every protocol object is a heap object owned by its wl_resource and deleted in the
+// resource's destroy callback. Objects point at each other with raw pointers; whoever dies first
+// unlinks itself (a client's resources die in any order when it disconnects). Resources a
+// surface holds for later (frame callbacks, presentation feedback) have their user data cleared
+// before the surface destroys them.
+#pragma once
+
+#include "test_compositor.hpp"
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+#include <wayland-server-core.h>
+
+namespace dmafeed::test::detail {
+
+uint64_t now_ns();
+
+class RecordStore {
+public:
+    template <class F>
+    void update(F&& f)
+    {
+        {
+            std::lock_guard lock{mutex_};
+            f(records_);
+        }
+        cv_.notify_all();
+    }
+    template <class F>
+    auto read(F&& f) const
+    {
+        std::lock_guard lock{mutex_};
+        return f(records_);
+    }
+    bool wait_until(const std::function<bool(const Records&)>& pred, std::chrono::milliseconds timeout) const;
+
+private:
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    Records records_;
+};
+
+struct Server;
+struct Surface;
+struct XdgSurface;
+
+struct ClientInfo;
+// A wl_listener that knows its owner: the listener is the first member, so the address the
+// signal passes is the slot's.
+struct ClientListener {
+    wl_listener listener;
+    ClientInfo* owner;
+};
+
+struct ClientInfo {
+    ClientListener destroy{};       // the client starts going away: resources still exist
+    ClientListener destroy_late{};  // its resources are gone
+    Server* server = nullptr;
+    wl_client* client = nullptr;
+    uint64_t serial = 0;
+    bool dying = false;
+};
+
+struct PlaneIn {
+    std::shared_ptr<UniqueFd> fd;
+    uint32_t offset = 0;
+    uint32_t stride = 0;
+    DrmModifier modifier;
+    int64_t size = -1;
+};
+
+struct Params {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    uint64_t serial = 0;
+    uint64_t client = 0;
+    std::array<std::optional<PlaneIn>, 4> planes;
+    bool used = false;
+};
+
+struct Buffer {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    uint64_t serial = 0;
+    int32_t width = 0;
+    int32_t height = 0;
+    bool failed = false;
+    std::vector<std::shared_ptr<UniqueFd>> fds;  // keeps the dmabufs valid for the buffer's life
+};
+
+struct DmabufFeedbackObject {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    uint64_t client = 0;
+    Surface* surface = nullptr;  // get_surface_feedback; null once the surface is gone
+    bool per_surface = false;
+};
+
+// A sealed memfd holding one feedback's format table, and the indices of each tranche.
+struct FeedbackTable {
+    UniqueFd fd;
+    uint32_t announced_size = 0;
+    std::vector<std::vector<uint16_t>> tranche_indices;
+};
+
+struct FeedbackState {
+    FeedbackConfig config;
+    std::shared_ptr<FeedbackTable> table;
+    uint64_t generation = 1;
+    FormatSet formats;
+};
+
+struct SurfaceState {
+    bool attached = false;
+    Buffer* buffer = nullptr;
+    int32_t dx = 0;
+    int32_t dy = 0;
+    std::vector<Rect> damage;
+    std::vector<Rect> buffer_damage;
+    std::vector<wl_resource*> frame_callbacks;
+    std::vector<wl_resource*> presentation;
+    std::optional<int32_t> scale;
+    std::optional<int32_t> transform;
+};
+
+struct Surface {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    uint64_t serial = 0;
+    uint64_t client = 0;
+    SurfaceState pending;
+    Buffer* buffer = nullptr;  // current
+    int32_t scale = 1;
+    int32_t transform = 0;
+    std::vector<wl_resource*> frame_callbacks;  // committed, fired on tick
+    struct Presentation {
+        wl_resource* resource;
+        uint64_t commit;
+    };
+    std::vector<Presentation> presentation;  // committed, presented on tick
+    std::vector<Buffer*> release_on_present;
+    XdgSurface* xdg = nullptr;
+};
+
+struct XdgWmBase {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    std::vector<XdgSurface*> surfaces;
+};
+
+struct XdgToplevel;
+
+struct XdgSurface {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    XdgWmBase* wm = nullptr;
+    Surface* surface = nullptr;
+    XdgToplevel* toplevel = nullptr;
+    wl_resource* popup = nullptr;
+    enum class Role { none, toplevel, popup };
+    Role role = Role::none;  // stays once given, like a wl_surface role
+    bool initial_commit_done = false;
+    bool configured = false;            // a configure was acked
+    std::vector<uint32_t> unacked;      // sent, not yet acked, ascending
+    uint32_t acked_since_commit = 0;
+    int32_t popup_width = 1;
+    int32_t popup_height = 1;
+};
+
+struct XdgToplevel {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    XdgSurface* xdg = nullptr;
+    bool fullscreen = false;
+    bool maximized = false;
+};
+
+struct InjectedError {
+    std::string interface;
+    uint32_t code = 0;
+    std::string message;
+};
+
+struct Server {
+    // The display, its globals and (with auto_tick) the timer; no socket yet.
+    static Result<std::unique_ptr<Server>> create(const Config& config, RecordStore& records);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    ~Server();  // disconnects every client, destroys the display
+
+    Result<std::string> add_socket();
+    Result<UniqueFd> connect_fd();
+
+    // --- server_core.cpp ---
+    ClientInfo* client_info(wl_client* client) const;
+    uint64_t client_serial(wl_client* client) const;
+    bool client_dying(wl_client* client) const;
+    // Posts a protocol error and records it.
+    void post_error(wl_resource* resource, uint32_t code, const std::string& message);
+    void disconnect_clients();
+    void set_auto_tick(std::optional<std::chrono::nanoseconds> period);
+    void tick();
+    // Called by commit: posts the injected error if one is armed. True when it did.
+    bool fire_injected_error(Surface* surface);
+
+    // --- server_dmabuf.cpp ---
+    Result<void> init_dmabuf();
+    void set_default_feedback(FeedbackConfig config);
+    void set_surface_feedback(FeedbackConfig config);
+    // Whether params may use `pair` without an invalid_format error: any pair the format events or
+    // any feedback has listed (see ever_advertised).
+    bool advertised(const FormatModifier& pair) const;
+    static Buffer* buffer_from_resource(wl_resource* resource);
+    void release_buffer(Buffer* buffer);
+    void release_all();
+    void feedback_surface_lost(Surface* surface);
+
+    // --- server_surface.cpp ---
+    Result<void> init_surface();
+    void surfaces_forget_buffer(Buffer* buffer);
+    void tick_surfaces(uint64_t tick, uint64_t time);
+
+    // --- server_xdg.cpp ---
+    Result<void> init_xdg();
+    // At commit, before the state is applied. False when it raised an error.
+    bool xdg_precommit(Surface* surface);
+    void xdg_postcommit(Surface* surface);
+    void xdg_surface_lost(Surface* surface);
+    void configure_all();
+    void close_all();
+
+    Config config;
+    RecordStore& records;
+    wl_display* display = nullptr;
+    wl_event_loop* loop = nullptr;
+
+    struct ClientCreated {
+        wl_listener listener;  // first member
+        Server* server;
+    } client_created{};
+    std::vector<ClientInfo*> clients;
+    uint64_t next_client = 1;
+    uint64_t next_surface = 1;
+    uint64_t next_commit = 1;
+
+    std::vector<Surface*> surfaces;
+    std::vector<XdgToplevel*> toplevels;
+    std::vector<DmabufFeedbackObject*> feedbacks;
+    std::vector<Buffer*> buffers;
+
+    // Knobs
+    std::unordered_set<FormatModifier> fail_pairs;
+    bool withhold = false;
+    std::vector<Buffer*> withheld;
+    bool discard_presentation = false;
+    std::optional<InjectedError> injected_error;
+    uint64_t ticks = 0;
+
+    FeedbackState default_feedback;
+    FeedbackState surface_feedback;
+    FormatSet v3_formats;
+    // Every pair the format events or any feedback has listed. A client that creates a buffer with
+    // a pair of an older feedback, racing a change, is not killed for it; fail_pairs makes such
+    // pairs fail.
+    FormatSet ever_advertised;
+
+    bool surface_follows_default = true;
+    int32_t configure_width = 0;
+    int32_t configure_height = 0;
+
+    UniqueFd timer_fd;
+    wl_event_source* timer_source = nullptr;
+
+private:
+    Server(const Config& config, RecordStore& records);
+    Result<void> init();
+};
+
+}  // namespace dmafeed::test::detail

@@ -1,0 +1,429 @@
+// wl_compositor, wl_surface (double-buffered state, commit, releases), wl_region, frame callbacks
+// and wp_presentation. Content is "shown" on tick().
+#include "server.hpp"
+
+#include "util/log.hpp"
+
+#include "presentation-time-server-protocol.h"
+
+#include <algorithm>
+#include <ctime>
+#include <wayland-server.h>
+
+namespace dmafeed::test::detail {
+namespace {
+
+Surface* surface_of(wl_resource* resource)
+{
+    return static_cast<Surface*>(wl_resource_get_user_data(resource));
+}
+
+template <class T>
+void erase_value(std::vector<T>& v, const T& value)
+{
+    v.erase(std::remove(v.begin(), v.end(), value), v.end());
+}
+
+// --- frame callbacks and presentation feedback ---------------------------------------------------
+// Their user data is the surface until the surface lets go of them.
+
+void callback_destroyed(wl_resource* resource) noexcept
+{
+    if (Surface* surface = surface_of(resource)) {
+        erase_value(surface->pending.frame_callbacks, resource);
+        erase_value(surface->frame_callbacks, resource);
+    }
+}
+
+void presentation_feedback_destroyed(wl_resource* resource) noexcept
+{
+    if (Surface* surface = surface_of(resource)) {
+        erase_value(surface->pending.presentation, resource);
+        auto& committed = surface->presentation;
+        committed.erase(std::remove_if(committed.begin(), committed.end(),
+                                       [&](const Surface::Presentation& p) { return p.resource == resource; }),
+                        committed.end());
+    }
+}
+
+void finish_resource(wl_resource* resource) noexcept
+{
+    wl_resource_set_user_data(resource, nullptr);
+    wl_resource_destroy(resource);
+}
+
+PresentationRecord discard(wl_resource* resource, uint64_t surface, uint64_t commit)
+{
+    wp_presentation_feedback_send_discarded(resource);
+    finish_resource(resource);
+    return PresentationRecord{.surface = surface, .commit = commit};
+}
+
+// --- wl_region -----------------------------------------------------------------------------------
+
+void region_destroy(wl_client*, wl_resource* resource) noexcept
+{
+    wl_resource_destroy(resource);
+}
+void region_add(wl_client*, wl_resource*, int32_t, int32_t, int32_t, int32_t) noexcept {}
+void region_subtract(wl_client*, wl_resource*, int32_t, int32_t, int32_t, int32_t) noexcept {}
+
+const struct wl_region_interface region_impl{
+    .destroy = region_destroy,
+    .add = region_add,
+    .subtract = region_subtract,
+};
+
+// --- wl_surface ------------------------------------------------------------------------------------
+
+void surface_destroy(wl_client*, wl_resource* resource) noexcept
+{
+    wl_resource_destroy(resource);
+}
+
+void surface_attach(wl_client*, wl_resource* resource, wl_resource* buffer, int32_t x, int32_t y) noexcept
+{
+    Surface* surface = surface_of(resource);
+    if (wl_resource_get_version(resource) >= WL_SURFACE_OFFSET_SINCE_VERSION && (x != 0 || y != 0)) {
+        surface->server->post_error(resource, WL_SURFACE_ERROR_INVALID_OFFSET,
+                                    log::format("attach with offset %d,%d (use wl_surface.offset)", x, y));
+        return;
+    }
+    surface->pending.attached = true;
+    surface->pending.buffer = Server::buffer_from_resource(buffer);
+    surface->pending.dx = x;
+    surface->pending.dy = y;
+}
+
+void surface_damage(wl_client*, wl_resource* resource, int32_t x, int32_t y, int32_t width, int32_t height) noexcept
+{
+    surface_of(resource)->pending.damage.push_back({x, y, width, height});
+}
+
+void surface_damage_buffer(wl_client*, wl_resource* resource, int32_t x, int32_t y, int32_t width,
+                           int32_t height) noexcept
+{
+    surface_of(resource)->pending.buffer_damage.push_back({x, y, width, height});
+}
+
+void surface_frame(wl_client* client, wl_resource* resource, uint32_t id) noexcept
+{
+    Surface* surface = surface_of(resource);
+    wl_resource* callback = wl_resource_create(client, &wl_callback_interface, 1, id);
+    if (!callback) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(callback, nullptr, surface, callback_destroyed);
+    surface->pending.frame_callbacks.push_back(callback);
+}
+
+void surface_set_region(wl_client*, wl_resource*, wl_resource*) noexcept {}
+
+void surface_set_buffer_transform(wl_client*, wl_resource* resource, int32_t transform) noexcept
+{
+    Surface* surface = surface_of(resource);
+    if (transform < WL_OUTPUT_TRANSFORM_NORMAL || transform > WL_OUTPUT_TRANSFORM_FLIPPED_270) {
+        surface->server->post_error(resource, WL_SURFACE_ERROR_INVALID_TRANSFORM,
+                                    log::format("buffer transform %d is not a wl_output.transform", transform));
+        return;
+    }
+    surface->pending.transform = transform;
+}
+
+void surface_set_buffer_scale(wl_client*, wl_resource* resource, int32_t scale) noexcept
+{
+    Surface* surface = surface_of(resource);
+    if (scale < 1) {
+        surface->server->post_error(resource, WL_SURFACE_ERROR_INVALID_SCALE,
+                                    log::format("buffer scale %d is not positive", scale));
+        return;
+    }
+    surface->pending.scale = scale;
+}
+
+void surface_offset(wl_client*, wl_resource* resource, int32_t x, int32_t y) noexcept
+{
+    Surface* surface = surface_of(resource);
+    surface->pending.dx = x;
+    surface->pending.dy = y;
+}
+
+void surface_commit(wl_client*, wl_resource* resource) noexcept
+{
+    Surface* surface = surface_of(resource);
+    Server* server = surface->server;
+    if (server->fire_injected_error(surface) || !server->xdg_precommit(surface)) {
+        return;
+    }
+    // Checks come first: an error leaves the pending state (and its callbacks) with the surface.
+    const Buffer* next = surface->pending.attached ? surface->pending.buffer : surface->buffer;
+    const int32_t scale = surface->pending.scale.value_or(surface->scale);
+    if (next && !next->failed && (next->width % scale != 0 || next->height % scale != 0)) {
+        server->post_error(resource, WL_SURFACE_ERROR_INVALID_SIZE,
+                           log::format("buffer %dx%d is not a multiple of the buffer scale %d", next->width,
+                                       next->height, scale));
+        return;
+    }
+    SurfaceState pending = std::exchange(surface->pending, {});
+
+    // Apply.
+    if (pending.attached) {
+        Buffer* previous = surface->buffer;
+        surface->buffer = pending.buffer;
+        erase_value(surface->release_on_present, surface->buffer);
+        if (previous && previous != surface->buffer) {
+            if (server->config.release_policy == ReleasePolicy::on_replace) {
+                server->release_buffer(previous);
+            } else if (std::find(surface->release_on_present.begin(), surface->release_on_present.end(), previous) ==
+                       surface->release_on_present.end()) {
+                surface->release_on_present.push_back(previous);
+            }
+        }
+    }
+    surface->scale = scale;
+    surface->transform = pending.transform.value_or(surface->transform);
+    surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
+                                    pending.frame_callbacks.end());
+
+    const uint64_t commit = server->next_commit++;
+    // Content committed before and not shown yet is superseded: its feedback is discarded.
+    std::vector<PresentationRecord> discarded;
+    for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
+        discarded.push_back(discard(p.resource, surface->serial, p.commit));
+    }
+    for (wl_resource* feedback : pending.presentation) {
+        surface->presentation.push_back({feedback, commit});
+    }
+
+    uint32_t acked = 0;
+    if (surface->xdg) {
+        acked = std::exchange(surface->xdg->acked_since_commit, 0U);
+    }
+    CommitRecord record{
+        .serial = commit,
+        .client = surface->client,
+        .surface = surface->serial,
+        .surface_object_id = wl_resource_get_id(resource),
+        .attached = pending.attached,
+        .buffer = surface->buffer ? surface->buffer->serial : 0,
+        .dx = pending.dx,
+        .dy = pending.dy,
+        .damage = std::move(pending.damage),
+        .buffer_damage = std::move(pending.buffer_damage),
+        .buffer_scale = surface->scale,
+        .buffer_transform = surface->transform,
+        .frame_callbacks = static_cast<uint32_t>(pending.frame_callbacks.size()),
+        .presentation_feedbacks = static_cast<uint32_t>(pending.presentation.size()),
+        .acked_configure = acked,
+        .time_ns = now_ns(),
+    };
+    server->records.update([&](Records& r) {
+        r.presentations.insert(r.presentations.end(), discarded.begin(), discarded.end());
+        r.commits.push_back(std::move(record));
+    });
+    server->xdg_postcommit(surface);
+}
+
+const struct wl_surface_interface surface_impl{
+    .destroy = surface_destroy,
+    .attach = surface_attach,
+    .damage = surface_damage,
+    .frame = surface_frame,
+    .set_opaque_region = surface_set_region,
+    .set_input_region = surface_set_region,
+    .commit = surface_commit,
+    .set_buffer_transform = surface_set_buffer_transform,
+    .set_buffer_scale = surface_set_buffer_scale,
+    .damage_buffer = surface_damage_buffer,
+    .offset = surface_offset,
+};
+
+void surface_destroyed(wl_resource* resource) noexcept
+{
+    Surface* surface = surface_of(resource);
+    Server* server = surface->server;
+    const bool dying = server->client_dying(wl_resource_get_client(resource));
+    server->xdg_surface_lost(surface);
+    server->feedback_surface_lost(surface);
+
+    std::vector<PresentationRecord> discarded;
+    for (wl_resource* callback : surface->pending.frame_callbacks) {
+        finish_resource(callback);
+    }
+    for (wl_resource* callback : surface->frame_callbacks) {
+        finish_resource(callback);
+    }
+    for (wl_resource* feedback : surface->pending.presentation) {
+        finish_resource(feedback);  // never committed: no content update to report on
+    }
+    for (const Surface::Presentation& p : surface->presentation) {
+        if (dying) {
+            finish_resource(p.resource);
+        } else {
+            discarded.push_back(discard(p.resource, surface->serial, p.commit));
+        }
+    }
+    if (!dying) {  // the compositor no longer uses these
+        for (Buffer* buffer : surface->release_on_present) {
+            server->release_buffer(buffer);
+        }
+        if (surface->buffer) {
+            server->release_buffer(surface->buffer);
+        }
+    }
+    if (!discarded.empty()) {
+        server->records.update([&](Records& r) {
+            r.presentations.insert(r.presentations.end(), discarded.begin(), discarded.end());
+        });
+    }
+    erase_value(server->surfaces, surface);
+    delete surface;
+}
+
+// --- wl_compositor -----------------------------------------------------------------------------------
+
+void compositor_create_surface(wl_client* client, wl_resource* resource, uint32_t id) noexcept
+{
+    auto* server = static_cast<Server*>(wl_resource_get_user_data(resource));
+    wl_resource* res = wl_resource_create(client, &wl_surface_interface, wl_resource_get_version(resource), id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    auto* surface = new Surface;
+    surface->server = server;
+    surface->resource = res;
+    surface->serial = server->next_surface++;
+    surface->client = server->client_serial(client);
+    wl_resource_set_implementation(res, &surface_impl, surface, surface_destroyed);
+    server->surfaces.push_back(surface);
+}
+
+void compositor_create_region(wl_client* client, wl_resource* resource, uint32_t id) noexcept
+{
+    wl_resource* res = wl_resource_create(client, &wl_region_interface, wl_resource_get_version(resource), id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(res, &region_impl, nullptr, nullptr);
+}
+
+const struct wl_compositor_interface compositor_impl{
+    .create_surface = compositor_create_surface,
+    .create_region = compositor_create_region,
+};
+
+void bind_compositor(wl_client* client, void* data, uint32_t version, uint32_t id) noexcept
+{
+    wl_resource* res = wl_resource_create(client, &wl_compositor_interface, static_cast<int>(version), id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(res, &compositor_impl, data, nullptr);
+}
+
+// --- wp_presentation ---------------------------------------------------------------------------------
+
+void presentation_destroy(wl_client*, wl_resource* resource) noexcept
+{
+    wl_resource_destroy(resource);
+}
+
+void presentation_feedback(wl_client* client, wl_resource* resource, wl_resource* surface_resource,
+                           uint32_t id) noexcept
+{
+    Surface* surface = surface_of(surface_resource);
+    wl_resource* res =
+        wl_resource_create(client, &wp_presentation_feedback_interface, wl_resource_get_version(resource), id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(res, nullptr, surface, presentation_feedback_destroyed);
+    surface->pending.presentation.push_back(res);
+}
+
+const struct wp_presentation_interface presentation_impl{
+    .destroy = presentation_destroy,
+    .feedback = presentation_feedback,
+};
+
+void bind_presentation(wl_client* client, void* data, uint32_t version, uint32_t id) noexcept
+{
+    wl_resource* res = wl_resource_create(client, &wp_presentation_interface, static_cast<int>(version), id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return;
+    }
+    wl_resource_set_implementation(res, &presentation_impl, data, nullptr);
+    wp_presentation_send_clock_id(res, CLOCK_MONOTONIC);
+}
+
+}  // namespace
+
+Result<void> Server::init_surface()
+{
+    const auto compositor_version = static_cast<int>(std::clamp(config.compositor_version, 1U, 6U));
+    if (!wl_global_create(display, &wl_compositor_interface, compositor_version, this, bind_compositor)) {
+        return Error{"wl_global_create(wl_compositor) failed"};
+    }
+    const auto presentation_version = static_cast<int>(std::clamp(config.presentation_version, 1U, 2U));
+    if (!wl_global_create(display, &wp_presentation_interface, presentation_version, this, bind_presentation)) {
+        return Error{"wl_global_create(wp_presentation) failed"};
+    }
+    return {};
+}
+
+void Server::surfaces_forget_buffer(Buffer* buffer)
+{
+    for (Surface* surface : surfaces) {
+        if (surface->buffer == buffer) {
+            surface->buffer = nullptr;
+        }
+        if (surface->pending.buffer == buffer) {
+            surface->pending.buffer = nullptr;
+        }
+        erase_value(surface->release_on_present, buffer);
+    }
+}
+
+void Server::tick_surfaces(uint64_t tick, uint64_t time)
+{
+    std::vector<PresentationRecord> presentations;
+    std::vector<FrameCallbackRecord> callbacks;
+    const auto refresh = static_cast<uint32_t>(config.refresh.count());
+    const auto time_ms = static_cast<uint32_t>(time / 1'000'000U);
+    for (Surface* surface : std::vector{surfaces}) {
+        const bool shown = surface->buffer && !discard_presentation;
+        for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
+            if (!shown) {
+                presentations.push_back(discard(p.resource, surface->serial, p.commit));
+                continue;
+            }
+            const uint64_t seconds = time / 1'000'000'000U;
+            wp_presentation_feedback_send_presented(
+                p.resource, static_cast<uint32_t>(seconds >> 32U), static_cast<uint32_t>(seconds & 0xffffffffU),
+                static_cast<uint32_t>(time % 1'000'000'000U), refresh, static_cast<uint32_t>(tick >> 32U),
+                static_cast<uint32_t>(tick & 0xffffffffU), config.presentation_flags);
+            finish_resource(p.resource);
+            presentations.push_back({surface->serial, p.commit, true, time, refresh, tick, config.presentation_flags});
+        }
+        for (wl_resource* callback : std::exchange(surface->frame_callbacks, {})) {
+            wl_callback_send_done(callback, time_ms);
+            finish_resource(callback);
+            callbacks.push_back({surface->serial, time_ms, tick});
+        }
+        for (Buffer* buffer : std::exchange(surface->release_on_present, {})) {
+            release_buffer(buffer);
+        }
+    }
+    records.update([&](Records& r) {
+        r.presentations.insert(r.presentations.end(), presentations.begin(), presentations.end());
+        r.frame_callbacks.insert(r.frame_callbacks.end(), callbacks.begin(), callbacks.end());
+    });
+}
+
+}  // namespace dmafeed::test::detail

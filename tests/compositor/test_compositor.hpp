@@ -1,0 +1,349 @@
+// TestCompositor: an in-process Wayland compositor (libwayland-server) for the compositor tier.
+//
+// It runs its own thread with its own wl_event_loop, so a test can block in client calls
+// (wl_display_roundtrip) while it serves them. It offers:
+//   wl_compositor (v6: surfaces, regions, frame callbacks), xdg_wm_base (v6: toplevels with
+//   configure/ack, fullscreen and maximized states), zwp_linux_dmabuf_v1 (v3, v4 or v5: format and
+//   modifier events, or default and per-surface feedback with a sealed memfd format table;
+//   params with the protocol's validation) and wp_presentation (CLOCK_MONOTONIC).
+// A client connects by name (socket_name(), a socket in $XDG_RUNTIME_DIR; a private temporary
+// directory is created and exported when the variable is unset) or through connect_fd().
+//
+// Time is the test's: frame callbacks, presentation feedback and on_present releases happen on
+// tick(), or on an automatic timer (Config::auto_tick / set_auto_tick).
+//
+// Threads: every knob may be called from any thread; it runs on the server thread and returns once
+// it has been applied and the resulting events are flushed to the clients' sockets, so a client
+// roundtrip after a knob sees its events. After stop() (or the compositor's end) knobs do nothing.
+// Records are snapshots taken under a lock; wait_until() blocks until a predicate holds.
+//
+// Buffers are identified by a serial (1, 2, ...: records().buffers[serial - 1]); params objects
+// likewise (records().params[serial - 1]); surfaces, commits and clients have serials of their own.
+// A protocol object id (wl_proxy_get_id) maps to a buffer serial with buffer_serial().
+//
+// The contents of a buffer are read through the recorded plane fds (memfds standing in for
+// dma-bufs on the host, or real dma-bufs). Those fds are kept after the buffer is gone unless
+// Config::keep_plane_fds is false, which lets fd-leak tests see the process return to its baseline.
+#pragma once
+
+#include "drm/format_set.hpp"
+#include "util/result.hpp"
+#include "util/unique_fd.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <vector>
+
+namespace dmafeed::test {
+
+struct Rect {
+    int32_t x = 0;
+    int32_t y = 0;
+    int32_t width = 0;
+    int32_t height = 0;
+    friend bool operator==(const Rect&, const Rect&) = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+// One preference tranche of a dmabuf feedback.
+struct FeedbackTranche {
+    dev_t target_device = 0;
+    uint32_t flags = 0;                   // tranche_flags: 1 = scanout
+    std::vector<FormatModifier> formats;  // sent as 16-bit indices into the format table
+};
+
+// Deliberate faults in every round of a feedback, to test that a client rejects them.
+struct HostileFeedback {
+    bool table_size_too_large = false;      // format_table's size is 4096 bytes more than the memfd
+    bool table_size_unaligned = false;      // memfd and announced size are 8 bytes past a multiple of 16
+    bool index_out_of_range = false;        // the first tranche also lists index == number of entries
+    bool main_device_wrong_size = false;    // main_device array of sizeof(dev_t) / 2 bytes
+    bool target_device_wrong_size = false;  // tranche_target_device arrays of sizeof(dev_t) + 1 bytes
+    friend bool operator==(const HostileFeedback&, const HostileFeedback&) = default;
+};
+
+struct FeedbackConfig {
+    dev_t main_device = 0;
+    std::vector<FeedbackTranche> tranches;  // most preferred first
+    HostileFeedback hostile;
+
+    // One tranche on `device` holding `formats` in their order.
+    static FeedbackConfig single(dev_t device, const FormatSet& formats, uint32_t flags = 0);
+    // Every pair of every tranche, in tranche order.
+    FormatSet formats() const;
+};
+
+// What create_immed does with a buffer it cannot import (a fail_pairs pair); the protocol allows
+// either.
+enum class ImmedFailure {
+    protocol_error,  // zwp_linux_buffer_params_v1.error.invalid_wl_buffer
+    failed_event,    // an inert wl_buffer and a `failed` event
+};
+
+// When a buffer that is replaced on a surface gets wl_buffer.release.
+enum class ReleasePolicy {
+    on_replace,  // at the commit that replaces it (a compositor that copies, like weston with shm)
+    on_present,  // at the tick that presents its replacement (a compositor that samples it)
+};
+
+// The formats every test compositor advertises unless told otherwise: XRGB8888 and ARGB8888
+// (LINEAR, INVALID), NV12 (LINEAR).
+FormatSet default_formats();
+
+struct Config {
+    uint32_t dmabuf_version = 4;          // zwp_linux_dmabuf_v1 global version: 3, 4 or 5
+    // A v3 global's format/modifier events; the default feedback when `feedback` is unset. (An
+    // old-style bind of a v4+ global gets the default feedback's pairs as events.)
+    FormatSet formats = default_formats();
+    dev_t main_device = makedev(226, 128);
+    // v4+: the default feedback; unset: FeedbackConfig::single(main_device, formats).
+    std::optional<FeedbackConfig> feedback;
+    // v4+: the feedback of get_surface_feedback objects; unset: the default feedback.
+    std::optional<FeedbackConfig> surface_feedback;
+
+    uint32_t compositor_version = 6;   // wl_compositor, 1..6
+    uint32_t xdg_wm_base_version = 6;  // 1..7
+    uint32_t presentation_version = 2;  // 1..2
+
+    int32_t width = 640;  // size in xdg_toplevel.configure (0 x 0: the client picks)
+    int32_t height = 480;
+    int32_t output_width = 1920;  // size in the configure of a fullscreen or maximized toplevel
+    int32_t output_height = 1080;
+
+    std::chrono::nanoseconds refresh{16'666'667};  // wp_presentation_feedback.presented refresh
+    uint32_t presentation_flags = 0x7;  // vsync | hw_clock | hw_completion
+    // Tick on a timer (CLOCK_MONOTONIC, this period) as well as on tick().
+    std::optional<std::chrono::nanoseconds> auto_tick;
+
+    ReleasePolicy release_policy = ReleasePolicy::on_replace;
+    ImmedFailure immed_failure = ImmedFailure::protocol_error;
+    bool keep_plane_fds = true;  // keep params' plane fds in the records after the objects are gone
+    bool listen = true;          // create a named socket (otherwise connect_fd() only)
+};
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+struct PlaneRecord {
+    uint32_t plane_idx = 0;
+    uint32_t offset = 0;
+    uint32_t stride = 0;
+    DrmModifier modifier;
+    int64_t fd_size = -1;  // lseek(fd, 0, SEEK_END) when added; -1 when the fd cannot tell
+    // The fd the client sent (the compositor's copy). Null once the params object and buffer are
+    // gone when Config::keep_plane_fds is false.
+    std::shared_ptr<const UniqueFd> fd;
+};
+
+enum class ParamsOutcome {
+    pending,         // no create/create_immed yet
+    created,         // `created` sent (create) or buffer made (create_immed)
+    failed,          // `failed` sent
+    protocol_error,  // the client got a zwp_linux_buffer_params_v1 error
+    abandoned,       // destroyed before create
+};
+
+struct ParamsRecord {
+    uint64_t serial = 0;
+    uint64_t client = 0;
+    uint32_t version = 0;
+    std::vector<PlaneRecord> planes;  // in the order of the add requests that were accepted
+    bool create_requested = false;
+    bool immed = false;
+    int32_t width = 0;
+    int32_t height = 0;
+    DrmFormat format;
+    uint32_t flags = 0;
+    ParamsOutcome outcome = ParamsOutcome::pending;
+    uint32_t error_code = 0;  // with protocol_error
+    std::string error_message;
+    uint64_t buffer = 0;  // serial of the wl_buffer (created, or create_immed's inert buffer)
+};
+
+struct BufferRecord {
+    uint64_t serial = 0;
+    uint64_t client = 0;
+    uint32_t object_id = 0;  // the wl_buffer's protocol id (the client's wl_proxy_get_id)
+    uint64_t params = 0;
+    int32_t width = 0;
+    int32_t height = 0;
+    DrmFormat format;
+    DrmModifier modifier;
+    uint32_t flags = 0;
+    bool failed = false;  // create_immed's inert buffer
+    bool destroyed = false;
+    std::vector<PlaneRecord> planes;  // sorted by plane index
+};
+
+struct CommitRecord {
+    uint64_t serial = 0;
+    uint64_t client = 0;
+    uint64_t surface = 0;
+    uint32_t surface_object_id = 0;
+    bool attached = false;  // this commit applied an attach (possibly of no buffer)
+    uint64_t buffer = 0;    // the surface's buffer after the commit; 0: none
+    int32_t dx = 0;         // attach offset (or wl_surface.offset)
+    int32_t dy = 0;
+    std::vector<Rect> damage;         // surface coordinates
+    std::vector<Rect> buffer_damage;  // buffer coordinates
+    int32_t buffer_scale = 1;
+    int32_t buffer_transform = 0;
+    uint32_t frame_callbacks = 0;         // requested with this commit
+    uint32_t presentation_feedbacks = 0;  // requested with this commit
+    uint32_t acked_configure = 0;         // xdg serial acked before this commit, 0: none new
+    uint64_t time_ns = 0;                 // CLOCK_MONOTONIC
+};
+
+struct FrameCallbackRecord {
+    uint64_t surface = 0;
+    uint32_t time_ms = 0;  // the value sent in wl_callback.done
+    uint64_t tick = 0;
+};
+
+struct PresentationRecord {
+    uint64_t surface = 0;
+    uint64_t commit = 0;     // the commit the feedback was requested with
+    bool presented = false;  // false: discarded
+    uint64_t time_ns = 0;    // presented: the timestamp sent (CLOCK_MONOTONIC)
+    uint32_t refresh_ns = 0;
+    uint64_t seq = 0;  // the tick number
+    uint32_t flags = 0;
+};
+
+struct ReleaseRecord {
+    uint64_t buffer = 0;
+    uint64_t time_ns = 0;
+};
+
+struct ConfigureRecord {
+    uint64_t surface = 0;
+    uint32_t serial = 0;
+    int32_t width = 0;
+    int32_t height = 0;
+    bool fullscreen = false;
+    bool maximized = false;
+    bool acked = false;
+};
+
+struct FeedbackRecord {
+    uint64_t client = 0;
+    uint64_t surface = 0;     // 0: default feedback
+    uint64_t generation = 0;  // which feedback config (1: the initial one; +1 per change)
+    uint32_t table_size = 0;  // as announced
+    size_t tranches = 0;
+};
+
+struct ErrorRecord {
+    uint64_t client = 0;
+    std::string interface;
+    uint32_t object_id = 0;
+    uint32_t code = 0;
+    std::string message;
+};
+
+struct Records {
+    std::vector<ParamsRecord> params;  // by serial - 1
+    std::vector<BufferRecord> buffers;  // by serial - 1
+    std::vector<CommitRecord> commits;
+    std::vector<FrameCallbackRecord> frame_callbacks;
+    std::vector<PresentationRecord> presentations;
+    std::vector<ReleaseRecord> releases;
+    std::vector<ConfigureRecord> configures;
+    std::vector<FeedbackRecord> feedbacks;
+    std::vector<ErrorRecord> errors;  // protocol errors the compositor raised
+    uint64_t ticks = 0;
+    uint64_t clients_connected = 0;  // now
+    uint64_t clients_total = 0;      // ever
+};
+
+// One plane's bytes, read through its fd: `height` rows of `stride` bytes from the plane's offset
+// (the plane's height for subsampled planes of formats the project knows).
+struct PlaneContents {
+    std::vector<uint8_t> bytes;
+    uint32_t stride = 0;
+    uint32_t rows = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+class Runner;
+}
+
+class TestCompositor {
+public:
+    // Creates the display, globals and socket, and starts the server thread.
+    static Result<std::unique_ptr<TestCompositor>> create(Config config = {});
+    TestCompositor(const TestCompositor&) = delete;
+    TestCompositor& operator=(const TestCompositor&) = delete;
+    ~TestCompositor();  // stop()
+
+    const Config& config() const noexcept { return config_; }
+    // For wl_display_connect; empty without Config::listen.
+    const std::string& socket_name() const noexcept { return socket_name_; }
+    // The client end of a new connection, for wl_display_connect_to_fd (which takes the fd).
+    Result<UniqueFd> connect_fd();
+
+    // --- knobs ---
+    // Params with these (format, modifier) pairs get `failed` (create) or what
+    // Config::immed_failure says (create_immed). Replaces the previous list.
+    void fail_pairs(std::vector<FormatModifier> pairs);
+    void set_immed_failure(ImmedFailure mode);
+    // Replaces the default or surface feedback and re-sends it, with a new table memfd, to every
+    // bound feedback object of that kind. set_feedback does both.
+    void set_default_feedback(FeedbackConfig feedback);
+    void set_surface_feedback(FeedbackConfig feedback);
+    void set_feedback(FeedbackConfig feedback);
+    // While withheld, releases are queued instead of sent. Turning it off does not send them.
+    void withhold_releases(bool withhold);
+    // Sends every queued release (of buffers still alive).
+    void release_all();
+    void set_release_policy(ReleasePolicy policy);
+    // A repaint: presentation feedback of committed content (presented, or discarded for surfaces
+    // without a buffer or while discarding), frame callbacks done, on_present releases.
+    void tick();
+    void set_auto_tick(std::optional<std::chrono::nanoseconds> period);
+    void set_discard_presentation(bool discard);
+    // Sends a new configure to every toplevel: this size in the normal state.
+    void set_configure_size(int32_t width, int32_t height);
+    void send_close();  // xdg_toplevel.close to every toplevel
+    // At the next wl_surface.commit of any client, posts this error on that client's object of
+    // `interface` ("wl_surface": the committing surface; "xdg_surface"/"xdg_toplevel": its role
+    // objects; other names: the client's first object of that interface; none: an
+    // implementation error on the display).
+    void raise_protocol_error(std::string interface, uint32_t code, std::string message = "injected error");
+    void disconnect_clients();
+    // The compositor dies: clients are disconnected, the socket goes away. Records stay readable.
+    void stop();
+    bool running() const;
+
+    // --- records ---
+    Records records() const;
+    // Waits until `pred` holds for the records (called under the records' lock: it must not call
+    // back into the compositor). False on timeout.
+    bool wait_until(const std::function<bool(const Records&)>& pred,
+                    std::chrono::milliseconds timeout = std::chrono::milliseconds{5000}) const;
+    // The serial of the newest buffer with this protocol id (of `client`, or of any client when 0).
+    std::optional<uint64_t> buffer_serial(uint32_t object_id, uint64_t client = 0) const;
+    // The buffer of the newest commit that had one.
+    std::optional<uint64_t> last_committed_buffer() const;
+    // A plane's bytes through mmap of its recorded fd.
+    Result<PlaneContents> read_buffer(uint64_t buffer_serial, uint32_t plane = 0) const;
+    Result<PlaneContents> read_last_committed_buffer(uint32_t plane = 0) const;
+
+private:
+    explicit TestCompositor(Config config);
+    Config config_;
+    std::string socket_name_;
+    std::unique_ptr<detail::Runner> runner_;
+};
+
+}  // namespace dmafeed::test
