@@ -21,6 +21,19 @@
 // likewise (records().params[serial - 1]); surfaces, commits and clients have serials of their own.
 // A protocol object id (wl_proxy_get_id) maps to a buffer serial with buffer_serial().
 //
+// zwp_linux_buffer_params_v1, in this order (the errors end the client, as the XML allows):
+//   add:    already_used after create; plane_idx for an index > 3; plane_set for a second add of an
+//           index; v5+: invalid_format when the modifier differs from an earlier plane's.
+//   create: already_used the second time; incomplete without planes or with a gap below the highest
+//           index; invalid_dimensions for width or height < 1; invalid_format for a (format,
+//           modifier) no format event or feedback has ever listed (older feedbacks count, so a
+//           client racing a feedback change is not killed); incomplete when the plane count does
+//           not match the format (exactly, for LINEAR and INVALID; at least, for other modifiers,
+//           which may add aux planes); out_of_bounds when offset + stride overflows 32 bits, the
+//           offset is past the fd's size (lseek), a plane's rows run past it, or a LINEAR stride is
+//           shorter than a row. Then, not client bugs: modifiers that differ before v5, or a
+//           fail_pairs pair, give `failed` (create_immed: see ImmedFailure).
+//
 // The contents of a buffer are read through the recorded plane fds (memfds standing in for
 // dma-bufs on the host, or real dma-bufs). Those fds are kept after the buffer is gone unless
 // Config::keep_plane_fds is false, which lets fd-leak tests see the process return to its baseline.
