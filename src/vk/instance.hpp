@@ -2,8 +2,9 @@
 //
 // With validation, VK_LAYER_KHRONOS_validation is enabled together with VK_EXT_debug_utils and a
 // messenger that
-//  - routes every message into dmafeed's log (util/log.hpp): ERROR -> error, WARNING -> warning,
-//    INFO and VERBOSE -> debug, prefixed "vulkan validation: [<message id name>]";
+//  - routes every message into dmafeed's log (util/log.hpp), prefixed "vulkan validation: [<id>]":
+//    ERROR -> error, WARNING -> warning, INFO -> debug (VERBOSE, the loader's trace, is not asked for);
+//  - also enables the layer's synchronization validation (InstanceOptions::synchronization_validation);
 //  - counts errors and warnings (validation_error_count(), validation_warning_count());
 //  - drops messages that match a Suppression: the small built-in list of messages shown to be the
 //    layer's (or the driver's) mistake, known_layer_mistakes(), plus the caller's own. A suppressed
@@ -29,7 +30,7 @@ namespace dmafeed::vk {
 
 // One message of the validation layer (or the loader) through VK_EXT_debug_utils.
 struct ValidationMessage {
-    log::Level level = log::Level::debug;   // ERROR -> error, WARNING -> warning, INFO/VERBOSE -> debug
+    log::Level level = log::Level::debug;   // ERROR -> error, WARNING -> warning, INFO -> debug
     VkDebugUtilsMessageTypeFlagsEXT types = 0;
     std::string id_name;  // pMessageIdName: "VUID-vkCmdCopyBufferToImage-dstImage-01997", "UNASSIGNED-..."; may be empty
     std::string text;     // pMessage
@@ -57,8 +58,8 @@ struct InstanceOptions {
     // Suppressions in addition to known_layer_mistakes(). Keep them as narrow as the evidence.
     std::vector<Suppression> suppressions;
     // Called for every message after it was logged and counted, from the thread that made the
-    // Vulkan call (so it must be thread-safe if Vulkan is used from several threads). noexcept in
-    // spirit: an exception thrown here terminates the program.
+    // Vulkan call (so it must be thread-safe if Vulkan is used from several threads). Nothing may
+    // unwind through the layer: an exception it throws is swallowed.
     std::function<void(const ValidationMessage&)> on_validation_message;
 };
 

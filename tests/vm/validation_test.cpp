@@ -2,12 +2,16 @@
 // validation), on lavapipe with real dma-bufs.
 //  - the layer and the debug-utils messenger are active (the layer is a set-up package:
 //    vulkan-validationlayers, installed by tools/setup); a missing layer fails, it does not skip;
+//  - the pipe works: a deliberately invalid call reaches dmafeed's log at level error (captured
+//    by a test sink), is counted as an error and handed to the observer; with a Suppression for
+//    it, it is counted as suppressed instead; a Suppression whose text or id does not match leaves
+//    it an error;
 //  - every exportable (format, modifier) allocates, exports, uploads through vk::Uploader and reads
 //    back exactly (the export suite's round trip), plus odd-sized YUV and 256-aligned explicit
 //    layouts; then everything is destroyed;
 //  - the layer reported no error and no warning over all of it, from vkCreateInstance to
 //    vkDestroyInstance; every message is printed on failure. Only the documented
-//    vk::Instance::known_layer_mistakes() are suppressed, and each suppressed message is printed;
+//    vk::Instance::known_layer_mistakes() are suppressed; their count and one example are printed;
 //  - the evidence behind that suppression still holds for every VkFormat dmafeed uploads to: the
 //    driver lists the image's modifier with TRANSFER_DST in VkDrmFormatModifierPropertiesListEXT
 //    and leaves VkDrmFormatModifierPropertiesList2EXT (what the layer reads) without it. When a
@@ -18,6 +22,7 @@
 #include "vm_session.hpp"
 #include "vulkan_fixture.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <gtest/gtest.h>
 #include <memory>
@@ -25,6 +30,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dmafeed::test {
@@ -104,6 +111,72 @@ TEST_F(NodrmValidation, TheLayerAndTheMessengerAreActive)
     ASSERT_NE(stack, nullptr);
     EXPECT_TRUE(stack->instance->validation_enabled())
         << "VK_LAYER_KHRONOS_validation or VK_EXT_debug_utils is missing: install vulkan-validationlayers (tools/setup)";
+}
+
+// vkGetPhysicalDeviceFormatProperties2 with a structure that does not extend VkFormatProperties2 in
+// its pNext chain: stateless validation reports VUID-VkFormatProperties2-pNext-pNext; drivers skip
+// structures they do not know, so the call itself is harmless.
+void invalid_call(const vk::Instance& instance)
+{
+    auto devices = instance.physical_devices();
+    ASSERT_TRUE(devices.ok() && !devices->empty());
+    VkImageFormatListCreateInfo stray{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO};
+    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &stray};
+    vkGetPhysicalDeviceFormatProperties2(devices->front(), VK_FORMAT_B8G8R8A8_UNORM, &props);
+}
+
+constexpr const char* invalid_call_id = "VUID-VkFormatProperties2-pNext-pNext";
+
+TEST_F(NodrmValidation, AnInvalidCallIsCountedAndOnlyAMatchingSuppressionDropsIt)
+{
+    struct Case {
+        const char* what;
+        std::vector<vk::Suppression> suppressions;
+        bool suppressed;
+    };
+    const std::vector<Case> cases{
+        {"no suppression", {}, false},
+        {"suppressed by id and text", {{invalid_call_id, {"VkFormatProperties2"}, "test"}}, true},
+        {"id matches, text does not", {{invalid_call_id, {"no such text"}, "test"}}, false},
+        {"another id", {{"VUID-vkCmdCopyBufferToImage-dstImage-01997", {}, "test"}}, false},
+    };
+    // Capture dmafeed's log: the deliberate errors belong to this test, not to the console.
+    std::vector<std::pair<log::Level, std::string>> logged;
+    std::mutex logged_mutex;
+    struct RestoreSink {
+        log::Sink previous;
+        ~RestoreSink() { log::set_sink(std::move(previous)); }
+    } restore{log::set_sink([&](log::Level level, std::string_view text) {
+        const std::lock_guard lock{logged_mutex};
+        logged.emplace_back(level, std::string{text});
+    })};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.what);
+        {
+            const std::lock_guard lock{logged_mutex};
+            logged.clear();
+        }
+        MessageLog log;
+        vk::InstanceOptions options;
+        options.validation = true;
+        options.suppressions = c.suppressions;
+        options.on_validation_message = [&log](const vk::ValidationMessage& m) { log.add(m); };
+        auto instance = vk::Instance::create(options);
+        ASSERT_TRUE(instance.ok()) << instance.error().message();
+        ASSERT_TRUE(instance->validation_enabled());
+        ASSERT_EQ(instance->validation_error_count(), 0U) << log.dump(log::Level::warning);
+        ASSERT_NO_FATAL_FAILURE(invalid_call(*instance));
+        const std::string messages = log.dump(log::Level::warning);
+        EXPECT_NE(messages.find(invalid_call_id), std::string::npos) << "the observer did not get it:\n" << messages;
+        EXPECT_EQ(instance->validation_error_count(), c.suppressed ? 0U : 1U) << messages;
+        EXPECT_EQ(instance->validation_suppressed_count(), c.suppressed ? 1U : 0U) << messages;
+        EXPECT_EQ(log.count(log::Level::error), c.suppressed ? 0U : 1U) << messages;
+        const std::lock_guard lock{logged_mutex};
+        const auto in_log = std::count_if(logged.begin(), logged.end(), [](const auto& l) {
+            return l.first == log::Level::error && l.second.find(invalid_call_id) != std::string::npos;
+        });
+        EXPECT_EQ(in_log, c.suppressed ? 0 : 1) << "dmafeed's log at level error";
+    }
 }
 
 TEST_F(NodrmValidation, AllocateExportUploadEveryPairWithoutErrorsOrWarnings)
