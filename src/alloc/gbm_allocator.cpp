@@ -124,21 +124,6 @@ uint64_t dmabuf_size(int fd)
 
 bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
 
-// drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
-uint32_t modifier_plane_count(VkPhysicalDevice physical, VkFormat format, DrmModifier modifier)
-{
-    VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
-    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
-    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
-    std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
-    list.pDrmFormatModifierProperties = mods.data();
-    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
-    for (const auto& m : mods) {
-        if (m.drmFormatModifier == modifier.value()) return m.drmFormatModifierPlaneCount;
-    }
-    return 0;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -422,7 +407,7 @@ private:
     {
         const DrmModifier mod = buffer_.layout_modifier_;
         const std::string pair = label + " (VkFormat " + std::to_string(format) + ") with modifier " + dmafeed::name(mod);
-        const uint32_t listed = modifier_plane_count(device_.physical_handle(), format, mod);
+        const uint32_t listed = vk::modifier_plane_count(device_.physical_handle(), device_.info().api_version, format, mod);
         if (listed == 0) return Error{"the driver does not list " + pair};
         if (listed != memory_planes) {
             return Error{"the driver gives " + pair + " " + std::to_string(listed) + " memory planes; the bo has " +

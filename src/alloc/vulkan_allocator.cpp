@@ -23,21 +23,6 @@ VkImageAspectFlagBits memory_plane_aspect(uint32_t plane)
     }
 }
 
-// drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
-uint32_t modifier_plane_count(VkPhysicalDevice physical, VkFormat format, DrmModifier modifier)
-{
-    VkDrmFormatModifierPropertiesListEXT list{.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT};
-    VkFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list};
-    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
-    std::vector<VkDrmFormatModifierPropertiesEXT> mods(list.drmFormatModifierCount);
-    list.pDrmFormatModifierProperties = mods.data();
-    vkGetPhysicalDeviceFormatProperties2(physical, format, &props);
-    for (const auto& m : mods) {
-        if (m.drmFormatModifier == modifier.value()) return m.drmFormatModifierPlaneCount;
-    }
-    return 0;
-}
-
 std::string modifier_list(const std::vector<DrmModifier>& mods)
 {
     std::string out = "{";
@@ -119,7 +104,7 @@ public:
             return vk::vk_error("vkGetImageDrmFormatModifierPropertiesEXT", r);
         }
         const DrmModifier modifier{chosen.drmFormatModifier};
-        const uint32_t planes = modifier_plane_count(device_.physical_handle(), spec.format, modifier);
+        const uint32_t planes = vk::modifier_plane_count(device_.physical_handle(), device_.info().api_version, spec.format, modifier);
         if (planes == 0 || planes > 4) {
             return Error{"the driver chose modifier " + name(modifier) + ", which it does not list for this format"};
         }

@@ -8,16 +8,10 @@
 namespace dmafeed::vk {
 namespace {
 
-struct DriverModifier {
-    DrmModifier modifier;
-    uint32_t planes = 1;
-    VkFormatFeatureFlags2 features = 0;
-};
-
 // The modifiers the driver lists for `format` with their tiling features: from
 // VkDrmFormatModifierPropertiesList2EXT (64-bit features) where the device has format_feature_flags2,
 // else, or when that list comes back empty, from VkDrmFormatModifierPropertiesListEXT.
-std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, bool flags2, VkFormat format)
+std::vector<DriverModifier> list_modifiers(VkPhysicalDevice device, bool flags2, VkFormat format)
 {
     std::vector<DriverModifier> out;
     if (flags2) {
@@ -93,6 +87,19 @@ bool features_cover(VkFormatFeatureFlags2 features, VkImageUsageFlags usage)
 
 }  // namespace
 
+std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, uint32_t api_version, VkFormat format)
+{
+    return list_modifiers(device, api_version >= VK_API_VERSION_1_3, format);
+}
+
+uint32_t modifier_plane_count(VkPhysicalDevice device, uint32_t api_version, VkFormat format, DrmModifier modifier)
+{
+    for (const DriverModifier& m : driver_modifiers(device, api_version, format)) {
+        if (m.modifier == modifier) return m.planes;
+    }
+    return 0;
+}
+
 const PairCapability* ExportCapabilities::find(const FormatModifier& pair) const
 {
     const auto it = std::find_if(pairs.begin(), pairs.end(), [&](const PairCapability& c) { return c.pair == pair; });
@@ -129,7 +136,7 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
     for (const FormatInfo& info : known_formats()) {
         // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
         if (info.vk_format != VK_FORMAT_UNDEFINED) {
-            for (const DriverModifier& dm : driver_modifiers(device, flags2, info.vk_format)) {
+            for (const DriverModifier& dm : list_modifiers(device, flags2, info.vk_format)) {
                 log::debug("%s %s: %u plane(s), tiling features 0x%llx", name(info.format).c_str(),
                            name(dm.modifier).c_str(), dm.planes, static_cast<unsigned long long>(dm.features));
                 if (!features_cover(dm.features, usage)) continue;
@@ -144,13 +151,13 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
         }
         if (info.plane_count == 1) continue;
         // Per-plane path: every plane's own VkFormat exportable with the same modifier.
-        std::vector<DriverModifier> common = driver_modifiers(device, flags2, info.planes[0].vk_format);
+        std::vector<DriverModifier> common = list_modifiers(device, flags2, info.planes[0].vk_format);
         std::vector<VkExtent2D> extents(common.size(), VkExtent2D{UINT32_MAX, UINT32_MAX});
         for (size_t m = 0; m < common.size(); ++m) {
             bool ok = true;
             for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
                 const PlaneInfo& plane = info.planes[p];
-                const auto mods = driver_modifiers(device, flags2, plane.vk_format);
+                const auto mods = list_modifiers(device, flags2, plane.vk_format);
                 const auto it = std::find_if(mods.begin(), mods.end(), [&](const DriverModifier& d) {
                     return d.modifier == common[m].modifier && d.planes == 1;
                 });

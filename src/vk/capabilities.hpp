@@ -38,6 +38,18 @@ struct ExportCapabilities {
     const PairCapability* find(const FormatModifier& pair) const;
 };
 
+// A modifier the driver lists for a VkFormat: memory planes and tiling features. From
+// VkDrmFormatModifierPropertiesList2EXT on API 1.3+, else (or when that list comes back empty, as
+// on lavapipe 25) from VkDrmFormatModifierPropertiesListEXT.
+struct DriverModifier {
+    DrmModifier modifier;
+    uint32_t planes = 1;
+    VkFormatFeatureFlags2 features = 0;
+};
+std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, uint32_t api_version, VkFormat format);
+// drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
+uint32_t modifier_plane_count(VkPhysicalDevice device, uint32_t api_version, VkFormat format, DrmModifier modifier);
+
 // `usage` is what the producer will do with the image (e.g. TRANSFER_DST | STORAGE).
 Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
                                                      VkImageUsageFlags usage);
