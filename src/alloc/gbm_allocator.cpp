@@ -331,31 +331,11 @@ Result<void> GbmBuffer::write_planes(std::span<const PlanePixels> planes) const
 
 Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const PlanePixels> planes) const
 {
-    const FormatInfo* info = format_info(format());
     if (fill_path_ != FillPath::vulkan) {
         return Error{"upload to " + dmafeed::name(format()) + " GBM bo: it is not imported into Vulkan (" + fill_reason_ +
                      "); use write_planes"};
     }
-    if (!info || planes.size() != info->plane_count) {
-        return Error{"upload to " + dmafeed::name(format()) + ": " + std::to_string(planes.size()) + " planes given, " +
-                     std::to_string(info ? info->plane_count : 0) + " needed"};
-    }
-    const bool per_plane = parts_.size() > 1;
-    std::vector<vk::ImageRegion> regions;
-    for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const VulkanImagePart& part = per_plane ? parts_[p] : parts_[0];
-        VkImageAspectFlagBits aspect = VK_IMAGE_ASPECT_COLOR_BIT;
-        if (!per_plane && info->plane_count > 1) {
-            aspect = static_cast<VkImageAspectFlagBits>(VK_IMAGE_ASPECT_PLANE_0_BIT << p);
-        }
-        regions.push_back({.image = part.image,
-                           .aspect = aspect,
-                           .extent = {plane_width(*info, p, width()), plane_height(*info, p, height())},
-                           .bytes_per_pixel = info->planes[p].bytes_per_pixel,
-                           .data = planes[p].data,
-                           .row_bytes = planes[p].row_bytes});
-    }
-    return regions;
+    return image_regions(*this, parts_, planes);
 }
 
 // ---------------------------------------------------------------------------------------------

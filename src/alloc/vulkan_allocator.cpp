@@ -213,28 +213,35 @@ VulkanBuffer::~VulkanBuffer()
     for (VkDeviceMemory memory : memories_) vkFreeMemory(device_.handle(), memory, nullptr);
 }
 
-Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<const PlanePixels> planes) const
+Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::span<const VulkanImagePart> parts,
+                                                   std::span<const PlanePixels> planes)
 {
-    const FormatInfo* info = format_info(format());
+    const FormatInfo* info = format_info(buffer.format());
     if (!info || planes.size() != info->plane_count) {
-        return Error{"upload to " + dmafeed::name(format()) + ": " + std::to_string(planes.size()) + " planes given, " +
-                     std::to_string(info ? info->plane_count : 0) + " needed"};
+        return Error{"upload to " + dmafeed::name(buffer.format()) + ": " + std::to_string(planes.size()) +
+                     " planes given, " + std::to_string(info ? info->plane_count : 0) + " needed"};
     }
+    const bool per_plane = parts.size() > 1;
     std::vector<vk::ImageRegion> regions;
     for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const VulkanImagePart& part = per_plane_images() ? parts_[p] : parts_[0];
+        const VulkanImagePart& part = per_plane ? parts[p] : parts[0];
         VkImageAspectFlagBits aspect = VK_IMAGE_ASPECT_COLOR_BIT;
-        if (!per_plane_images() && info->plane_count > 1) {
+        if (!per_plane && info->plane_count > 1) {
             aspect = static_cast<VkImageAspectFlagBits>(VK_IMAGE_ASPECT_PLANE_0_BIT << p);
         }
         regions.push_back({.image = part.image,
                            .aspect = aspect,
-                           .extent = {plane_width(*info, p, width()), plane_height(*info, p, height())},
+                           .extent = {plane_width(*info, p, buffer.width()), plane_height(*info, p, buffer.height())},
                            .bytes_per_pixel = info->planes[p].bytes_per_pixel,
                            .data = planes[p].data,
                            .row_bytes = planes[p].row_bytes});
     }
     return regions;
+}
+
+Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<const PlanePixels> planes) const
+{
+    return image_regions(*this, parts_, planes);
 }
 
 Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage)

@@ -35,6 +35,11 @@ struct VulkanImagePart {
     uint32_t plane_count = 1;  // memory planes of this image
 };
 
+// The vk::Uploader regions that fill every format plane of `buffer` (one entry of `planes` per
+// plane) through `parts`: one image per plane, or one image whose PLANE_i aspects are the planes.
+Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::span<const VulkanImagePart> parts,
+                                                   std::span<const PlanePixels> planes);
+
 class VulkanBuffer final : public Buffer {
 public:
     ~VulkanBuffer() override;
