@@ -1,5 +1,11 @@
 #include "alloc/buffer.hpp"
 
+#include "alloc/dmabuf_mapping.hpp"
+#include "drm/format_info.hpp"
+
+#include <cstring>
+#include <string>
+
 namespace dmafeed {
 
 std::string_view fill_path_name(FillPath path) noexcept
@@ -9,6 +15,45 @@ std::string_view fill_path_name(FillPath path) noexcept
     case FillPath::cpu_mapping: return "cpu-mapping";
     }
     return "?";
+}
+
+Result<void> Buffer::write_planes(std::span<const PlanePixels> planes) const
+{
+    const std::string what = "write " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) +
+                             " (" + std::string{allocator_name()} + " buffer)";
+    const FormatInfo* info = format_info(format());
+    if (!info || planes.size() != info->plane_count || planes_.size() < info->plane_count) {
+        return Error{what + ": " + std::to_string(planes.size()) + " planes given, " +
+                     std::to_string(info ? info->plane_count : 0) + " needed"};
+    }
+    const DrmModifier layout = layout_modifier();
+    if (!layout.is_linear()) {
+        return Error{what + ": a CPU mapping needs a LINEAR layout; this buffer's is " +
+                     (layout.is_implicit() ? std::string{"not known (INVALID)"} : name(layout))};
+    }
+    for (uint32_t p = 0; p < info->plane_count; ++p) {
+        const BufferPlane& plane = planes_[p];
+        const uint32_t rows = plane_height(*info, p, height());
+        const uint64_t row = min_stride(*info, p, width());
+        if (planes[p].row_bytes < row || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + row) {
+            return Error{what + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
+                         std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
+                         " apart)"};
+        }
+        const uint64_t end = plane.offset + uint64_t{plane.stride} * (rows - 1) + row;
+        auto map = DmabufMapping::map(plane.fd.get(), end, DmabufMapping::Access::write);
+        if (!map) return std::move(map).error().context(what + ": plane " + std::to_string(p));
+        uint8_t* dst = map->bytes().data() + plane.offset;
+        for (uint32_t y = 0; y < rows; ++y) {
+            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, row);
+        }
+    }
+    return {};
+}
+
+Result<std::vector<vk::ImageRegion>> Buffer::upload_regions(std::span<const PlanePixels>) const
+{
+    return Error{"a " + std::string{allocator_name()} + " buffer has no Vulkan images to upload to; use write_planes"};
 }
 
 }  // namespace dmafeed

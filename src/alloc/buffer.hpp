@@ -3,7 +3,9 @@
 #pragma once
 
 #include "drm/format.hpp"
+#include "util/result.hpp"
 #include "util/unique_fd.hpp"
+#include "vk/upload.hpp"
 
 #include <cstdint>
 #include <span>
@@ -17,6 +19,12 @@ struct BufferPlane {
     uint32_t offset = 0;  // of the plane in its dma-buf
     uint32_t stride = 0;  // bytes per row
     uint64_t size = 0;    // bytes of the plane (stride * plane rows, or the driver's figure)
+};
+
+// CPU pixels of one format plane (NV12: 0 = Y, 1 = CbCr), `row_bytes` apart.
+struct PlanePixels {
+    std::span<const uint8_t> data;
+    uint32_t row_bytes = 0;
 };
 
 enum class FillPath {
@@ -42,6 +50,16 @@ public:
     virtual FillPath fill_path() const noexcept = 0;
     // "vulkan", "gbm".
     virtual std::string_view allocator_name() const noexcept = 0;
+    // What the layout is known to be; differs from modifier() only where a buffer reports INVALID
+    // but its layout is known (GBM's kms_swrast, see gbm_allocator.hpp).
+    virtual DrmModifier layout_modifier() const noexcept { return modifier_; }
+
+    // Writes every format plane (one entry of `planes` per plane) through CPU mappings of the plane
+    // fds, bracketed by DMA_BUF_IOCTL_SYNC. Needs a LINEAR layout and writable fds.
+    virtual Result<void> write_planes(std::span<const PlanePixels> planes) const;
+    // The regions that fill every format plane with vk::Uploader (the vulkan fill path only; the
+    // base class has no images and says so).
+    virtual Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;
 
 protected:
     Buffer(DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)

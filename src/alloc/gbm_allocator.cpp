@@ -295,38 +295,11 @@ void GbmBuffer::destroy_vulkan_objects() noexcept
 
 Result<void> GbmBuffer::write_planes(std::span<const PlanePixels> planes) const
 {
-    const std::string what = "write " + dmafeed::name(format()) + " " + size_string(width(), height()) + " (GBM bo)";
-    const FormatInfo* info = format_info(format());
-    if (!info || planes.size() != info->plane_count) {
-        return Error{what + ": " + std::to_string(planes.size()) + " planes given, " +
-                     std::to_string(info ? info->plane_count : 0) + " needed"};
-    }
-    if (!layout_modifier_.is_linear()) {
-        return Error{what + ": a CPU mapping needs a LINEAR layout; this bo's is " +
-                     (layout_modifier_.is_implicit() ? std::string{"not known (the bo reports INVALID)"}
-                                                     : dmafeed::name(layout_modifier_))};
-    }
     if (!writable_) {
-        return Error{what + ": the dma-buf is read-only (exported without DRM_RDWR)"};
+        return Error{"write " + dmafeed::name(format()) + " " + size_string(width(), height()) +
+                     " (GBM bo): the dma-buf is read-only (exported without DRM_RDWR)"};
     }
-    for (uint32_t p = 0; p < info->plane_count; ++p) {
-        const BufferPlane& plane = planes_[p];
-        const uint32_t rows = plane_height(*info, p, height());
-        const uint64_t row = min_stride(*info, p, width());
-        if (planes[p].row_bytes < row || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + row) {
-            return Error{what + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
-                         std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
-                         " apart)"};
-        }
-        const uint64_t end = plane.offset + uint64_t{plane.stride} * (rows - 1) + row;
-        auto map = DmabufMapping::map(plane.fd.get(), end, DmabufMapping::Access::write);
-        if (!map) return std::move(map).error().context(what + ": plane " + std::to_string(p));
-        uint8_t* dst = map->bytes().data() + plane.offset;
-        for (uint32_t y = 0; y < rows; ++y) {
-            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, row);
-        }
-    }
-    return {};
+    return Buffer::write_planes(planes);
 }
 
 Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const PlanePixels> planes) const

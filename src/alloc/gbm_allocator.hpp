@@ -43,7 +43,7 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
-#include "alloc/vulkan_allocator.hpp"  // PlanePixels, VulkanImagePart
+#include "alloc/vulkan_allocator.hpp"  // VulkanImagePart
 #include "vk/device.hpp"
 #include "vk/upload.hpp"
 
@@ -85,16 +85,16 @@ public:
     // Why the buffer takes its fill path: what it was imported as, or why it could not be.
     const std::string& fill_path_reason() const noexcept { return fill_reason_; }
     // The layout as far as it is known (see the top of this file); INVALID: not known.
-    DrmModifier layout_modifier() const noexcept { return layout_modifier_; }
+    DrmModifier layout_modifier() const noexcept override { return layout_modifier_; }
     // Whether the plane fds are writable dma-buf files (O_RDWR), which mmap for writing needs.
     bool writable() const noexcept { return writable_; }
     gbm_bo* bo() const noexcept { return bo_; }
 
     // Writes every format plane (one entry per plane, rows `row_bytes` apart) through a CPU mapping
     // of its dma-buf, bracketed by DMA_BUF_IOCTL_SYNC. Either fill path, where the layout is LINEAR.
-    Result<void> write_planes(std::span<const PlanePixels> planes) const;
+    Result<void> write_planes(std::span<const PlanePixels> planes) const override;
     // What vk::Uploader needs to fill every format plane (the vulkan fill path only).
-    Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;
+    Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 
     // The imported images and their memories; empty on the cpu_mapping path.
     const std::vector<VulkanImagePart>& parts() const noexcept { return parts_; }

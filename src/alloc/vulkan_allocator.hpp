@@ -20,12 +20,6 @@
 
 namespace dmafeed {
 
-// CPU pixels of one format plane (NV12: 0 = Y, 1 = CbCr), `row_bytes` apart.
-struct PlanePixels {
-    std::span<const uint8_t> data;
-    uint32_t row_bytes = 0;
-};
-
 // One VkImage of a Vulkan buffer and the buffer planes it backs.
 struct VulkanImagePart {
     VkImage image = VK_NULL_HANDLE;
@@ -52,7 +46,7 @@ public:
     // The device memory objects (host-visible on lavapipe), for tests and CPU upload.
     const std::vector<VkDeviceMemory>& memories() const noexcept { return memories_; }
     // What vk::Uploader needs to fill every format plane from `planes` (one entry per plane).
-    Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;
+    Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 
 private:
     friend class VulkanAllocator;

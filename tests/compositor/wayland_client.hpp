@@ -19,12 +19,7 @@
 #include <wayland-client-protocol.h>
 
 #include "linux-dmabuf-v1-client-protocol.h"
-// The request wp_presentation.feedback is generated as a function named like the struct
-// wp_presentation_feedback, which -Wshadow reports inside the generated header.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
 #include "presentation-time-client-protocol.h"
-#pragma GCC diagnostic pop
 #include "xdg-shell-client-protocol.h"
 
 namespace dmafeed::test {

@@ -1,0 +1,54 @@
+// The allocators a producer uses for one target device, and what fills their buffers.
+//
+// An AllocatorContext owns an allocator and whatever it needs (a Vulkan instance and device, an
+// uploader). The producer asks an AllocatorFactory for the contexts of each device the compositor
+// names (a tranche's target device; 0 when the compositor does not say), once per device, and
+// negotiates over them in the factory's order.
+#pragma once
+
+#include "alloc/allocator.hpp"
+#include "util/result.hpp"
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace dmafeed::producer {
+
+class AllocatorContext {
+public:
+    AllocatorContext() = default;
+    AllocatorContext(const AllocatorContext&) = delete;
+    AllocatorContext& operator=(const AllocatorContext&) = delete;
+    virtual ~AllocatorContext() = default;
+
+    virtual Allocator& allocator() = 0;
+    // "vulkan on llvmpipe (LLVM 19.1.7, 256 bits)", "gbm on /dev/dri/card0 (virtio_gpu)".
+    virtual std::string describe() const = 0;
+    // Fills every plane of `buffer` (made by this allocator) from CPU pixels: through Vulkan where
+    // the buffer has images, else through a CPU mapping. Returns once the pixels are in place.
+    virtual Result<void> write(const Buffer& buffer, std::span<const PlanePixels> planes);
+};
+
+// The contexts for one device, in preference order. An error (why no allocator works for that
+// device) takes the device's tranches out of the negotiation.
+using AllocatorFactory = std::function<Result<std::vector<std::unique_ptr<AllocatorContext>>>(dev_t target_device)>;
+
+enum class AllocatorKind { automatic, vulkan, gbm };
+
+struct AllocatorOptions {
+    AllocatorKind kind = AllocatorKind::automatic;
+    // A DRM node to use instead of the compositor's target device ("/dev/dri/renderD128").
+    std::string device_path;
+    bool validation = false;  // Vulkan validation layer
+};
+
+// Vulkan (the device that matches the target, else the best exporting device) and GBM (on the
+// target device's nodes); `automatic` offers both, Vulkan first, so that buffers the compositor
+// refuses from one are tried from the other.
+AllocatorFactory system_allocators(const AllocatorOptions& options);
+
+}  // namespace dmafeed::producer

@@ -1,0 +1,356 @@
+#include "producer/producer.hpp"
+
+#include "drm/device.hpp"
+#include "util/log.hpp"
+#include "wl/listener.hpp"
+
+#include <algorithm>
+#include <wayland-client.h>
+
+namespace dmafeed::producer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds left_until(Clock::time_point deadline)
+{
+    return std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+}  // namespace
+
+std::string Choice::to_string() const
+{
+    std::string s = name(candidate.pair.format) + " " + name(candidate.pair.modifier) + " " + std::to_string(width) + "x" +
+                    std::to_string(height) + " from " + allocator;
+    if (candidate.target_device != 0) s += " for " + drm::describe_device(candidate.target_device);
+    if (candidate.scanout) s += " (scanout tranche)";
+    return s;
+}
+
+Result<std::unique_ptr<Producer>> Producer::create(ProducerConfig config)
+{
+    if (config.buffers < 2 || config.buffers > 4) {
+        return Error{"a pool holds 2 to 4 buffers, not " + std::to_string(config.buffers)};
+    }
+    if (!config.allocators) config.allocators = system_allocators({});
+    std::unique_ptr<Producer> p{new Producer{std::move(config)}};
+    if (auto r = p->start(); !r) return std::move(r).error();
+    return p;
+}
+
+Producer::~Producer() = default;
+
+Result<void> Producer::start()
+{
+    auto connection = wl::Connection::connect(config_.display.empty() ? nullptr : config_.display.c_str());
+    if (!connection) return std::move(connection).error();
+    connection_ = std::move(*connection);
+    auto globals = wl::Globals::bind(*connection_, config_.max_dmabuf_version);
+    if (!globals) return std::move(globals).error();
+    globals_ = std::move(*globals);
+    log::debug("compositor globals: %s", globals_->describe().c_str());
+
+    auto window = wl::Window::create(*connection_, *globals_, config_.window, config_.timeout);
+    if (!window) return std::move(window).error();
+    window_ = std::move(*window);
+    window_->on_presented([this](const wl::PresentationResult& r) {
+        if (r.presented) {
+            stats_.presented(r.queued_ns, r.time_ns, r.refresh_ns, (r.flags & 0x8U) != 0);
+        } else {
+            stats_.discarded();
+        }
+        if (on_presented_) on_presented_(r);
+    });
+
+    width_ = config_.width;
+    height_ = config_.height;
+    if (width_ == 0 || height_ == 0) {
+        const bool sized = window_->configured_width() > 0 && window_->configured_height() > 0;
+        width_ = sized ? static_cast<uint32_t>(window_->configured_width()) : 640;
+        height_ = sized ? static_cast<uint32_t>(window_->configured_height()) : 480;
+    }
+
+    wl::LinuxDmabuf& dmabuf = globals_->dmabuf();
+    if (dmabuf.has_feedback()) {
+        auto fb = dmabuf.surface_feedback(window_->surface(), [this](const wl::Feedback& f) { handle_feedback(f); });
+        if (!fb) return std::move(fb).error();
+        feedback_ = std::move(*fb);
+        const auto deadline = Clock::now() + config_.timeout;
+        while (!feedback_->current()) {
+            const auto left = left_until(deadline);
+            if (left.count() == 0) {
+                std::string why = "the compositor sent no usable dmabuf feedback within " +
+                                  std::to_string(config_.timeout.count()) + " ms";
+                if (feedback_->rejected()) why += " (rejected: " + feedback_->last_rejection() + ")";
+                return Error{why};
+            }
+            if (auto r = connection_->dispatch(left); !r) return std::move(r).error().context("waiting for dmabuf feedback");
+        }
+    } else {
+        offer_ = feedback_from_v3(dmabuf.v3_formats());
+        offer_changed_ = true;
+    }
+    return negotiate();
+}
+
+void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
+{
+    offer_ = feedback;
+    offer_changed_ = true;
+}
+
+Result<std::vector<std::unique_ptr<AllocatorContext>>*> Producer::contexts_for(dev_t device)
+{
+    auto it = contexts_.find(device);
+    if (it != contexts_.end()) return &it->second;
+    if (context_errors_.count(device)) return Error{context_errors_[device]};
+    auto made = config_.allocators(device);
+    if (!made) {
+        context_errors_[device] = made.error().message();
+        return std::move(made).error();
+    }
+    for (const auto& c : *made) {
+        log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
+    }
+    return &contexts_.emplace(device, std::move(*made)).first->second;
+}
+
+Result<void> Producer::negotiate()
+{
+    offer_changed_ = false;
+    const OfferFor offer_for = [this](dev_t device) {
+        std::vector<AllocatorOffer> offers;
+        auto contexts = contexts_for(device);
+        if (!contexts) {
+            offers.push_back({.name = "allocator", .formats = nullptr, .unavailable = contexts.error().message()});
+            return offers;
+        }
+        for (const auto& c : **contexts) offers.push_back({.name = c->describe(), .formats = &c->allocator().supported()});
+        return offers;
+    };
+    const IsRefused is_refused = [this](const Candidate& c) {
+        return refused_.count({(*contexts_for(c.target_device))->at(c.allocator)->describe(), c.target_device, c.pair}) != 0;
+    };
+    auto candidates = producer::negotiate(offer_, {config_.format, config_.modifier}, offer_for, is_refused);
+    if (!candidates) return std::move(candidates).error();
+    const bool same_first = !candidates_.empty() && candidates_.front().pair == candidates->front().pair &&
+                            candidates_.front().target_device == candidates->front().target_device &&
+                            candidates_.front().allocator == candidates->front().allocator;
+    const bool first_time = candidates_.empty();
+    candidates_ = std::move(*candidates);
+    if (!first_time && !same_first) {
+        ++generation_;
+        log::info("dmabuf feedback changed: rebuilding the buffers for %s %s", name(candidates_.front().pair.format).c_str(),
+                  name(candidates_.front().pair.modifier).c_str());
+    }
+    if (!same_first) candidate_index_ = 0;
+    return {};
+}
+
+Result<Producer::Slot*> Producer::make_slot()
+{
+    for (; candidate_index_ < candidates_.size(); ++candidate_index_) {
+        const Candidate& c = candidates_[candidate_index_];
+        auto contexts = contexts_for(c.target_device);
+        if (!contexts) continue;
+        AllocatorContext* ctx = (**contexts)[c.allocator].get();
+        const RefusalKey key{ctx->describe(), c.target_device, c.pair};
+        if (refused_.count(key)) continue;
+
+        AllocationRequest request{.format = c.pair.format, .width = width_, .height = height_, .modifiers = {c.pair.modifier}};
+        auto buffer = ctx->allocator().allocate(request);
+        if (!buffer) {
+            log::warning("%s cannot allocate %s %s %ux%u: %s; trying the next layout", ctx->describe().c_str(),
+                         name(c.pair.format).c_str(), name(c.pair.modifier).c_str(), width_, height_,
+                         buffer.error().message().c_str());
+            refused_.insert(key);
+            continue;
+        }
+        Buffer& b = **buffer;
+        if (!c.pair.modifier.is_implicit() && b.modifier() != c.pair.modifier && b.layout_modifier() != c.pair.modifier) {
+            log::warning("%s made a %s buffer instead of %s; trying the next layout", ctx->describe().c_str(),
+                         name(b.modifier()).c_str(), name(c.pair.modifier).c_str());
+            refused_.insert(key);
+            continue;
+        }
+        std::vector<wl::DmabufPlane> planes;
+        for (const BufferPlane& p : b.planes()) planes.push_back({p.fd.get(), p.offset, p.stride});
+        const wl::DmabufDescription description{
+            .format = c.pair.format, .modifier = c.pair.modifier, .width = width_, .height = height_, .flags = 0, .planes = planes};
+        auto wl_buffer = wl::DmabufBuffer::create(*connection_, globals_->dmabuf(), description, config_.create_mode,
+                                                  config_.timeout);
+        if (!wl_buffer) return std::move(wl_buffer).error();
+        if (*wl_buffer && config_.create_mode == wl::CreateMode::immediate && !verified_.count(key)) {
+            // The first create_immed buffer of a layout is checked with a roundtrip before it can be
+            // attached: a `failed` for it has arrived by then. Later buffers of a layout that worked
+            // go without one (that is what create_immed saves).
+            if (auto r = connection_->roundtrip(config_.timeout); !r) {
+                return std::move(r).error().context("checking a create_immed buffer");
+            }
+            if ((*wl_buffer)->refused()) wl_buffer->reset();
+        }
+        if (!*wl_buffer) {
+            stats_.refused();
+            refused_.insert(key);
+            log::info("the compositor refused a %s %s %ux%u buffer from %s (`failed`); trying the next layout",
+                      name(c.pair.format).c_str(), name(c.pair.modifier).c_str(), width_, height_, ctx->describe().c_str());
+            continue;
+        }
+        ++buffers_created_;
+        verified_.insert(key);
+        auto slot = std::make_unique<Slot>(Slot{std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
+        choice_ = Choice{c, ctx->describe(), width_, height_};
+        if (logged_choices_.insert(key).second) log::info("buffers: %s", choice_->to_string().c_str());
+        slots_.push_back(std::move(slot));
+        return slots_.back().get();
+    }
+    std::string msg = "the compositor refused every buffer layout dmafeed could make for " + name(config_.format) + ":";
+    for (const auto& [allocator, device, pair] : refused_) {
+        if (pair.format == config_.format) msg += "\n  " + name(pair.modifier) + " from " + allocator;
+    }
+    return Error{msg};
+}
+
+void Producer::check_resize()
+{
+    const int32_t cw = window_->configured_width();
+    const int32_t ch = window_->configured_height();
+    if (cw <= 0 || ch <= 0) return;
+    if (static_cast<uint32_t>(cw) == width_ && static_cast<uint32_t>(ch) == height_) return;
+    if (config_.resize == ResizePolicy::scale && window_->has_viewport()) return;  // present() scales
+    log::info("resized to %dx%d: reallocating the buffers", cw, ch);
+    width_ = static_cast<uint32_t>(cw);
+    height_ = static_cast<uint32_t>(ch);
+    ++generation_;
+}
+
+void Producer::retire_old_slots()
+{
+    std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) {
+        return s->generation != generation_ && !s->wl->held() && !s->acquired;
+    });
+}
+
+Result<std::optional<Frame>> Producer::acquire()
+{
+    if (auto r = connection_->dispatch_pending(); !r) return std::move(r).error();
+    if (window_->closed()) return Error{"the compositor closed the window"};
+    if (offer_changed_) {
+        if (auto r = negotiate(); !r) return std::move(r).error().context("after a dmabuf feedback change");
+    }
+    if (!config_.width || !config_.height) check_resize();
+
+    const auto deadline = Clock::now() + config_.timeout;
+    while (true) {
+        retire_old_slots();
+        Slot* free_slot = nullptr;
+        size_t current = 0;
+        for (auto& s : slots_) {
+            if (s->generation != generation_) continue;
+            ++current;
+            if (!free_slot && !s->wl->held() && !s->acquired && !s->wl->refused()) free_slot = s.get();
+        }
+        if (!free_slot && current < config_.buffers) {
+            auto made = make_slot();
+            if (!made) return std::move(made).error();
+            free_slot = *made;
+        }
+        if (free_slot) {
+            free_slot->acquired = true;
+            return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
+                                              wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy()))}};
+        }
+        if (config_.when_full == FullPolicy::drop) {
+            stats_.dropped();
+            return std::optional<Frame>{};
+        }
+        const auto left = left_until(deadline);
+        if (left.count() == 0) {
+            return Error{"the compositor held all " + std::to_string(config_.buffers) + " buffers for " +
+                         std::to_string(config_.timeout.count()) + " ms without releasing one"};
+        }
+        if (auto r = connection_->dispatch(left); !r) return std::move(r).error().context("waiting for a buffer release");
+    }
+}
+
+Producer::Slot* Producer::find_slot(const Frame& frame)
+{
+    for (auto& s : slots_) {
+        if (s->buffer.get() == frame.buffer) return s.get();
+    }
+    return nullptr;
+}
+
+Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> planes)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"write: frame " + std::to_string(frame.number) + " is not acquired"};
+    return slot->context->write(*slot->buffer, planes);
+}
+
+Result<void> Producer::queue(const Frame& frame)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"queue: frame " + std::to_string(frame.number) + " is not acquired"};
+    if (auto r = connection_->dispatch_pending(); !r) return std::move(r).error();
+    slot->acquired = false;
+    if (slot->wl->refused()) {
+        // create_immed's buffer answered with `failed` meanwhile: never attach it; the frame is lost.
+        stats_.refused();
+        stats_.dropped();
+        const Candidate& c = candidates_[candidate_index_];
+        refused_.insert({slot->context->describe(), c.target_device, c.pair});
+        log::info("the compositor refused a %s %s buffer made with create_immed (`failed`); trying the next layout",
+                  name(c.pair.format).c_str(), name(c.pair.modifier).c_str());
+        std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) { return s->wl->refused() || s.get() == slot; });
+        ++generation_;
+        return negotiate();
+    }
+    int32_t dest_w = 0, dest_h = 0;
+    if (config_.resize == ResizePolicy::scale && (!config_.width || !config_.height)) {
+        dest_w = window_->configured_width();
+        dest_h = window_->configured_height();
+    }
+    window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number);
+    slot->wl->attached();
+    stats_.queued();
+    return connection_->dispatch_pending();
+}
+
+Result<void> Producer::wait_for_frame()
+{
+    const auto deadline = Clock::now() + config_.timeout;
+    while (window_->frame_pending()) {
+        const auto left = left_until(deadline);
+        if (left.count() == 0) {
+            return Error{"no frame callback from the compositor within " + std::to_string(config_.timeout.count()) + " ms"};
+        }
+        if (auto r = connection_->dispatch(left); !r) return std::move(r).error();
+    }
+    return {};
+}
+
+int Producer::fd() const noexcept { return connection_->fd(); }
+
+Result<void> Producer::dispatch_pending() { return connection_->dispatch_pending(); }
+
+Result<void> Producer::dispatch(std::chrono::milliseconds timeout) { return connection_->dispatch(timeout); }
+
+Result<void> Producer::drain(std::chrono::milliseconds timeout)
+{
+    const auto deadline = Clock::now() + timeout;
+    while (window_->feedbacks_in_flight() > 0) {
+        const auto left = left_until(deadline);
+        if (left.count() == 0) break;
+        if (auto r = connection_->dispatch(left); !r) return std::move(r).error();
+    }
+    return {};
+}
+
+void Producer::on_presented(std::function<void(const wl::PresentationResult&)> callback)
+{
+    on_presented_ = std::move(callback);
+}
+
+}  // namespace dmafeed::producer

@@ -1,0 +1,169 @@
+// The producer: negotiates a buffer layout with the compositor, keeps a pool of 2-4 exported
+// buffers as wl_buffers, and presents frames in an xdg_toplevel paced by frame callbacks, with
+// presentation feedback turned into stats.
+//
+// One frame: acquire() a buffer the compositor does not hold -> fill it (write(), or the Vulkan
+// images of the buffer) -> queue() attaches, damages and commits it. wait_for_frame() blocks
+// (bounded) until the compositor asks for the next frame. A host loop can instead poll fd() and call
+// dispatch_pending().
+//
+// Negotiation (negotiation.hpp) gives candidates in preference order. Buffers are created with
+// `create`, waiting for `created`/`failed`, or on request with `create_immed`, where the first
+// buffer of each layout is checked with a roundtrip before use and later ones are not (a `failed`
+// that comes later still keeps that buffer from being attached: its frame is dropped). `failed` marks that (allocator, device, format, modifier) as refused by this compositor:
+// its buffers are destroyed, never attached, and the next candidate is allocated. When every
+// candidate is refused, an error lists them. The layout that worked is logged once.
+//
+// Pool: buffers are made lazily up to `buffers`. When every buffer is held by the compositor,
+// acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after that) or returns
+// no frame at once and counts a drop (FullPolicy::drop).
+//
+// Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
+// size reallocates (ResizePolicy::reallocate) or scales with wp_viewporter (ResizePolicy::scale,
+// where offered). Either way buffers of the old layout are destroyed as the compositor releases
+// them, and new ones are made in their place: no frame waits for the old ones.
+#pragma once
+
+#include "alloc/buffer.hpp"
+#include "producer/allocators.hpp"
+#include "producer/negotiation.hpp"
+#include "producer/stats.hpp"
+#include "util/result.hpp"
+#include "wl/dmabuf_buffer.hpp"
+#include "wl/window.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace dmafeed::producer {
+
+enum class FullPolicy { wait, drop };
+enum class ResizePolicy { reallocate, scale };
+
+struct ProducerConfig {
+    std::string display;  // socket name or path; empty: $WAYLAND_DISPLAY
+    DrmFormat format{DrmFormat{0x34325258}};  // XRGB8888
+    std::optional<DrmModifier> modifier;      // only this one; unset: negotiated
+    // Buffer size; 0 x 0: the size of the first configure, or 640 x 480 when the compositor
+    // leaves it to the client.
+    uint32_t width = 0;
+    uint32_t height = 0;
+    size_t buffers = 3;  // 2..4
+    wl::CreateMode create_mode = wl::CreateMode::wait;
+    FullPolicy when_full = FullPolicy::wait;
+    ResizePolicy resize = ResizePolicy::reallocate;
+    // Bound on every wait: a protocol answer, a free buffer (FullPolicy::wait), a frame callback.
+    std::chrono::milliseconds timeout{5000};
+    wl::WindowOptions window;
+    uint32_t max_dmabuf_version = wl::LinuxDmabuf::max_supported_version;
+    AllocatorFactory allocators;  // unset: system_allocators({})
+};
+
+// A buffer handed out by acquire(), to fill and queue().
+struct Frame {
+    uint64_t number = 0;  // 0, 1, ... in acquire order
+    const Buffer* buffer = nullptr;
+    AllocatorContext* context = nullptr;  // its allocator (write() goes through it)
+    uint32_t wl_buffer_id = 0;            // the wl_buffer's protocol id, for logs and tests
+};
+
+// The layout in use.
+struct Choice {
+    Candidate candidate;
+    std::string allocator;  // AllocatorContext::describe()
+    uint32_t width = 0;
+    uint32_t height = 0;
+    std::string to_string() const;
+};
+
+class Producer {
+public:
+    static Result<std::unique_ptr<Producer>> create(ProducerConfig config);
+    Producer(const Producer&) = delete;
+    Producer& operator=(const Producer&) = delete;
+    ~Producer();
+
+    // A buffer to fill. nullopt: FullPolicy::drop dropped this frame (every buffer is held).
+    Result<std::optional<Frame>> acquire();
+    // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
+    Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
+    // Attaches, damages and commits the frame's buffer, with a frame callback and presentation
+    // feedback.
+    Result<void> queue(const Frame& frame);
+    // Dispatches until the compositor's frame callback for the last queued frame, bounded by the
+    // timeout (an error then: the compositor stopped repainting).
+    Result<void> wait_for_frame();
+
+    // For a host's poll loop: readable means dispatch_pending() has work.
+    int fd() const noexcept;
+    Result<void> dispatch_pending();
+    Result<void> dispatch(std::chrono::milliseconds timeout);
+    // Dispatches until every queued frame has its presentation feedback (bounded), for final stats.
+    Result<void> drain(std::chrono::milliseconds timeout);
+
+    const std::optional<Choice>& choice() const noexcept { return choice_; }
+    StatsSnapshot stats() const { return stats_.snapshot(); }
+    const wl::Globals& globals() const noexcept { return *globals_; }
+    wl::Window& window() noexcept { return *window_; }
+    // Buffers alive now (held, free or retiring), and buffers ever created (wl_buffers).
+    size_t buffer_count() const noexcept { return slots_.size(); }
+    uint64_t buffers_created() const noexcept { return buffers_created_; }
+    // Layout rebuilds so far (feedback changes and resizes that changed the layout).
+    uint64_t rebuilds() const noexcept { return generation_; }
+    void on_presented(std::function<void(const wl::PresentationResult&)> callback);
+
+    void handle_feedback(const wl::Feedback& feedback) noexcept;
+
+private:
+    struct Slot {
+        std::unique_ptr<Buffer> buffer;
+        std::unique_ptr<wl::DmabufBuffer> wl;
+        AllocatorContext* context = nullptr;
+        uint64_t generation = 0;
+        bool acquired = false;  // handed out by acquire(), not queued yet
+    };
+    using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
+
+    explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
+    Result<void> start();
+    Result<void> negotiate();
+    Result<std::vector<std::unique_ptr<AllocatorContext>>*> contexts_for(dev_t device);
+    Result<Slot*> make_slot();
+    void retire_old_slots();
+    void check_resize();
+    Slot* find_slot(const Frame& frame);
+
+    ProducerConfig config_;
+    std::unique_ptr<wl::Connection> connection_;
+    std::unique_ptr<wl::Globals> globals_;
+    std::unique_ptr<wl::Window> window_;
+    std::unique_ptr<wl::DmabufFeedback> feedback_;
+    std::map<dev_t, std::vector<std::unique_ptr<AllocatorContext>>> contexts_;
+    std::map<dev_t, std::string> context_errors_;
+    std::vector<std::unique_ptr<Slot>> slots_;  // after contexts_: buffers die before their allocators
+
+    wl::Feedback offer_;  // the compositor's current offer
+    bool offer_changed_ = false;
+    std::vector<Candidate> candidates_;
+    std::set<RefusalKey> refused_;
+    std::optional<Choice> choice_;
+    size_t candidate_index_ = 0;
+    uint32_t width_ = 0, height_ = 0;
+    uint64_t generation_ = 0;
+    uint64_t frames_acquired_ = 0;
+    uint64_t buffers_created_ = 0;
+    std::set<RefusalKey> logged_choices_;
+    std::set<RefusalKey> verified_;  // layouts the compositor has accepted a buffer of
+    Stats stats_;
+    std::function<void(const wl::PresentationResult&)> on_presented_;
+};
+
+}  // namespace dmafeed::producer

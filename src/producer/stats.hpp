@@ -1,0 +1,57 @@
+// Frame statistics from wp_presentation feedback: presented frames and fps, latency (queue to
+// presentation) percentiles, discarded and dropped frames, zero-copy presentations.
+// Pure bookkeeping; times are nanoseconds of the presentation clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dmafeed::producer {
+
+struct StatsSnapshot {
+    uint64_t queued = 0;     // frames committed
+    uint64_t presented = 0;  // feedback `presented`
+    uint64_t discarded = 0;  // feedback `discarded`
+    uint64_t dropped = 0;    // frames skipped because every buffer was held (drop policy)
+    uint64_t zero_copy = 0;  // presented with the ZERO_COPY flag
+    uint64_t refused = 0;    // buffers the compositor refused (`failed`)
+    double presented_fps = 0;  // presented frames over the span of their presentation times
+    double latency_p50_ms = 0;
+    double latency_p90_ms = 0;
+    double latency_p99_ms = 0;
+    double latency_max_ms = 0;
+    uint32_t refresh_ns = 0;  // the last presented refresh period (0: unknown)
+    uint64_t first_presented_ns = 0;
+    uint64_t last_presented_ns = 0;
+    std::string to_string() const;  // one line
+};
+
+class Stats {
+public:
+    void queued() noexcept { ++queued_; }
+    void dropped() noexcept { ++dropped_; }
+    void refused() noexcept { ++refused_; }
+    void discarded() noexcept { ++discarded_; }
+    // A presented frame: queued at `queued_ns`, shown at `presented_ns` (same clock).
+    void presented(uint64_t queued_ns, uint64_t presented_ns, uint32_t refresh_ns, bool zero_copy);
+
+    StatsSnapshot snapshot() const;
+
+private:
+    uint64_t queued_ = 0;
+    uint64_t presented_ = 0;
+    uint64_t discarded_ = 0;
+    uint64_t dropped_ = 0;
+    uint64_t zero_copy_ = 0;
+    uint64_t refused_ = 0;
+    uint32_t refresh_ns_ = 0;
+    uint64_t first_ns_ = 0;
+    uint64_t last_ns_ = 0;
+    std::vector<uint64_t> latencies_ns_;  // one per presented frame (8 bytes a frame)
+};
+
+// The p-th percentile (0..100) of `values` by nearest rank; 0 for an empty set.
+double percentile(std::vector<uint64_t> values, double p);
+
+}  // namespace dmafeed::producer

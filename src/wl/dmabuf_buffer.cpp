@@ -1,0 +1,93 @@
+#include "wl/dmabuf_buffer.hpp"
+
+#include "linux-dmabuf-v1-client-protocol.h"
+#include "wl/listener.hpp"
+
+#include <string>
+#include <wayland-client.h>
+
+namespace dmafeed::wl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr zwp_linux_buffer_params_v1_listener params_listener{
+    .created = on<&DmabufBuffer::handle_created>,
+    .failed = on<&DmabufBuffer::handle_failed>,
+};
+constexpr wl_buffer_listener buffer_listener{
+    .release = on<&DmabufBuffer::handle_release>,
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DmabufBuffer>> DmabufBuffer::create(Connection& connection, LinuxDmabuf& dmabuf,
+                                                           const DmabufDescription& d, CreateMode mode,
+                                                           std::chrono::milliseconds timeout)
+{
+    if (d.planes.empty() || d.planes.size() > 4) {
+        return Error{"a dma-buf buffer has 1 to 4 planes, not " + std::to_string(d.planes.size())};
+    }
+    std::unique_ptr<DmabufBuffer> self{new DmabufBuffer};
+    self->params_ = zwp_linux_dmabuf_v1_create_params(dmabuf.proxy());
+    zwp_linux_buffer_params_v1_add_listener(self->params_, &params_listener, self.get());
+    const uint64_t mod = d.modifier.value();
+    for (size_t i = 0; i < d.planes.size(); ++i) {
+        const DmabufPlane& p = d.planes[i];
+        zwp_linux_buffer_params_v1_add(self->params_, p.fd, static_cast<uint32_t>(i), p.offset, p.stride,
+                                       static_cast<uint32_t>(mod >> 32U), static_cast<uint32_t>(mod & 0xffffffffU));
+    }
+    const auto w = static_cast<int32_t>(d.width);
+    const auto h = static_cast<int32_t>(d.height);
+    if (mode == CreateMode::immediate) {
+        self->buffer_ = zwp_linux_buffer_params_v1_create_immed(self->params_, w, h, d.format.fourcc(), d.flags);
+        wl_buffer_add_listener(self->buffer_, &buffer_listener, self.get());
+        if (auto s = connection.dispatch_pending(); !s) return std::move(s).error().context("create_immed");
+        return self;
+    }
+
+    zwp_linux_buffer_params_v1_create(self->params_, w, h, d.format.fourcc(), d.flags);
+    const auto deadline = Clock::now() + timeout;
+    while (!self->answered_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            return Error{"the compositor answered neither `created` nor `failed` for a " + name(d.format) + " " +
+                         name(d.modifier) + " buffer within " + std::to_string(timeout.count()) + " ms"};
+        }
+        if (auto r = connection.dispatch(left); !r) {
+            return std::move(r).error().context("waiting for the compositor to import a " + name(d.format) + " " +
+                                                name(d.modifier) + " buffer");
+        }
+    }
+    zwp_linux_buffer_params_v1_destroy(std::exchange(self->params_, nullptr));
+    if (self->refused_) return std::unique_ptr<DmabufBuffer>{};
+    return self;
+}
+
+DmabufBuffer::~DmabufBuffer()
+{
+    if (buffer_) wl_buffer_destroy(buffer_);
+    if (params_) zwp_linux_buffer_params_v1_destroy(params_);
+}
+
+void DmabufBuffer::handle_created(wl_buffer* buffer) noexcept
+{
+    answered_ = true;
+    buffer_ = buffer;
+    wl_buffer_add_listener(buffer_, &buffer_listener, this);
+}
+
+void DmabufBuffer::handle_failed() noexcept
+{
+    answered_ = true;
+    refused_ = true;
+}
+
+void DmabufBuffer::handle_release() noexcept
+{
+    held_ = false;
+    ++releases_;
+    if (on_release_) on_release_();
+}
+
+}  // namespace dmafeed::wl

@@ -1,0 +1,86 @@
+// A wl_buffer made from dma-buf planes with zwp_linux_buffer_params_v1, and its release tracking.
+//
+// Creation (CreateMode):
+//  - wait: `create`, then dispatch until `created` or `failed` (bounded). `failed` is an answer,
+//    not an error: create() returns no buffer and the caller tries another layout.
+//  - immediate: `create_immed`; the buffer exists at once. The compositor may still refuse it: with
+//    a fatal invalid_wl_buffer error (weston does; the connection is then dead and says so), or
+//    with a `failed` event, after which the buffer is inert. The params object is kept with the
+//    buffer to hear that event: refused() turns true and the buffer must never be attached.
+//
+// Release: attached() marks the buffer as the compositor's from the commit that carries it;
+// wl_buffer.release gives it back (held() false). A buffer is written only while not held.
+#pragma once
+
+#include "drm/format.hpp"
+#include "util/result.hpp"
+#include "wl/connection.hpp"
+#include "wl/linux_dmabuf.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+struct wl_buffer;
+struct zwp_linux_buffer_params_v1;
+
+namespace dmafeed::wl {
+
+enum class CreateMode { wait, immediate };
+
+struct DmabufPlane {
+    int fd = -1;  // borrowed: libwayland sends a duplicate
+    uint32_t offset = 0;
+    uint32_t stride = 0;
+};
+
+struct DmabufDescription {
+    DrmFormat format;
+    DrmModifier modifier;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t flags = 0;  // zwp_linux_buffer_params_v1.flags (y_invert, interlaced, bottom_first)
+    std::span<const DmabufPlane> planes;
+};
+
+class DmabufBuffer {
+public:
+    // No buffer (and no error) when the compositor answered `failed`. Errors: a broken connection,
+    // a protocol error, no answer within `timeout` (wait mode).
+    static Result<std::unique_ptr<DmabufBuffer>> create(Connection& connection, LinuxDmabuf& dmabuf,
+                                                        const DmabufDescription& description, CreateMode mode,
+                                                        std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
+    DmabufBuffer(const DmabufBuffer&) = delete;
+    DmabufBuffer& operator=(const DmabufBuffer&) = delete;
+    ~DmabufBuffer();
+
+    wl_buffer* proxy() const noexcept { return buffer_; }
+    // The compositor has the buffer (attached and committed, not yet released).
+    bool held() const noexcept { return held_; }
+    // create_immed's buffer was answered with `failed`: inert, never to be attached.
+    bool refused() const noexcept { return refused_; }
+    uint64_t releases() const noexcept { return releases_; }
+
+    // Call when a commit carrying this buffer is sent.
+    void attached() noexcept { held_ = true; }
+    // Runs on every wl_buffer.release (after held() turned false).
+    void on_release(std::function<void()> callback) { on_release_ = std::move(callback); }
+
+    void handle_release() noexcept;
+    void handle_created(wl_buffer* buffer) noexcept;
+    void handle_failed() noexcept;
+
+private:
+    DmabufBuffer() = default;
+    zwp_linux_buffer_params_v1* params_ = nullptr;  // kept for create_immed's `failed`
+    wl_buffer* buffer_ = nullptr;
+    bool answered_ = false;
+    bool held_ = false;
+    bool refused_ = false;
+    uint64_t releases_ = 0;
+    std::function<void()> on_release_;
+};
+
+}  // namespace dmafeed::wl

@@ -1,0 +1,83 @@
+#include "wl/globals.hpp"
+
+#include "linux-drm-syncobj-v1-client-protocol.h"
+#include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
+#include "presentation-time-client-protocol.h"
+#include "viewporter-client-protocol.h"
+#include "wl/listener.hpp"
+#include "xdg-shell-client-protocol.h"
+
+#include <wayland-client.h>
+
+namespace dmafeed::wl {
+namespace {
+
+constexpr xdg_wm_base_listener wm_base_listener{.ping = on<&Globals::handle_ping>};
+constexpr wp_presentation_listener presentation_listener{.clock_id = on<&Globals::handle_clock_id>};
+
+uint32_t version_of(void* proxy) { return proxy ? wl_proxy_get_version(static_cast<wl_proxy*>(proxy)) : 0; }
+
+}  // namespace
+
+void destroy_compositor(wl_compositor* p) { wl_compositor_destroy(p); }
+void destroy_wm_base(xdg_wm_base* p) { xdg_wm_base_destroy(p); }
+void destroy_presentation(wp_presentation* p) { wp_presentation_destroy(p); }
+void destroy_viewporter(wp_viewporter* p) { wp_viewporter_destroy(p); }
+void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p) { wp_linux_drm_syncobj_manager_v1_destroy(p); }
+void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p) { zwp_linux_explicit_synchronization_v1_destroy(p); }
+
+Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version)
+{
+    std::unique_ptr<Globals> g{new Globals};
+    auto registry = Registry::create(connection);
+    if (!registry) return std::move(registry).error();
+    g->registry_ = std::move(*registry);
+    Registry& reg = *g->registry_;
+
+    auto dmabuf = LinuxDmabuf::bind(reg, max_dmabuf_version);
+    if (!dmabuf) return std::move(dmabuf).error();
+    g->dmabuf_ = std::move(*dmabuf);
+
+    auto compositor = reg.bind(wl_compositor_interface, 4, 6);  // 4: damage_buffer
+    if (!compositor) return std::move(compositor).error();
+    g->compositor_.reset(static_cast<wl_compositor*>(*compositor));
+
+    auto wm_base = reg.bind(xdg_wm_base_interface, 1, 6);
+    if (!wm_base) return std::move(wm_base).error().context("dmafeed shows its frames in an xdg_toplevel");
+    g->wm_base_.reset(static_cast<xdg_wm_base*>(*wm_base));
+    xdg_wm_base_add_listener(g->wm_base_.get(), &wm_base_listener, g.get());
+
+    g->presentation_.reset(static_cast<wp_presentation*>(reg.bind_optional(wp_presentation_interface, 1, 2)));
+    if (g->presentation_) wp_presentation_add_listener(g->presentation_.get(), &presentation_listener, g.get());
+    g->viewporter_.reset(static_cast<wp_viewporter*>(reg.bind_optional(wp_viewporter_interface, 1, 1)));
+    g->syncobj_.reset(static_cast<wp_linux_drm_syncobj_manager_v1*>(
+        reg.bind_optional(wp_linux_drm_syncobj_manager_v1_interface, 1, 1)));
+    g->explicit_sync_.reset(static_cast<zwp_linux_explicit_synchronization_v1*>(
+        reg.bind_optional(zwp_linux_explicit_synchronization_v1_interface, 1, 2)));
+
+    if (auto r = connection.roundtrip(); !r) return std::move(r).error().context("binding the compositor's globals");
+    return g;
+}
+
+Globals::~Globals() = default;
+
+void Globals::handle_ping(uint32_t serial) noexcept { xdg_wm_base_pong(wm_base_.get(), serial); }
+
+void Globals::handle_clock_id(uint32_t clock) noexcept { clock_ = static_cast<clockid_t>(clock); }
+
+std::string Globals::describe() const
+{
+    std::string s = "zwp_linux_dmabuf_v1 v" + std::to_string(dmabuf_->version());
+    auto add = [&](const char* name, void* proxy) {
+        if (proxy) s += std::string{", "} + name + " v" + std::to_string(version_of(proxy));
+    };
+    add("wl_compositor", compositor_.get());
+    add("xdg_wm_base", wm_base_.get());
+    add("wp_presentation", presentation_.get());
+    add("wp_viewporter", viewporter_.get());
+    add("wp_linux_drm_syncobj_manager_v1", syncobj_.get());
+    add("zwp_linux_explicit_synchronization_v1", explicit_sync_.get());
+    return s;
+}
+
+}  // namespace dmafeed::wl

@@ -1,0 +1,74 @@
+// The globals a producer binds: zwp_linux_dmabuf_v1 (v3-v5, required), wl_compositor (v4+,
+// required), xdg_wm_base (required; pings answered), and when offered wp_presentation (its clock
+// recorded), wp_viewporter, wp_linux_drm_syncobj_manager_v1 and
+// zwp_linux_explicit_synchronization_v1. Each proxy is owned here and destroyed with its
+// interface's destructor request.
+#pragma once
+
+#include "util/result.hpp"
+#include "wl/connection.hpp"
+#include "wl/linux_dmabuf.hpp"
+#include "wl/proxy.hpp"
+#include "wl/registry.hpp"
+
+#include <ctime>
+#include <memory>
+#include <string>
+
+struct wl_compositor;
+struct xdg_wm_base;
+struct wp_presentation;
+struct wp_viewporter;
+struct wp_linux_drm_syncobj_manager_v1;
+struct zwp_linux_explicit_synchronization_v1;
+
+namespace dmafeed::wl {
+
+void destroy_compositor(wl_compositor* p);
+void destroy_wm_base(xdg_wm_base* p);
+void destroy_presentation(wp_presentation* p);
+void destroy_viewporter(wp_viewporter* p);
+void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p);
+void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p);
+
+class Globals {
+public:
+    // Binds everything (one roundtrip for the registry, one for v3 formats and the presentation
+    // clock). `max_dmabuf_version` caps linux-dmabuf (tests pin v3 or v4).
+    static Result<std::unique_ptr<Globals>> bind(Connection& connection,
+                                                 uint32_t max_dmabuf_version = LinuxDmabuf::max_supported_version);
+    Globals(const Globals&) = delete;
+    Globals& operator=(const Globals&) = delete;
+    ~Globals();
+
+    Registry& registry() noexcept { return *registry_; }
+    LinuxDmabuf& dmabuf() noexcept { return *dmabuf_; }
+    const LinuxDmabuf& dmabuf() const noexcept { return *dmabuf_; }
+    wl_compositor* compositor() const noexcept { return compositor_.get(); }
+    xdg_wm_base* wm_base() const noexcept { return wm_base_.get(); }
+    wp_presentation* presentation() const noexcept { return presentation_.get(); }  // may be null
+    wp_viewporter* viewporter() const noexcept { return viewporter_.get(); }        // may be null
+    wp_linux_drm_syncobj_manager_v1* syncobj_manager() const noexcept { return syncobj_.get(); }
+    zwp_linux_explicit_synchronization_v1* explicit_sync() const noexcept { return explicit_sync_.get(); }
+    // wp_presentation's clock (CLOCK_MONOTONIC until the compositor says otherwise).
+    clockid_t presentation_clock() const noexcept { return clock_; }
+    // "zwp_linux_dmabuf_v1 v4, wp_presentation v2, ..." for logs.
+    std::string describe() const;
+
+    void handle_ping(uint32_t serial) noexcept;
+    void handle_clock_id(uint32_t clock) noexcept;
+
+private:
+    Globals() = default;
+    std::unique_ptr<Registry> registry_;
+    std::unique_ptr<LinuxDmabuf> dmabuf_;
+    ProxyPtr<wl_compositor, destroy_compositor> compositor_;
+    ProxyPtr<xdg_wm_base, destroy_wm_base> wm_base_;
+    ProxyPtr<wp_presentation, destroy_presentation> presentation_;
+    ProxyPtr<wp_viewporter, destroy_viewporter> viewporter_;
+    ProxyPtr<wp_linux_drm_syncobj_manager_v1, destroy_syncobj_manager> syncobj_;
+    ProxyPtr<zwp_linux_explicit_synchronization_v1, destroy_explicit_sync> explicit_sync_;
+    clockid_t clock_ = CLOCK_MONOTONIC;
+};
+
+}  // namespace dmafeed::wl

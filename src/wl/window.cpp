@@ -1,0 +1,179 @@
+#include "wl/window.hpp"
+
+#include "presentation-time-client-protocol.h"
+#include "viewporter-client-protocol.h"
+#include "wl/listener.hpp"
+#include "xdg-shell-client-protocol.h"
+
+#include <ctime>
+#include <wayland-client.h>
+
+namespace dmafeed::wl {
+
+struct Window::Feedback {
+    Window* window = nullptr;
+    struct wp_presentation_feedback* proxy = nullptr;
+    PresentationResult result;
+
+    void handle_sync_output(wl_output*) noexcept {}
+    void handle_presented(uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh, uint32_t seq_hi,
+                          uint32_t seq_lo, uint32_t flags) noexcept
+    {
+        const uint64_t sec = (uint64_t{tv_sec_hi} << 32U) | tv_sec_lo;
+        result.time_ns = sec * 1'000'000'000ULL + tv_nsec;
+        result.refresh_ns = refresh;
+        result.seq = (uint64_t{seq_hi} << 32U) | seq_lo;
+        result.flags = flags;
+        window->feedback_done(this, true);
+    }
+    void handle_discarded() noexcept { window->feedback_done(this, false); }
+};
+
+namespace {
+
+constexpr xdg_surface_listener xdg_surface_listener_{.configure = on<&Window::handle_xdg_configure>};
+constexpr xdg_toplevel_listener toplevel_listener{
+    .configure = on<&Window::handle_toplevel_configure>,
+    .close = on<&Window::handle_toplevel_close>,
+    .configure_bounds = ignore,
+    .wm_capabilities = ignore,
+};
+constexpr wl_callback_listener frame_listener{.done = on<&Window::handle_frame_done>};
+constexpr wp_presentation_feedback_listener feedback_listener{
+    .sync_output = on<&Window::Feedback::handle_sync_output>,
+    .presented = on<&Window::Feedback::handle_presented>,
+    .discarded = on<&Window::Feedback::handle_discarded>,
+};
+
+uint64_t now_ns(clockid_t clock)
+{
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Window>> Window::create(Connection& connection, Globals& globals, const WindowOptions& options,
+                                               std::chrono::milliseconds timeout)
+{
+    std::unique_ptr<Window> w{new Window{globals}};
+    w->surface_ = wl_compositor_create_surface(globals.compositor());
+    w->xdg_surface_ = xdg_wm_base_get_xdg_surface(globals.wm_base(), w->surface_);
+    xdg_surface_add_listener(w->xdg_surface_, &xdg_surface_listener_, w.get());
+    w->toplevel_ = xdg_surface_get_toplevel(w->xdg_surface_);
+    xdg_toplevel_add_listener(w->toplevel_, &toplevel_listener, w.get());
+    xdg_toplevel_set_title(w->toplevel_, options.title.c_str());
+    xdg_toplevel_set_app_id(w->toplevel_, options.app_id.c_str());
+    if (options.fullscreen) xdg_toplevel_set_fullscreen(w->toplevel_, nullptr);
+    if (globals.viewporter()) w->viewport_ = wp_viewporter_get_viewport(globals.viewporter(), w->surface_);
+    wl_surface_commit(w->surface_);  // the initial commit, without a buffer, asks for a configure
+
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (w->configures_ == 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return Error{"the compositor sent no xdg_surface.configure within " + std::to_string(timeout.count()) + " ms"};
+        }
+        if (auto r = connection.dispatch(left); !r) return std::move(r).error().context("waiting for the first configure");
+    }
+    return w;
+}
+
+Window::Window(Globals& globals) : globals_{globals} {}
+
+Window::~Window()
+{
+    for (auto& f : feedbacks_) wp_presentation_feedback_destroy(f->proxy);
+    if (frame_callback_) wl_callback_destroy(frame_callback_);
+    if (viewport_) wp_viewport_destroy(viewport_);
+    if (toplevel_) xdg_toplevel_destroy(toplevel_);
+    if (xdg_surface_) xdg_surface_destroy(xdg_surface_);
+    if (surface_) wl_surface_destroy(surface_);
+}
+
+void Window::set_fullscreen(bool fullscreen)
+{
+    if (fullscreen) {
+        xdg_toplevel_set_fullscreen(toplevel_, nullptr);
+    } else {
+        xdg_toplevel_unset_fullscreen(toplevel_);
+    }
+}
+
+void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
+                     uint64_t frame)
+{
+    if (configure_pending_) {
+        xdg_surface_ack_configure(xdg_surface_, pending_serial_);
+        configure_pending_ = false;
+    }
+    const auto bw = static_cast<int32_t>(width);
+    const auto bh = static_cast<int32_t>(height);
+    if (viewport_) {
+        const bool scale = dest_width > 0 && dest_height > 0 && (dest_width != bw || dest_height != bh);
+        if (scale) {
+            wp_viewport_set_destination(viewport_, dest_width, dest_height);
+        } else if (scaled_) {
+            wp_viewport_set_destination(viewport_, -1, -1);
+        }
+        scaled_ = scale;
+    }
+    wl_surface_attach(surface_, buffer, 0, 0);
+    wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+    if (frame_callback_) wl_callback_destroy(frame_callback_);
+    frame_callback_ = wl_surface_frame(surface_);
+    wl_callback_add_listener(frame_callback_, &frame_listener, this);
+    if (globals_.presentation()) {
+        auto fb = std::make_unique<Feedback>();
+        fb->window = this;
+        fb->result.frame = frame;
+        fb->result.queued_ns = now_ns(globals_.presentation_clock());
+        fb->proxy = wp_presentation_feedback(globals_.presentation(), surface_);
+        wp_presentation_feedback_add_listener(fb->proxy, &feedback_listener, fb.get());
+        feedbacks_.push_back(std::move(fb));
+    }
+    wl_surface_commit(surface_);
+}
+
+void Window::handle_xdg_configure(uint32_t serial) noexcept
+{
+    width_ = pending_width_;
+    height_ = pending_height_;
+    fullscreen_ = pending_fullscreen_;
+    pending_serial_ = serial;
+    configure_pending_ = true;
+    ++configures_;
+}
+
+void Window::handle_toplevel_configure(int32_t width, int32_t height, wl_array* states) noexcept
+{
+    pending_width_ = width > 0 ? width : 0;
+    pending_height_ = height > 0 ? height : 0;
+    pending_fullscreen_ = false;
+    const size_t n = states ? states->size / sizeof(uint32_t) : 0;
+    const auto* s = states ? static_cast<const uint32_t*>(states->data) : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+        if (s[i] == XDG_TOPLEVEL_STATE_FULLSCREEN) pending_fullscreen_ = true;
+    }
+}
+
+void Window::handle_toplevel_close() noexcept { closed_ = true; }
+
+void Window::handle_frame_done(uint32_t) noexcept
+{
+    wl_callback_destroy(frame_callback_);
+    frame_callback_ = nullptr;
+    ++frame_callbacks_;
+}
+
+void Window::feedback_done(Feedback* feedback, bool presented) noexcept
+{
+    feedback->result.presented = presented;
+    const PresentationResult result = feedback->result;
+    wp_presentation_feedback_destroy(feedback->proxy);
+    feedbacks_.remove_if([&](const std::unique_ptr<Feedback>& f) { return f.get() == feedback; });
+    if (on_presented_) on_presented_(result);
+}
+
+}  // namespace dmafeed::wl

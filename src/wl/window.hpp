@@ -1,0 +1,108 @@
+// The producer's window: a wl_surface with the xdg_toplevel role (title, app id, fullscreen), an
+// optional wp_viewport for scaling, and per-commit pacing and presentation feedback.
+//
+// present() attaches a buffer, damages it whole (damage_buffer), asks for a frame callback and, when
+// wp_presentation is offered, a presentation feedback, and commits. frame_pending() stays true until
+// that frame callback fires: the caller paces on it. Each feedback ends in on_presented with what the
+// compositor said (presented with time/refresh/flags, or discarded), in the presentation clock.
+// Configure events are acked before the next commit; close is recorded, not acted upon.
+#pragma once
+
+#include "util/result.hpp"
+#include "wl/connection.hpp"
+#include "wl/globals.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+
+struct wl_buffer;
+struct wl_callback;
+struct wl_surface;
+struct xdg_surface;
+struct xdg_toplevel;
+struct wp_viewport;
+struct wp_presentation_feedback;
+
+namespace dmafeed::wl {
+
+struct WindowOptions {
+    std::string title = "dmafeed";
+    std::string app_id = "dmafeed";
+    bool fullscreen = false;
+};
+
+struct PresentationResult {
+    uint64_t frame = 0;      // the id given to present()
+    uint64_t queued_ns = 0;  // presentation clock at present()
+    bool presented = false;  // false: discarded
+    uint64_t time_ns = 0;
+    uint32_t refresh_ns = 0;
+    uint64_t seq = 0;
+    uint32_t flags = 0;  // wp_presentation_feedback.kind bits (ZERO_COPY = 0x8)
+};
+
+class Window {
+public:
+    // Creates the surface and toplevel and waits (bounded) for the first configure.
+    static Result<std::unique_ptr<Window>> create(Connection& connection, Globals& globals, const WindowOptions& options,
+                                                  std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
+    Window(const Window&) = delete;
+    Window& operator=(const Window&) = delete;
+    ~Window();
+
+    wl_surface* surface() const noexcept { return surface_; }
+    // The size of the last configure (0: the client chooses), and its fullscreen state.
+    int32_t configured_width() const noexcept { return width_; }
+    int32_t configured_height() const noexcept { return height_; }
+    bool fullscreen() const noexcept { return fullscreen_; }
+    uint64_t configures() const noexcept { return configures_; }
+    bool closed() const noexcept { return closed_; }
+    bool has_viewport() const noexcept { return viewport_ != nullptr; }
+
+    void set_fullscreen(bool fullscreen);
+
+    // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
+    // pixels through the viewport when they differ (and a viewport exists), and commits.
+    void present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
+                 uint64_t frame);
+    // The frame callback of the last present() has not fired yet.
+    bool frame_pending() const noexcept { return frame_callback_ != nullptr; }
+    uint64_t frame_callbacks() const noexcept { return frame_callbacks_; }
+    void on_presented(std::function<void(const PresentationResult&)> callback) { on_presented_ = std::move(callback); }
+    size_t feedbacks_in_flight() const noexcept { return feedbacks_.size(); }
+
+    // Listener entry points.
+    void handle_xdg_configure(uint32_t serial) noexcept;
+    void handle_toplevel_configure(int32_t width, int32_t height, wl_array* states) noexcept;
+    void handle_toplevel_close() noexcept;
+    void handle_frame_done(uint32_t time) noexcept;
+    struct Feedback;  // one wp_presentation_feedback in flight
+    void feedback_done(Feedback* feedback, bool presented) noexcept;
+
+private:
+    explicit Window(Globals& globals);
+    Globals& globals_;
+    wl_surface* surface_ = nullptr;
+    xdg_surface* xdg_surface_ = nullptr;
+    xdg_toplevel* toplevel_ = nullptr;
+    wp_viewport* viewport_ = nullptr;
+    wl_callback* frame_callback_ = nullptr;
+    std::list<std::unique_ptr<Feedback>> feedbacks_;
+    std::function<void(const PresentationResult&)> on_presented_;
+    uint32_t pending_serial_ = 0;  // a configure to ack at the next commit
+    bool configure_pending_ = false;
+    int32_t pending_width_ = 0, pending_height_ = 0;
+    bool pending_fullscreen_ = false;
+    int32_t width_ = 0, height_ = 0;
+    bool fullscreen_ = false;
+    bool scaled_ = false;  // the viewport has a destination set
+    uint64_t configures_ = 0;
+    uint64_t frame_callbacks_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace dmafeed::wl

@@ -1,0 +1,70 @@
+#include "memfd_allocator.hpp"
+
+#include "drm/format_info.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace dmafeed::test {
+namespace {
+
+class MemfdBuffer final : public Buffer {
+public:
+    MemfdBuffer(DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)
+        : Buffer{format, modifier, width, height}
+    {
+    }
+    FillPath fill_path() const noexcept override { return FillPath::cpu_mapping; }
+    std::string_view allocator_name() const noexcept override { return "memfd"; }
+    DrmModifier layout_modifier() const noexcept override { return modifier_linear; }
+    void add_plane(BufferPlane plane) { planes_.push_back(std::move(plane)); }
+    void set_bytes(uint64_t bytes) { allocated_bytes_ = bytes; }
+};
+
+class MemfdContext final : public producer::AllocatorContext {
+public:
+    explicit MemfdContext(std::shared_ptr<MemfdAllocator> allocator) : allocator_{std::move(allocator)} {}
+    Allocator& allocator() override { return *allocator_; }
+    std::string describe() const override { return std::string{allocator_->name()}; }
+
+private:
+    std::shared_ptr<MemfdAllocator> allocator_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest& request)
+{
+    if (request.modifiers.empty()) return Error{"memfd: no modifier requested"};
+    const FormatModifier pair{request.format, request.modifiers.front()};
+    if (!supported_.contains(pair)) return Error{"memfd: " + dmafeed::name(pair.format) + " " + dmafeed::name(pair.modifier) + " not supported"};
+    if (fail_allocation.contains(pair)) return Error{"memfd: allocation of " + dmafeed::name(pair.format) + " failed (test knob)"};
+    auto layout = linear_layout(request.format, request.width, request.height, request.stride_align ? request.stride_align : 4,
+                                /*one_buffer=*/true);
+    if (!layout) return std::move(layout).error();
+    const uint64_t size = buffer_size(*layout);
+    UniqueFd fd{memfd_create("dmafeed-test-buffer", MFD_CLOEXEC)};
+    if (!fd) return Error::from_errno("memfd_create", errno);
+    if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return Error::from_errno("ftruncate", errno);
+    auto buffer = std::make_unique<MemfdBuffer>(request.format, pair.modifier, request.width, request.height);
+    for (const PlaneLayout& p : *layout) {
+        auto dup = fd.dup();
+        if (!dup) return std::move(dup).error();
+        buffer->add_plane({std::move(*dup), p.offset, p.stride, p.size});
+    }
+    buffer->set_bytes(size);
+    ++allocations;
+    return std::unique_ptr<Buffer>{std::move(buffer)};
+}
+
+producer::AllocatorFactory MemfdFactory::factory() const
+{
+    return [alloc = allocator, asked = asked](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+        asked->push_back(device);
+        std::vector<std::unique_ptr<producer::AllocatorContext>> out;
+        out.push_back(std::make_unique<MemfdContext>(alloc));
+        return out;
+    };
+}
+
+}  // namespace dmafeed::test

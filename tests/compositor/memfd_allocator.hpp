@@ -1,0 +1,45 @@
+// MemfdAllocator: an Allocator for the compositor tier. Its buffers are memfds standing in for
+// dma-bufs (no process on the host can get a real one): a LINEAR layout in one memfd, every plane
+// an fd of its own (dup of the memfd), filled through CPU mappings. It claims whatever pairs the
+// test gives it, so negotiation, refusals and rebuilds can be driven; a pair with a non-LINEAR
+// modifier still gets a LINEAR layout, which the test compositor cannot tell apart.
+#pragma once
+
+#include "alloc/allocator.hpp"
+#include "producer/allocators.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace dmafeed::test {
+
+class MemfdAllocator final : public Allocator {
+public:
+    explicit MemfdAllocator(FormatSet supported, std::string name = "memfd")
+        : supported_{std::move(supported)}, name_{std::move(name)}
+    {
+    }
+    std::string_view name() const noexcept override { return name_; }
+    const FormatSet& supported() const noexcept override { return supported_; }
+    Result<std::unique_ptr<Buffer>> allocate(const AllocationRequest& request) override;
+
+    // Pairs whose allocation fails (as a driver can).
+    FormatSet fail_allocation;
+    uint64_t allocations = 0;
+
+private:
+    FormatSet supported_;
+    std::string name_;
+};
+
+// A factory that gives every device one MemfdAllocator with `supported` (shared: the test can read
+// its counters), and records the devices it was asked for.
+struct MemfdFactory {
+    std::shared_ptr<MemfdAllocator> allocator;
+    std::shared_ptr<std::vector<dev_t>> asked = std::make_shared<std::vector<dev_t>>();
+    explicit MemfdFactory(FormatSet supported) : allocator{std::make_shared<MemfdAllocator>(std::move(supported))} {}
+    producer::AllocatorFactory factory() const;
+};
+
+}  // namespace dmafeed::test

@@ -1,0 +1,533 @@
+// The producer against the test compositor: negotiation, `failed` and the next candidate, the
+// pool and its policies, presentation stats, rebuilds on feedback change and resize, and a dead or
+// hostile compositor. Buffers are memfds (MemfdAllocator); pixels are read back by the compositor.
+#include "memfd_allocator.hpp"
+#include "test_compositor.hpp"
+
+#include "fd_count.hpp"
+#include "producer/producer.hpp"
+#include "sources/solid.hpp"
+
+#include <chrono>
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+#include <set>
+
+namespace dmafeed::test {
+namespace {
+
+using namespace std::chrono_literals;
+using producer::FullPolicy;
+using producer::Producer;
+using producer::ProducerConfig;
+
+constexpr DrmFormat xrgb{DRM_FORMAT_XRGB8888};
+constexpr DrmFormat nv12{DRM_FORMAT_NV12};
+constexpr DrmModifier tiled{0x0100000000000002ULL};  // INTEL:Y_TILED, any non-linear value will do
+constexpr DrmModifier tiled2{0x0100000000000001ULL};  // INTEL:X_TILED
+
+std::unique_ptr<TestCompositor> start(Config config = {})
+{
+    auto c = TestCompositor::create(std::move(config));
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+    return c.ok() ? std::move(*c) : nullptr;
+}
+
+ProducerConfig config_for(const TestCompositor& c, const MemfdFactory& memfd)
+{
+    ProducerConfig config;
+    config.display = c.socket_name();
+    config.width = 32;
+    config.height = 16;
+    config.allocators = memfd.factory();
+    config.timeout = 2000ms;
+    return config;
+}
+
+std::unique_ptr<Producer> make(ProducerConfig config)
+{
+    auto p = Producer::create(std::move(config));
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message());
+    return p.ok() ? std::move(*p) : nullptr;
+}
+
+// One frame of a solid colour: acquire, write, queue. False when the pool dropped it.
+bool present_solid(Producer& p, sources::Rgb colour, DrmFormat format = xrgb, uint32_t w = 32, uint32_t h = 16)
+{
+    auto frame = p.acquire();
+    EXPECT_TRUE(frame.ok()) << (frame.ok() ? "" : frame.error().message());
+    if (!frame.ok() || !*frame) return false;
+    auto solid = sources::SolidFrame::make(format, w, h, colour);
+    EXPECT_TRUE(solid.ok());
+    const auto planes = solid->planes();
+    auto written = p.write(**frame, planes);
+    EXPECT_TRUE(written.ok()) << (written.ok() ? "" : written.error().message());
+    auto queued = p.queue(**frame);
+    EXPECT_TRUE(queued.ok()) << (queued.ok() ? "" : queued.error().message());
+    return true;
+}
+
+// Buffers attached by a commit and not released since, from the compositor's records.
+std::set<uint64_t> held_buffers(const Records& r)
+{
+    std::set<uint64_t> held;
+    std::map<uint64_t, uint64_t> last_attach, last_release;  // buffer -> time
+    for (const auto& c : r.commits) {
+        if (c.attached && c.buffer) last_attach[c.buffer] = c.time_ns;
+    }
+    for (const auto& rel : r.releases) last_release[rel.buffer] = std::max(last_release[rel.buffer], rel.time_ns);
+    for (const auto& [b, t] : last_attach) {
+        if (!last_release.count(b) || last_release[b] < t) held.insert(b);
+    }
+    return held;
+}
+
+TEST(ProducerTest, PresentsTheColourWrittenInTheNegotiatedLayout)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {200, 100, 50}));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return !r.commits.empty() && r.commits.back().buffer != 0; }));
+
+    auto contents = comp->read_last_committed_buffer();
+    ASSERT_TRUE(contents.ok()) << contents.error().message();
+    ASSERT_GE(contents->bytes.size(), 4u);
+    EXPECT_EQ(contents->bytes[0], 50);  // B, G, R, X in memory
+    EXPECT_EQ(contents->bytes[1], 100);
+    EXPECT_EQ(contents->bytes[2], 200);
+    const auto r = comp->records();
+    ASSERT_EQ(r.params.size(), 1u);
+    EXPECT_EQ(r.params[0].outcome, ParamsOutcome::created);
+    EXPECT_FALSE(r.params[0].immed);
+    EXPECT_EQ(r.params[0].format, xrgb);
+    EXPECT_EQ(r.params[0].planes.at(0).modifier, modifier_linear);
+    EXPECT_EQ(r.params[0].width, 32);
+    ASSERT_TRUE(p->choice());
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ProducerTest, NegotiatesFromVersion3ModifierEvents)
+{
+    Config config;
+    config.dmabuf_version = 3;
+    config.formats = FormatSet{{xrgb, tiled}, {xrgb, modifier_linear}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->globals().dmabuf().version(), 3u);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    EXPECT_EQ(p->choice()->candidate.pair, (FormatModifier{xrgb, modifier_linear}));
+    EXPECT_EQ(p->choice()->candidate.target_device, 0u);  // v3 names no device
+}
+
+TEST(ProducerTest, FollowsTheTranchesPreferenceOrderAndTargetDevice)
+{
+    Config config;
+    config.dmabuf_version = 5;
+    FeedbackConfig fb;
+    fb.main_device = makedev(226, 128);
+    fb.tranches.push_back({makedev(226, 129), 1, {{xrgb, tiled}}});  // a scanout tranche on another device
+    fb.tranches.push_back({makedev(226, 128), 0, {{xrgb, modifier_linear}, {xrgb, tiled}}});
+    config.feedback = fb;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}, {xrgb, tiled}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, tiled);
+    EXPECT_EQ(p->choice()->candidate.target_device, makedev(226, 129));
+    EXPECT_TRUE(p->choice()->candidate.scanout);
+    // The allocator was asked for both tranches' devices, in tranche order.
+    ASSERT_EQ(memfd.asked->size(), 2u);
+    EXPECT_EQ((*memfd.asked)[0], makedev(226, 129));
+    EXPECT_EQ((*memfd.asked)[1], makedev(226, 128));
+}
+
+TEST(ProducerTest, FailedMovesToTheNextCandidateAndNeverAttachesTheRefusedBuffer)
+{
+    Config config;
+    config.formats = FormatSet{{xrgb, tiled}, {xrgb, tiled2}, {xrgb, modifier_linear}};
+    auto comp = start(config);
+    comp->fail_pairs({{xrgb, tiled}, {xrgb, tiled2}});
+    MemfdFactory memfd{config.formats};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(present_solid(*p, {9, 9, 9}));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 4; }));  // initial + 3
+
+    const auto r = comp->records();
+    ASSERT_GE(r.params.size(), 3u);
+    EXPECT_EQ(r.params[0].planes.at(0).modifier, tiled);
+    EXPECT_EQ(r.params[0].outcome, ParamsOutcome::failed);
+    EXPECT_EQ(r.params[1].planes.at(0).modifier, tiled2);
+    EXPECT_EQ(r.params[1].outcome, ParamsOutcome::failed);
+    EXPECT_EQ(r.params[2].planes.at(0).modifier, modifier_linear);
+    EXPECT_EQ(r.params[2].outcome, ParamsOutcome::created);
+    for (const auto& c : r.commits) {
+        if (c.buffer) {
+            EXPECT_EQ(r.buffers.at(c.buffer - 1).modifier, modifier_linear) << "commit " << c.serial;
+        }
+    }
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    EXPECT_EQ(p->stats().refused, 2u);
+    // Refused once is refused for good: later buffers do not try the refused pairs again.
+    for (size_t i = 3; i < r.params.size(); ++i) EXPECT_EQ(r.params[i].planes.at(0).modifier, modifier_linear);
+}
+
+TEST(ProducerTest, EveryCandidateRefusedIsAClearErrorAndNothingIsAttached)
+{
+    Config config;
+    config.formats = FormatSet{{xrgb, tiled}, {xrgb, modifier_linear}};
+    auto comp = start(config);
+    comp->fail_pairs(config.formats.pairs());
+    MemfdFactory memfd{config.formats};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    auto frame = p->acquire();
+    ASSERT_FALSE(frame.ok());
+    EXPECT_NE(frame.error().message().find("refused every buffer layout"), std::string::npos) << frame.error().message();
+    EXPECT_NE(frame.error().message().find("LINEAR from memfd"), std::string::npos) << frame.error().message();
+    for (const auto& c : comp->records().commits) EXPECT_EQ(c.buffer, 0u);
+}
+
+TEST(ProducerTest, NoCommonPairNamesWhatEachSideOffers)
+{
+    Config config;
+    config.formats = FormatSet{{xrgb, tiled}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}, {nv12, modifier_linear}}};
+    auto p = Producer::create(config_for(*comp, memfd));
+    ASSERT_FALSE(p.ok());
+    const std::string& m = p.error().message();
+    EXPECT_NE(m.find("the compositor offers for XRGB8888: INTEL:Y_TILED"), std::string::npos) << m;
+    EXPECT_NE(m.find("memfd"), std::string::npos) << m;
+    EXPECT_NE(m.find("can produce for XRGB8888: LINEAR"), std::string::npos) << m;
+}
+
+TEST(ProducerTest, ImplicitModifierOnlyWhereTheAllocatorCanMakeIt)
+{
+    Config config;
+    config.formats = FormatSet{{xrgb, modifier_implicit}, {xrgb, modifier_linear}};
+    auto comp = start(config);
+    {
+        MemfdFactory explicit_only{FormatSet{{xrgb, modifier_linear}}};
+        auto p = make(config_for(*comp, explicit_only));
+        ASSERT_TRUE(p && present_solid(*p, {1, 1, 1}));
+        EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    }
+    MemfdFactory implicit_too{FormatSet{{xrgb, modifier_implicit}, {xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, implicit_too));
+    ASSERT_TRUE(p && present_solid(*p, {1, 1, 1}));
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_implicit);
+}
+
+TEST(ProducerTest, CreateImmedRefusalFallsBackWithoutAttaching)
+{
+    Config config;
+    config.formats = FormatSet{{xrgb, tiled}, {xrgb, modifier_linear}};
+    config.immed_failure = ImmedFailure::failed_event;
+    auto comp = start(config);
+    comp->fail_pairs({{xrgb, tiled}});
+    MemfdFactory memfd{config.formats};
+    auto cfg = config_for(*comp, memfd);
+    cfg.create_mode = wl::CreateMode::immediate;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(present_solid(*p, {3, 2, 1}));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 5; }));  // initial + 4
+
+    const auto r = comp->records();
+    ASSERT_GE(r.params.size(), 2u);
+    for (const auto& params : r.params) EXPECT_TRUE(params.immed);
+    EXPECT_EQ(r.params[0].outcome, ParamsOutcome::failed);
+    EXPECT_EQ(r.params[0].planes.at(0).modifier, tiled);
+    const uint64_t refused_buffer = r.params[0].buffer;
+    ASSERT_NE(refused_buffer, 0u);
+    for (const auto& c : r.commits) EXPECT_NE(c.buffer, refused_buffer);
+    for (size_t i = 1; i < r.params.size(); ++i) EXPECT_EQ(r.params[i].planes.at(0).modifier, modifier_linear);
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    EXPECT_EQ(p->stats().refused, 1u);
+    EXPECT_EQ(p->stats().dropped, 0u);
+    EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ProducerTest, PoolIsBoundedAndDropsAreCountedWhenEveryBufferIsHeld)
+{
+    auto comp = start();
+    comp->withhold_releases(true);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.buffers = 2;
+    cfg.when_full = FullPolicy::drop;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    int shown = 0;
+    for (int i = 0; i < 10; ++i) shown += present_solid(*p, {5, 5, 5}) ? 1 : 0;
+    EXPECT_EQ(shown, 2);
+    EXPECT_EQ(p->stats().dropped, 8u);
+    EXPECT_EQ(comp->records().buffers.size(), 2u);
+    EXPECT_EQ(p->buffers_created(), 2u);
+
+    // Released buffers come back into use.
+    comp->release_all();
+    comp->withhold_releases(false);
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    EXPECT_TRUE(present_solid(*p, {6, 6, 6}));
+    EXPECT_EQ(comp->records().buffers.size(), 2u);
+}
+
+TEST(ProducerTest, WaitPolicyTimesOutWithAnErrorWhenNothingIsReleased)
+{
+    auto comp = start();
+    comp->withhold_releases(true);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.buffers = 2;
+    cfg.timeout = 300ms;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {1, 1, 1}));
+    ASSERT_TRUE(present_solid(*p, {1, 1, 1}));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto frame = p->acquire();
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(frame.ok());
+    EXPECT_NE(frame.error().message().find("held all 2 buffers"), std::string::npos) << frame.error().message();
+    EXPECT_GE(waited, 290ms);
+    EXPECT_LT(waited, 2000ms);
+}
+
+TEST(ProducerTest, NeverHandsOutABufferTheCompositorHolds)
+{
+    Config config;
+    config.release_policy = ReleasePolicy::on_present;  // a buffer stays held until its successor is shown
+    config.auto_tick = 2ms;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.buffers = 3;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 60; ++i) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && frame->has_value()) << (frame.ok() ? "dropped" : frame.error().message());
+        const auto r = comp->records();
+        const auto serial = comp->buffer_serial((*frame)->wl_buffer_id);
+        ASSERT_TRUE(serial);
+        EXPECT_EQ(held_buffers(r).count(*serial), 0u) << "frame " << i << " got held buffer " << *serial;
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->wait_for_frame().ok());
+    }
+    EXPECT_LE(comp->records().buffers.size(), 3u);
+}
+
+TEST(ProducerTest, PresentationFeedbackBecomesStats)
+{
+    Config config;
+    config.refresh = std::chrono::nanoseconds{16'666'667};
+    config.presentation_flags = 0x7 | 0x8;  // ZERO_COPY as well
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        std::this_thread::sleep_for(2ms);
+        comp->tick();
+        ASSERT_TRUE(p->wait_for_frame().ok());
+    }
+    comp->set_discard_presentation(true);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    comp->tick();
+    ASSERT_TRUE(p->drain(1000ms).ok());
+    const auto s = p->stats();
+    EXPECT_EQ(s.queued, 6u);
+    EXPECT_EQ(s.presented, 5u);
+    EXPECT_EQ(s.zero_copy, 5u);
+    EXPECT_EQ(s.discarded, 1u);
+    EXPECT_EQ(s.refresh_ns, 16'666'667u);
+    EXPECT_GT(s.latency_p50_ms, 1.0);  // queued, then 2 ms sleep before the tick presents it
+    EXPECT_LT(s.latency_p99_ms, 1000.0);
+    EXPECT_GT(s.presented_fps, 0.0);
+}
+
+TEST(ProducerTest, FeedbackChangeRebuildsThePoolWhileFramesKeepComing)
+{
+    Config config;
+    config.dmabuf_version = 4;
+    config.formats = FormatSet{{xrgb, modifier_linear}, {xrgb, tiled}};
+    config.auto_tick = 2ms;
+    config.keep_plane_fds = false;
+    auto comp = start(config);
+    MemfdFactory memfd{config.formats};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        ASSERT_TRUE(p->wait_for_frame().ok());
+    }
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    const int fds_before = open_fd_count();
+
+    // The compositor now prefers the tiled layout on a scanout tranche (as on going fullscreen).
+    FeedbackConfig fb;
+    fb.main_device = config.main_device;
+    fb.tranches.push_back({config.main_device, 1, {{xrgb, tiled}}});
+    fb.tranches.push_back({config.main_device, 0, {{xrgb, modifier_linear}}});
+    comp->set_feedback(fb);
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        ASSERT_TRUE(p->wait_for_frame().ok());
+    }
+    EXPECT_EQ(p->rebuilds(), 1u);
+    EXPECT_EQ(p->choice()->candidate.pair.modifier, tiled);
+    EXPECT_TRUE(p->choice()->candidate.scanout);
+    const auto r = comp->records();
+    EXPECT_TRUE(r.errors.empty());
+    // The last commits show tiled buffers; the linear ones are gone once released.
+    EXPECT_EQ(r.buffers.at(r.commits.back().buffer - 1).modifier, tiled);
+    size_t linear_alive = 0;
+    for (const auto& b : r.buffers) linear_alive += (b.modifier == modifier_linear && !b.destroyed) ? 1 : 0;
+    EXPECT_EQ(linear_alive, 0u);
+    EXPECT_LE(p->buffer_count(), 3u);
+    EXPECT_LE(open_fd_count(), fds_before) << open_fd_list();
+}
+
+TEST(ProducerTest, ResizeReallocatesAtTheConfiguredSize)
+{
+    auto comp = start();  // configures 640x480
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 0;  // follow the configure
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
+    EXPECT_EQ(p->choice()->width, 640u);
+    comp->set_configure_size(320, 200);
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 320, 200));
+    EXPECT_EQ(p->choice()->width, 320u);
+    EXPECT_EQ(p->rebuilds(), 1u);
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 3; }));  // initial + 2
+    const auto r = comp->records();
+    EXPECT_EQ(r.buffers.at(r.commits.back().buffer - 1).width, 320);
+    EXPECT_NE(r.commits.back().acked_configure, 0u);
+    EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ProducerTest, ADeadCompositorIsAnErrorWithinOneSecond)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.timeout = 10'000ms;  // the error must come from the broken connection, not a timeout
+    auto p = make(cfg);
+    ASSERT_TRUE(p && present_solid(*p, {1, 2, 3}));
+    comp->stop();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto waited = p->wait_for_frame();
+    EXPECT_FALSE(waited.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    auto frame = p->acquire();
+    EXPECT_FALSE(frame.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST(ProducerTest, AProtocolErrorIsReportedWithItsInterfaceAndCode)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    comp->raise_protocol_error("wl_surface", 2, "injected");
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    auto waited = p->wait_for_frame();
+    ASSERT_FALSE(waited.ok());
+    EXPECT_NE(waited.error().message().find("wl_surface"), std::string::npos) << waited.error().message();
+    EXPECT_NE(waited.error().message().find("error 2"), std::string::npos) << waited.error().message();
+}
+
+TEST(ProducerTest, HostileFeedbackIsRejectedWithoutACrash)
+{
+    for (int fault = 0; fault < 5; ++fault) {
+        Config config;
+        FeedbackConfig fb = FeedbackConfig::single(config.main_device, default_formats());
+        fb.hostile.table_size_too_large = fault == 0;
+        fb.hostile.table_size_unaligned = fault == 1;
+        fb.hostile.index_out_of_range = fault == 2;
+        fb.hostile.main_device_wrong_size = fault == 3;
+        fb.hostile.target_device_wrong_size = fault == 4;
+        config.surface_feedback = fb;
+        auto comp = start(config);
+        MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+        auto cfg = config_for(*comp, memfd);
+        cfg.timeout = 300ms;
+        auto p = Producer::create(cfg);
+        ASSERT_FALSE(p.ok()) << "fault " << fault;
+        EXPECT_NE(p.error().message().find("rejected"), std::string::npos) << p.error().message();
+        EXPECT_TRUE(comp->records().params.empty());
+    }
+}
+
+TEST(ProducerTest, NV12IsSentAsTwoPlanesWithBt601LimitedCodes)
+{
+    Config config;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.format = nv12;
+    auto p = make(cfg);
+    ASSERT_TRUE(p && present_solid(*p, {233, 91, 66}, nv12));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
+    const auto r = comp->records();
+    ASSERT_EQ(r.params.at(0).planes.size(), 2u);
+    auto y = comp->read_last_committed_buffer(0);
+    auto uv = comp->read_last_committed_buffer(1);
+    ASSERT_TRUE(y.ok() && uv.ok());
+    EXPECT_EQ(y->bytes.at(0), 128);
+    EXPECT_EQ(uv->bytes.at(0), 96);
+    EXPECT_EQ(uv->bytes.at(1), 192);
+}
+
+TEST(ProducerTest, FdCountIsFlatOver10000Frames)
+{
+    Config config;
+    config.keep_plane_fds = false;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 8;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    auto solid = sources::SolidFrame::make(xrgb, 8, 8, {1, 2, 3});
+    const auto planes = solid->planes();
+    auto one = [&] {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && frame->has_value());
+        ASSERT_TRUE(p->write(**frame, planes).ok());
+        ASSERT_TRUE(p->queue(**frame).ok());
+        comp->tick();
+    };
+    // Every live buffer is two fds in this process: the client's plane fd and the compositor's copy.
+    // The pool may still grow to its bound after the warm-up; everything else must stay flat.
+    auto fds_besides_buffers = [&] { return open_fd_count() - 2 * static_cast<int>(p->buffer_count()); };
+    for (int i = 0; i < 10; ++i) one();
+    ASSERT_TRUE(p->drain(1000ms).ok());
+    const int before = fds_besides_buffers();
+    for (int i = 0; i < 10'000; ++i) {
+        one();
+        if (HasFatalFailure()) return;
+    }
+    ASSERT_TRUE(p->drain(1000ms).ok());
+    EXPECT_EQ(fds_besides_buffers(), before) << open_fd_list();
+    EXPECT_LE(p->buffer_count(), 3u);
+    EXPECT_EQ(p->stats().queued, 10'010u);
+    EXPECT_LE(comp->records().buffers.size(), 3u);
+}
+
+}  // namespace
+}  // namespace dmafeed::test

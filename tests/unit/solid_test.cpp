@@ -1,0 +1,63 @@
+// Solid colours: byte order of RGB formats, BT.601 limited-range codes for YUV.
+#include "sources/solid.hpp"
+
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+
+namespace dmafeed::sources {
+namespace {
+
+TEST(Solid, Bt601LimitedMatchesWhatWeston14Shows)
+{
+    // Measured in the VM: NV12 Y=128 Cb=96 Cr=192 is captured as 233,91,66.
+    EXPECT_EQ(bt601_limited_to_rgb({128, 96, 192}), (Rgb{233, 91, 66}));
+    EXPECT_EQ(rgb_to_bt601_limited({233, 91, 66}), (Ycbcr{128, 96, 192}));
+    EXPECT_EQ(rgb_to_bt601_limited({0, 0, 0}), (Ycbcr{16, 128, 128}));
+    EXPECT_EQ(rgb_to_bt601_limited({255, 255, 255}), (Ycbcr{235, 128, 128}));
+}
+
+TEST(Solid, RgbFormatsInMemoryOrder)
+{
+    auto x = SolidFrame::make(DrmFormat{DRM_FORMAT_XRGB8888}, 3, 2, {10, 20, 30});
+    ASSERT_TRUE(x.ok());
+    const auto planes = x->planes();
+    ASSERT_EQ(planes.size(), 1u);
+    EXPECT_EQ(planes[0].row_bytes, 12u);
+    ASSERT_EQ(planes[0].data.size(), 24u);
+    EXPECT_EQ(planes[0].data[0], 30);  // B G R X
+    EXPECT_EQ(planes[0].data[1], 20);
+    EXPECT_EQ(planes[0].data[2], 10);
+    EXPECT_EQ(planes[0].data[23], 255);
+    auto a = SolidFrame::make(DrmFormat{DRM_FORMAT_ABGR8888}, 1, 1, {10, 20, 30});
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(std::vector<uint8_t>(a->planes()[0].data.begin(), a->planes()[0].data.end()),
+              (std::vector<uint8_t>{10, 20, 30, 255}));
+}
+
+TEST(Solid, YuvPlanesWithSubsampledChromaOfOddSizes)
+{
+    auto f = SolidFrame::make(DrmFormat{DRM_FORMAT_NV12}, 5, 3, {233, 91, 66});
+    ASSERT_TRUE(f.ok());
+    const auto planes = f->planes();
+    ASSERT_EQ(planes.size(), 2u);
+    EXPECT_EQ(planes[0].data.size(), 15u);
+    EXPECT_EQ(planes[1].row_bytes, 6u);  // 3 CbCr pairs
+    EXPECT_EQ(planes[1].data.size(), 12u);
+    EXPECT_EQ(planes[0].data[14], 128);
+    EXPECT_EQ(planes[1].data[10], 96);
+    EXPECT_EQ(planes[1].data[11], 192);
+    auto yv = SolidFrame::make(DrmFormat{DRM_FORMAT_YVU420}, 4, 4, {233, 91, 66});
+    ASSERT_TRUE(yv.ok());
+    EXPECT_EQ(yv->planes()[1].data[0], 192);  // V first
+    EXPECT_EQ(yv->planes()[2].data[0], 96);
+}
+
+TEST(Solid, FormatsWithoutEightBitChannelsAreRefusedByName)
+{
+    auto f = SolidFrame::make(DrmFormat{DRM_FORMAT_RGB565}, 4, 4, {1, 2, 3});
+    ASSERT_FALSE(f.ok());
+    EXPECT_NE(f.error().message().find("RGB565"), std::string::npos) << f.error().message();
+}
+
+}  // namespace
+}  // namespace dmafeed::sources

@@ -1,0 +1,56 @@
+// Presentation statistics: percentiles, fps over presentation times, counters.
+#include "producer/stats.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dmafeed::producer {
+namespace {
+
+TEST(Stats, PercentileByNearestRank)
+{
+    EXPECT_EQ(percentile({}, 50), 0.0);
+    EXPECT_EQ(percentile({7}, 99), 7.0);
+    std::vector<uint64_t> v;
+    for (uint64_t i = 100; i >= 1; --i) v.push_back(i);
+    EXPECT_EQ(percentile(v, 50), 50.0);
+    EXPECT_EQ(percentile(v, 99), 99.0);
+    EXPECT_EQ(percentile(v, 100), 100.0);
+    EXPECT_EQ(percentile(v, 0), 1.0);
+}
+
+TEST(Stats, FpsLatencyAndCounters)
+{
+    Stats s;
+    const uint64_t ms = 1'000'000;
+    for (uint64_t i = 0; i < 61; ++i) {
+        s.queued();
+        s.presented(i * 16 * ms, i * 16 * ms + (i == 60 ? 40 : 8) * ms, 16'666'667, i % 2 == 0);
+    }
+    s.queued();
+    s.discarded();
+    s.dropped();
+    s.dropped();
+    const StatsSnapshot snap = s.snapshot();
+    EXPECT_EQ(snap.queued, 62u);
+    EXPECT_EQ(snap.presented, 61u);
+    EXPECT_EQ(snap.zero_copy, 31u);
+    EXPECT_EQ(snap.discarded, 1u);
+    EXPECT_EQ(snap.dropped, 2u);
+    EXPECT_NEAR(snap.presented_fps, 60.0 / (0.960 + 0.032), 0.01);  // 60 intervals, the last one 32 ms longer
+    EXPECT_DOUBLE_EQ(snap.latency_p50_ms, 8.0);
+    EXPECT_DOUBLE_EQ(snap.latency_max_ms, 40.0);
+    EXPECT_EQ(snap.refresh_ns, 16'666'667u);
+    EXPECT_NE(snap.to_string().find("61 presented (31 zero-copy), 1 discarded, 2 dropped"), std::string::npos)
+        << snap.to_string();
+}
+
+TEST(Stats, APresentationBeforeItsCommitCountsAsZeroLatency)
+{
+    Stats s;
+    s.presented(1000, 500, 0, false);
+    EXPECT_EQ(s.snapshot().latency_max_ms, 0.0);
+    EXPECT_EQ(s.snapshot().presented_fps, 0.0);  // one frame: no rate
+}
+
+}  // namespace
+}  // namespace dmafeed::producer

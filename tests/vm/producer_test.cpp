@@ -1,0 +1,142 @@
+// The producer against real weston 14: real dma-bufs presented, the capture checked pixel by pixel.
+//   nodrm:  lavapipe-exported XRGB8888 buffers show the exact colour written; NV12 (one image per
+//           plane) shows the BT.601 limited-range decode of the colour.
+//   virtio: weston's v5 feedback names the virtio render node; it refuses lavapipe's buffers
+//           (`failed`, for real) and the producer falls back to GBM buffers, which are presented.
+#include "vm_session.hpp"
+
+#include "fd_count.hpp"
+#include "producer/producer.hpp"
+#include "sources/solid.hpp"
+
+#include <cstdlib>
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace dmafeed::test {
+namespace {
+
+using namespace std::chrono_literals;
+using producer::Producer;
+using producer::ProducerConfig;
+
+class NodrmProducer : public WestonTest {
+    const char* required_setup() const override { return "nodrm"; }
+};
+class VirtioProducer : public WestonTest {
+    const char* required_setup() const override { return "virtio"; }
+};
+
+ProducerConfig config_for(const Weston& weston, producer::AllocatorKind kind, DrmFormat format)
+{
+    ProducerConfig config;
+    config.display = weston.socket();
+    config.format = format;
+    config.allocators = producer::system_allocators({.kind = kind});
+    config.timeout = 20'000ms;  // llvmpipe under TCG
+    config.window.title = "dmafeed vm test";
+    return config;
+}
+
+// Presents `frames` frames of `colour`, each after the compositor asked for it, and waits for their
+// presentation feedback.
+void present(Producer& p, sources::Rgb colour, int frames)
+{
+    for (int i = 0; i < frames; ++i) {
+        auto frame = p.acquire();
+        ASSERT_TRUE(frame.ok()) << frame.error().message();
+        ASSERT_TRUE(frame->has_value());
+        const Buffer& b = *(*frame)->buffer;
+        auto solid = sources::SolidFrame::make(b.format(), b.width(), b.height(), colour);
+        ASSERT_TRUE(solid.ok()) << solid.error().message();
+        const auto planes = solid->planes();
+        auto written = p.write(**frame, planes);
+        ASSERT_TRUE(written.ok()) << written.error().message();
+        ASSERT_TRUE(p.queue(**frame).ok());
+        auto waited = p.wait_for_frame();
+        ASSERT_TRUE(waited.ok()) << waited.error().message();
+    }
+    ASSERT_TRUE(p.drain(10s).ok());
+}
+
+// How many pixels of the capture differ from `want` by more than `tolerance` in a channel.
+size_t mismatches(const Image& image, sources::Rgb want, int tolerance, std::string* first)
+{
+    size_t bad = 0;
+    for (uint32_t y = 0; y < image.height; ++y) {
+        for (uint32_t x = 0; x < image.width; ++x) {
+            const Rgba& px = image.at(x, y);
+            const bool ok = std::abs(px.r - want.r) <= tolerance && std::abs(px.g - want.g) <= tolerance &&
+                            std::abs(px.b - want.b) <= tolerance;
+            if (!ok && bad++ == 0) {
+                *first = "(" + std::to_string(x) + "," + std::to_string(y) + ") = " + std::to_string(px.r) + "," +
+                         std::to_string(px.g) + "," + std::to_string(px.b);
+            }
+        }
+    }
+    return bad;
+}
+
+TEST_F(NodrmProducer, PresentsTheExactXrgb8888ColourFromLavapipeBuffers)
+{
+    const int fds_before = open_fd_count();
+    {
+        auto p = Producer::create(config_for(*weston_, producer::AllocatorKind::vulkan, DrmFormat{DRM_FORMAT_XRGB8888}));
+        ASSERT_TRUE(p.ok()) << p.error().message();
+        present(**p, {12, 200, 99}, 3);
+        if (HasFatalFailure()) return;
+        const auto& choice = (*p)->choice();
+        ASSERT_TRUE(choice);
+        std::printf("producer: %s; %s\n", choice->to_string().c_str(), (*p)->stats().to_string().c_str());
+        EXPECT_EQ(choice->allocator.rfind("vulkan", 0), 0u) << choice->allocator;
+        EXPECT_EQ(choice->candidate.pair.modifier, modifier_linear);
+        EXPECT_EQ(choice->width, weston_->options().width) << "the kiosk shell configures the output's size";
+        EXPECT_GE((*p)->stats().presented, 1u);
+
+        auto image = weston_->capture("nodrm-producer-xrgb8888");
+        ASSERT_TRUE(image.ok()) << image.error().message();
+        std::string first;
+        EXPECT_EQ(mismatches(*image, {12, 200, 99}, 0, &first), 0u) << "first mismatch at " << first;
+    }
+    EXPECT_EQ(open_fd_count(), fds_before) << open_fd_list();
+}
+
+TEST_F(NodrmProducer, PresentsNv12AsTheBt601LimitedRangeDecode)
+{
+    auto p = Producer::create(config_for(*weston_, producer::AllocatorKind::vulkan, DrmFormat{DRM_FORMAT_NV12}));
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    // Y=128 Cb=96 Cr=192: weston 14 shows 233,91,66.
+    present(**p, {233, 91, 66}, 2);
+    if (HasFatalFailure()) return;
+    auto image = weston_->capture("nodrm-producer-nv12");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    std::string first;
+    EXPECT_EQ(mismatches(*image, {233, 91, 66}, 1, &first), 0u) << "first mismatch at " << first;
+}
+
+TEST_F(VirtioProducer, FallsBackToGbmWhenWestonRefusesLavapipeBuffers)
+{
+    auto p = Producer::create(config_for(*weston_, producer::AllocatorKind::automatic, DrmFormat{DRM_FORMAT_XRGB8888}));
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    EXPECT_EQ((*p)->globals().dmabuf().version(), 5u);
+    present(**p, {250, 128, 3}, 3);
+    if (HasFatalFailure()) return;
+    const auto& choice = (*p)->choice();
+    ASSERT_TRUE(choice);
+    std::printf("producer: %s; %s\n", choice->to_string().c_str(), (*p)->stats().to_string().c_str());
+    EXPECT_EQ(choice->allocator.rfind("gbm", 0), 0u) << choice->allocator;
+    EXPECT_GE((*p)->stats().refused, 1u) << "weston imported a lavapipe buffer in the virtio set-up";
+
+    struct stat st {};
+    ASSERT_EQ(stat("/dev/dri/renderD128", &st), 0);
+    EXPECT_EQ(choice->candidate.target_device, st.st_rdev) << "the tranche's target device is the virtio render node";
+
+    auto image = weston_->capture("virtio-producer-gbm");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    std::string first;
+    EXPECT_EQ(mismatches(*image, {250, 128, 3}, 0, &first), 0u) << "first mismatch at " << first;
+}
+
+}  // namespace
+}  // namespace dmafeed::test
