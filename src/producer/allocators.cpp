@@ -13,9 +13,10 @@
 
 namespace dmafeed::producer {
 
-Result<void> AllocatorContext::write(const Buffer& buffer, std::span<const PlanePixels> planes)
+Result<UniqueFd> AllocatorContext::write(const Buffer& buffer, std::span<const PlanePixels> planes)
 {
-    return buffer.write_planes(planes);
+    if (auto r = buffer.write_planes(planes); !r) return std::move(r).error();
+    return UniqueFd{};
 }
 
 namespace {
@@ -52,11 +53,11 @@ struct VulkanStack {
         return stack;
     }
 
-    Result<void> upload(const Buffer& buffer, std::span<const PlanePixels> planes)
+    Result<UniqueFd> upload(const Buffer& buffer, std::span<const PlanePixels> planes)
     {
         auto regions = buffer.upload_regions(planes);
         if (!regions) return std::move(regions).error();
-        return uploader->upload(*regions);
+        return uploader->upload_fenced(*regions);
     }
 };
 
@@ -68,7 +69,7 @@ public:
     }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return "vulkan on " + stack_->name; }
-    Result<void> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
+    Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
         return stack_->upload(buffer, planes);
     }
@@ -89,10 +90,10 @@ public:
     {
         return "gbm on " + allocator_->node() + " (" + allocator_->kernel_driver() + ")";
     }
-    Result<void> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
+    Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
         if (buffer.fill_path() == FillPath::vulkan && stack_) return stack_->upload(buffer, planes);
-        return buffer.write_planes(planes);
+        return AllocatorContext::write(buffer, planes);
     }
 
 private:

@@ -29,8 +29,9 @@ public:
     // "vulkan on llvmpipe (LLVM 19.1.7, 256 bits)", "gbm on /dev/dri/card0 (virtio_gpu)".
     virtual std::string describe() const = 0;
     // Fills every plane of `buffer` (made by this allocator) from CPU pixels: through Vulkan where
-    // the buffer has images, else through a CPU mapping. Returns once the pixels are in place.
-    virtual Result<void> write(const Buffer& buffer, std::span<const PlanePixels> planes);
+    // the buffer has images, else through a CPU mapping. Returns a sync_file that signals when the
+    // pixels are in place (GPU work still running), or no fd when they already are.
+    virtual Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes);
 };
 
 // The contexts for one device, in preference order. An error (why no allocator works for that

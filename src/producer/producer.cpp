@@ -1,6 +1,7 @@
 #include "producer/producer.hpp"
 
 #include "drm/device.hpp"
+#include "drm/sync_file.hpp"
 #include "util/log.hpp"
 #include "wl/listener.hpp"
 
@@ -63,6 +64,8 @@ Result<void> Producer::start()
         if (on_presented_) on_presented_(r);
     });
 
+    if (auto r = setup_sync(); !r) return r;
+
     width_ = config_.width;
     height_ = config_.height;
     if (width_ == 0 || height_ == 0) {
@@ -92,6 +95,101 @@ Result<void> Producer::start()
         offer_changed_ = true;
     }
     return negotiate();
+}
+
+Result<void> Producer::setup_sync()
+{
+    const bool offered = globals_->explicit_sync() != nullptr;
+    if (config_.sync == SyncMode::explicit_sync && !offered) {
+        return Error{"explicit sync was asked for, but the compositor offers no zwp_linux_explicit_synchronization_v1" +
+                     std::string{globals_->syncobj_manager() ? " (its wp_linux_drm_syncobj_manager_v1 is not supported by "
+                                                               "dmafeed yet)"
+                                                             : ""} +
+                     "; use implicit sync"};
+    }
+    sync_mode_ = config_.sync == SyncMode::implicit_sync || !offered ? SyncMode::implicit_sync : SyncMode::explicit_sync;
+    if (sync_mode_ == SyncMode::explicit_sync) {
+        if (auto r = window_->enable_explicit_sync(); !r) return r;
+    }
+    log::debug("sync: %s", sync_mode_ == SyncMode::explicit_sync ? "explicit (zwp_linux_explicit_synchronization_v1)"
+                                                                  : "implicit (dma-buf fences)");
+    return {};
+}
+
+Result<void> Producer::wait_before_write(Slot& slot)
+{
+    if (slot.release_fence) {
+        ++sync_stats_.release_fence_waits;
+        auto done = drm::wait_fence(slot.release_fence.get(), config_.timeout);
+        if (!done) return std::move(done).error().context("waiting for the compositor's release fence");
+        if (!*done) {
+            return Error{"the compositor's release fence did not signal within " + std::to_string(config_.timeout.count()) +
+                         " ms"};
+        }
+        slot.release_fence.reset();
+        return {};
+    }
+    if (sync_mode_ != SyncMode::implicit_sync || dmabuf_sync_unsupported_ || slot.wl->releases() == 0) return {};
+    // Implicit: whatever the compositor still has queued on the buffer (its reads) must finish.
+    for (const BufferPlane& plane : slot.buffer->planes()) {
+        auto fences = drm::dmabuf_fences(plane.fd.get(), /*for_write=*/true);
+        if (!fences) {
+            dmabuf_sync_unsupported_ = true;
+            log::info("implicit sync: %s; waiting for rendering on the CPU before each commit instead",
+                      fences.error().message().c_str());
+            return {};
+        }
+        ++sync_stats_.release_fence_waits;
+        auto done = drm::wait_fence(fences->get(), config_.timeout);
+        if (!done) return std::move(done).error().context("waiting for the dma-buf's fences");
+        if (!*done) return Error{"the dma-buf's fences did not signal within " + std::to_string(config_.timeout.count()) + " ms"};
+    }
+    return {};
+}
+
+Result<void> Producer::hand_over_fence(Slot& slot, wl::CommitSync& commit_sync)
+{
+    if (sync_mode_ == SyncMode::explicit_sync) {
+        if (slot.render_fence) {
+            commit_sync.acquire_fence = slot.render_fence.get();
+            ++sync_stats_.acquire_fences;
+        }
+        slot.release_pending = true;
+        Slot* target = &slot;
+        commit_sync.on_release = [this, target](UniqueFd fence) {
+            target->release_pending = false;
+            if (fence) {
+                ++sync_stats_.fenced_releases;
+                target->release_fence = std::move(fence);
+            } else {
+                ++sync_stats_.immediate_releases;
+            }
+        };
+        return {};
+    }
+    if (!slot.render_fence) return {};
+    if (!dmabuf_sync_unsupported_) {
+        for (const BufferPlane& plane : slot.buffer->planes()) {
+            auto attached = drm::attach_fence(plane.fd.get(), slot.render_fence.get());
+            if (!attached) {
+                dmabuf_sync_unsupported_ = true;
+                log::info("implicit sync: %s; waiting for rendering on the CPU before each commit instead",
+                          attached.error().message().c_str());
+                break;
+            }
+        }
+        if (!dmabuf_sync_unsupported_) {
+            ++sync_stats_.implicit_attached;
+            slot.render_fence.reset();
+            return {};
+        }
+    }
+    ++sync_stats_.cpu_waits;
+    auto done = drm::wait_fence(slot.render_fence.get(), config_.timeout);
+    if (!done) return std::move(done).error().context("waiting for rendering");
+    if (!*done) return Error{"rendering did not finish within " + std::to_string(config_.timeout.count()) + " ms"};
+    slot.render_fence.reset();
+    return {};
 }
 
 void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
@@ -228,7 +326,7 @@ void Producer::check_resize()
 void Producer::retire_old_slots()
 {
     std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) {
-        return s->generation != generation_ && !s->wl->held() && !s->acquired;
+        return s->generation != generation_ && !s->busy();
     });
 }
 
@@ -249,7 +347,7 @@ Result<std::optional<Frame>> Producer::acquire()
         for (auto& s : slots_) {
             if (s->generation != generation_) continue;
             ++current;
-            if (!free_slot && !s->wl->held() && !s->acquired && !s->wl->refused()) free_slot = s.get();
+            if (!free_slot && !s->busy() && !s->wl->refused()) free_slot = s.get();
         }
         if (!free_slot && current < config_.buffers) {
             auto made = make_slot();
@@ -257,6 +355,7 @@ Result<std::optional<Frame>> Producer::acquire()
             free_slot = *made;
         }
         if (free_slot) {
+            if (auto r = wait_before_write(*free_slot); !r) return std::move(r).error();
             free_slot->acquired = true;
             return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
                                               wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy()))}};
@@ -286,7 +385,10 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"write: frame " + std::to_string(frame.number) + " is not acquired"};
-    return slot->context->write(*slot->buffer, planes);
+    auto fence = slot->context->write(*slot->buffer, planes);
+    if (!fence) return std::move(fence).error();
+    slot->render_fence = std::move(*fence);
+    return {};
 }
 
 Result<void> Producer::queue(const Frame& frame)
@@ -312,7 +414,11 @@ Result<void> Producer::queue(const Frame& frame)
         dest_w = window_->configured_width();
         dest_h = window_->configured_height();
     }
-    window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number);
+    wl::CommitSync commit_sync;
+    if (auto r = hand_over_fence(*slot, commit_sync); !r) return r;
+    window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number,
+                     sync_mode_ == SyncMode::explicit_sync ? &commit_sync : nullptr);
+    slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over
     slot->wl->attached();
     stats_.queued();
     return connection_->dispatch_pending();

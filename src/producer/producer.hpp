@@ -18,6 +18,18 @@
 // acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after that) or returns
 // no frame at once and counts a drop (FullPolicy::drop).
 //
+// Sync. The fill of a frame may end in a render fence (a sync_file from the Vulkan upload).
+//  - explicit (zwp_linux_explicit_synchronization_v1): the fence goes with the commit as the acquire
+//    fence, and every commit asks for a release event; a buffer is written again only after its
+//    wl_buffer.release and its release event, and after the release fence (if any) has signalled.
+//  - implicit: the fence is attached to every plane's dma-buf (DMA_BUF_IOCTL_IMPORT_SYNC_FILE)
+//    before the commit; before a released buffer is written again, the dma-buf's fences are taken
+//    (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) and waited for. Where those ioctls fail (ENOTTY: an old
+//    kernel, or a memfd), the producer waits for its fence on the CPU before each commit instead
+//    (logged once).
+// wp_linux_drm_syncobj_v1 is not used yet (see the README): `automatic` takes the explicit-sync
+// protocol where offered, else implicit sync.
+//
 // Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
 // size reallocates (ResizePolicy::reallocate) or scales with wp_viewporter (ResizePolicy::scale,
 // where offered). Either way buffers of the old layout are destroyed as the compositor releases
@@ -46,6 +58,8 @@
 namespace dmafeed::producer {
 
 enum class FullPolicy { wait, drop };
+// automatic: explicit where the compositor offers it, else implicit.
+enum class SyncMode { automatic, explicit_sync, implicit_sync };
 enum class ResizePolicy { reallocate, scale };
 
 struct ProducerConfig {
@@ -58,6 +72,7 @@ struct ProducerConfig {
     uint32_t height = 0;
     size_t buffers = 3;  // 2..4
     wl::CreateMode create_mode = wl::CreateMode::wait;
+    SyncMode sync = SyncMode::automatic;
     FullPolicy when_full = FullPolicy::wait;
     ResizePolicy resize = ResizePolicy::reallocate;
     // Bound on every wait: a protocol answer, a free buffer (FullPolicy::wait), a frame callback.
@@ -73,6 +88,15 @@ struct Frame {
     const Buffer* buffer = nullptr;
     AllocatorContext* context = nullptr;  // its allocator (write() goes through it)
     uint32_t wl_buffer_id = 0;            // the wl_buffer's protocol id, for logs and tests
+};
+
+struct SyncStats {
+    uint64_t acquire_fences = 0;      // explicit: commits that carried an acquire fence
+    uint64_t fenced_releases = 0;     // explicit: releases with a fence
+    uint64_t immediate_releases = 0;  // explicit: releases without one
+    uint64_t release_fence_waits = 0;  // fences waited for before a write (release or dma-buf fences)
+    uint64_t implicit_attached = 0;   // implicit: render fences attached to dma-bufs
+    uint64_t cpu_waits = 0;           // render fences waited for on the CPU (the implicit fallback)
 };
 
 // The layout in use.
@@ -110,6 +134,9 @@ public:
     Result<void> drain(std::chrono::milliseconds timeout);
 
     const std::optional<Choice>& choice() const noexcept { return choice_; }
+    // The sync mode in use (never automatic after create()).
+    SyncMode sync_mode() const noexcept { return sync_mode_; }
+    const SyncStats& sync_stats() const noexcept { return sync_stats_; }
     StatsSnapshot stats() const { return stats_.snapshot(); }
     const wl::Globals& globals() const noexcept { return *globals_; }
     wl::Window& window() noexcept { return *window_; }
@@ -129,6 +156,10 @@ private:
         AllocatorContext* context = nullptr;
         uint64_t generation = 0;
         bool acquired = false;  // handed out by acquire(), not queued yet
+        bool release_pending = false;  // explicit sync: the commit's release event has not come
+        UniqueFd render_fence;         // from write(), until the commit
+        UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
+        bool busy() const noexcept { return wl->held() || acquired || release_pending; }
     };
     using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
 
@@ -140,6 +171,9 @@ private:
     void retire_old_slots();
     void check_resize();
     Slot* find_slot(const Frame& frame);
+    Result<void> setup_sync();
+    Result<void> wait_before_write(Slot& slot);
+    Result<void> hand_over_fence(Slot& slot, wl::CommitSync& commit_sync);
 
     ProducerConfig config_;
     std::unique_ptr<wl::Connection> connection_;
@@ -163,6 +197,9 @@ private:
     std::set<RefusalKey> logged_choices_;
     std::set<RefusalKey> verified_;  // layouts the compositor has accepted a buffer of
     Stats stats_;
+    SyncMode sync_mode_ = SyncMode::implicit_sync;
+    SyncStats sync_stats_;
+    bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
 };
 

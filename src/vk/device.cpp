@@ -6,6 +6,19 @@
 #include <vector>
 
 namespace dmafeed::vk {
+namespace {
+
+bool exports_sync_fd_semaphores(const PhysicalDeviceInfo& physical)
+{
+    if (!physical.has_extension(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME)) return false;
+    VkPhysicalDeviceExternalSemaphoreInfo info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+                                               .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+    VkExternalSemaphoreProperties props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES};
+    vkGetPhysicalDeviceExternalSemaphoreProperties(physical.handle, &info, &props);
+    return (props.externalSemaphoreFeatures & VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT) != 0;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physical)
 {
@@ -31,6 +44,8 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physica
                                        .queueCount = 1,
                                        .pQueuePriorities = &priority};
     std::vector<const char*> extensions(std::begin(required_device_extensions), std::end(required_device_extensions));
+    const bool sync_fd = exports_sync_fd_semaphores(physical);
+    if (sync_fd) extensions.push_back(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
     VkDeviceCreateInfo ci{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                           .queueCreateInfoCount = 1,
                           .pQueueCreateInfos = &queue_info,
@@ -50,6 +65,7 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physica
         !load(out->fn_.get_image_drm_format_modifier_properties, "vkGetImageDrmFormatModifierPropertiesEXT")) {
         return Error{physical.name + ": an extension entry point is missing although the extension is listed"};
     }
+    if (sync_fd && !load(out->fn_.get_semaphore_fd, "vkGetSemaphoreFdKHR")) out->fn_.get_semaphore_fd = nullptr;
     return out;
 }
 

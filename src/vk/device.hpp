@@ -1,5 +1,7 @@
 // A logical Vulkan device for exporting dma-bufs: the required extensions enabled, one queue that
-// can do transfers and compute, and the extension entry points loaded.
+// can do transfers and compute, and the extension entry points loaded. VK_KHR_external_semaphore_fd
+// is enabled where the device exports binary semaphores as sync_files (lavapipe in the VM does; on
+// a kernel without a dma-fence provider it reports no export).
 #pragma once
 
 #include "util/result.hpp"
@@ -15,6 +17,8 @@ struct DeviceFunctions {
     PFN_vkGetMemoryFdKHR get_memory_fd = nullptr;
     PFN_vkGetMemoryFdPropertiesKHR get_memory_fd_properties = nullptr;
     PFN_vkGetImageDrmFormatModifierPropertiesEXT get_image_drm_format_modifier_properties = nullptr;
+    // VK_KHR_external_semaphore_fd, when the device can export binary semaphores as sync_files.
+    PFN_vkGetSemaphoreFdKHR get_semaphore_fd = nullptr;
 };
 
 class Device {
@@ -33,6 +37,9 @@ public:
     VkQueue queue() const noexcept { return queue_; }
     const DeviceFunctions& fn() const noexcept { return fn_; }
     const VkPhysicalDeviceMemoryProperties& memory_properties() const noexcept { return memory_properties_; }
+    // Binary semaphores can be exported as sync_file fds (VK_KHR_external_semaphore_fd with
+    // SYNC_FD export): rendering can be handed over with a fence instead of a CPU wait.
+    bool exports_sync_files() const noexcept { return fn_.get_semaphore_fd != nullptr; }
 
     // The first memory type in `type_bits` with all of `required` (and preferring `preferred`);
     // nullopt when none.

@@ -28,13 +28,23 @@ Result<std::unique_ptr<Uploader>> Uploader::create(const Device& device)
     if (const VkResult r = vkCreateFence(dev, &fci, nullptr, &up->fence_); r != VK_SUCCESS) {
         return vk_error("vkCreateFence", r);
     }
+    if (device.exports_sync_files()) {
+        VkExportSemaphoreCreateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+                                                .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+        VkSemaphoreCreateInfo sci{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
+        if (const VkResult r = vkCreateSemaphore(dev, &sci, nullptr, &up->done_); r != VK_SUCCESS) {
+            return vk_error("vkCreateSemaphore (exportable as SYNC_FD)", r);
+        }
+    }
     return up;
 }
 
 Uploader::~Uploader()
 {
     const VkDevice dev = device_.handle();
+    (void)wait_previous();
     destroy_staging();
+    if (done_) vkDestroySemaphore(dev, done_, nullptr);
     if (fence_) vkDestroyFence(dev, fence_, nullptr);
     if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
 }
@@ -81,8 +91,45 @@ Result<void> Uploader::ensure_staging(uint64_t size)
     return {};
 }
 
+Result<void> Uploader::wait_previous()
+{
+    if (!in_flight_) return {};
+    in_flight_ = false;
+    if (const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX); r != VK_SUCCESS) {
+        return vk_error("vkWaitForFences (upload)", r);
+    }
+    return {};
+}
+
 Result<void> Uploader::upload(std::span<const ImageRegion> regions)
 {
+    if (auto r = submit(regions, VK_NULL_HANDLE); !r) return r;
+    return wait_previous();
+}
+
+Result<UniqueFd> Uploader::upload_fenced(std::span<const ImageRegion> regions)
+{
+    if (!done_) {
+        if (auto r = upload(regions); !r) return std::move(r).error();
+        return UniqueFd{};
+    }
+    if (auto r = submit(regions, done_); !r) return std::move(r).error();
+    VkSemaphoreGetFdInfoKHR info{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+                                 .semaphore = done_,
+                                 .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+    int fd = -1;
+    // SYNC_FD export has copy transference and unsignals the semaphore: it is ready for the next use.
+    if (const VkResult r = device_.fn().get_semaphore_fd(device_.handle(), &info, &fd); r != VK_SUCCESS) {
+        (void)wait_previous();
+        return vk_error("vkGetSemaphoreFdKHR (SYNC_FD)", r);
+    }
+    // -1 is allowed: the copy had already finished ("signalled" without a file).
+    return UniqueFd{fd};
+}
+
+Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore signal)
+{
+    if (auto r = wait_previous(); !r) return r;
     uint64_t total = 0;
     std::vector<uint64_t> offsets;
     for (const ImageRegion& r : regions) {
@@ -145,14 +192,16 @@ Result<void> Uploader::upload(std::span<const ImageRegion> regions)
                              nullptr, 1, &release);
     }
     if (const VkResult r = vkEndCommandBuffer(cmd_); r != VK_SUCCESS) return vk_error("vkEndCommandBuffer", r);
-    VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd_};
+    VkSubmitInfo info{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                      .commandBufferCount = 1,
+                      .pCommandBuffers = &cmd_,
+                      .signalSemaphoreCount = signal ? 1U : 0U,
+                      .pSignalSemaphores = signal ? &signal : nullptr};
     vkResetFences(dev, 1, &fence_);
-    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &submit, fence_); r != VK_SUCCESS) {
+    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &info, fence_); r != VK_SUCCESS) {
         return vk_error("vkQueueSubmit (upload)", r);
     }
-    if (const VkResult r = vkWaitForFences(dev, 1, &fence_, VK_TRUE, UINT64_MAX); r != VK_SUCCESS) {
-        return vk_error("vkWaitForFences (upload)", r);
-    }
+    in_flight_ = true;
     return {};
 }
 

@@ -1,9 +1,15 @@
 // Copies CPU pixels into images through a reused host-visible staging buffer, then releases the
-// images to VK_QUEUE_FAMILY_FOREIGN_EXT (layout GENERAL) for the compositor. Synchronous: upload()
-// returns once the GPU copy is done (the hand-off issue adds fences/semaphores for pacing).
+// images to VK_QUEUE_FAMILY_FOREIGN_EXT (layout GENERAL) for the compositor.
+//  - upload(): returns once the GPU copy is done.
+//  - upload_fenced(): returns at once with a sync_file that signals when the copy is done (a
+//    binary semaphore exported as SYNC_FD), for the compositor to wait on; where the device cannot
+//    export one, it waits like upload() and returns no fd.
+// The staging buffer and command buffer are reused: each upload first waits (on the CPU) for the
+// previous one to finish.
 #pragma once
 
 #include "util/result.hpp"
+#include "util/unique_fd.hpp"
 #include "vk/device.hpp"
 
 #include <cstdint>
@@ -32,6 +38,7 @@ public:
 
     // Overwrites every region completely (earlier contents are discarded).
     Result<void> upload(std::span<const ImageRegion> regions);
+    Result<UniqueFd> upload_fenced(std::span<const ImageRegion> regions);
 
     // Bytes of the staging buffer (it grows to the largest upload, then is reused).
     uint64_t staging_capacity() const noexcept { return staging_size_; }
@@ -39,12 +46,16 @@ public:
 private:
     explicit Uploader(const Device& device) : device_{device} {}
     Result<void> ensure_staging(uint64_t size);
+    Result<void> wait_previous();
+    Result<void> submit(std::span<const ImageRegion> regions, VkSemaphore signal);
     void destroy_staging();
 
     const Device& device_;
     VkCommandPool pool_ = VK_NULL_HANDLE;
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;
     VkFence fence_ = VK_NULL_HANDLE;
+    bool in_flight_ = false;                 // fence_ belongs to a submission not yet waited for
+    VkSemaphore done_ = VK_NULL_HANDLE;      // exportable as SYNC_FD (when the device can)
     VkBuffer staging_ = VK_NULL_HANDLE;
     VkDeviceMemory staging_memory_ = VK_NULL_HANDLE;
     void* staging_map_ = nullptr;

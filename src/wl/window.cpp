@@ -1,5 +1,6 @@
 #include "wl/window.hpp"
 
+#include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "wl/listener.hpp"
@@ -29,7 +30,21 @@ struct Window::Feedback {
     void handle_discarded() noexcept { window->feedback_done(this, false); }
 };
 
+struct Window::Release {
+    Window* window = nullptr;
+    zwp_linux_buffer_release_v1* proxy = nullptr;
+    std::function<void(UniqueFd)> on_release;
+
+    void handle_fenced_release(int32_t fence) noexcept { window->release_done(this, UniqueFd{fence}); }
+    void handle_immediate_release() noexcept { window->release_done(this, UniqueFd{}); }
+};
+
 namespace {
+
+constexpr zwp_linux_buffer_release_v1_listener release_listener{
+    .fenced_release = on<&Window::Release::handle_fenced_release>,
+    .immediate_release = on<&Window::Release::handle_immediate_release>,
+};
 
 constexpr xdg_surface_listener xdg_surface_listener_{.configure = on<&Window::handle_xdg_configure>};
 constexpr xdg_toplevel_listener toplevel_listener{
@@ -85,6 +100,8 @@ Window::Window(Globals& globals) : globals_{globals} {}
 Window::~Window()
 {
     for (auto& f : feedbacks_) wp_presentation_feedback_destroy(f->proxy);
+    for (auto& r : releases_) zwp_linux_buffer_release_v1_destroy(r->proxy);
+    if (sync_) zwp_linux_surface_synchronization_v1_destroy(sync_);
     if (frame_callback_) wl_callback_destroy(frame_callback_);
     if (viewport_) wp_viewport_destroy(viewport_);
     if (toplevel_) xdg_toplevel_destroy(toplevel_);
@@ -101,8 +118,16 @@ void Window::set_fullscreen(bool fullscreen)
     }
 }
 
+Result<void> Window::enable_explicit_sync()
+{
+    if (sync_) return {};
+    if (!globals_.explicit_sync()) return Error{"the compositor does not offer zwp_linux_explicit_synchronization_v1"};
+    sync_ = zwp_linux_explicit_synchronization_v1_get_synchronization(globals_.explicit_sync(), surface_);
+    return {};
+}
+
 void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                     uint64_t frame)
+                     uint64_t frame, const CommitSync* sync)
 {
     if (configure_pending_) {
         xdg_surface_ack_configure(xdg_surface_, pending_serial_);
@@ -121,6 +146,17 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
     }
     wl_surface_attach(surface_, buffer, 0, 0);
     wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+    if (sync && sync_) {
+        if (sync->acquire_fence >= 0) zwp_linux_surface_synchronization_v1_set_acquire_fence(sync_, sync->acquire_fence);
+        if (sync->on_release) {
+            auto release = std::make_unique<Release>();
+            release->window = this;
+            release->on_release = sync->on_release;
+            release->proxy = zwp_linux_surface_synchronization_v1_get_release(sync_);
+            zwp_linux_buffer_release_v1_add_listener(release->proxy, &release_listener, release.get());
+            releases_.push_back(std::move(release));
+        }
+    }
     if (frame_callback_) wl_callback_destroy(frame_callback_);
     frame_callback_ = wl_surface_frame(surface_);
     wl_callback_add_listener(frame_callback_, &frame_listener, this);
@@ -165,6 +201,15 @@ void Window::handle_frame_done(uint32_t) noexcept
     wl_callback_destroy(frame_callback_);
     frame_callback_ = nullptr;
     ++frame_callbacks_;
+}
+
+void Window::release_done(Release* release, UniqueFd fence) noexcept
+{
+    // Both events are destructors: the proxy is gone on the server side; free ours.
+    zwp_linux_buffer_release_v1_destroy(release->proxy);
+    auto callback = std::move(release->on_release);
+    releases_.remove_if([&](const std::unique_ptr<Release>& r) { return r.get() == release; });
+    if (callback) callback(std::move(fence));
 }
 
 void Window::feedback_done(Feedback* feedback, bool presented) noexcept

@@ -6,9 +6,11 @@
 // that frame callback fires: the caller paces on it. Each feedback ends in on_presented with what the
 // compositor said (presented with time/refresh/flags, or discarded), in the presentation clock.
 // Configure events are acked before the next commit; close is recorded, not acted upon.
+// With explicit sync enabled, a commit can carry an acquire fence and ask for a release event.
 #pragma once
 
 #include "util/result.hpp"
+#include "util/unique_fd.hpp"
 #include "wl/connection.hpp"
 #include "wl/globals.hpp"
 
@@ -26,6 +28,7 @@ struct xdg_surface;
 struct xdg_toplevel;
 struct wp_viewport;
 struct wp_presentation_feedback;
+struct zwp_linux_surface_synchronization_v1;
 
 namespace dmafeed::wl {
 
@@ -33,6 +36,14 @@ struct WindowOptions {
     std::string title = "dmafeed";
     std::string app_id = "dmafeed";
     bool fullscreen = false;
+};
+
+// Explicit synchronization of one commit (zwp_linux_explicit_synchronization_v1).
+struct CommitSync {
+    int acquire_fence = -1;  // borrowed; sent with set_acquire_fence when >= 0
+    // Set: get_release for this commit. Called with the release fence (fenced_release), or with
+    // no fd (immediate_release).
+    std::function<void(UniqueFd release_fence)> on_release;
 };
 
 struct PresentationResult {
@@ -64,11 +75,15 @@ public:
     bool has_viewport() const noexcept { return viewport_ != nullptr; }
 
     void set_fullscreen(bool fullscreen);
+    // Creates the surface's zwp_linux_surface_synchronization_v1 (the global must be bound).
+    Result<void> enable_explicit_sync();
+    bool explicit_sync() const noexcept { return sync_ != nullptr; }
 
     // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
     // pixels through the viewport when they differ (and a viewport exists), and commits.
+    // With `sync` (explicit sync enabled): its acquire fence and release request go with the commit.
     void present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                 uint64_t frame);
+                 uint64_t frame, const CommitSync* sync = nullptr);
     // The frame callback of the last present() has not fired yet.
     bool frame_pending() const noexcept { return frame_callback_ != nullptr; }
     uint64_t frame_callbacks() const noexcept { return frame_callbacks_; }
@@ -82,6 +97,9 @@ public:
     void handle_frame_done(uint32_t time) noexcept;
     struct Feedback;  // one wp_presentation_feedback in flight
     void feedback_done(Feedback* feedback, bool presented) noexcept;
+    struct Release;  // one zwp_linux_buffer_release_v1 in flight
+    void release_done(Release* release, UniqueFd fence) noexcept;
+    size_t releases_in_flight() const noexcept { return releases_.size(); }
 
 private:
     explicit Window(Globals& globals);
@@ -92,6 +110,8 @@ private:
     wp_viewport* viewport_ = nullptr;
     wl_callback* frame_callback_ = nullptr;
     std::list<std::unique_ptr<Feedback>> feedbacks_;
+    zwp_linux_surface_synchronization_v1* sync_ = nullptr;
+    std::list<std::unique_ptr<Release>> releases_;
     std::function<void(const PresentationResult&)> on_presented_;
     uint32_t pending_serial_ = 0;  // a configure to ack at the next commit
     bool configure_pending_ = false;

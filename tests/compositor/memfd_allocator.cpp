@@ -2,6 +2,7 @@
 
 #include "drm/format_info.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,12 +24,24 @@ public:
 
 class MemfdContext final : public producer::AllocatorContext {
 public:
-    explicit MemfdContext(std::shared_ptr<MemfdAllocator> allocator) : allocator_{std::move(allocator)} {}
+    MemfdContext(std::shared_ptr<MemfdAllocator> allocator, bool fence_writes)
+        : allocator_{std::move(allocator)}, fence_writes_{fence_writes}
+    {
+    }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return std::string{allocator_->name()}; }
+    Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
+    {
+        auto written = AllocatorContext::write(buffer, planes);
+        if (!written || !fence_writes_) return written;
+        UniqueFd fence{eventfd(1, EFD_CLOEXEC)};
+        if (!fence) return Error::from_errno("eventfd", errno);
+        return fence;
+    }
 
 private:
     std::shared_ptr<MemfdAllocator> allocator_;
+    bool fence_writes_ = false;
 };
 
 }  // namespace
@@ -59,10 +72,10 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
 
 producer::AllocatorFactory MemfdFactory::factory() const
 {
-    return [alloc = allocator, asked = asked](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+    return [alloc = allocator, asked = asked, fence = fence_writes](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
         asked->push_back(device);
         std::vector<std::unique_ptr<producer::AllocatorContext>> out;
-        out.push_back(std::make_unique<MemfdContext>(alloc));
+        out.push_back(std::make_unique<MemfdContext>(alloc, fence));
         return out;
     };
 }

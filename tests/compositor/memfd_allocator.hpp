@@ -38,6 +38,9 @@ private:
 struct MemfdFactory {
     std::shared_ptr<MemfdAllocator> allocator;
     std::shared_ptr<std::vector<dev_t>> asked = std::make_shared<std::vector<dev_t>>();
+    // write() returns a "render fence" (a signalled eventfd standing in for a sync_file), as a GPU
+    // upload does, so that the sync paths have a fence to hand over.
+    bool fence_writes = false;
     explicit MemfdFactory(FormatSet supported) : allocator{std::make_shared<MemfdAllocator>(std::move(supported))} {}
     producer::AllocatorFactory factory() const;
 };

@@ -12,6 +12,7 @@
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
 #include <set>
+#include <thread>
 
 namespace dmafeed::test {
 namespace {
@@ -527,6 +528,112 @@ TEST(ProducerTest, FdCountIsFlatOver10000Frames)
     EXPECT_LE(p->buffer_count(), 3u);
     EXPECT_EQ(p->stats().queued, 10'010u);
     EXPECT_LE(comp->records().buffers.size(), 3u);
+}
+
+
+TEST(ProducerSyncTest, AutomaticTakesExplicitSyncWhereOfferedElseImplicit)
+{
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    {
+        auto comp = start();
+        auto p = make(config_for(*comp, memfd));
+        ASSERT_TRUE(p);
+        EXPECT_EQ(p->sync_mode(), producer::SyncMode::implicit_sync);
+        auto cfg = config_for(*comp, memfd);
+        cfg.sync = producer::SyncMode::explicit_sync;
+        auto refused = Producer::create(cfg);
+        ASSERT_FALSE(refused.ok());
+        EXPECT_NE(refused.error().message().find("offers no zwp_linux_explicit_synchronization_v1"), std::string::npos)
+            << refused.error().message();
+    }
+    Config config;
+    config.explicit_sync_version = 2;
+    auto comp = start(config);
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->sync_mode(), producer::SyncMode::explicit_sync);
+    auto cfg = config_for(*comp, memfd);
+    cfg.sync = producer::SyncMode::implicit_sync;
+    auto implicit = make(cfg);
+    ASSERT_TRUE(implicit);
+    EXPECT_EQ(implicit->sync_mode(), producer::SyncMode::implicit_sync);
+}
+
+TEST(ProducerSyncTest, ExplicitSyncSendsTheRenderFenceAndAsksForEveryRelease)
+{
+    Config config;
+    config.explicit_sync_version = 2;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    memfd.fence_writes = true;
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    ASSERT_TRUE(p->dispatch(50ms).ok());
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 6; }));
+    const auto r = comp->records();
+    for (size_t i = 1; i < r.commits.size(); ++i) {
+        EXPECT_TRUE(r.commits[i].acquire_fence) << "commit " << i;
+        EXPECT_TRUE(r.commits[i].release_requested) << "commit " << i;
+    }
+    EXPECT_TRUE(r.errors.empty());
+    EXPECT_EQ(p->sync_stats().acquire_fences, 5u);
+    EXPECT_EQ(r.immediate_releases, 4u);  // every buffer but the one on screen
+    EXPECT_EQ(p->sync_stats().immediate_releases, 4u);
+}
+
+TEST(ProducerSyncTest, ABufferIsReusedOnlyAfterItsReleaseFenceSignals)
+{
+    Config config;
+    config.explicit_sync_version = 1;
+    config.release_fences = ReleaseFences::fenced;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.buffers = 2;
+    cfg.timeout = 300ms;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {1, 1, 1}));  // A
+    ASSERT_TRUE(present_solid(*p, {2, 2, 2}));  // B; A released with an unsignalled fence
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.fenced_releases >= 1; }));
+
+    // A is the only buffer not held, and its fence never signals: an error, not a write into it.
+    auto t0 = std::chrono::steady_clock::now();
+    auto frame = p->acquire();
+    ASSERT_FALSE(frame.ok());
+    EXPECT_NE(frame.error().message().find("release fence did not signal"), std::string::npos) << frame.error().message();
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 290ms);
+
+    // Signalled 150 ms from now: acquire() waits for it, then hands A out.
+    std::thread signaller{[&] {
+        std::this_thread::sleep_for(150ms);
+        comp->signal_release_fences();
+    }};
+    t0 = std::chrono::steady_clock::now();
+    auto reused = p->acquire();
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    signaller.join();
+    ASSERT_TRUE(reused.ok()) << reused.error().message();
+    EXPECT_GE(waited, 140ms);
+    EXPECT_GE(p->sync_stats().fenced_releases, 1u);
+    EXPECT_GE(p->sync_stats().release_fence_waits, 1u);
+}
+
+TEST(ProducerSyncTest, ImplicitSyncWaitsOnTheCpuWhereTheDmabufIoctlsAreMissing)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    memfd.fence_writes = true;
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->sync_mode(), producer::SyncMode::implicit_sync);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    // A memfd is no dma-buf: DMA_BUF_IOCTL_IMPORT_SYNC_FILE fails, so each render fence is waited
+    // for on the CPU before its commit.
+    EXPECT_EQ(p->sync_stats().implicit_attached, 0u);
+    EXPECT_EQ(p->sync_stats().cpu_waits, 4u);
+    EXPECT_TRUE(comp->records().errors.empty());
 }
 
 }  // namespace

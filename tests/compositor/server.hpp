@@ -131,6 +131,8 @@ struct SurfaceState {
     std::vector<wl_resource*> presentation;
     std::optional<int32_t> scale;
     std::optional<int32_t> transform;
+    std::shared_ptr<UniqueFd> acquire_fence;  // explicit sync
+    wl_resource* release = nullptr;           // explicit sync: a zwp_linux_buffer_release_v1
 };
 
 struct Surface {
@@ -150,6 +152,14 @@ struct Surface {
     std::vector<Presentation> presentation;  // committed, presented on tick
     std::vector<Buffer*> release_on_present;
     XdgSurface* xdg = nullptr;
+    wl_resource* sync = nullptr;  // its zwp_linux_surface_synchronization_v1
+};
+
+// A zwp_linux_buffer_release_v1 waiting for its buffer's release.
+struct BufferRelease {
+    Server* server = nullptr;
+    wl_resource* resource = nullptr;
+    Buffer* buffer = nullptr;  // null until committed, and once the buffer is gone
 };
 
 struct XdgWmBase {
@@ -230,6 +240,17 @@ struct Server {
     void surfaces_forget_buffer(Buffer* buffer);
     void tick_surfaces(uint64_t tick, uint64_t time);
 
+    // --- server_sync.cpp ---
+    Result<void> init_sync();
+    // At commit: false when it raised an error (no buffer with a fence or release pending).
+    bool sync_precommit(Surface* surface, const Buffer* next);
+    // At commit, after the buffer is applied: the pending release now waits for that buffer.
+    void sync_commit(Surface* surface, SurfaceState& pending);
+    void sync_buffer_released(Buffer* buffer);
+    void sync_forget_buffer(Buffer* buffer);
+    void sync_surface_lost(Surface* surface);
+    void signal_release_fences();
+
     // --- server_xdg.cpp ---
     Result<void> init_xdg();
     // At commit, before the state is applied. False when it raised an error.
@@ -257,6 +278,8 @@ struct Server {
     std::vector<XdgToplevel*> toplevels;
     std::vector<DmabufFeedbackObject*> feedbacks;
     std::vector<Buffer*> buffers;
+    std::vector<BufferRelease*> buffer_releases;
+    std::vector<std::shared_ptr<UniqueFd>> unsignalled_release_fences;
 
     // Knobs
     std::unordered_set<FormatModifier> fail_pairs;

@@ -165,6 +165,9 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
                                        next->height, scale));
         return;
     }
+    if (!server->sync_precommit(surface, next)) {
+        return;
+    }
     SurfaceState pending = std::exchange(surface->pending, {});
 
     // Apply.
@@ -181,6 +184,9 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
             }
         }
     }
+    const bool acquire_fence = pending.acquire_fence != nullptr;
+    const bool release_requested = pending.release != nullptr;
+    server->sync_commit(surface, pending);
     surface->scale = scale;
     surface->transform = pending.transform.value_or(surface->transform);
     surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
@@ -216,6 +222,8 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         .frame_callbacks = static_cast<uint32_t>(pending.frame_callbacks.size()),
         .presentation_feedbacks = static_cast<uint32_t>(pending.presentation.size()),
         .acked_configure = acked,
+        .acquire_fence = acquire_fence,
+        .release_requested = release_requested,
         .time_ns = now_ns(),
     };
     server->records.update([&](Records& r) {
@@ -246,6 +254,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     const bool dying = server->client_dying(wl_resource_get_client(resource));
     server->xdg_surface_lost(surface);
     server->feedback_surface_lost(surface);
+    server->sync_surface_lost(surface);
 
     std::vector<PresentationRecord> discarded;
     for (wl_resource* callback : surface->pending.frame_callbacks) {

@@ -314,6 +314,11 @@ void TestCompositor::release_all()
     runner_->run([](detail::Server& s) { s.release_all(); });
 }
 
+void TestCompositor::signal_release_fences()
+{
+    runner_->run([](detail::Server& s) { s.signal_release_fences(); });
+}
+
 void TestCompositor::set_release_policy(ReleasePolicy policy)
 {
     runner_->run([&](detail::Server& s) { s.config.release_policy = policy; });

@@ -12,6 +12,11 @@
 // Time is the test's: frame callbacks, presentation feedback and on_present releases happen on
 // tick(), or on an automatic timer (Config::auto_tick / set_auto_tick).
 //
+// zwp_linux_explicit_synchronization_v1 (Config::explicit_sync_version): acquire fences are
+// recorded per commit (not waited for); release objects are answered when their buffer is released,
+// immediately or with a fence (ReleaseFences). Errors: synchronization_exists, duplicate_fence,
+// duplicate_release, no_surface, and no_buffer at a commit without a buffer.
+//
 // Threads: every knob may be called from any thread; it runs on the server thread and returns once
 // it has been applied and the resulting events are flushed to the clients' sockets, so a client
 // roundtrip after a knob sees its events. After stop() (or the compositor's end) knobs do nothing.
@@ -107,6 +112,13 @@ enum class ReleasePolicy {
     on_present,  // at the tick that presents its replacement (a compositor that samples it)
 };
 
+// How zwp_linux_buffer_release_v1 objects are answered when their buffer is released.
+enum class ReleaseFences {
+    immediate,  // immediate_release
+    fenced,     // fenced_release with an eventfd standing in for a dma_fence (no process on the host
+                // can make a sync_file): unsignalled until signal_release_fences()
+};
+
 // The formats every test compositor advertises unless told otherwise: XRGB8888 and ARGB8888
 // (LINEAR, INVALID), NV12 (LINEAR).
 FormatSet default_formats();
@@ -125,6 +137,9 @@ struct Config {
     uint32_t compositor_version = 6;   // wl_compositor, 1..6
     uint32_t xdg_wm_base_version = 6;  // 1..7
     uint32_t presentation_version = 2;  // 1..2
+    // zwp_linux_explicit_synchronization_v1: 0 = not offered, 1..2.
+    uint32_t explicit_sync_version = 0;
+    ReleaseFences release_fences = ReleaseFences::immediate;
 
     int32_t width = 640;  // size in xdg_toplevel.configure (0 x 0: the client picks)
     int32_t height = 480;
@@ -212,6 +227,8 @@ struct CommitRecord {
     uint32_t frame_callbacks = 0;         // requested with this commit
     uint32_t presentation_feedbacks = 0;  // requested with this commit
     uint32_t acked_configure = 0;         // xdg serial acked before this commit, 0: none new
+    bool acquire_fence = false;           // explicit sync: set_acquire_fence before this commit
+    bool release_requested = false;       // explicit sync: get_release before this commit
     uint64_t time_ns = 0;                 // CLOCK_MONOTONIC
 };
 
@@ -272,6 +289,8 @@ struct Records {
     std::vector<ConfigureRecord> configures;
     std::vector<FeedbackRecord> feedbacks;
     std::vector<ErrorRecord> errors;  // protocol errors the compositor raised
+    uint64_t fenced_releases = 0;     // explicit sync release events sent
+    uint64_t immediate_releases = 0;
     uint64_t ticks = 0;
     uint64_t clients_connected = 0;  // now
     uint64_t clients_total = 0;      // ever
@@ -319,6 +338,8 @@ public:
     void withhold_releases(bool withhold);
     // Sends every queued release (of buffers still alive).
     void release_all();
+    // Signals every fenced_release fence sent so far (ReleaseFences::fenced).
+    void signal_release_fences();
     void set_release_policy(ReleasePolicy policy);
     // A repaint: presentation feedback of committed content (presented, or discarded for surfaces
     // without a buffer or while discarding), frame callbacks done, on_present releases.

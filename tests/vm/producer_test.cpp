@@ -93,6 +93,11 @@ TEST_F(NodrmProducer, PresentsTheExactXrgb8888ColourFromLavapipeBuffers)
         EXPECT_EQ(choice->candidate.pair.modifier, modifier_linear);
         EXPECT_EQ(choice->width, weston_->options().width) << "the kiosk shell configures the output's size";
         EXPECT_GE((*p)->stats().presented, 1u);
+        // weston 14 offers zwp_linux_explicit_synchronization_v1 and lavapipe exports sync_files:
+        // every commit carries the upload's fence.
+        EXPECT_EQ((*p)->sync_mode(), producer::SyncMode::explicit_sync);
+        EXPECT_EQ((*p)->sync_stats().acquire_fences, 3u);
+        EXPECT_EQ((*p)->sync_stats().cpu_waits, 0u);
 
         auto image = weston_->capture("nodrm-producer-xrgb8888");
         ASSERT_TRUE(image.ok()) << image.error().message();
@@ -100,6 +105,26 @@ TEST_F(NodrmProducer, PresentsTheExactXrgb8888ColourFromLavapipeBuffers)
         EXPECT_EQ(mismatches(*image, {12, 200, 99}, 0, &first), 0u) << "first mismatch at " << first;
     }
     EXPECT_EQ(open_fd_count(), fds_before) << open_fd_list();
+}
+
+TEST_F(NodrmProducer, ImplicitSyncAttachesTheUploadFenceToTheDmabufs)
+{
+    auto config = config_for(*weston_, producer::AllocatorKind::vulkan, DrmFormat{DRM_FORMAT_XRGB8888});
+    config.sync = producer::SyncMode::implicit_sync;
+    auto p = Producer::create(config);
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    present(**p, {77, 1, 250}, 4);
+    if (HasFatalFailure()) return;
+    const auto& sync = (*p)->sync_stats();
+    std::printf("implicit sync: %llu fences attached, %llu dma-buf fence waits, %llu CPU waits\n",
+                static_cast<unsigned long long>(sync.implicit_attached),
+                static_cast<unsigned long long>(sync.release_fence_waits), static_cast<unsigned long long>(sync.cpu_waits));
+    EXPECT_EQ(sync.implicit_attached, 4u) << "DMA_BUF_IOCTL_IMPORT_SYNC_FILE on a udmabuf (Linux 6.12)";
+    EXPECT_EQ(sync.cpu_waits, 0u);
+    auto image = weston_->capture("nodrm-producer-implicit");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    std::string first;
+    EXPECT_EQ(mismatches(*image, {77, 1, 250}, 0, &first), 0u) << "first mismatch at " << first;
 }
 
 TEST_F(NodrmProducer, PresentsNv12AsTheBt601LimitedRangeDecode)
