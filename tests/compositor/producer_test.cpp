@@ -11,6 +11,7 @@
 #include <chrono>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <set>
 #include <thread>
 
@@ -530,6 +531,114 @@ TEST(ProducerTest, FdCountIsFlatOver10000Frames)
     EXPECT_LE(comp->records().buffers.size(), 3u);
 }
 
+
+TEST(ProducerTest, ScalePolicyUsesTheViewportInsteadOfReallocating)
+{
+    Config config;
+    config.viewporter_version = 1;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 0;
+    cfg.resize = producer::ResizePolicy::scale;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(p->window().has_viewport());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
+    comp->set_configure_size(320, 200);
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 3; }));
+    const auto r = comp->records();
+    EXPECT_EQ(r.commits[1].viewport_width, -1);  // same size: no destination
+    EXPECT_EQ(r.commits[2].viewport_width, 320);
+    EXPECT_EQ(r.commits[2].viewport_height, 200);
+    EXPECT_EQ(r.buffers.at(r.commits[2].buffer - 1).width, 640);
+    EXPECT_EQ(p->rebuilds(), 0u);
+    EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ProducerTest, ScalePolicyWithoutViewporterReallocates)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 0;
+    cfg.resize = producer::ResizePolicy::scale;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    EXPECT_FALSE(p->window().has_viewport());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
+    comp->set_configure_size(320, 200);
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 320, 200));
+    EXPECT_EQ(p->rebuilds(), 1u);
+    EXPECT_EQ(p->choice()->width, 320u);
+}
+
+TEST(ProducerTest, FullscreenAsksForItAndFillsTheOutput)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 0;
+    cfg.window.fullscreen = true;
+    cfg.window.title = "a title";
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->window().fullscreen());
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 1920, 1080));
+    EXPECT_EQ(p->choice()->width, 1920u);
+    EXPECT_EQ(p->choice()->height, 1080u);
+    const auto r = comp->records();
+    ASSERT_FALSE(r.configures.empty());
+    EXPECT_TRUE(r.configures.front().fullscreen);
+}
+
+TEST(ProducerTest, ANewTargetDeviceGetsItsOwnAllocator)
+{
+    Config config;
+    config.auto_tick = 2ms;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p && present_solid(*p, {1, 2, 3}));
+    ASSERT_TRUE(p->wait_for_frame().ok());
+    EXPECT_EQ(p->choice()->candidate.target_device, config.main_device);
+
+    const dev_t other = makedev(226, 130);
+    comp->set_feedback(FeedbackConfig::single(other, FormatSet{{xrgb, modifier_linear}}));
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        ASSERT_TRUE(p->wait_for_frame().ok());
+    }
+    EXPECT_EQ(p->choice()->candidate.target_device, other);
+    EXPECT_EQ(p->rebuilds(), 1u);
+    ASSERT_EQ(memfd.asked->size(), 2u);
+    EXPECT_EQ(memfd.asked->back(), other);
+    EXPECT_TRUE(comp->records().errors.empty());
+}
+
+TEST(ProducerTest, AHostPollLoopDrivesItThroughFdAndDispatchPending)
+{
+    Config config;
+    config.auto_tick = 2ms;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        while (p->window().frame_pending() && std::chrono::steady_clock::now() < deadline) {
+            pollfd pfd{.fd = p->fd(), .events = POLLIN, .revents = 0};
+            ASSERT_GE(::poll(&pfd, 1, 100), 0);
+            ASSERT_TRUE(p->dispatch_pending().ok());
+        }
+        ASSERT_FALSE(p->window().frame_pending()) << "frame " << i;
+    }
+    EXPECT_EQ(p->window().frame_callbacks(), 5u);
+}
 
 TEST(ProducerSyncTest, AutomaticTakesExplicitSyncWhereOfferedElseImplicit)
 {

@@ -131,6 +131,7 @@ struct SurfaceState {
     std::vector<wl_resource*> presentation;
     std::optional<int32_t> scale;
     std::optional<int32_t> transform;
+    std::optional<std::pair<int32_t, int32_t>> destination;  // wp_viewport.set_destination
     std::shared_ptr<UniqueFd> acquire_fence;  // explicit sync
     wl_resource* release = nullptr;           // explicit sync: a zwp_linux_buffer_release_v1
 };
@@ -153,6 +154,8 @@ struct Surface {
     std::vector<Buffer*> release_on_present;
     XdgSurface* xdg = nullptr;
     wl_resource* sync = nullptr;  // its zwp_linux_surface_synchronization_v1
+    wl_resource* viewport = nullptr;
+    std::pair<int32_t, int32_t> destination{-1, -1};
 };
 
 // A zwp_linux_buffer_release_v1 waiting for its buffer's release.
@@ -239,6 +242,10 @@ struct Server {
     Result<void> init_surface();
     void surfaces_forget_buffer(Buffer* buffer);
     void tick_surfaces(uint64_t tick, uint64_t time);
+
+    // --- server_viewporter.cpp ---
+    Result<void> init_viewporter();
+    void viewporter_surface_lost(Surface* surface);
 
     // --- server_sync.cpp ---
     Result<void> init_sync();

@@ -146,6 +146,9 @@ Result<void> Server::init()
     if (auto r = init_sync(); !r) {
         return r;
     }
+    if (auto r = init_viewporter(); !r) {
+        return r;
+    }
     set_auto_tick(config.auto_tick);
     return {};
 }

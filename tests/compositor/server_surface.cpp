@@ -187,6 +187,7 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
     const bool acquire_fence = pending.acquire_fence != nullptr;
     const bool release_requested = pending.release != nullptr;
     server->sync_commit(surface, pending);
+    if (pending.destination) surface->destination = *pending.destination;
     surface->scale = scale;
     surface->transform = pending.transform.value_or(surface->transform);
     surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
@@ -222,6 +223,8 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         .frame_callbacks = static_cast<uint32_t>(pending.frame_callbacks.size()),
         .presentation_feedbacks = static_cast<uint32_t>(pending.presentation.size()),
         .acked_configure = acked,
+        .viewport_width = surface->destination.first,
+        .viewport_height = surface->destination.second,
         .acquire_fence = acquire_fence,
         .release_requested = release_requested,
         .time_ns = now_ns(),
@@ -255,6 +258,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     server->xdg_surface_lost(surface);
     server->feedback_surface_lost(surface);
     server->sync_surface_lost(surface);
+    server->viewporter_surface_lost(surface);
 
     std::vector<PresentationRecord> discarded;
     for (wl_resource* callback : surface->pending.frame_callbacks) {

@@ -137,6 +137,7 @@ struct Config {
     uint32_t compositor_version = 6;   // wl_compositor, 1..6
     uint32_t xdg_wm_base_version = 6;  // 1..7
     uint32_t presentation_version = 2;  // 1..2
+    uint32_t viewporter_version = 0;  // wp_viewporter: 0 = not offered, 1
     // zwp_linux_explicit_synchronization_v1: 0 = not offered, 1..2.
     uint32_t explicit_sync_version = 0;
     ReleaseFences release_fences = ReleaseFences::immediate;
@@ -227,6 +228,8 @@ struct CommitRecord {
     uint32_t frame_callbacks = 0;         // requested with this commit
     uint32_t presentation_feedbacks = 0;  // requested with this commit
     uint32_t acked_configure = 0;         // xdg serial acked before this commit, 0: none new
+    int32_t viewport_width = -1;          // wp_viewport destination in effect after the commit; -1: unset
+    int32_t viewport_height = -1;
     bool acquire_fence = false;           // explicit sync: set_acquire_fence before this commit
     bool release_requested = false;       // explicit sync: get_release before this commit
     uint64_t time_ns = 0;                 // CLOCK_MONOTONIC
