@@ -3,6 +3,7 @@
 #include "drm/device.hpp"
 #include "drm/sync_file.hpp"
 #include "util/log.hpp"
+#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "wl/listener.hpp"
 
 #include <algorithm>
@@ -64,8 +65,6 @@ Result<void> Producer::start()
         if (on_presented_) on_presented_(r);
     });
 
-    if (auto r = setup_sync(); !r) return r;
-
     width_ = config_.width;
     height_ = config_.height;
     if (width_ == 0 || height_ == 0) {
@@ -94,26 +93,87 @@ Result<void> Producer::start()
         offer_ = feedback_from_v3(dmabuf.v3_formats());
         offer_changed_ = true;
     }
+    if (auto r = setup_sync(); !r) return r;
     return negotiate();
 }
 
 Result<void> Producer::setup_sync()
 {
-    const bool offered = globals_->explicit_sync() != nullptr;
-    if (config_.sync == SyncMode::explicit_sync && !offered) {
-        return Error{"explicit sync was asked for, but the compositor offers no zwp_linux_explicit_synchronization_v1" +
-                     std::string{globals_->syncobj_manager() ? " (its wp_linux_drm_syncobj_manager_v1 is not supported by "
-                                                               "dmafeed yet)"
-                                                             : ""} +
-                     "; use implicit sync"};
+    const bool linux_explicit = globals_->explicit_sync() != nullptr;
+    if (config_.sync != SyncMode::implicit_sync && globals_->syncobj_manager()) {
+        auto r = setup_syncobj();
+        if (r) {
+            sync_mode_ = SyncMode::explicit_sync;
+            sync_stats_.protocol = "wp_linux_drm_syncobj_v1";
+            log::debug("sync: explicit (wp_linux_drm_syncobj_v1 on %s)", timeline_->node().c_str());
+            return {};
+        }
+        if (config_.sync == SyncMode::explicit_sync && !linux_explicit) return std::move(r).error();
+        log::info("sync: wp_linux_drm_syncobj_v1 is offered but cannot be used: %s", r.error().message().c_str());
     }
-    sync_mode_ = config_.sync == SyncMode::implicit_sync || !offered ? SyncMode::implicit_sync : SyncMode::explicit_sync;
+    if (config_.sync == SyncMode::explicit_sync && !linux_explicit) {
+        return Error{std::string{"explicit sync was asked for, but the compositor offers "} +
+                     "neither wp_linux_drm_syncobj_manager_v1 nor zwp_linux_explicit_synchronization_v1; use implicit sync"};
+    }
+    sync_mode_ = config_.sync == SyncMode::implicit_sync || !linux_explicit ? SyncMode::implicit_sync : SyncMode::explicit_sync;
     if (sync_mode_ == SyncMode::explicit_sync) {
         if (auto r = window_->enable_explicit_sync(); !r) return r;
+        sync_stats_.protocol = "zwp_linux_explicit_synchronization_v1";
+    } else {
+        sync_stats_.protocol = "implicit";
     }
-    log::debug("sync: %s", sync_mode_ == SyncMode::explicit_sync ? "explicit (zwp_linux_explicit_synchronization_v1)"
-                                                                  : "implicit (dma-buf fences)");
+    log::debug("sync: %s", sync_stats_.protocol.c_str());
     return {};
+}
+
+Result<void> Producer::setup_syncobj()
+{
+    // The timeline lives on the compositor's main device (where it imports buffers).
+    const dev_t main_device = feedback_ && feedback_->current() ? feedback_->current()->main_device : 0;
+    if (main_device == 0) return Error{"the compositor names no main device (linux-dmabuf v3)"};
+    std::string failures;
+    for (const bool render : {true, false}) {
+        const std::string node = drm::node_path(main_device, render);
+        if (node.empty()) continue;
+        auto timeline = drm::SyncobjTimeline::create(node);
+        if (!timeline) {
+            failures += (failures.empty() ? "" : "; ") + timeline.error().message();
+            continue;
+        }
+        auto fd = (*timeline)->export_fd();
+        if (!fd) return std::move(fd).error();
+        timeline_ = std::move(*timeline);
+        timeline_proxy_.reset(wp_linux_drm_syncobj_manager_v1_import_timeline(globals_->syncobj_manager(), fd->get()));
+        return window_->enable_syncobj();
+    }
+    return Error{"no DRM node of " + drm::describe_device(main_device) + " has timeline syncobjs" +
+                 (failures.empty() ? std::string{} : ": " + failures)};
+}
+
+bool Producer::busy(const Slot& slot) const
+{
+    if (slot.acquired) return true;
+    if (timeline_) {
+        // wl_buffer.release is undefined with syncobj: the release point tells.
+        if (slot.release_point == 0) return false;
+        auto done = timeline_->signalled(slot.release_point);
+        return !done || !*done;
+    }
+    return slot.wl->held() || slot.release_pending;
+}
+
+Result<void> Producer::wait_for_release(std::chrono::milliseconds timeout)
+{
+    if (!timeline_) return connection_->dispatch(timeout);
+    // Release points signal outside the Wayland socket: wait on them in short slices, dispatching
+    // Wayland events in between.
+    std::vector<uint64_t> points;
+    for (const auto& s : slots_) {
+        if (s->release_point) points.push_back(s->release_point);
+    }
+    auto waited = timeline_->wait_any(points, std::min(timeout, std::chrono::milliseconds{10}));
+    if (!waited) return std::move(waited).error().context("waiting for a release point");
+    return connection_->dispatch_pending();
 }
 
 Result<void> Producer::wait_before_write(Slot& slot)
@@ -149,6 +209,20 @@ Result<void> Producer::wait_before_write(Slot& slot)
 
 Result<void> Producer::hand_over_fence(Slot& slot, wl::CommitSync& commit_sync)
 {
+    if (timeline_) {
+        commit_sync.timeline = timeline_proxy_.get();
+        commit_sync.acquire_point = ++last_point_;
+        commit_sync.release_point = ++last_point_;
+        if (slot.render_fence) {
+            if (auto r = timeline_->place_fence(commit_sync.acquire_point, slot.render_fence.get()); !r) return r;
+            ++sync_stats_.timeline_fences;
+        } else {
+            if (auto r = timeline_->signal(commit_sync.acquire_point); !r) return r;
+            ++sync_stats_.timeline_signals;
+        }
+        slot.release_point = commit_sync.release_point;
+        return {};
+    }
     if (sync_mode_ == SyncMode::explicit_sync) {
         if (slot.render_fence) {
             commit_sync.acquire_fence = slot.render_fence.get();
@@ -326,7 +400,7 @@ void Producer::check_resize()
 void Producer::retire_old_slots()
 {
     std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) {
-        return s->generation != generation_ && !s->busy();
+        return s->generation != generation_ && !busy(*s);
     });
 }
 
@@ -347,7 +421,7 @@ Result<std::optional<Frame>> Producer::acquire()
         for (auto& s : slots_) {
             if (s->generation != generation_) continue;
             ++current;
-            if (!free_slot && !s->busy() && !s->wl->refused()) free_slot = s.get();
+            if (!free_slot && !busy(*s) && !s->wl->refused()) free_slot = s.get();
         }
         if (!free_slot && current < config_.buffers) {
             auto made = make_slot();
@@ -369,7 +443,7 @@ Result<std::optional<Frame>> Producer::acquire()
             return Error{"the compositor held all " + std::to_string(config_.buffers) + " buffers for " +
                          std::to_string(config_.timeout.count()) + " ms without releasing one"};
         }
-        if (auto r = connection_->dispatch(left); !r) return std::move(r).error().context("waiting for a buffer release");
+        if (auto r = wait_for_release(left); !r) return std::move(r).error().context("waiting for a buffer release");
     }
 }
 

@@ -19,6 +19,11 @@
 // no frame at once and counts a drop (FullPolicy::drop).
 //
 // Sync. The fill of a frame may end in a render fence (a sync_file from the Vulkan upload).
+//  - explicit with wp_linux_drm_syncobj_v1 (preferred where offered and the compositor's main device
+//    has timeline syncobjs): one DRM syncobj timeline on that device, imported once; per commit an
+//    acquire point (the render fence placed at it, or signalled by the CPU when there is none) and a
+//    release point. A buffer is free again when its release point has signalled (wl_buffer.release
+//    is not relied on, as the protocol says).
 //  - explicit (zwp_linux_explicit_synchronization_v1): the fence goes with the commit as the acquire
 //    fence, and every commit asks for a release event; a buffer is written again only after its
 //    wl_buffer.release and its release event, and after the release fence (if any) has signalled.
@@ -27,8 +32,7 @@
 //    (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) and waited for. Where those ioctls fail (ENOTTY: an old
 //    kernel, or a memfd), the producer waits for its fence on the CPU before each commit instead
 //    (logged once).
-// wp_linux_drm_syncobj_v1 is not used yet (see the README): `automatic` takes the explicit-sync
-// protocol where offered, else implicit sync.
+// `automatic` takes syncobj, then the explicit-sync protocol, where offered, else implicit sync.
 //
 // Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
 // size reallocates (ResizePolicy::reallocate) or scales with wp_viewporter (ResizePolicy::scale,
@@ -37,11 +41,13 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
+#include "drm/syncobj.hpp"
 #include "producer/allocators.hpp"
 #include "producer/negotiation.hpp"
 #include "producer/stats.hpp"
 #include "util/result.hpp"
 #include "wl/dmabuf_buffer.hpp"
+#include "wl/globals.hpp"
 #include "wl/window.hpp"
 
 #include <chrono>
@@ -97,6 +103,9 @@ struct SyncStats {
     uint64_t release_fence_waits = 0;  // fences waited for before a write (release or dma-buf fences)
     uint64_t implicit_attached = 0;   // implicit: render fences attached to dma-bufs
     uint64_t cpu_waits = 0;           // render fences waited for on the CPU (the implicit fallback)
+    uint64_t timeline_fences = 0;     // syncobj: render fences placed at an acquire point
+    uint64_t timeline_signals = 0;    // syncobj: acquire points signalled by the CPU (no fence)
+    std::string protocol;             // "wp_linux_drm_syncobj_v1", "zwp_linux_explicit_synchronization_v1", "implicit"
 };
 
 // The layout in use.
@@ -159,7 +168,7 @@ private:
         bool release_pending = false;  // explicit sync: the commit's release event has not come
         UniqueFd render_fence;         // from write(), until the commit
         UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
-        bool busy() const noexcept { return wl->held() || acquired || release_pending; }
+        uint64_t release_point = 0;    // syncobj: the last commit's release point
     };
     using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
 
@@ -172,6 +181,9 @@ private:
     void check_resize();
     Slot* find_slot(const Frame& frame);
     Result<void> setup_sync();
+    Result<void> setup_syncobj();
+    bool busy(const Slot& slot) const;
+    Result<void> wait_for_release(std::chrono::milliseconds timeout);
     Result<void> wait_before_write(Slot& slot);
     Result<void> hand_over_fence(Slot& slot, wl::CommitSync& commit_sync);
 
@@ -198,6 +210,9 @@ private:
     std::set<RefusalKey> verified_;  // layouts the compositor has accepted a buffer of
     Stats stats_;
     SyncMode sync_mode_ = SyncMode::implicit_sync;
+    std::unique_ptr<drm::SyncobjTimeline> timeline_;  // syncobj explicit sync
+    wl::ProxyPtr<wp_linux_drm_syncobj_timeline_v1, wl::destroy_syncobj_timeline> timeline_proxy_;
+    uint64_t last_point_ = 0;
     SyncStats sync_stats_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;

@@ -25,6 +25,7 @@ void destroy_presentation(wp_presentation* p) { wp_presentation_destroy(p); }
 void destroy_viewporter(wp_viewporter* p) { wp_viewporter_destroy(p); }
 void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p) { wp_linux_drm_syncobj_manager_v1_destroy(p); }
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p) { zwp_linux_explicit_synchronization_v1_destroy(p); }
+void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p) { wp_linux_drm_syncobj_timeline_v1_destroy(p); }
 
 Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version)
 {

@@ -21,6 +21,7 @@ struct wp_presentation;
 struct wp_viewporter;
 struct wp_linux_drm_syncobj_manager_v1;
 struct zwp_linux_explicit_synchronization_v1;
+struct wp_linux_drm_syncobj_timeline_v1;
 
 namespace dmafeed::wl {
 
@@ -30,6 +31,7 @@ void destroy_presentation(wp_presentation* p);
 void destroy_viewporter(wp_viewporter* p);
 void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p);
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p);
+void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p);
 
 class Globals {
 public:

@@ -1,5 +1,6 @@
 #include "wl/window.hpp"
 
+#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "viewporter-client-protocol.h"
@@ -102,6 +103,7 @@ Window::~Window()
     for (auto& f : feedbacks_) wp_presentation_feedback_destroy(f->proxy);
     for (auto& r : releases_) zwp_linux_buffer_release_v1_destroy(r->proxy);
     if (sync_) zwp_linux_surface_synchronization_v1_destroy(sync_);
+    if (syncobj_) wp_linux_drm_syncobj_surface_v1_destroy(syncobj_);
     if (frame_callback_) wl_callback_destroy(frame_callback_);
     if (viewport_) wp_viewport_destroy(viewport_);
     if (toplevel_) xdg_toplevel_destroy(toplevel_);
@@ -126,6 +128,14 @@ Result<void> Window::enable_explicit_sync()
     return {};
 }
 
+Result<void> Window::enable_syncobj()
+{
+    if (syncobj_) return {};
+    if (!globals_.syncobj_manager()) return Error{"the compositor does not offer wp_linux_drm_syncobj_manager_v1"};
+    syncobj_ = wp_linux_drm_syncobj_manager_v1_get_surface(globals_.syncobj_manager(), surface_);
+    return {};
+}
+
 void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
                      uint64_t frame, const CommitSync* sync)
 {
@@ -146,6 +156,14 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
     }
     wl_surface_attach(surface_, buffer, 0, 0);
     wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+    if (sync && syncobj_ && sync->timeline) {
+        const auto hi = [](uint64_t v) { return static_cast<uint32_t>(v >> 32U); };
+        const auto lo = [](uint64_t v) { return static_cast<uint32_t>(v & 0xffffffffU); };
+        wp_linux_drm_syncobj_surface_v1_set_acquire_point(syncobj_, sync->timeline, hi(sync->acquire_point),
+                                                          lo(sync->acquire_point));
+        wp_linux_drm_syncobj_surface_v1_set_release_point(syncobj_, sync->timeline, hi(sync->release_point),
+                                                          lo(sync->release_point));
+    }
     if (sync && sync_) {
         if (sync->acquire_fence >= 0) zwp_linux_surface_synchronization_v1_set_acquire_fence(sync_, sync->acquire_fence);
         if (sync->on_release) {

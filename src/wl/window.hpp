@@ -29,6 +29,8 @@ struct xdg_toplevel;
 struct wp_viewport;
 struct wp_presentation_feedback;
 struct zwp_linux_surface_synchronization_v1;
+struct wp_linux_drm_syncobj_surface_v1;
+struct wp_linux_drm_syncobj_timeline_v1;
 
 namespace dmafeed::wl {
 
@@ -38,8 +40,12 @@ struct WindowOptions {
     bool fullscreen = false;
 };
 
-// Explicit synchronization of one commit (zwp_linux_explicit_synchronization_v1).
+// Explicit synchronization of one commit: wp_linux_drm_syncobj_v1 (timeline points) or
+// zwp_linux_explicit_synchronization_v1 (an acquire fence, a release event).
 struct CommitSync {
+    wp_linux_drm_syncobj_timeline_v1* timeline = nullptr;  // syncobj: both points on it
+    uint64_t acquire_point = 0;
+    uint64_t release_point = 0;
     int acquire_fence = -1;  // borrowed; sent with set_acquire_fence when >= 0
     // Set: get_release for this commit. Called with the release fence (fenced_release), or with
     // no fd (immediate_release).
@@ -77,7 +83,9 @@ public:
     void set_fullscreen(bool fullscreen);
     // Creates the surface's zwp_linux_surface_synchronization_v1 (the global must be bound).
     Result<void> enable_explicit_sync();
-    bool explicit_sync() const noexcept { return sync_ != nullptr; }
+    // Creates the surface's wp_linux_drm_syncobj_surface_v1 (the global must be bound).
+    Result<void> enable_syncobj();
+    bool explicit_sync() const noexcept { return sync_ != nullptr || syncobj_ != nullptr; }
 
     // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
     // pixels through the viewport when they differ (and a viewport exists), and commits.
@@ -111,6 +119,7 @@ private:
     wl_callback* frame_callback_ = nullptr;
     std::list<std::unique_ptr<Feedback>> feedbacks_;
     zwp_linux_surface_synchronization_v1* sync_ = nullptr;
+    wp_linux_drm_syncobj_surface_v1* syncobj_ = nullptr;
     std::list<std::unique_ptr<Release>> releases_;
     std::function<void(const PresentationResult&)> on_presented_;
     uint32_t pending_serial_ = 0;  // a configure to ack at the next commit

@@ -134,6 +134,13 @@ struct SurfaceState {
     std::optional<std::pair<int32_t, int32_t>> destination;  // wp_viewport.set_destination
     std::shared_ptr<UniqueFd> acquire_fence;  // explicit sync
     wl_resource* release = nullptr;           // explicit sync: a zwp_linux_buffer_release_v1
+    struct Point {
+        uint32_t handle = 0;  // the timeline's syncobj on the server's DRM fd
+        uint64_t value = 0;
+        wl_resource* timeline = nullptr;
+    };
+    std::optional<Point> acquire_point;  // syncobj
+    std::optional<Point> release_point;
 };
 
 struct Surface {
@@ -156,6 +163,7 @@ struct Surface {
     wl_resource* sync = nullptr;  // its zwp_linux_surface_synchronization_v1
     wl_resource* viewport = nullptr;
     std::pair<int32_t, int32_t> destination{-1, -1};
+    wl_resource* syncobj = nullptr;  // its wp_linux_drm_syncobj_surface_v1
 };
 
 // A zwp_linux_buffer_release_v1 waiting for its buffer's release.
@@ -242,6 +250,25 @@ struct Server {
     Result<void> init_surface();
     void surfaces_forget_buffer(Buffer* buffer);
     void tick_surfaces(uint64_t tick, uint64_t time);
+
+    // --- server_syncobj.cpp ---
+    Result<void> init_syncobj();
+    // At commit, before applying: false when it raised an error.
+    bool syncobj_precommit(Surface* surface, const Buffer* next);
+    // At commit: waits for the acquire point, ties the release point to the committed buffer.
+    void syncobj_commit(Surface* surface, SurfaceState& pending, CommitRecord& record);
+    // When `buffer` is released: signals its release points. True when wl_buffer.release is to
+    // be skipped (syncobj surfaces, unless the config says otherwise).
+    bool syncobj_buffer_released(Buffer* buffer);
+    void syncobj_forget_buffer(Buffer* buffer);
+    void syncobj_surface_lost(Surface* surface);
+    UniqueFd drm_fd;  // Config::syncobj_node
+    struct PendingRelease {
+        Buffer* buffer;
+        uint32_t handle;
+        uint64_t value;
+    };
+    std::vector<PendingRelease> release_points;
 
     // --- server_viewporter.cpp ---
     Result<void> init_viewporter();

@@ -149,6 +149,9 @@ Result<void> Server::init()
     if (auto r = init_viewporter(); !r) {
         return r;
     }
+    if (auto r = init_syncobj(); !r) {
+        return r;
+    }
     set_auto_tick(config.auto_tick);
     return {};
 }

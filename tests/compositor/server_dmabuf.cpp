@@ -211,6 +211,7 @@ void buffer_destroyed(wl_resource* resource) noexcept
     Server* server = buffer->server;
     server->surfaces_forget_buffer(buffer);
     server->sync_forget_buffer(buffer);
+    server->syncobj_forget_buffer(buffer);
     auto& withheld = server->withheld;
     withheld.erase(std::remove(withheld.begin(), withheld.end(), buffer), withheld.end());
     auto& all = server->buffers;
@@ -706,7 +707,9 @@ void Server::release_buffer(Buffer* buffer)
         }
         return;
     }
-    wl_buffer_send_release(buffer->resource);
+    if (!syncobj_buffer_released(buffer)) {
+        wl_buffer_send_release(buffer->resource);
+    }
     sync_buffer_released(buffer);
     const ReleaseRecord record{buffer->serial, now_ns()};
     records.update([&](Records& r) { r.releases.push_back(record); });

@@ -165,7 +165,7 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
                                        next->height, scale));
         return;
     }
-    if (!server->sync_precommit(surface, next)) {
+    if (!server->sync_precommit(surface, next) || !server->syncobj_precommit(surface, next)) {
         return;
     }
     SurfaceState pending = std::exchange(surface->pending, {});
@@ -229,6 +229,7 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         .release_requested = release_requested,
         .time_ns = now_ns(),
     };
+    server->syncobj_commit(surface, pending, record);
     server->records.update([&](Records& r) {
         r.presentations.insert(r.presentations.end(), discarded.begin(), discarded.end());
         r.commits.push_back(std::move(record));
@@ -259,6 +260,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     server->feedback_surface_lost(surface);
     server->sync_surface_lost(surface);
     server->viewporter_surface_lost(surface);
+    server->syncobj_surface_lost(surface);
 
     std::vector<PresentationRecord> discarded;
     for (wl_resource* callback : surface->pending.frame_callbacks) {

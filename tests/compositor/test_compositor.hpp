@@ -12,6 +12,11 @@
 // Time is the test's: frame callbacks, presentation feedback and on_present releases happen on
 // tick(), or on an automatic timer (Config::auto_tick / set_auto_tick).
 //
+// wp_linux_drm_syncobj_manager_v1 (Config::syncobj_node): timelines imported on that node; per
+// commit the acquire point is waited for (up to 2 s, recorded) and the release point is signalled
+// when the buffer is released. Errors: surface_exists, invalid_timeline, no_acquire_point,
+// no_release_point, conflicting_points, no_buffer.
+//
 // zwp_linux_explicit_synchronization_v1 (Config::explicit_sync_version): acquire fences are
 // recorded per commit (not waited for); release objects are answered when their buffer is released,
 // immediately or with a fence (ReleaseFences). Errors: synchronization_exists, duplicate_fence,
@@ -138,6 +143,11 @@ struct Config {
     uint32_t xdg_wm_base_version = 6;  // 1..7
     uint32_t presentation_version = 2;  // 1..2
     uint32_t viewporter_version = 0;  // wp_viewporter: 0 = not offered, 1
+    // wp_linux_drm_syncobj_manager_v1 on this DRM node (it needs a real DRM device with timeline
+    // syncobjs: the vm suite's virtio guest); empty: not offered.
+    std::string syncobj_node;
+    // With syncobj, wl_buffer.release is undefined: when false, only release points are signalled.
+    bool syncobj_sends_buffer_release = false;
     // zwp_linux_explicit_synchronization_v1: 0 = not offered, 1..2.
     uint32_t explicit_sync_version = 0;
     ReleaseFences release_fences = ReleaseFences::immediate;
@@ -232,6 +242,9 @@ struct CommitRecord {
     int32_t viewport_height = -1;
     bool acquire_fence = false;           // explicit sync: set_acquire_fence before this commit
     bool release_requested = false;       // explicit sync: get_release before this commit
+    uint64_t acquire_point = 0;           // syncobj: the points set for this commit (0: none)
+    uint64_t release_point = 0;
+    bool acquire_signalled = false;       // syncobj: the acquire point signalled within 2 s of the commit
     uint64_t time_ns = 0;                 // CLOCK_MONOTONIC
 };
 
