@@ -36,6 +36,12 @@ Result<std::unique_ptr<Producer>> Producer::create(ProducerConfig config)
         return Error{"a pool holds 2 to 4 buffers, not " + std::to_string(config.buffers)};
     }
     if (!config.allocators) config.allocators = system_allocators({});
+    if (config.stride_align != 0) {
+        if (config.modifier && !config.modifier->is_linear()) {
+            return Error{"a stride alignment needs the LINEAR modifier, not " + name(*config.modifier)};
+        }
+        config.modifier = modifier_linear;
+    }
     std::unique_ptr<Producer> p{new Producer{std::move(config)}};
     if (auto r = p->start(); !r) return std::move(r).error();
     return p;
@@ -330,7 +336,11 @@ Result<Producer::Slot*> Producer::make_slot()
         const RefusalKey key{ctx->describe(), c.target_device, c.pair};
         if (refused_.count(key)) continue;
 
-        AllocationRequest request{.format = c.pair.format, .width = width_, .height = height_, .modifiers = {c.pair.modifier}};
+        AllocationRequest request{.format = c.pair.format,
+                                  .width = width_,
+                                  .height = height_,
+                                  .modifiers = {c.pair.modifier},
+                                  .stride_align = config_.stride_align};
         auto buffer = ctx->allocator().allocate(request);
         if (!buffer) {
             log::warning("%s cannot allocate %s %s %ux%u: %s; trying the next layout", ctx->describe().c_str(),
@@ -371,7 +381,7 @@ Result<Producer::Slot*> Producer::make_slot()
         }
         ++buffers_created_;
         verified_.insert(key);
-        auto slot = std::make_unique<Slot>(Slot{std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
+        auto slot = std::make_unique<Slot>(Slot{key, std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
         choice_ = Choice{c, ctx->describe(), width_, height_};
         if (logged_choices_.insert(key).second) log::info("buffers: %s", choice_->to_string().c_str());
         slots_.push_back(std::move(slot));
@@ -475,10 +485,10 @@ Result<void> Producer::queue(const Frame& frame)
         // create_immed's buffer answered with `failed` meanwhile: never attach it; the frame is lost.
         stats_.refused();
         stats_.dropped();
-        const Candidate& c = candidates_[candidate_index_];
-        refused_.insert({slot->context->describe(), c.target_device, c.pair});
+        const FormatModifier pair = std::get<FormatModifier>(slot->layout);
+        refused_.insert(slot->layout);
         log::info("the compositor refused a %s %s buffer made with create_immed (`failed`); trying the next layout",
-                  name(c.pair.format).c_str(), name(c.pair.modifier).c_str());
+                  name(pair.format).c_str(), name(pair.modifier).c_str());
         std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) { return s->wl->refused() || s.get() == slot; });
         ++generation_;
         return negotiate();

@@ -77,6 +77,8 @@ struct ProducerConfig {
     uint32_t width = 0;
     uint32_t height = 0;
     size_t buffers = 3;  // 2..4
+    // Align strides (and plane offsets) to this many bytes; forces LINEAR. 0: the allocator's layout.
+    uint32_t stride_align = 0;
     wl::CreateMode create_mode = wl::CreateMode::wait;
     SyncMode sync = SyncMode::automatic;
     FullPolicy when_full = FullPolicy::wait;
@@ -159,7 +161,9 @@ public:
     void handle_feedback(const wl::Feedback& feedback) noexcept;
 
 private:
+    using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
     struct Slot {
+        RefusalKey layout;  // what it was made as
         std::unique_ptr<Buffer> buffer;
         std::unique_ptr<wl::DmabufBuffer> wl;
         AllocatorContext* context = nullptr;
@@ -170,7 +174,6 @@ private:
         UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
         uint64_t release_point = 0;    // syncobj: the last commit's release point
     };
-    using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
     Result<void> start();

@@ -1,0 +1,144 @@
+#include "sources/pattern.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <drm_fourcc.h>
+
+namespace dmafeed::sources {
+namespace {
+
+constexpr uint32_t stamp_rows = 8;
+constexpr uint32_t stamp_bits = 64;
+
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// SMPTE-like colour bars (75%): white, yellow, cyan, green, magenta, red, blue.
+constexpr std::array<Rgb, 7> bars{Rgb{191, 191, 191}, Rgb{191, 191, 0}, Rgb{0, 191, 191}, Rgb{0, 191, 0},
+                                  Rgb{191, 0, 191},   Rgb{191, 0, 0},   Rgb{0, 0, 191}};
+
+}  // namespace
+
+Result<PatternSpec> PatternSpec::parse(std::string_view text)
+{
+    const std::string choices = "smpte, ramp, checker, moving-box or solid:RRGGBB";
+    if (text == "smpte") return PatternSpec{PatternKind::smpte, {}};
+    if (text == "ramp") return PatternSpec{PatternKind::ramp, {}};
+    if (text == "checker") return PatternSpec{PatternKind::checker, {}};
+    if (text == "moving-box") return PatternSpec{PatternKind::moving_box, {}};
+    if (text.starts_with("solid:")) {
+        const std::string_view hex = text.substr(6);
+        std::array<int, 6> d{};
+        bool ok = hex.size() == 6;
+        for (size_t i = 0; ok && i < 6; ++i) ok = (d[i] = hex_digit(hex[i])) >= 0;
+        if (!ok) {
+            return Error{"pattern '" + std::string{text} + "': the colour must be 6 hex digits RRGGBB, e.g. solid:ff8000"};
+        }
+        return PatternSpec{PatternKind::solid, Rgb{static_cast<uint8_t>(d[0] * 16 + d[1]),
+                                                   static_cast<uint8_t>(d[2] * 16 + d[3]),
+                                                   static_cast<uint8_t>(d[4] * 16 + d[5])}};
+    }
+    return Error{"unknown pattern '" + std::string{text} + "': use " + choices};
+}
+
+std::string PatternSpec::to_string() const
+{
+    switch (kind) {
+    case PatternKind::smpte: return "smpte";
+    case PatternKind::ramp: return "ramp";
+    case PatternKind::checker: return "checker";
+    case PatternKind::moving_box: return "moving-box";
+    case PatternKind::solid: {
+        char s[16];
+        std::snprintf(s, sizeof s, "solid:%02x%02x%02x", colour.r, colour.g, colour.b);
+        return s;
+    }
+    }
+    return "?";
+}
+
+Result<PatternSource> PatternSource::create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height)
+{
+    if (width == 0 || height == 0) return Error{"a pattern needs a non-zero size"};
+    auto packer = Packer::create(format, width, height);
+    if (!packer) return std::move(packer).error();
+    RgbImage image{width, height, std::vector<uint8_t>(size_t{width} * height * 3)};
+    return PatternSource{spec, std::move(*packer), std::move(image)};
+}
+
+std::vector<PlanePixels> PatternSource::render(uint64_t frame, uint64_t time_ms)
+{
+    RgbImage& im = image_;
+    const uint32_t w = im.width, h = im.height;
+    for (uint32_t y = 0; y < h; ++y) {
+        for (uint32_t x = 0; x < w; ++x) {
+            Rgb c = spec_.colour;
+            switch (spec_.kind) {
+            case PatternKind::smpte: c = bars[std::min<size_t>(size_t{x} * bars.size() / w, bars.size() - 1)]; break;
+            case PatternKind::ramp: {
+                const auto v = static_cast<uint8_t>(w > 1 ? x * 255 / (w - 1) : 0);
+                c = {v, v, v};
+                break;
+            }
+            case PatternKind::checker: {
+                const bool white = ((x / 16) + (y / 16) + frame / 30) % 2 == 0;
+                c = white ? Rgb{235, 235, 235} : Rgb{16, 16, 16};
+                break;
+            }
+            case PatternKind::moving_box: {
+                const uint32_t box = std::max(1U, std::min(w, h) / 4);
+                const uint32_t span_x = w > box ? w - box : 1, span_y = h > box ? h - box : 1;
+                const uint64_t t = frame * 4;
+                const uint32_t bx = static_cast<uint32_t>((t % (2 * span_x) < span_x) ? t % span_x : span_x - t % span_x);
+                const uint32_t by = static_cast<uint32_t>((t / 2 % (2 * span_y) < span_y) ? t / 2 % span_y : span_y - t / 2 % span_y);
+                const bool inside = x >= bx && x < bx + box && y >= by && y < by + box;
+                c = inside ? Rgb{240, 200, 40} : Rgb{20, 40, 90};
+                break;
+            }
+            case PatternKind::solid: break;
+            }
+            im.set(x, y, c);
+        }
+    }
+    if (spec_.kind != PatternKind::solid) {
+        draw_stamp(im, {static_cast<uint32_t>(frame), static_cast<uint32_t>(time_ms)});
+    }
+    packer_.pack(im);
+    return packer_.planes();
+}
+
+void draw_stamp(RgbImage& image, Stamp stamp)
+{
+    const uint64_t bits = (uint64_t{stamp.frame} << 32U) | stamp.time_ms;
+    const uint32_t rows = std::min(stamp_rows, image.height);
+    for (uint32_t x = 0; x < image.width; ++x) {
+        const uint32_t cell = static_cast<uint32_t>(uint64_t{x} * stamp_bits / image.width);
+        const bool one = (bits >> (stamp_bits - 1 - cell)) & 1U;
+        for (uint32_t y = 0; y < rows; ++y) image.set(x, y, one ? Rgb{255, 255, 255} : Rgb{0, 0, 0});
+    }
+}
+
+std::optional<Stamp> decode_stamp(const RgbImage& image)
+{
+    if (image.width < stamp_bits || image.height < stamp_rows) return std::nullopt;
+    uint64_t bits = 0;
+    for (uint32_t cell = 0; cell < stamp_bits; ++cell) {
+        // The middle pixel of the cell (the pixels x with x * 64 / width == cell), on the middle row.
+        const uint64_t first = (uint64_t{cell} * image.width + stamp_bits - 1) / stamp_bits;
+        const uint64_t end = ((uint64_t{cell} + 1) * image.width + stamp_bits - 1) / stamp_bits;
+        const auto x = static_cast<uint32_t>((first + end - 1) / 2);
+        const Rgb c = image.at(x, stamp_rows / 2);
+        const int level = (c.r + c.g + c.b) / 3;
+        if (level > 64 && level < 192) return std::nullopt;
+        bits = (bits << 1U) | (level >= 192 ? 1U : 0U);
+    }
+    return Stamp{static_cast<uint32_t>(bits >> 32U), static_cast<uint32_t>(bits & 0xffffffffU)};
+}
+
+}  // namespace dmafeed::sources

@@ -1,0 +1,100 @@
+// dmafeed's command line: every option, defaults, and the errors a user gets (exit status 2).
+#include "cli/options.hpp"
+
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+#include <vector>
+
+namespace dmafeed::cli {
+namespace {
+
+Result<Options> parse_args(std::vector<const char*> args) { return parse(args); }
+
+std::string error_of(std::vector<const char*> args)
+{
+    auto r = parse_args(std::move(args));
+    return r.ok() ? std::string{"(parsed)"} : r.error().message();
+}
+
+TEST(CliOptions, Defaults)
+{
+    auto o = parse_args({});
+    ASSERT_TRUE(o.ok());
+    EXPECT_EQ(o->format, DrmFormat{DRM_FORMAT_XRGB8888});
+    EXPECT_FALSE(o->modifier.has_value());
+    EXPECT_EQ(o->width, 0u);
+    EXPECT_EQ(o->pattern.kind, sources::PatternKind::smpte);
+    EXPECT_EQ(o->allocator, producer::AllocatorKind::automatic);
+    EXPECT_EQ(o->sync, producer::SyncMode::automatic);
+    EXPECT_EQ(o->buffers, 3u);
+    EXPECT_FALSE(o->frames.has_value());
+}
+
+TEST(CliOptions, EveryOptionInBothSpellings)
+{
+    auto o = parse_args({"--size", "1280x720", "--format=NV12", "--modifier", "linear", "--allocator=gbm", "--device",
+                         "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
+                         "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
+                         "--stride-align", "256", "--buffers", "4", "--json"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_EQ(o->width, 1280u);
+    EXPECT_EQ(o->height, 720u);
+    EXPECT_EQ(o->format, DrmFormat{DRM_FORMAT_NV12});
+    EXPECT_EQ(o->modifier, modifier_linear);
+    EXPECT_EQ(o->allocator, producer::AllocatorKind::gbm);
+    EXPECT_EQ(o->device, "/dev/dri/card0");
+    EXPECT_DOUBLE_EQ(o->fps, 29.97);
+    EXPECT_EQ(o->frames, 300u);
+    EXPECT_DOUBLE_EQ(*o->duration_s, 2.5);
+    EXPECT_EQ(o->pattern.kind, sources::PatternKind::solid);
+    EXPECT_EQ(o->pattern.colour, (sources::Rgb{255, 128, 0}));
+    EXPECT_TRUE(o->fullscreen);
+    EXPECT_EQ(o->title, "t");
+    EXPECT_EQ(o->app_id, "a");
+    EXPECT_EQ(o->sync, producer::SyncMode::implicit_sync);
+    EXPECT_EQ(o->stride_align, 256u);
+    EXPECT_EQ(o->buffers, 4u);
+    EXPECT_TRUE(o->json);
+}
+
+TEST(CliOptions, FourccAndHexModifier)
+{
+    auto o = parse_args({"--format", "XR24", "--modifier", "0x0100000000000002"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_EQ(o->format, DrmFormat{DRM_FORMAT_XRGB8888});
+    EXPECT_EQ(o->modifier, DrmModifier{0x0100000000000002ULL});
+}
+
+TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
+{
+    EXPECT_EQ(error_of({"--bogus"}), "unknown option '--bogus' (see --help)");
+    EXPECT_EQ(error_of({"--frames"}), "--frames: needs a value (see --help)");
+    EXPECT_NE(error_of({"--size", "1280"}).find("--size: '1280' is not WIDTHxHEIGHT"), std::string::npos);
+    EXPECT_NE(error_of({"--size", "0x10"}).find("WIDTHxHEIGHT"), std::string::npos);
+    EXPECT_NE(error_of({"--frames", "-3"}).find("--frames: '-3'"), std::string::npos);
+    EXPECT_NE(error_of({"--fps", "abc"}).find("--fps"), std::string::npos);
+    EXPECT_NE(error_of({"--format", "NOPE"}).find("--format"), std::string::npos);
+    EXPECT_NE(error_of({"--pattern", "plaid"}).find("unknown pattern 'plaid'"), std::string::npos);
+    EXPECT_NE(error_of({"--pattern", "solid:12"}).find("6 hex digits"), std::string::npos);
+    EXPECT_NE(error_of({"--allocator", "cpu"}).find("use auto, vulkan or gbm"), std::string::npos);
+    EXPECT_NE(error_of({"--sync", "maybe"}).find("use auto, explicit or implicit"), std::string::npos);
+    EXPECT_NE(error_of({"--stride-align", "100"}).find("power of two"), std::string::npos);
+    EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);
+    EXPECT_EQ(error_of({"--json=yes"}), "--json: takes no value");
+}
+
+TEST(CliOptions, HelpTeachesWithExamples)
+{
+    auto o = parse_args({"-h"});
+    ASSERT_TRUE(o.ok());
+    EXPECT_TRUE(o->help);
+    const std::string help = help_text();
+    for (const char* opt : {"--size", "--format", "--modifier", "--allocator", "--device", "--fps", "--frames",
+                            "--duration", "--pattern", "--fullscreen", "--title", "--app-id", "--sync", "--stride-align",
+                            "--json", "--list-formats", "Examples:", "Exit status"}) {
+        EXPECT_NE(help.find(opt), std::string::npos) << opt;
+    }
+}
+
+}  // namespace
+}  // namespace dmafeed::cli

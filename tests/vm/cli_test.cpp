@@ -1,0 +1,133 @@
+// The dmafeed program against weston 14 in the nodrm guest: exit status, the JSON summary, the
+// exact colour of solid:RRGGBB in the capture, and the frame number read back from a pattern's stamp.
+#include "vm_session.hpp"
+
+#include "child_process.hpp"
+#include "sources/pattern.hpp"
+
+#include <fstream>
+#include <functional>
+#include <thread>
+#include <sys/wait.h>
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace dmafeed::test {
+namespace {
+
+int exit_code(const ExitStatus& st) { return WIFEXITED(st.raw) ? WEXITSTATUS(st.raw) : -1; }
+
+class NodrmCli : public WestonTest {
+    const char* required_setup() const override { return "nodrm"; }
+
+protected:
+    std::string log_path(const std::string& name) { return artifacts_dir() + "/" + name + ".log"; }
+
+    Result<ChildProcess> spawn(const std::string& name, const std::vector<std::string>& options)
+    {
+        std::vector<std::string> args{std::string{DMAFEED_TOOL_PATH}};
+        args.insert(args.end(), options.begin(), options.end());
+        return ChildProcess::spawn({.argv = args, .env = {{"WAYLAND_DISPLAY", weston_->socket()}}, .output_path = log_path(name)});
+    }
+
+    std::string output(const std::string& name)
+    {
+        std::ifstream in{log_path(name)};
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+
+    // Runs dmafeed to its end; its stdout+stderr are returned in `out`.
+    ExitStatus run(const std::string& name, const std::vector<std::string>& options, std::string* out)
+    {
+        auto child = spawn(name, options);
+        EXPECT_TRUE(child.ok()) << child.error().message();
+        if (!child.ok()) return {};
+        auto status = child->wait_for(std::chrono::seconds{120});
+        EXPECT_TRUE(status.has_value()) << "dmafeed did not finish within 120 s";
+        *out = output(name);
+        return status ? *status : child->terminate(std::chrono::seconds{1});
+    }
+
+    // Captures (the client must be running: weston shows nothing of a surface that is gone) until
+    // `done` accepts a capture, for up to 60 s. The last capture is returned either way.
+    Result<Image> capture_until(const std::string& name, const std::function<bool(const Image&)>& done)
+    {
+        Result<Image> image = Error{"no capture"};
+        for (int i = 0; i < 30; ++i) {
+            std::this_thread::sleep_for(std::chrono::seconds{2});
+            image = weston_->capture(name);
+            if (!image || done(*image)) break;
+        }
+        return image;
+    }
+};
+
+size_t differing(const Image& image, uint8_t r, uint8_t g, uint8_t b)
+{
+    size_t bad = 0;
+    for (const Rgba& px : image.pixels) bad += (px.r != r || px.g != g || px.b != b) ? 1 : 0;
+    return bad;
+}
+
+std::optional<sources::Stamp> stamp_of(const Image& image)
+{
+    sources::RgbImage rgb{image.width, image.height, {}};
+    for (const Rgba& px : image.pixels) rgb.rgb.insert(rgb.rgb.end(), {px.r, px.g, px.b});
+    return sources::decode_stamp(rgb);
+}
+
+TEST_F(NodrmCli, SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp)
+{
+    auto child = spawn("cli-solid", {"--pattern", "solid:3c8aef", "--fps", "10", "--allocator", "vulkan", "--json"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto image = capture_until("nodrm-cli-solid", [](const Image& im) { return differing(im, 0x3c, 0x8a, 0xef) == 0; });
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});  // SIGTERM: a clean stop with the summary
+    const std::string out = output("cli-solid");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    EXPECT_EQ(differing(*image, 0x3c, 0x8a, 0xef), 0u) << "pixels differing from 3c8aef\n" << out;
+    ASSERT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("\"format\": \"XRGB8888\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"modifier\": \"LINEAR\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"sync\": \"zwp_linux_explicit_synchronization_v1\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"stop\": \"interrupted\""), std::string::npos) << out;
+    EXPECT_EQ(out.find("\"presented\": 0,"), std::string::npos) << out;
+}
+
+TEST_F(NodrmCli, TheCaptureTellsWhichFrameItShows)
+{
+    auto child = spawn("cli-stamp", {"--pattern", "moving-box", "--fps", "5"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto first = capture_until("nodrm-cli-stamp-1", [](const Image& im) { return stamp_of(im).has_value(); });
+    auto second = capture_until("nodrm-cli-stamp-2", [&](const Image& im) {
+        const auto a = first ? stamp_of(*first) : std::nullopt;
+        const auto b = stamp_of(im);
+        return !a || (b && b->frame > a->frame);
+    });
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    ASSERT_TRUE(first.ok() && second.ok());
+    const auto a = stamp_of(*first);
+    const auto b = stamp_of(*second);
+    ASSERT_TRUE(a.has_value()) << "no readable stamp in the first capture\n" << output("cli-stamp");
+    ASSERT_TRUE(b.has_value()) << "no readable stamp in the second capture";
+    std::printf("stamps: frame %u at %u ms, then frame %u at %u ms\n", a->frame, a->time_ms, b->frame, b->time_ms);
+    EXPECT_GT(b->frame, a->frame);
+    EXPECT_GT(b->time_ms, a->time_ms);
+    EXPECT_TRUE(st.clean()) << st.describe();
+}
+
+TEST_F(NodrmCli, UsageErrorsExitWith2AndRuntimeFailuresWith1)
+{
+    std::string out;
+    EXPECT_EQ(exit_code(run("cli-usage", {"--size", "12"}, &out)), 2) << out;
+    EXPECT_NE(out.find("--size"), std::string::npos) << out;
+    // No compositor pair has that modifier: a runtime failure whose message lists both sides.
+    EXPECT_EQ(exit_code(run("cli-nopair", {"--format", "RGB565", "--modifier", "0x0100000000000002", "--frames", "1"}, &out)),
+              1)
+        << out;
+    EXPECT_NE(out.find("the compositor offers for RGB565"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace dmafeed::test

@@ -1,0 +1,182 @@
+#include "options.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <string_view>
+
+namespace dmafeed::cli {
+namespace {
+
+template <class T>
+std::optional<T> number(std::string_view s)
+{
+    T v{};
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+Error usage(const std::string& option, const std::string& what) { return Error{option + ": " + what}; }
+
+}  // namespace
+
+std::string help_text()
+{
+    return R"(Usage: dmafeed [OPTION]...
+Plays frames into the Wayland compositor of $WAYLAND_DISPLAY through zwp_linux_dmabuf_v1: buffers
+exported from Vulkan (or GBM) as dma-bufs, in a (format, modifier) negotiated with the compositor.
+
+Frames:
+  --size WxH              buffer size (default: what the compositor configures, else 640x480)
+  --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
+  --modifier M            auto (default: negotiated), linear, or a value such as 0x0100000000000002
+  --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
+  --fps N                 frames per second (default: every frame the compositor asks for)
+  --frames N              stop after N frames
+  --duration S            stop after S seconds (with neither: run until the window is closed)
+
+Buffers and sync:
+  --allocator A           auto (default: Vulkan, then GBM), vulkan or gbm
+  --device PATH           DRM node to allocate on (default: the compositor's target device)
+  --buffers N             buffers in the pool, 2 to 4 (default 3)
+  --stride-align N        align strides to N bytes (forces LINEAR)
+  --sync MODE             auto (default), explicit or implicit
+
+Window:
+  --fullscreen            ask for a fullscreen toplevel
+  --title TEXT            window title (default dmafeed)
+  --app-id ID             application id (default dmafeed)
+
+Output:
+  --json                  print a JSON summary on stdout at the end
+  --list-formats          list the formats dmafeed knows and exit
+  -h, --help              this text
+  --version               the version
+
+On a terminal a status line shows fps, latency, drops and the chosen layout; off a terminal nothing
+is printed until the summary. Exit status: 0 ok, 1 runtime failure, 2 usage error.
+
+Examples:
+  dmafeed --frames 300                               SMPTE bars for 300 frames
+  dmafeed --format NV12 --pattern moving-box --fps 30 --duration 10
+  dmafeed --pattern solid:ff8000 --modifier linear --json
+  dmafeed --allocator gbm --device /dev/dri/card0 --sync implicit
+
+Patterns are rendered on the CPU for now and uploaded (one copy a frame); every pattern but solid
+carries the frame number and time in its top 8 rows (64 black/white cells).
+)";
+}
+
+Result<Options> parse(std::span<const char* const> args)
+{
+    Options o;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        std::string_view value;
+        bool has_value = false;
+        if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        const std::string opt{arg};
+        auto take = [&]() -> Result<std::string_view> {
+            if (has_value) return value;
+            if (i + 1 >= args.size()) return usage(opt, "needs a value (see --help)");
+            return std::string_view{args[++i]};
+        };
+        auto flag = [&]() -> Result<void> {
+            if (has_value) return usage(opt, "takes no value");
+            return {};
+        };
+
+        if (arg == "-h" || arg == "--help" || arg == "--version" || arg == "--fullscreen" || arg == "--json" ||
+            arg == "--list-formats") {
+            if (auto r = flag(); !r) return std::move(r).error();
+            if (arg == "-h" || arg == "--help") o.help = true;
+            if (arg == "--version") o.version = true;
+            if (arg == "--fullscreen") o.fullscreen = true;
+            if (arg == "--json") o.json = true;
+            if (arg == "--list-formats") o.list_formats = true;
+            continue;
+        }
+        static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",
+                                                      "--fps",   "--frames", "--duration", "--pattern",   "--title",
+                                                      "--app-id", "--sync",  "--stride-align", "--buffers"};
+        if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
+            return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
+        }
+        auto v = take();
+        if (!v) return std::move(v).error();
+        const std::string_view s = *v;
+        if (arg == "--size") {
+            const auto x = s.find('x');
+            auto w = x == std::string_view::npos ? std::nullopt : number<uint32_t>(s.substr(0, x));
+            auto h = x == std::string_view::npos ? std::nullopt : number<uint32_t>(s.substr(x + 1));
+            if (!w || !h || *w == 0 || *h == 0 || *w > 16384 || *h > 16384) {
+                return usage(opt, "'" + std::string{s} + "' is not WIDTHxHEIGHT with both in 1..16384 (e.g. 1280x720)");
+            }
+            o.width = *w;
+            o.height = *h;
+        } else if (arg == "--format") {
+            auto f = parse_format(s);
+            if (!f) return std::move(f).error().context(opt);
+            o.format = *f;
+        } else if (arg == "--modifier") {
+            if (s == "auto") {
+                o.modifier.reset();
+            } else {
+                auto m = parse_modifier(s);
+                if (!m) return std::move(m).error().context(opt);
+                o.modifier = *m;
+            }
+        } else if (arg == "--allocator") {
+            if (s == "auto") o.allocator = producer::AllocatorKind::automatic;
+            else if (s == "vulkan") o.allocator = producer::AllocatorKind::vulkan;
+            else if (s == "gbm") o.allocator = producer::AllocatorKind::gbm;
+            else return usage(opt, "'" + std::string{s} + "': use auto, vulkan or gbm");
+        } else if (arg == "--device") {
+            if (s.empty()) return usage(opt, "needs a DRM node path such as /dev/dri/renderD128");
+            o.device = s;
+        } else if (arg == "--fps") {
+            auto f = number<double>(s);
+            if (!f || !std::isfinite(*f) || *f <= 0 || *f > 1000) return usage(opt, "'" + std::string{s} + "': a rate in (0, 1000]");
+            o.fps = *f;
+        } else if (arg == "--frames") {
+            auto n = number<uint64_t>(s);
+            if (!n || *n == 0) return usage(opt, "'" + std::string{s} + "': a whole number of frames, at least 1");
+            o.frames = *n;
+        } else if (arg == "--duration") {
+            auto d = number<double>(s);
+            if (!d || !std::isfinite(*d) || *d <= 0) return usage(opt, "'" + std::string{s} + "': seconds, more than 0");
+            o.duration_s = *d;
+        } else if (arg == "--pattern") {
+            auto p = sources::PatternSpec::parse(s);
+            if (!p) return std::move(p).error().context(opt);
+            o.pattern = *p;
+        } else if (arg == "--title") {
+            o.title = s;
+        } else if (arg == "--app-id") {
+            o.app_id = s;
+        } else if (arg == "--sync") {
+            if (s == "auto") o.sync = producer::SyncMode::automatic;
+            else if (s == "explicit") o.sync = producer::SyncMode::explicit_sync;
+            else if (s == "implicit") o.sync = producer::SyncMode::implicit_sync;
+            else return usage(opt, "'" + std::string{s} + "': use auto, explicit or implicit");
+        } else if (arg == "--stride-align") {
+            auto n = number<uint32_t>(s);
+            if (!n || *n == 0 || (*n & (*n - 1)) != 0 || *n > 4096) {
+                return usage(opt, "'" + std::string{s} + "': a power of two from 1 to 4096");
+            }
+            o.stride_align = *n;
+        } else if (arg == "--buffers") {
+            auto n = number<size_t>(s);
+            if (!n || *n < 2 || *n > 4) return usage(opt, "'" + std::string{s} + "': 2, 3 or 4");
+            o.buffers = *n;
+        }
+    }
+    return o;
+}
+
+}  // namespace dmafeed::cli

@@ -1,0 +1,44 @@
+// The dmafeed command line: parsing (pure, unit-tested) and --help.
+#pragma once
+
+#include "drm/format.hpp"
+#include "producer/allocators.hpp"
+#include "producer/producer.hpp"
+#include "sources/pattern.hpp"
+#include "util/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace dmafeed::cli {
+
+struct Options {
+    uint32_t width = 0;  // 0 x 0: the compositor's configure, else 640 x 480
+    uint32_t height = 0;
+    DrmFormat format{DrmFormat{0x34325258}};  // XRGB8888
+    std::optional<DrmModifier> modifier;      // unset: auto
+    producer::AllocatorKind allocator = producer::AllocatorKind::automatic;
+    std::string device;
+    double fps = 0;  // 0: as fast as the compositor asks (frame callbacks)
+    std::optional<uint64_t> frames;
+    std::optional<double> duration_s;
+    sources::PatternSpec pattern;
+    bool fullscreen = false;
+    std::string title = "dmafeed";
+    std::string app_id = "dmafeed";
+    producer::SyncMode sync = producer::SyncMode::automatic;
+    uint32_t stride_align = 0;
+    size_t buffers = 3;
+    bool json = false;
+    bool list_formats = false;
+    bool help = false;
+    bool version = false;
+};
+
+// Parses argv[1..]. Errors name the option and what it takes (exit status 2).
+Result<Options> parse(std::span<const char* const> args);
+std::string help_text();
+
+}  // namespace dmafeed::cli

@@ -1,0 +1,207 @@
+// dmafeed: plays test patterns into the Wayland compositor of $WAYLAND_DISPLAY through
+// zwp_linux_dmabuf_v1 (see --help).
+#include "cli/options.hpp"
+
+#include "drm/format_info.hpp"
+#include "producer/producer.hpp"
+#include "sources/pattern.hpp"
+#include "util/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+using namespace dmafeed;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> interrupted{false};
+
+void on_signal(int) { interrupted = true; }
+
+int list_formats()
+{
+    std::printf("%-16s %-6s %-6s %s\n", "FORMAT", "FOURCC", "PLANES", "PATTERNS");
+    for (const DrmFormat f : named_formats()) {
+        const FormatInfo* info = format_info(f);
+        if (!info) continue;
+        const uint32_t cc = f.fourcc();
+        const char fourcc[5] = {static_cast<char>(cc & 0xff), static_cast<char>((cc >> 8) & 0xff),
+                                static_cast<char>((cc >> 16) & 0xff), static_cast<char>((cc >> 24) & 0xff), 0};
+        const bool patterns = sources::Packer::create(f, 2, 2).ok();
+        std::printf("%-16s %-6s %-6u %s\n", name(f).c_str(), fourcc, info->plane_count, patterns ? "yes" : "no");
+    }
+    std::printf("\nFORMAT and FOURCC are what --format takes. Which formats and modifiers a compositor and this\n"
+                "machine can exchange depends on both: dmafeed negotiates them at start.\n");
+    return 0;
+}
+
+std::string json_escape(const std::string& s)
+{
+    std::string out;
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+struct Run {
+    uint64_t frames = 0;
+    double seconds = 0;
+    double first_presented_ms = -1;  // from start to the first presented frame
+    std::string stop_reason;
+};
+
+void print_summary(const producer::Producer& p, const Run& run, bool json)
+{
+    const auto s = p.stats();
+    const auto& choice = p.choice();
+    if (json) {
+        std::printf("{\n");
+        if (choice) {
+            std::printf("  \"format\": \"%s\",\n  \"modifier\": \"%s\",\n  \"width\": %u,\n  \"height\": %u,\n"
+                        "  \"allocator\": \"%s\",\n",
+                        name(choice->candidate.pair.format).c_str(), name(choice->candidate.pair.modifier).c_str(),
+                        choice->width, choice->height, json_escape(choice->allocator).c_str());
+        }
+        std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
+                    "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
+                    "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
+                    "  \"first_presented_ms\": %.1f,\n  \"seconds\": %.3f,\n  \"buffers_created\": %llu,\n"
+                    "  \"rebuilds\": %llu,\n  \"stop\": \"%s\"\n}\n",
+                    p.sync_stats().protocol.c_str(), static_cast<unsigned long long>(s.queued),
+                    static_cast<unsigned long long>(s.presented), static_cast<unsigned long long>(s.zero_copy),
+                    static_cast<unsigned long long>(s.discarded), static_cast<unsigned long long>(s.dropped),
+                    static_cast<unsigned long long>(s.refused), s.presented_fps, s.latency_p50_ms, s.latency_p90_ms,
+                    s.latency_p99_ms, s.latency_max_ms, run.first_presented_ms, run.seconds,
+                    static_cast<unsigned long long>(p.buffers_created()), static_cast<unsigned long long>(p.rebuilds()),
+                    json_escape(run.stop_reason).c_str());
+        std::fflush(stdout);
+        return;
+    }
+    std::fprintf(stderr, "dmafeed: %llu frames in %.1f s (%s): %s\n", static_cast<unsigned long long>(run.frames), run.seconds,
+                 run.stop_reason.c_str(), s.to_string().c_str());
+    if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
+}
+
+int play(const cli::Options& o)
+{
+    if (!std::getenv("WAYLAND_DISPLAY")) {
+        std::fprintf(stderr, "dmafeed: WAYLAND_DISPLAY is not set: run it inside a Wayland session (or use tools/demo, "
+                             "which starts weston in a VM)\n");
+        return 1;
+    }
+    producer::ProducerConfig config;
+    config.format = o.format;
+    config.modifier = o.modifier;
+    config.width = o.width;
+    config.height = o.height;
+    config.buffers = o.buffers;
+    config.sync = o.sync;
+    config.stride_align = o.stride_align;
+    config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
+    config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device});
+    auto created = producer::Producer::create(config);
+    if (!created) {
+        std::fprintf(stderr, "dmafeed: %s\n", created.error().message().c_str());
+        return 1;
+    }
+    producer::Producer& p = **created;
+
+    const auto start = Clock::now();
+    Run run;
+    p.on_presented([&](const wl::PresentationResult& r) {
+        if (r.presented && run.first_presented_ms < 0) {
+            run.first_presented_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        }
+    });
+    std::optional<sources::PatternSource> pattern;
+    const bool tty = isatty(STDERR_FILENO) != 0 && !o.json;
+    auto next_status = start;
+    auto next_frame = start;
+    const auto period = o.fps > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.fps))
+                                  : Clock::duration::zero();
+    int status = 0;
+    while (true) {
+        const auto now = Clock::now();
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        if (interrupted) { run.stop_reason = "interrupted"; break; }
+        if (o.frames && run.frames >= *o.frames) { run.stop_reason = "frame count reached"; break; }
+        if (o.duration_s && elapsed >= *o.duration_s) { run.stop_reason = "duration reached"; break; }
+        if (p.window().closed()) { run.stop_reason = "window closed"; break; }
+
+        if (period.count() > 0 && now < next_frame) {
+            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_frame - now);
+            if (auto r = p.dispatch(wait); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+            continue;
+        }
+        next_frame = std::max(next_frame + period, now);
+
+        auto frame = p.acquire();
+        if (!frame) { std::fprintf(stderr, "\ndmafeed: %s\n", frame.error().message().c_str()); status = 1; break; }
+        if (!*frame) continue;  // dropped: every buffer is held
+        const Buffer& buffer = *(*frame)->buffer;
+        if (!pattern || pattern->image().width != buffer.width() || pattern->image().height != buffer.height()) {
+            auto made = sources::PatternSource::create(o.pattern, buffer.format(), buffer.width(), buffer.height());
+            if (!made) { std::fprintf(stderr, "\ndmafeed: %s\n", made.error().message().c_str()); status = 1; break; }
+            pattern.emplace(std::move(*made));
+        }
+        const auto planes = pattern->render(run.frames, static_cast<uint64_t>(elapsed * 1000));
+        if (auto r = p.write(**frame, planes); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+        if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+        ++run.frames;
+        if (auto r = p.wait_for_frame(); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+
+        if (tty && Clock::now() >= next_status) {
+            next_status = Clock::now() + std::chrono::milliseconds{500};
+            const auto s = p.stats();
+            std::fprintf(stderr, "\r\033[K%llu frames | %.1f fps | latency p50 %.1f ms p99 %.1f ms | %llu dropped | %s",
+                         static_cast<unsigned long long>(run.frames), s.presented_fps, s.latency_p50_ms, s.latency_p99_ms,
+                         static_cast<unsigned long long>(s.dropped),
+                         p.choice() ? p.choice()->to_string().c_str() : "negotiating");
+        }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    if (status == 0) (void)p.drain(std::chrono::milliseconds{2000});
+    run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (run.stop_reason.empty()) run.stop_reason = "error";
+    print_summary(p, run, o.json);
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    auto options = dmafeed::cli::parse({argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0)});
+    if (!options) {
+        std::fprintf(stderr, "dmafeed: %s\n", options.error().message().c_str());
+        return 2;
+    }
+    if (options->help) {
+        std::fputs(dmafeed::cli::help_text().c_str(), stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::printf("dmafeed %s\n", DMAFEED_VERSION);
+        return 0;
+    }
+    if (options->list_formats) return list_formats();
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    return play(*options);
+}
