@@ -5,8 +5,10 @@
 #include "drm/format_info.hpp"
 #include "producer/producer.hpp"
 #include "sources/pattern.hpp"
+#include "sources/y4m.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -105,22 +107,62 @@ int play(const cli::Options& o)
                              "which starts weston in a VM)\n");
         return 1;
     }
+    // With --input, the stream decides the size, the rate and the formats to try.
+    std::optional<sources::Y4mReader> y4m;
+    std::vector<DrmFormat> formats{o.format};
+    double fps = o.fps;
+    if (!o.input.empty()) {
+        auto reader = sources::Y4mReader::open_file(o.input);
+        if (!reader) {
+            std::fprintf(stderr, "dmafeed: %s\n", reader.error().message().c_str());
+            return 1;
+        }
+        y4m.emplace(std::move(*reader));
+        const sources::Y4mHeader& h = y4m->header();
+        for (const auto& note : h.notes) std::fprintf(stderr, "dmafeed: note: %s\n", note.c_str());
+        formats = h.formats();
+        if (o.format_given) {
+            if (std::find(formats.begin(), formats.end(), o.format) == formats.end()) {
+                auto conv = sources::Y4mConverter::create(h, o.format);
+                std::fprintf(stderr, "dmafeed: --format: %s\n", conv.error().message().c_str());
+                return 2;
+            }
+            formats = {o.format};
+        }
+        if (fps == 0) fps = static_cast<double>(h.fps_num) / h.fps_den;
+    }
+
     producer::ProducerConfig config;
-    config.format = o.format;
     config.modifier = o.modifier;
-    config.width = o.width;
-    config.height = o.height;
+    config.width = y4m ? y4m->header().width : o.width;
+    config.height = y4m ? y4m->header().height : o.height;
     config.buffers = o.buffers;
     config.sync = o.sync;
     config.stride_align = o.stride_align;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
     config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device});
-    auto created = producer::Producer::create(config);
+    Result<std::unique_ptr<producer::Producer>> created = Error{"no format to try"};
+    std::string failures;
+    for (const DrmFormat f : formats) {  // a stream's formats, best first; else the one asked for
+        config.format = f;
+        created = producer::Producer::create(config);
+        if (created) break;
+        failures += (failures.empty() ? "" : "\n") + created.error().message();
+    }
     if (!created) {
-        std::fprintf(stderr, "dmafeed: %s\n", created.error().message().c_str());
+        std::fprintf(stderr, "dmafeed: %s\n", failures.c_str());
         return 1;
     }
     producer::Producer& p = **created;
+    std::optional<sources::Y4mConverter> converter;
+    if (y4m) {
+        auto conv = sources::Y4mConverter::create(y4m->header(), config.format);
+        if (!conv) {
+            std::fprintf(stderr, "dmafeed: %s\n", conv.error().message().c_str());
+            return 1;
+        }
+        converter.emplace(std::move(*conv));
+    }
 
     const auto start = Clock::now();
     Run run;
@@ -133,8 +175,8 @@ int play(const cli::Options& o)
     const bool tty = isatty(STDERR_FILENO) != 0 && !o.json;
     auto next_status = start;
     auto next_frame = start;
-    const auto period = o.fps > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.fps))
-                                  : Clock::duration::zero();
+    const auto period = fps > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / fps))
+                                : Clock::duration::zero();
     int status = 0;
     while (true) {
         const auto now = Clock::now();
@@ -151,16 +193,28 @@ int play(const cli::Options& o)
         }
         next_frame = std::max(next_frame + period, now);
 
+        // The next frame's pixels: read before a buffer is taken, so that the end of the input
+        // leaves no buffer acquired.
+        if (y4m) {
+            auto more = y4m->next();
+            if (!more) { std::fprintf(stderr, "\ndmafeed: %s\n", more.error().message().c_str()); status = 1; break; }
+            if (!*more) { run.stop_reason = "end of input"; break; }
+        }
         auto frame = p.acquire();
         if (!frame) { std::fprintf(stderr, "\ndmafeed: %s\n", frame.error().message().c_str()); status = 1; break; }
         if (!*frame) continue;  // dropped: every buffer is held
         const Buffer& buffer = *(*frame)->buffer;
-        if (!pattern || pattern->image().width != buffer.width() || pattern->image().height != buffer.height()) {
-            auto made = sources::PatternSource::create(o.pattern, buffer.format(), buffer.width(), buffer.height());
-            if (!made) { std::fprintf(stderr, "\ndmafeed: %s\n", made.error().message().c_str()); status = 1; break; }
-            pattern.emplace(std::move(*made));
+        std::vector<PlanePixels> planes;
+        if (converter) {
+            planes = converter->convert(*y4m);
+        } else {
+            if (!pattern || pattern->image().width != buffer.width() || pattern->image().height != buffer.height()) {
+                auto made = sources::PatternSource::create(o.pattern, buffer.format(), buffer.width(), buffer.height());
+                if (!made) { std::fprintf(stderr, "\ndmafeed: %s\n", made.error().message().c_str()); status = 1; break; }
+                pattern.emplace(std::move(*made));
+            }
+            planes = pattern->render(run.frames, static_cast<uint64_t>(elapsed * 1000));
         }
-        const auto planes = pattern->render(run.frames, static_cast<uint64_t>(elapsed * 1000));
         if (auto r = p.write(**frame, planes); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         ++run.frames;

@@ -5,6 +5,7 @@
 #include "child_process.hpp"
 #include "sources/pattern.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -115,6 +116,68 @@ TEST_F(NodrmCli, TheCaptureTellsWhichFrameItShows)
     EXPECT_GT(b->frame, a->frame);
     EXPECT_GT(b->time_ms, a->time_ms);
     EXPECT_TRUE(st.clean()) << st.describe();
+}
+
+
+// A Y4M stream of one colour (Y=128 Cb=96 Cr=192, BT.601 limited: RGB 233,91,66): `frames` frames
+// of width x height, 4:2:0, written to `path`; `cut` bytes are left off the end.
+void write_y4m(const std::string& path, uint32_t width, uint32_t height, int frames, size_t cut = 0)
+{
+    std::string s = "YUV4MPEG2 W" + std::to_string(width) + " H" + std::to_string(height) + " F25:1 Ip A1:1 C420jpeg\n";
+    for (int i = 0; i < frames; ++i) {
+        s += "FRAME\n";
+        s += std::string(size_t{width} * height, static_cast<char>(128));
+        s += std::string(size_t{width / 2} * (height / 2), static_cast<char>(96));
+        s += std::string(size_t{width / 2} * (height / 2), static_cast<char>(192));
+    }
+    s.resize(s.size() - cut);
+    std::ofstream{path, std::ios::binary} << s;
+}
+
+TEST_F(NodrmCli, AY4mStreamIsShownAsYuv420WithTheBt601Colour)
+{
+    const std::string path = artifacts_dir() + "/solid.y4m";
+    write_y4m(path, weston_->options().width, weston_->options().height, 200);
+    auto child = spawn("cli-y4m", {"--input", path, "--json"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto close_to = [](const Image& im) {
+        for (const Rgba& px : im.pixels) {
+            if (std::abs(px.r - 233) > 1 || std::abs(px.g - 91) > 1 || std::abs(px.b - 66) > 1) return false;
+        }
+        return true;
+    };
+    auto image = capture_until("nodrm-cli-y4m", close_to);
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("cli-y4m");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    EXPECT_TRUE(close_to(*image)) << "the capture is not 233,91,66 (within 1) everywhere\n" << out;
+    EXPECT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("\"format\": \"YUV420\""), std::string::npos) << out;
+    EXPECT_NE(out.find("note: interlacing 'p' ignored"), std::string::npos) << out;
+}
+
+TEST_F(NodrmCli, ATruncatedY4mShowsTheGoodFramesThenFailsNamingTheFrame)
+{
+    const std::string path = artifacts_dir() + "/cut.y4m";
+    write_y4m(path, 64, 32, 5, 100);
+    std::string out;
+    const ExitStatus st = run("cli-y4m-cut", {"--input", path, "--json"}, &out);
+    EXPECT_EQ(exit_code(st), 1) << out;
+    EXPECT_NE(out.find("frame 4 is cut short"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"frames_queued\": 4,"), std::string::npos) << out;
+}
+
+TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
+{
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg is not installed (tools/setup installs it)";
+    const std::string log = log_path("cli-ffmpeg");
+    const std::string cmd = "ffmpeg -loglevel error -f lavfi -i testsrc2=size=96x64:rate=25 -frames:v 12 -f yuv4mpegpipe - | "
+                            "WAYLAND_DISPLAY=" + weston_->socket() + " " + DMAFEED_TOOL_PATH + " --input - --json >" + log + " 2>&1";
+    const int rc = system(cmd.c_str());
+    const std::string out = output("cli-ffmpeg");
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("\"frames_queued\": 12,"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"stop\": \"end of input\""), std::string::npos) << out;
 }
 
 TEST_F(NodrmCli, UsageErrorsExitWith2AndRuntimeFailuresWith1)

@@ -32,6 +32,8 @@ Frames:
   --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
   --modifier M            auto (default: negotiated), linear, or a value such as 0x0100000000000002
   --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
+  --input FILE            play a Y4M stream (- for standard input); its size and frame rate are
+                          used, and YUV420 (else NV12) for 4:2:0, YUV422/NV16, YUV444/NV24, P010
   --fps N                 frames per second (default: every frame the compositor asks for)
   --frames N              stop after N frames
   --duration S            stop after S seconds (with neither: run until the window is closed)
@@ -62,6 +64,7 @@ Examples:
   dmafeed --format NV12 --pattern moving-box --fps 30 --duration 10
   dmafeed --pattern solid:ff8000 --modifier linear --json
   dmafeed --allocator gbm --device /dev/dri/card0 --sync implicit
+  ffmpeg -f lavfi -i testsrc2=size=640x360:rate=30 -t 5 -f yuv4mpegpipe - | dmafeed --input -
 
 Patterns are rendered on the CPU for now and uploaded (one copy a frame); every pattern but solid
 carries the frame number and time in its top 8 rows (64 black/white cells).
@@ -103,7 +106,7 @@ Result<Options> parse(std::span<const char* const> args)
         }
         static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",
                                                       "--fps",   "--frames", "--duration", "--pattern",   "--title",
-                                                      "--app-id", "--sync",  "--stride-align", "--buffers"};
+                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -119,10 +122,12 @@ Result<Options> parse(std::span<const char* const> args)
             }
             o.width = *w;
             o.height = *h;
+            o.size_given = true;
         } else if (arg == "--format") {
             auto f = parse_format(s);
             if (!f) return std::move(f).error().context(opt);
             o.format = *f;
+            o.format_given = true;
         } else if (arg == "--modifier") {
             if (s == "auto") {
                 o.modifier.reset();
@@ -155,6 +160,10 @@ Result<Options> parse(std::span<const char* const> args)
             auto p = sources::PatternSpec::parse(s);
             if (!p) return std::move(p).error().context(opt);
             o.pattern = *p;
+            o.pattern_given = true;
+        } else if (arg == "--input") {
+            if (s.empty()) return usage(opt, "needs a Y4M file, or - for standard input");
+            o.input = s;
         } else if (arg == "--title") {
             o.title = s;
         } else if (arg == "--app-id") {
@@ -176,6 +185,8 @@ Result<Options> parse(std::span<const char* const> args)
             o.buffers = *n;
         }
     }
+    if (!o.input.empty() && o.pattern_given) return Error{"--input and --pattern exclude each other: frames come from one"};
+    if (!o.input.empty() && o.size_given) return Error{"--size cannot be used with --input: the stream's size is used"};
     return o;
 }
 

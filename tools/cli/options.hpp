@@ -25,6 +25,9 @@ struct Options {
     std::optional<uint64_t> frames;
     std::optional<double> duration_s;
     sources::PatternSpec pattern;
+    bool pattern_given = false;
+    std::string input;  // a Y4M file, or "-" for standard input
+    bool size_given = false, format_given = false;
     bool fullscreen = false;
     std::string title = "dmafeed";
     std::string app_id = "dmafeed";

@@ -1,0 +1,290 @@
+#include "sources/y4m.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <optional>
+#include <unistd.h>
+
+namespace dmafeed::sources {
+namespace {
+
+constexpr uint32_t max_dimension = 16384;
+constexpr size_t max_line = 4096;
+
+std::optional<uint32_t> to_u32(std::string_view s)
+{
+    uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+uint32_t Y4mHeader::chroma_width() const noexcept
+{
+    return chroma == Y4mChroma::c444 ? width : (width + 1) / 2;
+}
+
+uint32_t Y4mHeader::chroma_height() const noexcept
+{
+    return chroma == Y4mChroma::c420 || chroma == Y4mChroma::c420p10 ? (height + 1) / 2 : height;
+}
+
+uint64_t Y4mHeader::frame_bytes() const noexcept
+{
+    return (uint64_t{width} * height + 2 * uint64_t{chroma_width()} * chroma_height()) * bytes_per_sample();
+}
+
+std::vector<DrmFormat> Y4mHeader::formats() const
+{
+    switch (chroma) {
+    case Y4mChroma::c420: return {DrmFormat{DRM_FORMAT_YUV420}, DrmFormat{DRM_FORMAT_NV12}};
+    case Y4mChroma::c422: return {DrmFormat{DRM_FORMAT_YUV422}, DrmFormat{DRM_FORMAT_NV16}};
+    case Y4mChroma::c444: return {DrmFormat{DRM_FORMAT_YUV444}, DrmFormat{DRM_FORMAT_NV24}};
+    case Y4mChroma::c420p10: return {DrmFormat{DRM_FORMAT_P010}};
+    }
+    return {};
+}
+
+Result<Y4mReader> Y4mReader::open_file(const std::string& path)
+{
+    if (path == "-") {
+        return open([](uint8_t* dst, size_t size) { return static_cast<long>(::read(STDIN_FILENO, dst, size)); }, "stdin");
+    }
+    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (!fd) return Error::from_errno("open " + path, errno);
+    const int raw = fd.get();
+    auto reader = open([raw](uint8_t* dst, size_t size) { return static_cast<long>(::read(raw, dst, size)); }, path);
+    if (reader) reader->fd_ = std::move(fd);
+    return reader;
+}
+
+Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        const long n = read_(dst + got, size - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::from_errno("read " + source_, errno);
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    offset_ += got;
+    return got;
+}
+
+Result<std::string> Y4mReader::line(const char* what)
+{
+    std::string out;
+    const uint64_t start = offset_;
+    uint8_t c = 0;
+    while (true) {
+        auto got = fill(&c, 1);
+        if (!got) return std::move(got).error();
+        if (*got == 0) {
+            if (out.empty()) return std::string{};
+            return Error{source_ + ": byte " + std::to_string(start) + ": the " + what + " line ends without a newline"};
+        }
+        if (c == '\n') return out;
+        if (out.size() >= max_line) {
+            return Error{source_ + ": byte " + std::to_string(start) + ": the " + what + " line is longer than " +
+                         std::to_string(max_line) + " bytes"};
+        }
+        out += static_cast<char>(c);
+    }
+}
+
+Result<Y4mReader> Y4mReader::open(ReadFn read, std::string source)
+{
+    Y4mReader r{std::move(read), std::move(source)};
+    auto header_line = r.line("header");
+    if (!header_line) return std::move(header_line).error();
+    const std::string& h = *header_line;
+    auto bad = [&](const std::string& why) { return Error{r.source_ + ": byte 0: not a Y4M stream: " + why}; };
+    if (h.rfind("YUV4MPEG2", 0) != 0) return bad("it does not start with \"YUV4MPEG2\"");
+    Y4mHeader& hd = r.header_;
+    bool have_w = false, have_h = false;
+    size_t pos = 9;
+    while (pos < h.size()) {
+        if (h[pos] == ' ') {
+            ++pos;
+            continue;
+        }
+        const size_t end = std::min(h.find(' ', pos), h.size());
+        const std::string_view tok{h.data() + pos, end - pos};
+        const std::string at = "byte " + std::to_string(pos);
+        const std::string_view val = tok.substr(1);
+        switch (tok[0]) {
+        case 'W':
+        case 'H': {
+            const auto v = to_u32(val);
+            if (!v || *v == 0 || *v > max_dimension) {
+                return Error{r.source_ + ": " + at + ": '" + std::string{tok} + "': the " +
+                             (tok[0] == 'W' ? "width" : "height") + " must be 1.." + std::to_string(max_dimension)};
+            }
+            (tok[0] == 'W' ? hd.width : hd.height) = *v;
+            (tok[0] == 'W' ? have_w : have_h) = true;
+            break;
+        }
+        case 'F': {
+            const size_t colon = val.find(':');
+            const auto num = colon == std::string_view::npos ? std::nullopt : to_u32(val.substr(0, colon));
+            const auto den = colon == std::string_view::npos ? std::nullopt : to_u32(val.substr(colon + 1));
+            if (!num || !den || *num == 0 || *den == 0) {
+                return Error{r.source_ + ": " + at + ": '" + std::string{tok} + "': the frame rate must be F<num>:<den>, both > 0"};
+            }
+            hd.fps_num = *num;
+            hd.fps_den = *den;
+            break;
+        }
+        case 'C': {
+            if (val == "420jpeg" || val == "420mpeg2" || val == "420paldv" || val == "420") {
+                hd.chroma = Y4mChroma::c420;
+            } else if (val == "422") {
+                hd.chroma = Y4mChroma::c422;
+            } else if (val == "444") {
+                hd.chroma = Y4mChroma::c444;
+            } else if (val == "420p10") {
+                hd.chroma = Y4mChroma::c420p10;
+            } else {
+                return Error{r.source_ + ": " + at + ": unknown chroma '" + std::string{val} +
+                             "': dmafeed reads 420jpeg, 420mpeg2, 420paldv, 420, 422, 444 and 420p10"};
+            }
+            hd.chroma_tag = val;
+            break;
+        }
+        case 'I': hd.notes.push_back("interlacing '" + std::string{val} + "' ignored: frames are shown whole"); break;
+        case 'A': hd.notes.push_back("pixel aspect '" + std::string{val} + "' ignored: pixels are shown square"); break;
+        case 'X': hd.notes.push_back("comment '" + std::string{val} + "' ignored"); break;
+        default:
+            return Error{r.source_ + ": " + at + ": unknown header parameter '" + std::string{tok} + "'"};
+        }
+        pos = end;
+    }
+    if (!have_w || !have_h) return bad("the header has no " + std::string{!have_w ? "W (width)" : "H (height)"});
+    if ((hd.chroma == Y4mChroma::c420 || hd.chroma == Y4mChroma::c420p10) && (hd.width % 2 || hd.height % 2)) {
+        return Error{r.source_ + ": " + std::to_string(hd.width) + "x" + std::to_string(hd.height) +
+                     " is an odd size for 4:2:0 (chroma " + hd.chroma_tag + "); the width and height must be even"};
+    }
+    return r;
+}
+
+Result<bool> Y4mReader::next()
+{
+    const uint64_t start = offset_;
+    auto l = line("FRAME");
+    if (!l) return std::move(l).error().context("frame " + std::to_string(frames_));
+    if (l->empty()) {
+        if (offset_ == start) return false;  // a clean end of the stream
+        return Error{source_ + ": byte " + std::to_string(start) + ": frame " + std::to_string(frames_) +
+                     ": an empty line where \"FRAME\" should be"};
+    }
+    if (l->rfind("FRAME", 0) != 0 || (l->size() > 5 && (*l)[5] != ' ')) {
+        return Error{source_ + ": byte " + std::to_string(start) + ": frame " + std::to_string(frames_) +
+                     ": expected \"FRAME\", found \"" + l->substr(0, 16) + "\""};
+    }
+    const uint64_t data_start = offset_;
+    // The frame buffer grows with the data that arrives (then stays): a header that declares a
+    // huge size costs memory only if the stream really carries it.
+    const uint64_t want = header_.frame_bytes();
+    uint64_t have = 0;
+    while (have < want) {
+        const uint64_t chunk = std::min<uint64_t>(want - have, uint64_t{4} << 20U);
+        if (frame_.size() < have + chunk) frame_.resize(have + chunk);
+        auto got = fill(frame_.data() + have, chunk);
+        if (!got) return std::move(got).error();
+        have += *got;
+        if (*got < chunk) break;
+    }
+    if (have < want) {
+        return Error{source_ + ": byte " + std::to_string(data_start) + ": frame " + std::to_string(frames_) +
+                     " is cut short: " + std::to_string(have) + " of " + std::to_string(want) +
+                     " bytes (the frames before it were shown)"};
+    }
+    ++frames_;
+    return true;
+}
+
+std::span<const uint8_t> Y4mReader::plane(size_t index) const
+{
+    const uint64_t luma = uint64_t{header_.width} * header_.height * header_.bytes_per_sample();
+    const uint64_t chroma = uint64_t{header_.chroma_width()} * header_.chroma_height() * header_.bytes_per_sample();
+    const uint64_t offset = index == 0 ? 0 : luma + (index - 1) * chroma;
+    return {frame_.data() + offset, static_cast<size_t>(index == 0 ? luma : chroma)};
+}
+
+Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat format)
+{
+    const auto ok = header.formats();
+    if (std::find(ok.begin(), ok.end(), format) == ok.end()) {
+        std::string list;
+        for (const DrmFormat f : ok) list += (list.empty() ? "" : ", ") + name(f);
+        return Error{"a Y4M stream with chroma " + header.chroma_tag + " is shown as " + list + ", not " + name(format)};
+    }
+    Y4mConverter c;
+    c.header_ = header;
+    c.format_ = format;
+    const bool interleave = format.fourcc() == DRM_FORMAT_NV12 || format.fourcc() == DRM_FORMAT_NV16 ||
+                            format.fourcc() == DRM_FORMAT_NV24 || format.fourcc() == DRM_FORMAT_P010;
+    if (interleave) {
+        if (format.fourcc() == DRM_FORMAT_P010) {
+            c.scratch_.emplace_back(uint64_t{header.width} * header.height * 2);
+        }
+        c.scratch_.emplace_back(uint64_t{header.chroma_width()} * header.chroma_height() * 2 * header.bytes_per_sample());
+    }
+    return c;
+}
+
+std::vector<PlanePixels> Y4mConverter::convert(const Y4mReader& reader)
+{
+    const Y4mHeader& h = header_;
+    const uint32_t bps = h.bytes_per_sample();
+    const uint32_t cw = h.chroma_width();
+    const uint32_t ch = h.chroma_height();
+    std::vector<PlanePixels> out;
+    if (scratch_.empty()) {  // planar: the stream's planes as they are
+        out.push_back({reader.plane(0), h.width * bps});
+        out.push_back({reader.plane(1), cw * bps});
+        out.push_back({reader.plane(2), cw * bps});
+        return out;
+    }
+    const auto cb = reader.plane(1);
+    const auto cr = reader.plane(2);
+    if (format_.fourcc() == DRM_FORMAT_P010) {
+        // 10-bit samples (little-endian, low bits) into the high bits of 16.
+        // Sample i of `src` (little-endian 16-bit) to `dst`, shifted up 6 bits, little-endian.
+        auto shift = [](std::span<const uint8_t> src, size_t i, uint8_t* dst) {
+            const auto v = static_cast<uint16_t>((src[2 * i] | (src[2 * i + 1] << 8)) << 6);
+            dst[0] = static_cast<uint8_t>(v & 0xff);
+            dst[1] = static_cast<uint8_t>(v >> 8);
+        };
+        const auto y = reader.plane(0);
+        uint8_t* yo = scratch_[0].data();
+        for (size_t i = 0; i < size_t{h.width} * h.height; ++i) shift(y, i, yo + 2 * i);
+        uint8_t* uv = scratch_[1].data();
+        for (size_t i = 0; i < size_t{cw} * ch; ++i) {
+            shift(cb, i, uv + 4 * i);
+            shift(cr, i, uv + 4 * i + 2);
+        }
+        out.push_back({scratch_[0], h.width * 2});
+        out.push_back({scratch_[1], cw * 4});
+        return out;
+    }
+    uint8_t* uv = scratch_[0].data();
+    for (size_t i = 0; i < size_t{cw} * ch; ++i) {
+        uv[2 * i] = cb[i];
+        uv[2 * i + 1] = cr[i];
+    }
+    out.push_back({reader.plane(0), h.width});
+    out.push_back({scratch_[0], cw * 2});
+    return out;
+}
+
+}  // namespace dmafeed::sources

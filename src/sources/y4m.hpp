@@ -1,0 +1,94 @@
+// YUV4MPEG2 (Y4M) input, the format ffmpeg writes with `-f yuv4mpegpipe`.
+//
+// Header: "YUV4MPEG2" then space-separated parameters, '\n'-terminated: W<width> H<height> (both
+// required), F<num>:<den> (frame rate; 25:1 when absent), C<chroma> (420jpeg when absent), and
+// I (interlacing), A (pixel aspect) and X (comments), which are ignored with a note.
+// Chroma: 420jpeg, 420mpeg2, 420paldv, 420 (8-bit 4:2:0), 422, 444, 420p10 (10-bit 4:2:0,
+// little-endian 16-bit samples). Frames: "FRAME" with optional parameters, '\n', then the planes
+// Y, Cb, Cr, each tightly packed.
+//
+// Everything in a stream is untrusted: sizes are bounded (16384 x 16384), a 4:2:0 stream must have
+// an even size, header and FRAME lines are bounded (4096 bytes), and every error names the byte
+// offset and, inside the frames, the frame number. A frame cut short at the end is an error for
+// that frame only: the frames before it have been returned already.
+#pragma once
+
+#include "alloc/buffer.hpp"
+#include "drm/format.hpp"
+#include "util/result.hpp"
+#include "util/unique_fd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dmafeed::sources {
+
+enum class Y4mChroma { c420, c422, c444, c420p10 };
+
+struct Y4mHeader {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t fps_num = 25;
+    uint32_t fps_den = 1;
+    Y4mChroma chroma = Y4mChroma::c420;
+    std::string chroma_tag = "420jpeg";
+    std::vector<std::string> notes;  // ignored parameters, one sentence each
+    uint32_t bytes_per_sample() const noexcept { return chroma == Y4mChroma::c420p10 ? 2 : 1; }
+    uint32_t chroma_width() const noexcept;
+    uint32_t chroma_height() const noexcept;
+    uint64_t frame_bytes() const noexcept;
+    // The DRM formats that show this stream, best first (YUV420 before NV12: no interleaving).
+    std::vector<DrmFormat> formats() const;
+};
+
+// Reads up to `size` bytes into `dst`; returns the count (0 at the end), or -1 with errno.
+using ReadFn = std::function<long(uint8_t* dst, size_t size)>;
+
+class Y4mReader {
+public:
+    // Parses the header. `source` names the input in errors ("stdin", a path).
+    static Result<Y4mReader> open(ReadFn read, std::string source);
+    static Result<Y4mReader> open_file(const std::string& path);  // "-": standard input
+
+    const Y4mHeader& header() const noexcept { return header_; }
+    // Reads the next frame into the reused frame buffer: true with a frame, false at a clean end.
+    Result<bool> next();
+    uint64_t frames() const noexcept { return frames_; }  // frames read so far
+    // The planes of the last frame read: 0 = Y, 1 = Cb, 2 = Cr.
+    std::span<const uint8_t> plane(size_t index) const;
+
+private:
+    Y4mReader(ReadFn read, std::string source) : read_{std::move(read)}, source_{std::move(source)} {}
+    Result<size_t> fill(uint8_t* dst, size_t size);  // reads until `size` or the end
+    // Up to '\n', bounded; read a byte at a time, so that no frame data is read ahead.
+    Result<std::string> line(const char* what);
+
+    ReadFn read_;
+    std::string source_;
+    UniqueFd fd_;  // open_file's
+    Y4mHeader header_;
+    std::vector<uint8_t> frame_;
+    uint64_t offset_ = 0;
+    uint64_t frames_ = 0;
+};
+
+// Lays a Y4M frame out as the planes of `format` (YUV420/YUV422/YUV444: the planes as they are;
+// NV12/NV16/NV24: Cb and Cr interleaved; P010: 10-bit samples in the high bits, interleaved) in
+// reused buffers. Errors: a format that does not fit the stream's chroma.
+class Y4mConverter {
+public:
+    static Result<Y4mConverter> create(const Y4mHeader& header, DrmFormat format);
+    // Valid until the next convert() (or the reader's next()).
+    std::vector<PlanePixels> convert(const Y4mReader& reader);
+
+private:
+    Y4mHeader header_;
+    DrmFormat format_;
+    std::vector<std::vector<uint8_t>> scratch_;
+};
+
+}  // namespace dmafeed::sources
