@@ -416,6 +416,16 @@ void Producer::retire_old_slots()
 
 Result<std::optional<Frame>> Producer::acquire()
 {
+    return acquire_within(config_.timeout, true, config_.when_full == FullPolicy::drop);
+}
+
+Result<std::optional<Frame>> Producer::try_acquire(std::chrono::milliseconds wait)
+{
+    return acquire_within(wait, false, false);
+}
+
+Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds wait, bool timeout_is_error, bool drop)
+{
     if (auto r = connection_->dispatch_pending(); !r) return std::move(r).error();
     if (window_->closed()) return Error{"the compositor closed the window"};
     if (offer_changed_) {
@@ -423,7 +433,7 @@ Result<std::optional<Frame>> Producer::acquire()
     }
     if (!config_.width || !config_.height) check_resize();
 
-    const auto deadline = Clock::now() + config_.timeout;
+    const auto deadline = Clock::now() + wait;
     while (true) {
         retire_old_slots();
         Slot* free_slot = nullptr;
@@ -444,14 +454,15 @@ Result<std::optional<Frame>> Producer::acquire()
             return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
                                               wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy()))}};
         }
-        if (config_.when_full == FullPolicy::drop) {
+        if (drop) {
             stats_.dropped();
             return std::optional<Frame>{};
         }
         const auto left = left_until(deadline);
         if (left.count() == 0) {
+            if (!timeout_is_error) return std::optional<Frame>{};
             return Error{"the compositor held all " + std::to_string(config_.buffers) + " buffers for " +
-                         std::to_string(config_.timeout.count()) + " ms without releasing one"};
+                         std::to_string(wait.count()) + " ms without releasing one"};
         }
         if (auto r = wait_for_release(left); !r) return std::move(r).error().context("waiting for a buffer release");
     }

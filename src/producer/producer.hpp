@@ -128,6 +128,9 @@ public:
 
     // A buffer to fill. nullopt: FullPolicy::drop dropped this frame (every buffer is held).
     Result<std::optional<Frame>> acquire();
+    // Like acquire() with FullPolicy::wait, waiting up to `wait` for a release: nullopt (not an
+    // error, not a drop) when none came. For hosts that poll with their own timeouts.
+    Result<std::optional<Frame>> try_acquire(std::chrono::milliseconds wait);
     // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
     // Attaches, damages and commits the frame's buffer, with a frame callback and presentation
@@ -183,6 +186,7 @@ private:
     void retire_old_slots();
     void check_resize();
     Slot* find_slot(const Frame& frame);
+    Result<std::optional<Frame>> acquire_within(std::chrono::milliseconds wait, bool timeout_is_error, bool drop);
     Result<void> setup_sync();
     Result<void> setup_syncobj();
     bool busy(const Slot& slot) const;

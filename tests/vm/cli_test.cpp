@@ -24,9 +24,10 @@ class NodrmCli : public WestonTest {
 protected:
     std::string log_path(const std::string& name) { return artifacts_dir() + "/" + name + ".log"; }
 
-    Result<ChildProcess> spawn(const std::string& name, const std::vector<std::string>& options)
+    Result<ChildProcess> spawn(const std::string& name, const std::vector<std::string>& options,
+                               const std::string& program = DMAFEED_TOOL_PATH)
     {
-        std::vector<std::string> args{std::string{DMAFEED_TOOL_PATH}};
+        std::vector<std::string> args{program};
         args.insert(args.end(), options.begin(), options.end());
         return ChildProcess::spawn({.argv = args, .env = {{"WAYLAND_DISPLAY", weston_->socket()}}, .output_path = log_path(name)});
     }
@@ -178,6 +179,20 @@ TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("\"frames_queued\": 12,"), std::string::npos) << out;
     EXPECT_NE(out.find("\"stop\": \"end of input\""), std::string::npos) << out;
+}
+
+TEST_F(NodrmCli, TheCApiExampleShowsItsColourThroughCpuPointers)
+{
+    // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config.
+    auto child = spawn("c-example", {"20c060", "100000"}, DMAFEED_EXAMPLE_PATH);
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto image = capture_until("nodrm-c-example", [](const Image& im) { return differing(im, 0x20, 0xc0, 0x60) == 0; });
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("c-example");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    EXPECT_EQ(differing(*image, 0x20, 0xc0, 0x60), 0u) << out;
+    EXPECT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("queued "), std::string::npos) << out;
 }
 
 TEST_F(NodrmCli, UsageErrorsExitWith2AndRuntimeFailuresWith1)

@@ -1,0 +1,75 @@
+/* dmafeed's C API: the C++ Producer (dmafeed.hpp) for C pipelines.
+ *
+ *   dmafeed_config config;
+ *   dmafeed_config_init(&config);
+ *   char error[512];
+ *   dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
+ *   dmafeed_frame frame;
+ *   if (dmafeed_acquire(p, &frame, 100) == 1) { fill(frame.data[0], frame.stride[0]); dmafeed_queue(p, &frame, pts); }
+ *   dmafeed_producer_destroy(p);
+ *
+ * Return values: 1 done, 0 nothing (timeout or dropped), -1 error (dmafeed_last_error says why). */
+#ifndef DMAFEED_H
+#define DMAFEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dmafeed_producer dmafeed_producer;
+
+typedef struct dmafeed_config {
+    const char* display;  /* NULL: $WAYLAND_DISPLAY */
+    uint32_t format;      /* DRM fourcc; 0: XRGB8888 */
+    int explicit_modifier;
+    uint64_t modifier;
+    uint32_t width, height; /* 0: the compositor's size */
+    uint32_t buffers;       /* 2..4 */
+    const char* allocator;  /* "auto", "vulkan", "gbm" */
+    const char* device;     /* NULL: the compositor's target device */
+    const char* sync;       /* "auto", "explicit", "implicit" */
+    int drop_when_full;
+    int fullscreen;
+    const char* title;
+    const char* app_id;
+    int timeout_ms;
+} dmafeed_config;
+
+typedef struct dmafeed_frame {
+    uint64_t id;
+    uint32_t width, height, format;
+    uint64_t modifier;
+    uint32_t plane_count;
+    uint8_t* data[4]; /* CPU pointers while acquired; NULL if not mappable */
+    uint32_t stride[4];
+    void* internal_;
+} dmafeed_frame;
+
+typedef struct dmafeed_stats {
+    uint64_t queued, presented, discarded, dropped, refused, zero_copy;
+    double presented_fps, latency_p50_ms, latency_p99_ms;
+} dmafeed_stats;
+
+typedef void (*dmafeed_presented_fn)(void* user, uint64_t frame_id, uint64_t pts_ns, int presented, uint64_t time_ns,
+                                     uint32_t flags);
+
+void dmafeed_config_init(dmafeed_config* config);
+dmafeed_producer* dmafeed_producer_create(const dmafeed_config* config, char* error, size_t error_size);
+void dmafeed_producer_destroy(dmafeed_producer* producer);
+int dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms);
+int dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns);
+int dmafeed_wait_for_frame(dmafeed_producer* producer);
+int dmafeed_get_fd(const dmafeed_producer* producer);
+int dmafeed_dispatch(dmafeed_producer* producer);
+void dmafeed_set_presented_callback(dmafeed_producer* producer, dmafeed_presented_fn callback, void* user);
+void dmafeed_get_stats(const dmafeed_producer* producer, dmafeed_stats* stats);
+const char* dmafeed_last_error(const dmafeed_producer* producer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DMAFEED_H */
