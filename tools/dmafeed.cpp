@@ -15,7 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <cstring>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -64,9 +67,43 @@ std::string json_escape(const std::string& s)
 struct Run {
     uint64_t frames = 0;
     double seconds = 0;
-    double first_presented_ms = -1;  // from start to the first presented frame
+    double first_presented_ms = -1;  // from the start of the process to the first presented frame
     std::string stop_reason;
+    double write_seconds = 0;        // time in Producer::write (the upload)
+    uint64_t write_bytes = 0;        // pixel bytes written
+    double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run
 };
+
+// CPU time of the process (all threads, including the Vulkan driver's), in milliseconds.
+double cpu_ms()
+{
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+// The bytes of a frame's planes, and the best of 10 memcpy runs of that many bytes, in MB/s.
+double memcpy_rate(uint64_t bytes)
+{
+    std::vector<uint8_t> a(bytes, 1), b(bytes);
+    double best = 0;
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = Clock::now();
+        std::memcpy(b.data(), a.data(), bytes);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (s > 0) best = std::max(best, static_cast<double>(bytes) / s / 1e6);
+    }
+    return best;
+}
+
+// The bytes a buffer of this format and size needs at least (tight rows).
+uint64_t theoretical_bytes(DrmFormat format, uint32_t width, uint32_t height)
+{
+    const FormatInfo* info = format_info(format);
+    uint64_t total = 0;
+    for (uint32_t p = 0; info && p < info->plane_count; ++p) total += min_stride(*info, p, width) * plane_height(*info, p, height);
+    return total;
+}
 
 void print_summary(const producer::Producer& p, const Run& run, bool json)
 {
@@ -80,6 +117,15 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                         name(choice->candidate.pair.format).c_str(), name(choice->candidate.pair.modifier).c_str(),
                         choice->width, choice->height, json_escape(choice->allocator).c_str());
         }
+        if (choice) {
+            std::printf("  \"buffer_bytes\": %llu,\n  \"theoretical_bytes\": %llu,\n",
+                        static_cast<unsigned long long>(choice->buffer_bytes),
+                        static_cast<unsigned long long>(
+                            theoretical_bytes(choice->candidate.pair.format, choice->width, choice->height)));
+        }
+        std::printf("  \"cpu_ms\": %.1f,\n  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n", cpu_ms(),
+                    run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
+                    run.memcpy_mb_per_s);
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
                     "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
                     "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
@@ -100,7 +146,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
     if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
 }
 
-int play(const cli::Options& o)
+int play(const cli::Options& o, Clock::time_point process_start)
 {
     if (!std::getenv("WAYLAND_DISPLAY")) {
         std::fprintf(stderr, "dmafeed: WAYLAND_DISPLAY is not set: run it inside a Wayland session (or use tools/demo, "
@@ -168,7 +214,7 @@ int play(const cli::Options& o)
     Run run;
     p.on_presented([&](const wl::PresentationResult& r) {
         if (r.presented && run.first_presented_ms < 0) {
-            run.first_presented_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+            run.first_presented_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start).count();
         }
     });
     std::optional<sources::PatternSource> pattern;
@@ -215,7 +261,16 @@ int play(const cli::Options& o)
             }
             planes = pattern->render(run.frames, static_cast<uint64_t>(elapsed * 1000));
         }
-        if (auto r = p.write(**frame, planes); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+        if (run.memcpy_mb_per_s == 0) {
+            uint64_t bytes = 0;
+            for (const auto& pl : planes) bytes += pl.data.size();
+            run.memcpy_mb_per_s = memcpy_rate(bytes);
+        }
+        const auto write_start = Clock::now();
+        auto written = p.write(**frame, planes);
+        run.write_seconds += std::chrono::duration<double>(Clock::now() - write_start).count();
+        for (const auto& pl : planes) run.write_bytes += pl.data.size();
+        if (auto r = std::move(written); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         ++run.frames;
         if (auto r = p.wait_for_frame(); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
@@ -241,6 +296,7 @@ int play(const cli::Options& o)
 
 int main(int argc, char** argv)
 {
+    const auto process_start = Clock::now();
     auto options = dmafeed::cli::parse({argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0)});
     if (!options) {
         std::fprintf(stderr, "dmafeed: %s\n", options.error().message().c_str());
@@ -257,5 +313,5 @@ int main(int argc, char** argv)
     if (options->list_formats) return list_formats();
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    return play(*options);
+    return play(*options, process_start);
 }

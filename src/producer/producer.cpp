@@ -382,7 +382,8 @@ Result<Producer::Slot*> Producer::make_slot()
         ++buffers_created_;
         verified_.insert(key);
         auto slot = std::make_unique<Slot>(Slot{key, std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
-        choice_ = Choice{c, ctx->describe(), width_, height_};
+        choice_ = Choice{c, ctx->describe(), width_, height_, 0};
+        choice_->buffer_bytes = slot->buffer->allocated_bytes();
         if (logged_choices_.insert(key).second) log::info("buffers: %s", choice_->to_string().c_str());
         slots_.push_back(std::move(slot));
         return slots_.back().get();

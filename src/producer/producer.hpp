@@ -116,6 +116,7 @@ struct Choice {
     std::string allocator;  // AllocatorContext::describe()
     uint32_t width = 0;
     uint32_t height = 0;
+    uint64_t buffer_bytes = 0;  // memory of one buffer (Buffer::allocated_bytes)
     std::string to_string() const;
 };
 

@@ -336,14 +336,20 @@ TEST(ProducerTest, PresentationFeedbackBecomesStats)
     MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
     auto p = make(config_for(*comp, memfd));
     ASSERT_TRUE(p);
-    for (int i = 0; i < 5; ++i) {
+    // Each tick comes once the compositor has the commit (a tick before it would present nothing).
+    auto committed = [&](size_t n) {
+        return comp->wait_until([n](const Records& r) { return r.commits.size() >= n; });
+    };
+    for (size_t i = 0; i < 5; ++i) {
         ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+        ASSERT_TRUE(committed(i + 2));  // the initial commit, then one a frame
         std::this_thread::sleep_for(2ms);
         comp->tick();
         ASSERT_TRUE(p->wait_for_frame().ok());
     }
     comp->set_discard_presentation(true);
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    ASSERT_TRUE(committed(7));
     comp->tick();
     ASSERT_TRUE(p->drain(1000ms).ok());
     const auto s = p->stats();
