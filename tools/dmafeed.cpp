@@ -72,6 +72,8 @@ struct Run {
     double write_seconds = 0;        // time in Producer::write (the upload)
     uint64_t write_bytes = 0;        // pixel bytes written
     double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run
+    double cpu_at_first_ms = -1;     // process CPU time when the first frame was presented
+    uint64_t presented_at_first = 0;
 };
 
 // CPU time of the process (all threads, including the Vulkan driver's), in milliseconds.
@@ -123,7 +125,14 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                         static_cast<unsigned long long>(
                             theoretical_bytes(choice->candidate.pair.format, choice->width, choice->height)));
         }
-        std::printf("  \"cpu_ms\": %.1f,\n  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n", cpu_ms(),
+        const double cpu = cpu_ms();
+        // Steady state: CPU from the first presented frame on, per frame presented after it.
+        const double steady = run.cpu_at_first_ms >= 0 && s.presented > 1
+                                  ? (cpu - run.cpu_at_first_ms) / static_cast<double>(s.presented - 1)
+                                  : 0.0;
+        std::printf("  \"cpu_ms\": %.1f,\n  \"cpu_ms_to_first_frame\": %.1f,\n  \"steady_cpu_ms_per_frame\": %.2f,\n", cpu,
+                    run.cpu_at_first_ms, steady);
+        std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.memcpy_mb_per_s);
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
@@ -215,6 +224,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
     p.on_presented([&](const wl::PresentationResult& r) {
         if (r.presented && run.first_presented_ms < 0) {
             run.first_presented_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start).count();
+            run.cpu_at_first_ms = cpu_ms();
         }
     });
     std::optional<sources::PatternSource> pattern;
