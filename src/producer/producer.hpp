@@ -10,9 +10,10 @@
 // Negotiation (negotiation.hpp) gives candidates in preference order. Buffers are created with
 // `create`, waiting for `created`/`failed`, or on request with `create_immed`, where the first
 // buffer of each layout is checked with a roundtrip before use and later ones are not (a `failed`
-// that comes later still keeps that buffer from being attached: its frame is dropped). `failed` marks that (allocator, device, format, modifier) as refused by this compositor:
-// its buffers are destroyed, never attached, and the next candidate is allocated. When every
-// candidate is refused, an error lists them. The layout that worked is logged once.
+// that comes later still keeps that buffer from being attached: its frame is dropped). `failed`
+// marks that (allocator, device, format, modifier) as refused by this compositor: its buffers are
+// destroyed, never attached, and the next candidate is allocated. When every candidate is refused,
+// an error lists them. The layout that worked is logged once.
 //
 // Pool: buffers are made lazily up to `buffers`. When every buffer is held by the compositor,
 // acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after that) or returns
