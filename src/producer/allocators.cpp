@@ -63,20 +63,24 @@ struct VulkanStack {
 
 class VulkanContext final : public AllocatorContext {
 public:
-    VulkanContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<VulkanAllocator> allocator)
+    VulkanContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<VulkanAllocator> allocator, UploadPath upload)
         : stack_{std::move(stack)}, allocator_{std::move(allocator)}
     {
+        direct_ = upload == UploadPath::direct ||
+                  (upload == UploadPath::automatic && stack_->device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU);
     }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return "vulkan on " + stack_->name; }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
+        if (direct_ && buffer.layout_modifier().is_linear()) return AllocatorContext::write(buffer, planes);
         return stack_->upload(buffer, planes);
     }
 
 private:
     std::shared_ptr<VulkanStack> stack_;  // outlives the allocator (declared first)
     std::unique_ptr<VulkanAllocator> allocator_;
+    bool direct_ = false;
 };
 
 class GbmContext final : public AllocatorContext {
@@ -130,7 +134,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (stack && options.kind != AllocatorKind::gbm) {
             auto allocator = VulkanAllocator::create(*stack->device, image_usage);
             if (allocator) {
-                out.push_back(std::make_unique<VulkanContext>(stack, std::move(*allocator)));
+                out.push_back(std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload));
             } else {
                 failures.push_back("vulkan: " + allocator.error().message());
             }

@@ -40,11 +40,19 @@ using AllocatorFactory = std::function<Result<std::vector<std::unique_ptr<Alloca
 
 enum class AllocatorKind { automatic, vulkan, gbm };
 
+// How CPU pixels reach a Vulkan buffer.
+//  - staging: copied into a staging buffer, then by the GPU into the image (a render fence).
+//  - direct: written through a CPU mapping of the buffer's dma-bufs (LINEAR only; no fence).
+//  - automatic: direct where the Vulkan device is the CPU (lavapipe: its "device memory" is RAM,
+//    so the GPU copy is a second CPU copy), staging elsewhere.
+enum class UploadPath { automatic, staging, direct };
+
 struct AllocatorOptions {
     AllocatorKind kind = AllocatorKind::automatic;
     // A DRM node to use instead of the compositor's target device ("/dev/dri/renderD128").
     std::string device_path;
     bool validation = false;  // Vulkan validation layer
+    UploadPath upload = UploadPath::automatic;
 };
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the

@@ -33,7 +33,9 @@ ProducerConfig config_for(const Weston& weston, producer::AllocatorKind kind, Dr
     ProducerConfig config;
     config.display = weston.socket();
     config.format = format;
-    config.allocators = producer::system_allocators({.kind = kind});
+    // Staging uploads: the path that hands a render fence over (automatic would write lavapipe's
+    // LINEAR buffers directly, without one).
+    config.allocators = producer::system_allocators({.kind = kind, .upload = producer::UploadPath::staging});
     config.timeout = 20'000ms;  // llvmpipe under TCG
     config.window.title = "dmafeed vm test";
     return config;

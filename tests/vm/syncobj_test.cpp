@@ -35,7 +35,8 @@ TEST(VirtioSyncobj, AcquirePointsCarryTheUploadFenceAndReleasePointsGateReuse)
     pc.height = 32;
     pc.buffers = 2;
     pc.timeout = 10s;
-    pc.allocators = producer::system_allocators({.kind = producer::AllocatorKind::vulkan});
+    pc.allocators = producer::system_allocators(
+        {.kind = producer::AllocatorKind::vulkan, .upload = producer::UploadPath::staging});  // render fences
     auto p = producer::Producer::create(pc);
     ASSERT_TRUE(p.ok()) << p.error().message();
     ASSERT_EQ((*p)->sync_stats().protocol, "wp_linux_drm_syncobj_v1");
