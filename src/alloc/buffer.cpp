@@ -41,12 +41,20 @@ Result<void> Buffer::write_planes(std::span<const PlanePixels> planes) const
                          " apart)"};
         }
         const uint64_t end = plane.offset + uint64_t{plane.stride} * (rows - 1) + row;
-        auto map = DmabufMapping::map(plane.fd.get(), end, DmabufMapping::Access::write);
-        if (!map) return std::move(map).error().context(what + ": plane " + std::to_string(p));
+        if (cpu_maps_.size() <= p) cpu_maps_.resize(p + 1);
+        std::optional<DmabufMapping>& map = cpu_maps_[p];
+        if (!map || map->bytes().size() < end) {
+            map.reset();
+            auto made = DmabufMapping::map_persistent(plane.fd.get(), end, DmabufMapping::Access::write);
+            if (!made) return std::move(made).error().context(what + ": plane " + std::to_string(p));
+            map.emplace(std::move(*made));
+        }
+        map->begin();
         uint8_t* dst = map->bytes().data() + plane.offset;
         for (uint32_t y = 0; y < rows; ++y) {
             std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, row);
         }
+        map->end();
     }
     return {};
 }

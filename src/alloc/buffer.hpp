@@ -2,12 +2,14 @@
 // plane, one modifier), plus how the producer fills it.
 #pragma once
 
+#include "alloc/dmabuf_mapping.hpp"
 #include "drm/format.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 #include "vk/upload.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -55,7 +57,8 @@ public:
     virtual DrmModifier layout_modifier() const noexcept { return modifier_; }
 
     // Writes every format plane (one entry of `planes` per plane) through CPU mappings of the plane
-    // fds, bracketed by DMA_BUF_IOCTL_SYNC. Needs a LINEAR layout and writable fds.
+    // fds, bracketed by DMA_BUF_IOCTL_SYNC. Needs a LINEAR layout and writable fds. The mappings
+    // are made on the first write and kept for the buffer's life.
     virtual Result<void> write_planes(std::span<const PlanePixels> planes) const;
     // The regions that fill every format plane with vk::Uploader (the vulkan fill path only; the
     // base class has no images and says so).
@@ -69,6 +72,7 @@ protected:
     void set_modifier(DrmModifier modifier) noexcept { modifier_ = modifier; }
     std::vector<BufferPlane> planes_;
     uint64_t allocated_bytes_ = 0;
+    mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per plane, after planes_: unmapped first
 
 private:
     DrmFormat format_;

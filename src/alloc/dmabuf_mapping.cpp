@@ -40,6 +40,24 @@ Result<DmabufMapping> DmabufMapping::map(int fd, size_t size, Access access)
     return DmabufMapping{fd, data, size, flags, synced};
 }
 
+Result<DmabufMapping> DmabufMapping::map_persistent(int fd, size_t size, Access access)
+{
+    auto m = map(fd, size, access);
+    if (m) m->end();  // accesses bracket themselves
+    return m;
+}
+
+void DmabufMapping::begin() noexcept
+{
+    if (!synced_) synced_ = sync_ioctl(fd_, DMA_BUF_SYNC_START | sync_flags_) == 0;
+}
+
+void DmabufMapping::end() noexcept
+{
+    if (synced_) sync_ioctl(fd_, DMA_BUF_SYNC_END | sync_flags_);
+    synced_ = false;
+}
+
 DmabufMapping::DmabufMapping(DmabufMapping&& o) noexcept
     : fd_{std::exchange(o.fd_, -1)},
       data_{std::exchange(o.data_, nullptr)},

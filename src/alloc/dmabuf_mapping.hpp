@@ -16,6 +16,11 @@ public:
 
     // Maps `size` bytes of the dma-buf `fd` (which is borrowed, not owned) from offset 0.
     static Result<DmabufMapping> map(int fd, size_t size, Access access);
+    // A mapping kept across accesses (mapping a dma-buf afresh costs a page fault per page on the
+    // next touch): no SYNC at map time; bracket each access with begin()/end().
+    static Result<DmabufMapping> map_persistent(int fd, size_t size, Access access);
+    void begin() noexcept;  // DMA_BUF_IOCTL_SYNC start
+    void end() noexcept;    // DMA_BUF_IOCTL_SYNC end
 
     DmabufMapping(DmabufMapping&& o) noexcept;
     DmabufMapping& operator=(DmabufMapping&&) = delete;

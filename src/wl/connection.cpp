@@ -1,6 +1,7 @@
 #include "wl/connection.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <poll.h>
 #include <string>
 #include <wayland-client.h>
@@ -25,7 +26,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const char* name)
     if (!display) {
         const int err = errno;
         std::string what = "connect to the Wayland compositor";
-        what += name ? std::string{" '"} + name + "'" : std::string{" ($WAYLAND_DISPLAY)"};
+        const char* env = std::getenv("WAYLAND_DISPLAY");
+        what += name ? std::string{" '"} + name + "'"
+                     : std::string{" '"} + (env ? env : "wayland-0") + "' ($WAYLAND_DISPLAY" + (env ? "" : " unset") + ")";
         return Error::from_errno(what, err);
     }
     return std::unique_ptr<Connection>{new Connection{display}};
