@@ -192,6 +192,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
     config.width = y4m ? y4m->header().width : o.width;
     config.height = y4m ? y4m->header().height : o.height;
     config.buffers = o.buffers;
+    config.timeout = std::chrono::milliseconds{o.timeout_ms};
     config.sync = o.sync;
     config.stride_align = o.stride_align;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};

@@ -54,7 +54,7 @@ Result<void> Producer::start()
     auto connection = wl::Connection::connect(config_.display.empty() ? nullptr : config_.display.c_str());
     if (!connection) return std::move(connection).error();
     connection_ = std::move(*connection);
-    auto globals = wl::Globals::bind(*connection_, config_.max_dmabuf_version);
+    auto globals = wl::Globals::bind(*connection_, config_.max_dmabuf_version, config_.timeout);
     if (!globals) return std::move(globals).error();
     globals_ = std::move(*globals);
     log::debug("compositor globals: %s", globals_->describe().c_str());

@@ -27,10 +27,11 @@ void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p) { wp_linux_drm_
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p) { zwp_linux_explicit_synchronization_v1_destroy(p); }
 void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p) { wp_linux_drm_syncobj_timeline_v1_destroy(p); }
 
-Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version)
+Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version,
+                                               std::chrono::milliseconds timeout)
 {
     std::unique_ptr<Globals> g{new Globals};
-    auto registry = Registry::create(connection);
+    auto registry = Registry::create(connection, timeout);
     if (!registry) return std::move(registry).error();
     g->registry_ = std::move(*registry);
     Registry& reg = *g->registry_;
@@ -56,7 +57,7 @@ Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t 
     g->explicit_sync_.reset(static_cast<zwp_linux_explicit_synchronization_v1*>(
         reg.bind_optional(zwp_linux_explicit_synchronization_v1_interface, 1, 2)));
 
-    if (auto r = connection.roundtrip(); !r) return std::move(r).error().context("binding the compositor's globals");
+    if (auto r = connection.roundtrip(timeout); !r) return std::move(r).error().context("binding the compositor's globals");
     return g;
 }
 

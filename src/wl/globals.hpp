@@ -38,7 +38,8 @@ public:
     // Binds everything (one roundtrip for the registry, one for v3 formats and the presentation
     // clock). `max_dmabuf_version` caps linux-dmabuf (tests pin v3 or v4).
     static Result<std::unique_ptr<Globals>> bind(Connection& connection,
-                                                 uint32_t max_dmabuf_version = LinuxDmabuf::max_supported_version);
+                                                 uint32_t max_dmabuf_version = LinuxDmabuf::max_supported_version,
+                                                 std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
     Globals(const Globals&) = delete;
     Globals& operator=(const Globals&) = delete;
     ~Globals();

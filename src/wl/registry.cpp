@@ -15,11 +15,11 @@ constexpr wl_registry_listener registry_listener{
 
 }  // namespace
 
-Result<std::unique_ptr<Registry>> Registry::create(Connection& connection)
+Result<std::unique_ptr<Registry>> Registry::create(Connection& connection, std::chrono::milliseconds timeout)
 {
     std::unique_ptr<Registry> reg{new Registry{wl_display_get_registry(connection.display())}};
     wl_registry_add_listener(reg->registry_, &registry_listener, reg.get());
-    if (auto r = connection.roundtrip(); !r) {
+    if (auto r = connection.roundtrip(timeout); !r) {
         return std::move(r).error().context("listing the compositor's globals");
     }
     return reg;

@@ -23,7 +23,8 @@ struct Global {
 class Registry {
 public:
     // Gets the registry and waits (one roundtrip, bounded) for the initial globals.
-    static Result<std::unique_ptr<Registry>> create(Connection& connection);
+    static Result<std::unique_ptr<Registry>> create(Connection& connection,
+                                                    std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
     ~Registry();

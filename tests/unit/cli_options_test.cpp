@@ -35,7 +35,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     auto o = parse_args({"--size", "1280x720", "--format=NV12", "--modifier", "linear", "--allocator=gbm", "--device",
                          "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
                          "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
-                         "--stride-align", "256", "--buffers", "4", "--json"});
+                         "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000"});
     ASSERT_TRUE(o.ok()) << o.error().message();
     EXPECT_EQ(o->width, 1280u);
     EXPECT_EQ(o->height, 720u);
@@ -55,6 +55,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->stride_align, 256u);
     EXPECT_EQ(o->buffers, 4u);
     EXPECT_TRUE(o->json);
+    EXPECT_EQ(o->timeout_ms, 30000);
 }
 
 TEST(CliOptions, FourccAndHexModifier)
@@ -80,6 +81,7 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--sync", "maybe"}).find("use auto, explicit or implicit"), std::string::npos);
     EXPECT_NE(error_of({"--stride-align", "100"}).find("power of two"), std::string::npos);
     EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);
+    EXPECT_NE(error_of({"--timeout", "10"}).find("100 to 600000"), std::string::npos);
     EXPECT_EQ(error_of({"--json=yes"}), "--json: takes no value");
 }
 

@@ -44,6 +44,8 @@ Buffers and sync:
   --buffers N             buffers in the pool, 2 to 4 (default 3)
   --stride-align N        align strides to N bytes (forces LINEAR)
   --sync MODE             auto (default), explicit or implicit
+  --timeout MS            bound on every wait for the compositor (default 5000): an answer, a
+                          buffer release, a frame callback
 
 Window:
   --fullscreen            ask for a fullscreen toplevel
@@ -106,7 +108,7 @@ Result<Options> parse(std::span<const char* const> args)
         }
         static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",
                                                       "--fps",   "--frames", "--duration", "--pattern",   "--title",
-                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input"};
+                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input", "--timeout"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -179,6 +181,10 @@ Result<Options> parse(std::span<const char* const> args)
                 return usage(opt, "'" + std::string{s} + "': a power of two from 1 to 4096");
             }
             o.stride_align = *n;
+        } else if (arg == "--timeout") {
+            auto n = number<int>(s);
+            if (!n || *n < 100 || *n > 600000) return usage(opt, "'" + std::string{s} + "': milliseconds, 100 to 600000");
+            o.timeout_ms = *n;
         } else if (arg == "--buffers") {
             auto n = number<size_t>(s);
             if (!n || *n < 2 || *n > 4) return usage(opt, "'" + std::string{s} + "': 2, 3 or 4");

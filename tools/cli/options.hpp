@@ -34,6 +34,7 @@ struct Options {
     producer::SyncMode sync = producer::SyncMode::automatic;
     uint32_t stride_align = 0;
     size_t buffers = 3;
+    int timeout_ms = 5000;  // bound on every wait for the compositor
     bool json = false;
     bool list_formats = false;
     bool help = false;
