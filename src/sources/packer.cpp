@@ -25,7 +25,24 @@ constexpr std::array layouts{
     Layout{DRM_FORMAT_YUV444, {"y", "u", "v"}},
 };
 
+const Layout* find_layout(DrmFormat format)
+{
+    const auto it = std::find_if(layouts.begin(), layouts.end(), [&](const Layout& l) { return l.fourcc == format.fourcc(); });
+    return it == layouts.end() ? nullptr : &*it;
+}
+
 }  // namespace
+
+std::vector<std::string_view> plane_components(DrmFormat format)
+{
+    std::vector<std::string_view> out;
+    if (const Layout* layout = find_layout(format)) {
+        for (const char* p : layout->planes) {
+            if (p) out.emplace_back(p);
+        }
+    }
+    return out;
+}
 
 Rgb RgbImage::at(uint32_t x, uint32_t y) const
 {
@@ -41,14 +58,15 @@ void RgbImage::set(uint32_t x, uint32_t y, Rgb c)
     rgb[i + 2] = c.b;
 }
 
-Result<Packer> Packer::create(DrmFormat format, uint32_t width, uint32_t height)
+Result<Packer> Packer::create(DrmFormat format, uint32_t width, uint32_t height, YuvEncoding encoding)
 {
     const FormatInfo* info = format_info(format);
-    const auto layout = std::find_if(layouts.begin(), layouts.end(), [&](const Layout& l) { return l.fourcc == format.fourcc(); });
-    if (!info || layout == layouts.end()) {
+    const Layout* layout = find_layout(format);
+    if (!info || !layout) {
         return Error{"no CPU patterns for " + name(format) + ": only 8-bit RGB (XRGB8888 family) and 8-bit YUV formats"};
     }
     Packer p;
+    p.coefficients_ = yuv_coefficients(encoding);
     for (uint32_t i = 0; i < info->plane_count; ++i) {
         Plane plane;
         plane.components = layout->planes[i];
@@ -80,7 +98,7 @@ void Packer::pack(const RgbImage& image)
                 }
                 const Rgb c{static_cast<uint8_t>((r + count / 2) / count), static_cast<uint8_t>((g + count / 2) / count),
                             static_cast<uint8_t>((b + count / 2) / count)};
-                const Ycbcr ycc = plane.components.size() == 4 ? Ycbcr{} : rgb_to_bt601_limited(c);  // RGB: unused
+                const Ycbcr ycc = plane.components.size() == 4 ? Ycbcr{} : rgb_to_ycbcr(c, coefficients_);  // RGB: unused
                 for (size_t k = 0; k < n; ++k) {
                     uint8_t v = 255;
                     switch (plane.components[k]) {

@@ -63,51 +63,68 @@ std::string PatternSpec::to_string() const
     return "?";
 }
 
-Result<PatternSource> PatternSource::create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height)
+Result<PatternSource> PatternSource::create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height,
+                                           YuvEncoding encoding)
 {
     if (width == 0 || height == 0) return Error{"a pattern needs a non-zero size"};
-    auto packer = Packer::create(format, width, height);
+    auto packer = Packer::create(format, width, height, encoding);
     if (!packer) return std::move(packer).error();
     RgbImage image{width, height, std::vector<uint8_t>(size_t{width} * height * 3)};
     return PatternSource{spec, std::move(*packer), std::move(image)};
 }
 
+PatternFrame pattern_frame(const PatternSpec& spec, uint32_t w, uint32_t h, uint64_t frame, uint64_t time_ms)
+{
+    PatternFrame f{.kind = spec.kind, .colour = spec.colour, .width = w, .height = h};
+    if (spec.kind == PatternKind::moving_box) {
+        // Bounces across at 4 pixels a frame and down at 2.
+        const uint32_t box = std::max(1U, std::min(w, h) / 4);
+        const uint64_t span_x = w > box ? w - box : 1, span_y = h > box ? h - box : 1;
+        const uint64_t tx = frame * 4, ty = frame * 2;
+        f.box_size = box;
+        f.box_x = static_cast<uint32_t>(tx % (2 * span_x) < span_x ? tx % span_x : span_x - tx % span_x);
+        f.box_y = static_cast<uint32_t>(ty % (2 * span_y) < span_y ? ty % span_y : span_y - ty % span_y);
+    }
+    f.checker_phase = static_cast<uint32_t>(frame / 30 % 2);
+    f.stamped = spec.kind != PatternKind::solid;
+    f.stamp_frame = static_cast<uint32_t>(frame);
+    f.stamp_time_ms = static_cast<uint32_t>(time_ms);
+    return f;
+}
+
+Rgb pattern_pixel(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
+{
+    if (f.stamped && y < stamp_rows) {
+        const uint32_t cell = static_cast<uint32_t>(uint64_t{x} * stamp_bits / f.width);
+        const uint32_t word = cell < 32 ? f.stamp_frame : f.stamp_time_ms;
+        const bool one = (word >> (31 - cell % 32)) & 1U;
+        return one ? Rgb{255, 255, 255} : Rgb{0, 0, 0};
+    }
+    switch (f.kind) {
+    case PatternKind::smpte: return bars[std::min<size_t>(size_t{x} * bars.size() / f.width, bars.size() - 1)];
+    case PatternKind::ramp: {
+        const auto v = static_cast<uint8_t>(f.width > 1 ? x * 255 / (f.width - 1) : 0);
+        return {v, v, v};
+    }
+    case PatternKind::checker: {
+        const bool white = ((x / 16) + (y / 16) + f.checker_phase) % 2 == 0;
+        return white ? Rgb{235, 235, 235} : Rgb{16, 16, 16};
+    }
+    case PatternKind::moving_box: {
+        const bool inside = x >= f.box_x && x < f.box_x + f.box_size && y >= f.box_y && y < f.box_y + f.box_size;
+        return inside ? Rgb{240, 200, 40} : Rgb{20, 40, 90};
+    }
+    case PatternKind::solid: return f.colour;
+    }
+    return f.colour;
+}
+
 std::vector<PlanePixels> PatternSource::render(uint64_t frame, uint64_t time_ms)
 {
     RgbImage& im = image_;
-    const uint32_t w = im.width, h = im.height;
-    for (uint32_t y = 0; y < h; ++y) {
-        for (uint32_t x = 0; x < w; ++x) {
-            Rgb c = spec_.colour;
-            switch (spec_.kind) {
-            case PatternKind::smpte: c = bars[std::min<size_t>(size_t{x} * bars.size() / w, bars.size() - 1)]; break;
-            case PatternKind::ramp: {
-                const auto v = static_cast<uint8_t>(w > 1 ? x * 255 / (w - 1) : 0);
-                c = {v, v, v};
-                break;
-            }
-            case PatternKind::checker: {
-                const bool white = ((x / 16) + (y / 16) + frame / 30) % 2 == 0;
-                c = white ? Rgb{235, 235, 235} : Rgb{16, 16, 16};
-                break;
-            }
-            case PatternKind::moving_box: {
-                const uint32_t box = std::max(1U, std::min(w, h) / 4);
-                const uint32_t span_x = w > box ? w - box : 1, span_y = h > box ? h - box : 1;
-                const uint64_t t = frame * 4;
-                const uint32_t bx = static_cast<uint32_t>((t % (2 * span_x) < span_x) ? t % span_x : span_x - t % span_x);
-                const uint32_t by = static_cast<uint32_t>((t / 2 % (2 * span_y) < span_y) ? t / 2 % span_y : span_y - t / 2 % span_y);
-                const bool inside = x >= bx && x < bx + box && y >= by && y < by + box;
-                c = inside ? Rgb{240, 200, 40} : Rgb{20, 40, 90};
-                break;
-            }
-            case PatternKind::solid: break;
-            }
-            im.set(x, y, c);
-        }
-    }
-    if (spec_.kind != PatternKind::solid) {
-        draw_stamp(im, {static_cast<uint32_t>(frame), static_cast<uint32_t>(time_ms)});
+    const PatternFrame f = pattern_frame(spec_, im.width, im.height, frame, time_ms);
+    for (uint32_t y = 0; y < im.height; ++y) {
+        for (uint32_t x = 0; x < im.width; ++x) im.set(x, y, pattern_pixel(f, x, y));
     }
     packer_.pack(im);
     return packer_.planes();

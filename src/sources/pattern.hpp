@@ -1,8 +1,8 @@
-// Test patterns as CPU pixels, packed into any 8-bit RGB or YUV format of the format table.
-//
-// Interim: the `dmafeed` CLI's patterns are rendered here on the CPU and uploaded (one copy per
-// frame through the Vulkan staging buffer, or written through a CPU mapping). GPU rendering
-// straight into the exported image is the next step (see the README's roadmap).
+// Test patterns, pixel by pixel: a PatternFrame is everything that makes one frame, and
+// pattern_pixel() its colour at (x, y) in integer arithmetic. The GPU renderer
+// (src/render/pattern.comp) evaluates the same function in a compute shader straight into the
+// exported image; PatternSource draws it on the CPU (for buffers the GPU cannot write, and as the
+// reference the GPU output is compared with) and packs it into any 8-bit RGB or YUV format.
 //
 // Every pattern but `solid` carries a frame stamp in its top 8 rows: 64 cells across the width,
 // white for 1 and black for 0, most significant bit first: the frame number (32 bits), then the
@@ -32,9 +32,24 @@ struct PatternSpec {
     std::string to_string() const;
 };
 
+// One frame of a pattern. Per-frame quantities (the box position, the checker phase, the stamp)
+// are worked out here once, so that a pixel needs only 32-bit integer arithmetic.
+struct PatternFrame {
+    PatternKind kind = PatternKind::smpte;
+    Rgb colour;  // solid
+    uint32_t width = 0, height = 0;
+    uint32_t box_x = 0, box_y = 0, box_size = 0;  // moving-box
+    uint32_t checker_phase = 0;                   // 0 or 1: which squares are white
+    bool stamped = false;                         // every kind but solid
+    uint32_t stamp_frame = 0, stamp_time_ms = 0;
+};
+PatternFrame pattern_frame(const PatternSpec& spec, uint32_t width, uint32_t height, uint64_t frame, uint64_t time_ms);
+Rgb pattern_pixel(const PatternFrame& frame, uint32_t x, uint32_t y) noexcept;
+
 class PatternSource {
 public:
-    static Result<PatternSource> create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height);
+    static Result<PatternSource> create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height,
+                                        YuvEncoding encoding = {});
     // Frame `frame`, `time_ms` after the first: the planes stay valid until the next render().
     std::vector<PlanePixels> render(uint64_t frame, uint64_t time_ms);
     const RgbImage& image() const noexcept { return image_; }
