@@ -69,11 +69,14 @@ struct Run {
     double seconds = 0;
     double first_presented_ms = -1;  // from the start of the process to the first presented frame
     std::string stop_reason;
-    double write_seconds = 0;        // time in Producer::write (the upload)
+    double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
+    double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
     uint64_t write_bytes = 0;        // pixel bytes written
     double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run
     double cpu_at_first_ms = -1;     // process CPU time when the first frame was presented
     uint64_t presented_at_first = 0;
+    uint64_t gpu_frames = 0;         // patterns drawn by the compute shader
+    uint64_t cpu_frames = 0;         // frames filled from CPU pixels (patterns or --input)
 };
 
 // CPU time of the process (all threads, including the Vulkan driver's), in milliseconds.
@@ -132,9 +135,13 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                                   : 0.0;
         std::printf("  \"cpu_ms\": %.1f,\n  \"cpu_ms_to_first_frame\": %.1f,\n  \"steady_cpu_ms_per_frame\": %.2f,\n", cpu,
                     run.cpu_at_first_ms, steady);
+        std::printf("  \"fill_ms_per_frame\": %.3f,\n",
+                    run.frames ? run.fill_seconds * 1e3 / static_cast<double>(run.frames) : 0.0);
         std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.memcpy_mb_per_s);
+        std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
+                    static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
                     "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
                     "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
@@ -153,6 +160,10 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
     std::fprintf(stderr, "dmafeed: %llu frames in %.1f s (%s): %s\n", static_cast<unsigned long long>(run.frames), run.seconds,
                  run.stop_reason.c_str(), s.to_string().c_str());
     if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
+    if (run.gpu_frames || run.cpu_frames) {
+        std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu from CPU pixels\n",
+                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
+    }
 }
 
 int play(const cli::Options& o, Clock::time_point process_start)
@@ -229,6 +240,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
         }
     });
     std::optional<sources::PatternSource> pattern;
+    const sources::YuvCoefficients coefficients = sources::yuv_coefficients(o.yuv);
+    bool told_cpu_render = false;
     const bool tty = isatty(STDERR_FILENO) != 0 && !o.json;
     auto next_status = start;
     auto next_frame = start;
@@ -261,26 +274,53 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (!frame) { std::fprintf(stderr, "\ndmafeed: %s\n", frame.error().message().c_str()); status = 1; break; }
         if (!*frame) continue;  // dropped: every buffer is held
         const Buffer& buffer = *(*frame)->buffer;
-        std::vector<PlanePixels> planes;
-        if (converter) {
-            planes = converter->convert(*y4m);
-        } else {
-            if (!pattern || pattern->image().width != buffer.width() || pattern->image().height != buffer.height()) {
-                auto made = sources::PatternSource::create(o.pattern, buffer.format(), buffer.width(), buffer.height());
-                if (!made) { std::fprintf(stderr, "\ndmafeed: %s\n", made.error().message().c_str()); status = 1; break; }
-                pattern.emplace(std::move(*made));
+        const auto time_ms = static_cast<uint64_t>(elapsed * 1000);
+        // Patterns: drawn by the GPU where the buffer allows (and --render does not say cpu).
+        bool gpu = false;
+        if (!converter && o.render != cli::PatternRender::cpu) {
+            const std::string why = p.cannot_draw(**frame);
+            gpu = why.empty();
+            if (!gpu && o.render == cli::PatternRender::gpu) {
+                std::fprintf(stderr, "\ndmafeed: --render gpu: this buffer cannot be drawn by the GPU: %s (try --render cpu)\n",
+                             why.c_str());
+                status = 1;
+                break;
             }
-            planes = pattern->render(run.frames, static_cast<uint64_t>(elapsed * 1000));
+            if (!gpu && !told_cpu_render) {
+                std::fprintf(stderr, "dmafeed: note: the pattern is drawn on the CPU: %s\n", why.c_str());
+                told_cpu_render = true;
+            }
         }
-        if (run.memcpy_mb_per_s == 0) {
-            uint64_t bytes = 0;
-            for (const auto& pl : planes) bytes += pl.data.size();
-            run.memcpy_mb_per_s = memcpy_rate(bytes);
+        const auto fill_start = Clock::now();
+        Result<void> written;
+        if (gpu) {
+            written = p.draw(**frame, sources::pattern_frame(o.pattern, buffer.width(), buffer.height(), run.frames, time_ms),
+                             coefficients);
+            ++run.gpu_frames;
+        } else {
+            std::vector<PlanePixels> planes;
+            if (converter) {
+                planes = converter->convert(*y4m);
+            } else {
+                if (!pattern || pattern->image().width != buffer.width() || pattern->image().height != buffer.height()) {
+                    auto made = sources::PatternSource::create(o.pattern, buffer.format(), buffer.width(), buffer.height(), o.yuv);
+                    if (!made) { std::fprintf(stderr, "\ndmafeed: %s\n", made.error().message().c_str()); status = 1; break; }
+                    pattern.emplace(std::move(*made));
+                }
+                planes = pattern->render(run.frames, time_ms);
+            }
+            if (run.memcpy_mb_per_s == 0) {
+                uint64_t bytes = 0;
+                for (const auto& pl : planes) bytes += pl.data.size();
+                run.memcpy_mb_per_s = memcpy_rate(bytes);
+            }
+            const auto write_start = Clock::now();
+            written = p.write(**frame, planes);
+            run.write_seconds += std::chrono::duration<double>(Clock::now() - write_start).count();
+            for (const auto& pl : planes) run.write_bytes += pl.data.size();
+            ++run.cpu_frames;
         }
-        const auto write_start = Clock::now();
-        auto written = p.write(**frame, planes);
-        run.write_seconds += std::chrono::duration<double>(Clock::now() - write_start).count();
-        for (const auto& pl : planes) run.write_bytes += pl.data.size();
+        run.fill_seconds += std::chrono::duration<double>(Clock::now() - fill_start).count();
         if (auto r = std::move(written); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         ++run.frames;

@@ -39,6 +39,7 @@ struct ImageSpec {
     std::vector<DrmModifier> modifiers;        // driver picks one (list path)
     std::vector<PlaneLayout> explicit_layout;  // non-empty: explicit LINEAR layout, one per memory plane
     bool disjoint = false;
+    VkImageUsageFlags usage = 0;
 };
 
 }  // namespace
@@ -47,10 +48,7 @@ struct ImageSpec {
 // destructor (every handle is recorded the moment it exists).
 class VulkanBufferBuilder {
 public:
-    VulkanBufferBuilder(const vk::Device& device, VkImageUsageFlags usage, VulkanBuffer& buffer)
-        : device_{device}, usage_{usage}, buffer_{buffer}
-    {
-    }
+    VulkanBufferBuilder(const vk::Device& device, VulkanBuffer& buffer) : device_{device}, buffer_{buffer} {}
 
     Result<DrmModifier> add_image(const ImageSpec& spec)
     {
@@ -84,7 +82,7 @@ public:
                              .arrayLayers = 1,
                              .samples = VK_SAMPLE_COUNT_1_BIT,
                              .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                             .usage = usage_,
+                             .usage = spec.usage,
                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
                              .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
         VkImage image = VK_NULL_HANDLE;
@@ -165,6 +163,19 @@ public:
                                                   .stride = static_cast<uint32_t>(layout.rowPitch),
                                                   .size = layout.size});
         }
+        if (spec.usage & VK_IMAGE_USAGE_STORAGE_BIT) {
+            VkImageViewCreateInfo vci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                                      .image = image,
+                                      .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                                      .format = spec.format,
+                                      .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT,
+                                                           .levelCount = 1,
+                                                           .layerCount = 1}};
+            if (const VkResult r = vkCreateImageView(dev, &vci, nullptr, &buffer_.parts_.back().storage_view);
+                r != VK_SUCCESS) {
+                return vk::vk_error("vkCreateImageView (storage)", r);
+            }
+        }
         return modifier;
     }
 
@@ -203,13 +214,15 @@ private:
     }
 
     const vk::Device& device_;
-    VkImageUsageFlags usage_;
     VulkanBuffer& buffer_;
 };
 
 VulkanBuffer::~VulkanBuffer()
 {
-    for (const VulkanImagePart& part : parts_) vkDestroyImage(device_.handle(), part.image, nullptr);
+    for (const VulkanImagePart& part : parts_) {
+        if (part.storage_view) vkDestroyImageView(device_.handle(), part.storage_view, nullptr);
+        vkDestroyImage(device_.handle(), part.image, nullptr);
+    }
     for (VkDeviceMemory memory : memories_) vkFreeMemory(device_.handle(), memory, nullptr);
 }
 
@@ -244,9 +257,10 @@ Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<cons
     return image_regions(*this, parts_, planes);
 }
 
-Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage)
+Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage,
+                                                                 VkImageUsageFlags extra_usage)
 {
-    auto caps = vk::query_export_capabilities(device.physical_handle(), device.info().api_version, usage);
+    auto caps = vk::query_export_capabilities(device.physical_handle(), device.info().api_version, usage, extra_usage);
     if (!caps) return std::move(caps).error();
     if (caps->exportable.empty()) {
         return Error{device.info().name + " can export no format with a DRM modifier for usage " + vk::usage_string(usage)};
@@ -289,9 +303,13 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     const bool per_plane = usable.front()->per_plane_images;
     std::vector<DrmModifier> modifiers;
     VkExtent2D max_extent{UINT32_MAX, UINT32_MAX};
+    // The extra usage only where the driver may pick any of the modifiers with it, and where every
+    // image has one plane (a view of the whole image is then a view of the plane).
+    bool extra = caps_.extra_usage != 0 && (per_plane || info->plane_count == 1);
     for (const auto* cap : usable) {
         if (cap->per_plane_images != per_plane || (per_plane && !modifiers.empty())) continue;
         modifiers.push_back(cap->pair.modifier);
+        extra = extra && cap->storage;
         max_extent.width = std::min(max_extent.width, cap->max_extent.width);
         max_extent.height = std::min(max_extent.height, cap->max_extent.height);
     }
@@ -308,7 +326,8 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     }
 
     std::unique_ptr<VulkanBuffer> buffer{new VulkanBuffer{device_, req.format, modifiers.front(), req.width, req.height}};
-    VulkanBufferBuilder builder{device_, caps_.usage, *buffer};
+    VulkanBufferBuilder builder{device_, *buffer};
+    const VkImageUsageFlags usage = caps_.usage | (extra ? caps_.extra_usage : 0U);
     std::vector<PlaneLayout> layout;
     if (req.stride_align > 0) {
         auto l = linear_layout(req.format, req.width, req.height, req.stride_align, !per_plane && !disjoint);
@@ -321,7 +340,8 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
                            .extent = {plane_width(*info, p, req.width), plane_height(*info, p, req.height)},
                            .modifiers = {modifiers.front()},
                            .explicit_layout = {},
-                           .disjoint = false};
+                           .disjoint = false,
+                           .usage = usage};
             if (!layout.empty()) spec.explicit_layout = {layout[p]};
             auto chosen = builder.add_image(spec);
             if (!chosen) return std::move(chosen).error().context(what + ": plane " + std::to_string(p));
@@ -331,13 +351,14 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
                        .extent = {req.width, req.height},
                        .modifiers = modifiers,
                        .explicit_layout = layout,
-                       .disjoint = disjoint};
+                       .disjoint = disjoint,
+                       .usage = usage};
         auto chosen = builder.add_image(spec);
         if (!chosen) return std::move(chosen).error().context(what);
         buffer->set_modifier(*chosen);
     }
-    log::debug("%s: %s, %zu plane(s), %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(), buffer->planes().size(),
-               per_plane ? "one image per plane" : "one image");
+    log::debug("%s: %s, %zu plane(s), %s, usage %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(),
+               buffer->planes().size(), per_plane ? "one image per plane" : "one image", vk::usage_string(usage).c_str());
     return std::unique_ptr<Buffer>{std::move(buffer)};
 }
 

@@ -8,6 +8,9 @@
 //    R8 + R8G8), all with the same modifier, one dma-buf each.
 // With AllocationRequest::stride_align, LINEAR is forced with an explicit layout
 // (VkImageDrmFormatModifierExplicitCreateInfoEXT) whose strides and offsets are aligned.
+// Where every candidate modifier is also exportable with the allocator's extra usage (STORAGE) and
+// each image has one plane, the images get that usage and a view each, for the GPU patterns
+// (src/render/gpu_pattern.hpp).
 #pragma once
 
 #include "alloc/allocator.hpp"
@@ -27,6 +30,7 @@ struct VulkanImagePart {
     VkExtent2D extent{};
     uint32_t first_plane = 0;  // index into Buffer::planes() of this image's memory plane 0
     uint32_t plane_count = 1;  // memory planes of this image
+    VkImageView storage_view = VK_NULL_HANDLE;  // made with STORAGE usage: a view of the whole image
 };
 
 // The vk::Uploader regions that fill every format plane of `buffer` (one entry of `planes` per
@@ -62,8 +66,10 @@ private:
 
 class VulkanAllocator final : public Allocator {
 public:
-    // `device` must outlive the allocator and its buffers. `usage` is what buffers are made for.
-    static Result<std::unique_ptr<VulkanAllocator>> create(const vk::Device& device, VkImageUsageFlags usage);
+    // `device` must outlive the allocator and its buffers. `usage` is what buffers are made for;
+    // `extra_usage` is added to the images of the pairs that allow it (vk::PairCapability::storage).
+    static Result<std::unique_ptr<VulkanAllocator>> create(const vk::Device& device, VkImageUsageFlags usage,
+                                                           VkImageUsageFlags extra_usage = 0);
 
     std::string_view name() const noexcept override { return "vulkan"; }
     const FormatSet& supported() const noexcept override { return caps_.exportable; }

@@ -2,6 +2,7 @@
 
 #include "alloc/gbm_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
+#include "render/gpu_pattern.hpp"
 #include "util/log.hpp"
 #include "vk/device.hpp"
 #include "vk/instance.hpp"
@@ -19,15 +20,28 @@ Result<UniqueFd> AllocatorContext::write(const Buffer& buffer, std::span<const P
     return UniqueFd{};
 }
 
+std::string AllocatorContext::cannot_draw(const Buffer& buffer) const
+{
+    return std::string{buffer.allocator_name()} + " buffers are filled from CPU pixels";
+}
+
+Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame&, const sources::YuvCoefficients&)
+{
+    return Error{"GPU pattern: " + cannot_draw(buffer)};
+}
+
 namespace {
 
 constexpr VkImageUsageFlags image_usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+// Added where the driver can export the pair with it: the GPU patterns write storage images.
+constexpr VkImageUsageFlags pattern_usage = VK_IMAGE_USAGE_STORAGE_BIT;
 
 // A Vulkan instance and device shared by the Vulkan and GBM contexts of one target device.
 struct VulkanStack {
     std::optional<vk::Instance> instance;
     std::unique_ptr<vk::Device> device;
     std::unique_ptr<vk::Uploader> uploader;
+    std::unique_ptr<render::PatternRenderer> renderer;  // made on the first draw
     std::string name;
 
     static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation)
@@ -59,6 +73,17 @@ struct VulkanStack {
         if (!regions) return std::move(regions).error();
         return uploader->upload_fenced(*regions);
     }
+
+    Result<UniqueFd> draw(const Buffer& buffer, std::span<const VulkanImagePart> parts, const sources::PatternFrame& frame,
+                          const sources::YuvCoefficients& coefficients)
+    {
+        if (!renderer) {
+            auto made = render::PatternRenderer::create(*device);
+            if (!made) return std::move(made).error();
+            renderer = std::move(*made);
+        }
+        return renderer->render(buffer, parts, frame, coefficients);
+    }
 };
 
 class VulkanContext final : public AllocatorContext {
@@ -75,6 +100,15 @@ public:
     {
         if (direct_ && buffer.layout_modifier().is_linear()) return AllocatorContext::write(buffer, planes);
         return stack_->upload(buffer, planes);
+    }
+    std::string cannot_draw(const Buffer& buffer) const override
+    {
+        return render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const VulkanBuffer&>(buffer).parts());
+    }
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
+                          const sources::YuvCoefficients& coefficients) override
+    {
+        return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, coefficients);
     }
 
 private:
@@ -132,7 +166,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             failures.push_back("vulkan: " + vulkan.error().message());
         }
         if (stack && options.kind != AllocatorKind::gbm) {
-            auto allocator = VulkanAllocator::create(*stack->device, image_usage);
+            auto allocator = VulkanAllocator::create(*stack->device, image_usage, pattern_usage);
             if (allocator) {
                 out.push_back(std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload));
             } else {

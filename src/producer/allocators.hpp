@@ -7,6 +7,8 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
+#include "sources/color.hpp"
+#include "sources/pattern.hpp"
 #include "util/result.hpp"
 
 #include <functional>
@@ -32,6 +34,12 @@ public:
     // the buffer has images, else through a CPU mapping. Returns a sync_file that signals when the
     // pixels are in place (GPU work still running), or no fd when they already are.
     virtual Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes);
+    // Why draw() cannot fill `buffer`; empty when it can (a Vulkan buffer with storage images).
+    virtual std::string cannot_draw(const Buffer& buffer) const;
+    // Draws a test pattern frame into `buffer` on the GPU (render::PatternRenderer): no CPU pixels.
+    // Returns a sync_file like write().
+    virtual Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
+                                  const sources::YuvCoefficients& coefficients);
 };
 
 // The contexts for one device, in preference order. An error (why no allocator works for that

@@ -487,6 +487,22 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
     return {};
 }
 
+Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pattern,
+                           const sources::YuvCoefficients& coefficients)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};
+    auto fence = slot->context->draw(*slot->buffer, pattern, coefficients);
+    if (!fence) return std::move(fence).error();
+    slot->render_fence = std::move(*fence);
+    return {};
+}
+
+std::string Producer::cannot_draw(const Frame& frame) const
+{
+    return frame.context && frame.buffer ? frame.context->cannot_draw(*frame.buffer) : "no buffer";
+}
+
 Result<void> Producer::queue(const Frame& frame)
 {
     Slot* slot = find_slot(frame);

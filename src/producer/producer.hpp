@@ -135,6 +135,10 @@ public:
     Result<std::optional<Frame>> try_acquire(std::chrono::milliseconds wait);
     // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
+    // Draws a test pattern frame into the frame's buffer on the GPU instead (see
+    // AllocatorContext::draw); cannot_draw() says beforehand why that would fail (empty: it works).
+    Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, const sources::YuvCoefficients& coefficients);
+    std::string cannot_draw(const Frame& frame) const;
     // Attaches, damages and commits the frame's buffer, with a frame callback and presentation
     // feedback.
     Result<void> queue(const Frame& frame);

@@ -128,10 +128,12 @@ std::string usage_string(VkImageUsageFlags usage)
 }
 
 Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
-                                                     VkImageUsageFlags usage)
+                                                     VkImageUsageFlags usage, VkImageUsageFlags extra_usage)
 {
     ExportCapabilities caps;
     caps.usage = usage;
+    caps.extra_usage = extra_usage;
+    const VkImageUsageFlags more = usage | extra_usage;
     const bool flags2 = api_version >= VK_API_VERSION_1_3;
     for (const FormatInfo& info : known_formats()) {
         // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
@@ -144,8 +146,11 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                 if (!support) continue;
                 const bool disjoint = info.plane_count > 1 && (dm.features & VK_FORMAT_FEATURE_2_DISJOINT_BIT) &&
                                       exportable(device, info.vk_format, dm.modifier, usage, VK_IMAGE_CREATE_DISJOINT_BIT);
+                const bool storage = extra_usage != 0 && features_cover(dm.features, more) &&
+                                     exportable(device, info.vk_format, dm.modifier, more, 0);
                 if (caps.exportable.add(info.format, dm.modifier)) {
-                    caps.pairs.push_back({{info.format, dm.modifier}, dm.planes, false, dm.features, support->max_extent, disjoint});
+                    caps.pairs.push_back({{info.format, dm.modifier}, dm.planes, false, dm.features, support->max_extent,
+                                          disjoint, storage});
                 }
             }
         }
@@ -155,6 +160,7 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
         std::vector<VkExtent2D> extents(common.size(), VkExtent2D{UINT32_MAX, UINT32_MAX});
         for (size_t m = 0; m < common.size(); ++m) {
             bool ok = true;
+            bool storage = extra_usage != 0;
             for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
                 const PlaneInfo& plane = info.planes[p];
                 const auto mods = list_modifiers(device, flags2, plane.vk_format);
@@ -165,13 +171,15 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                                    ? exportable(device, plane.vk_format, common[m].modifier, usage, 0)
                                    : std::nullopt;
                 ok = support.has_value();
+                storage = storage && ok && features_cover(it->features, more) &&
+                          exportable(device, plane.vk_format, common[m].modifier, more, 0);
                 if (ok) {
                     extents[m].width = std::min(extents[m].width, support->max_extent.width * plane.h_subsampling);
                     extents[m].height = std::min(extents[m].height, support->max_extent.height * plane.v_subsampling);
                 }
             }
             if (ok && caps.exportable.add(info.format, common[m].modifier)) {
-                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false});
+                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false, storage});
             }
         }
     }

@@ -28,10 +28,12 @@ struct PairCapability {
     VkFormatFeatureFlags2 features = 0; // tiling features (of plane 0's format when per plane)
     VkExtent2D max_extent{};            // of the whole image
     bool disjoint = false;              // VK_IMAGE_CREATE_DISJOINT_BIT supported for this pair
+    bool storage = false;               // also exportable with the extra usage (STORAGE: GPU patterns)
 };
 
 struct ExportCapabilities {
     VkImageUsageFlags usage = 0;
+    VkImageUsageFlags extra_usage = 0;  // what PairCapability::storage was asked about
     FormatSet exportable;              // table order, modifiers in driver order
     std::vector<PairCapability> pairs;  // same order as `exportable`
 
@@ -50,9 +52,10 @@ std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, uint32_t a
 // drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
 uint32_t modifier_plane_count(VkPhysicalDevice device, uint32_t api_version, VkFormat format, DrmModifier modifier);
 
-// `usage` is what the producer will do with the image (e.g. TRANSFER_DST | STORAGE).
+// `usage` is what the producer will do with every image (e.g. TRANSFER_DST); a pair is also
+// marked `storage` where it is exportable with `usage | extra_usage` (extra_usage: STORAGE, or 0).
 Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
-                                                     VkImageUsageFlags usage);
+                                                     VkImageUsageFlags usage, VkImageUsageFlags extra_usage = 0);
 
 std::string usage_string(VkImageUsageFlags usage);
 

@@ -46,16 +46,22 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physica
     std::vector<const char*> extensions(std::begin(required_device_extensions), std::end(required_device_extensions));
     const bool sync_fd = exports_sync_fd_semaphores(physical);
     if (sync_fd) extensions.push_back(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+    VkPhysicalDeviceFeatures supported{};
+    vkGetPhysicalDeviceFeatures(physical.handle, &supported);
+    VkPhysicalDeviceFeatures features{};
+    features.shaderStorageImageWriteWithoutFormat = supported.shaderStorageImageWriteWithoutFormat;
     VkDeviceCreateInfo ci{.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                           .queueCreateInfoCount = 1,
                           .pQueueCreateInfos = &queue_info,
                           .enabledExtensionCount = static_cast<uint32_t>(extensions.size()),
-                          .ppEnabledExtensionNames = extensions.data()};
+                          .ppEnabledExtensionNames = extensions.data(),
+                          .pEnabledFeatures = &features};
     VkDevice device = VK_NULL_HANDLE;
     if (const VkResult r = vkCreateDevice(physical.handle, &ci, nullptr, &device); r != VK_SUCCESS) {
         return vk_error("vkCreateDevice on " + physical.name, r);
     }
     std::unique_ptr<Device> out{new Device{physical, device, *family}};
+    out->stores_without_format_ = features.shaderStorageImageWriteWithoutFormat == VK_TRUE;
     auto load = [&](auto& fn, const char* name) {
         fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(vkGetDeviceProcAddr(device, name));
         return fn != nullptr;

@@ -40,6 +40,9 @@ public:
     // Binary semaphores can be exported as sync_file fds (VK_KHR_external_semaphore_fd with
     // SYNC_FD export): rendering can be handed over with a fence instead of a CPU wait.
     bool exports_sync_files() const noexcept { return fn_.get_semaphore_fd != nullptr; }
+    // shaderStorageImageWriteWithoutFormat is enabled: a compute shader can store into a storage
+    // image of any format through one `image2D` without a format qualifier (the GPU patterns).
+    bool stores_without_format() const noexcept { return stores_without_format_; }
 
     // The first memory type in `type_bits` with all of `required` (and preferring `preferred`);
     // nullopt when none.
@@ -54,6 +57,7 @@ private:
     VkQueue queue_ = VK_NULL_HANDLE;
     DeviceFunctions fn_;
     VkPhysicalDeviceMemoryProperties memory_properties_{};
+    bool stores_without_format_ = false;
 };
 
 }  // namespace dmafeed::vk

@@ -10,43 +10,16 @@ namespace dmafeed::vk {
 Result<std::unique_ptr<Uploader>> Uploader::create(const Device& device)
 {
     std::unique_ptr<Uploader> up{new Uploader{device}};
-    const VkDevice dev = device.handle();
-    VkCommandPoolCreateInfo pci{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                .queueFamilyIndex = device.queue_family()};
-    if (const VkResult r = vkCreateCommandPool(dev, &pci, nullptr, &up->pool_); r != VK_SUCCESS) {
-        return vk_error("vkCreateCommandPool", r);
-    }
-    VkCommandBufferAllocateInfo cai{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                    .commandPool = up->pool_,
-                                    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                    .commandBufferCount = 1};
-    if (const VkResult r = vkAllocateCommandBuffers(dev, &cai, &up->cmd_); r != VK_SUCCESS) {
-        return vk_error("vkAllocateCommandBuffers", r);
-    }
-    VkFenceCreateInfo fci{.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (const VkResult r = vkCreateFence(dev, &fci, nullptr, &up->fence_); r != VK_SUCCESS) {
-        return vk_error("vkCreateFence", r);
-    }
-    if (device.exports_sync_files()) {
-        VkExportSemaphoreCreateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
-                                                .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
-        VkSemaphoreCreateInfo sci{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
-        if (const VkResult r = vkCreateSemaphore(dev, &sci, nullptr, &up->done_); r != VK_SUCCESS) {
-            return vk_error("vkCreateSemaphore (exportable as SYNC_FD)", r);
-        }
-    }
+    auto submitter = Submitter::create(device, "upload");
+    if (!submitter) return std::move(submitter).error();
+    up->submitter_ = std::move(*submitter);
     return up;
 }
 
 Uploader::~Uploader()
 {
-    const VkDevice dev = device_.handle();
-    (void)wait_previous();
+    submitter_.reset();  // waits for the last copy before its staging buffer goes
     destroy_staging();
-    if (done_) vkDestroySemaphore(dev, done_, nullptr);
-    if (fence_) vkDestroyFence(dev, fence_, nullptr);
-    if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
 }
 
 void Uploader::destroy_staging()
@@ -91,45 +64,20 @@ Result<void> Uploader::ensure_staging(uint64_t size)
     return {};
 }
 
-Result<void> Uploader::wait_previous()
+Result<void> Uploader::upload(std::span<const ImageRegion> regions)
 {
-    if (!in_flight_) return {};
-    in_flight_ = false;
-    if (const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX); r != VK_SUCCESS) {
-        return vk_error("vkWaitForFences (upload)", r);
-    }
+    if (auto r = submit(regions, false); !r) return std::move(r).error();
     return {};
 }
 
-Result<void> Uploader::upload(std::span<const ImageRegion> regions)
-{
-    if (auto r = submit(regions, VK_NULL_HANDLE); !r) return r;
-    return wait_previous();
-}
+Result<UniqueFd> Uploader::upload_fenced(std::span<const ImageRegion> regions) { return submit(regions, true); }
 
-Result<UniqueFd> Uploader::upload_fenced(std::span<const ImageRegion> regions)
+Result<UniqueFd> Uploader::submit(std::span<const ImageRegion> regions, bool fenced)
 {
-    if (!done_) {
-        if (auto r = upload(regions); !r) return std::move(r).error();
-        return UniqueFd{};
-    }
-    if (auto r = submit(regions, done_); !r) return std::move(r).error();
-    VkSemaphoreGetFdInfoKHR info{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
-                                 .semaphore = done_,
-                                 .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
-    int fd = -1;
-    // SYNC_FD export has copy transference and unsignals the semaphore: it is ready for the next use.
-    if (const VkResult r = device_.fn().get_semaphore_fd(device_.handle(), &info, &fd); r != VK_SUCCESS) {
-        (void)wait_previous();
-        return vk_error("vkGetSemaphoreFdKHR (SYNC_FD)", r);
-    }
-    // -1 is allowed: the copy had already finished ("signalled" without a file).
-    return UniqueFd{fd};
-}
-
-Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore signal)
-{
-    if (auto r = wait_previous(); !r) return r;
+    // begin() first: it waits for the previous copy, which reads the staging buffer.
+    auto begun = submitter_->begin();
+    if (!begun) return std::move(begun).error();
+    VkCommandBuffer cmd = *begun;
     uint64_t total = 0;
     std::vector<uint64_t> offsets;
     for (const ImageRegion& r : regions) {
@@ -141,7 +89,7 @@ Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore 
         offsets.push_back(total);
         total += row * r.extent.height;
     }
-    if (auto ok = ensure_staging(total); !ok) return ok;
+    if (auto ok = ensure_staging(total); !ok) return std::move(ok).error();
 
     auto* dst = static_cast<uint8_t*>(staging_map_);
     for (size_t i = 0; i < regions.size(); ++i) {
@@ -152,11 +100,6 @@ Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore 
         }
     }
 
-    const VkDevice dev = device_.handle();
-    vkResetCommandBuffer(cmd_, 0);
-    VkCommandBufferBeginInfo begin{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    vkBeginCommandBuffer(cmd_, &begin);
     for (size_t i = 0; i < regions.size(); ++i) {
         const ImageRegion& r = regions[i];
         const VkImageSubresourceRange range{.aspectMask = static_cast<VkImageAspectFlags>(r.aspect),
@@ -172,12 +115,12 @@ Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore 
                                     .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
                                     .image = r.image,
                                     .subresourceRange = range};
-        vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
                              nullptr, 1, &to_dst);
         VkBufferImageCopy copy{.bufferOffset = offsets[i],
                                .imageSubresource = {.aspectMask = static_cast<VkImageAspectFlags>(r.aspect), .layerCount = 1},
                                .imageExtent = {r.extent.width, r.extent.height, 1}};
-        vkCmdCopyBufferToImage(cmd_, staging_, r.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
+        vkCmdCopyBufferToImage(cmd, staging_, r.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
         // Release to the compositor: foreign queue family, GENERAL layout.
         VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -188,21 +131,10 @@ Result<void> Uploader::submit(std::span<const ImageRegion> regions, VkSemaphore 
                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
                                      .image = r.image,
                                      .subresourceRange = range};
-        vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
                              nullptr, 1, &release);
     }
-    if (const VkResult r = vkEndCommandBuffer(cmd_); r != VK_SUCCESS) return vk_error("vkEndCommandBuffer", r);
-    VkSubmitInfo info{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                      .commandBufferCount = 1,
-                      .pCommandBuffers = &cmd_,
-                      .signalSemaphoreCount = signal ? 1U : 0U,
-                      .pSignalSemaphores = signal ? &signal : nullptr};
-    vkResetFences(dev, 1, &fence_);
-    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &info, fence_); r != VK_SUCCESS) {
-        return vk_error("vkQueueSubmit (upload)", r);
-    }
-    in_flight_ = true;
-    return {};
+    return submitter_->submit(fenced);
 }
 
 }  // namespace dmafeed::vk

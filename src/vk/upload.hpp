@@ -4,13 +4,14 @@
 //  - upload_fenced(): returns at once with a sync_file that signals when the copy is done (a
 //    binary semaphore exported as SYNC_FD), for the compositor to wait on; where the device cannot
 //    export one, it waits like upload() and returns no fd.
-// The staging buffer and command buffer are reused: each upload first waits (on the CPU) for the
-// previous one to finish.
+// The staging buffer and command buffer (vk::Submitter) are reused: each upload first waits (on
+// the CPU) for the previous one to finish.
 #pragma once
 
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 #include "vk/device.hpp"
+#include "vk/submitter.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -46,16 +47,11 @@ public:
 private:
     explicit Uploader(const Device& device) : device_{device} {}
     Result<void> ensure_staging(uint64_t size);
-    Result<void> wait_previous();
-    Result<void> submit(std::span<const ImageRegion> regions, VkSemaphore signal);
+    Result<UniqueFd> submit(std::span<const ImageRegion> regions, bool fenced);
     void destroy_staging();
 
     const Device& device_;
-    VkCommandPool pool_ = VK_NULL_HANDLE;
-    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
-    VkFence fence_ = VK_NULL_HANDLE;
-    bool in_flight_ = false;                 // fence_ belongs to a submission not yet waited for
-    VkSemaphore done_ = VK_NULL_HANDLE;      // exportable as SYNC_FD (when the device can)
+    std::unique_ptr<Submitter> submitter_;
     VkBuffer staging_ = VK_NULL_HANDLE;
     VkDeviceMemory staging_memory_ = VK_NULL_HANDLE;
     void* staging_map_ = nullptr;

@@ -28,6 +28,9 @@ TEST(CliOptions, Defaults)
     EXPECT_EQ(o->sync, producer::SyncMode::automatic);
     EXPECT_EQ(o->buffers, 3u);
     EXPECT_FALSE(o->frames.has_value());
+    EXPECT_EQ(o->render, PatternRender::automatic);
+    EXPECT_EQ(o->yuv, sources::YuvEncoding{});
+    EXPECT_FALSE(o->yuv_given);
 }
 
 TEST(CliOptions, EveryOptionInBothSpellings)
@@ -35,7 +38,8 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     auto o = parse_args({"--size", "1280x720", "--format=NV12", "--modifier", "linear", "--allocator=gbm", "--device",
                          "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
                          "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
-                         "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000"});
+                         "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000",
+                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full"});
     ASSERT_TRUE(o.ok()) << o.error().message();
     EXPECT_EQ(o->width, 1280u);
     EXPECT_EQ(o->height, 720u);
@@ -56,6 +60,9 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->buffers, 4u);
     EXPECT_TRUE(o->json);
     EXPECT_EQ(o->timeout_ms, 30000);
+    EXPECT_EQ(o->render, PatternRender::gpu);
+    EXPECT_EQ(o->yuv, (sources::YuvEncoding{sources::YuvMatrix::bt709, sources::YuvRange::full}));
+    EXPECT_TRUE(o->yuv_given);
 }
 
 TEST(CliOptions, FourccAndHexModifier)
@@ -83,6 +90,10 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);
     EXPECT_NE(error_of({"--timeout", "10"}).find("100 to 600000"), std::string::npos);
     EXPECT_EQ(error_of({"--json=yes"}), "--json: takes no value");
+    EXPECT_NE(error_of({"--render", "fpga"}).find("use auto, gpu or cpu"), std::string::npos);
+    EXPECT_NE(error_of({"--yuv-matrix", "rec709"}).find("bt601, bt709 or bt2020"), std::string::npos);
+    EXPECT_NE(error_of({"--yuv-range", "tv"}).find("limited or full"), std::string::npos);
+    EXPECT_EQ(error_of({"--input", "-", "--render", "gpu"}), "--render applies to patterns, not to --input");
 }
 
 TEST(CliOptions, HelpTeachesWithExamples)
@@ -93,7 +104,8 @@ TEST(CliOptions, HelpTeachesWithExamples)
     const std::string help = help_text();
     for (const char* opt : {"--size", "--format", "--modifier", "--allocator", "--device", "--fps", "--frames",
                             "--duration", "--pattern", "--fullscreen", "--title", "--app-id", "--sync", "--stride-align",
-                            "--json", "--list-formats", "Examples:", "Exit status"}) {
+                            "--json", "--list-formats", "--render", "--yuv-matrix", "--yuv-range", "--timeout", "Examples:",
+                            "Exit status"}) {
         EXPECT_NE(help.find(opt), std::string::npos) << opt;
     }
 }

@@ -1,8 +1,11 @@
 // The dmafeed program against weston 14 in the nodrm guest: exit status, the JSON summary, the
-// exact colour of solid:RRGGBB in the capture, and the frame number read back from a pattern's stamp.
+// exact colour of solid:RRGGBB in the capture (drawn by the GPU pattern shader into an XRGB8888
+// buffer; the nearest NV12 colour, decoded as BT.601 limited range, for NV12), and the frame
+// number read back from a pattern's stamp.
 #include "vm_session.hpp"
 
 #include "child_process.hpp"
+#include "sources/color.hpp"
 #include "sources/pattern.hpp"
 
 #include <cstdlib>
@@ -82,7 +85,8 @@ std::optional<sources::Stamp> stamp_of(const Image& image)
 
 TEST_F(NodrmCli, SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp)
 {
-    auto child = spawn("cli-solid", {"--pattern", "solid:3c8aef", "--fps", "10", "--allocator", "vulkan", "--json"});
+    auto child = spawn("cli-solid", {"--pattern", "solid:3c8aef", "--fps", "10", "--allocator", "vulkan", "--render", "gpu",
+                                     "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-cli-solid", [](const Image& im) { return differing(im, 0x3c, 0x8a, 0xef) == 0; });
     const ExitStatus st = child->terminate(std::chrono::seconds{10});  // SIGTERM: a clean stop with the summary
@@ -95,11 +99,36 @@ TEST_F(NodrmCli, SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp)
     EXPECT_NE(out.find("\"sync\": \"zwp_linux_explicit_synchronization_v1\""), std::string::npos) << out;
     EXPECT_NE(out.find("\"stop\": \"interrupted\""), std::string::npos) << out;
     EXPECT_EQ(out.find("\"presented\": 0,"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\"frames_drawn_on_gpu\": 0,"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"frames_from_cpu_pixels\": 0,"), std::string::npos) << out;
+}
+
+TEST_F(NodrmCli, AGpuDrawnNv12SolidShowsTheNearestColourNv12Allows)
+{
+    // 3c8aef in BT.601 limited range, decoded back: the nearest colour NV12 can carry.
+    const sources::Rgb want = sources::bt601_limited_to_rgb(sources::rgb_to_bt601_limited({0x3c, 0x8a, 0xef}));
+    auto close_to = [&](const Image& im) {
+        for (const Rgba& px : im.pixels) {
+            if (std::abs(px.r - want.r) > 1 || std::abs(px.g - want.g) > 1 || std::abs(px.b - want.b) > 1) return false;
+        }
+        return true;
+    };
+    auto child = spawn("cli-nv12", {"--format", "NV12", "--pattern", "solid:3c8aef", "--fps", "10", "--render", "gpu", "--json"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto image = capture_until("nodrm-cli-nv12", close_to);
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("cli-nv12");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    EXPECT_TRUE(close_to(*image)) << "the capture is not " << int{want.r} << "," << int{want.g} << "," << int{want.b}
+                                  << " (within 1) everywhere\n" << out;
+    ASSERT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("\"format\": \"NV12\""), std::string::npos) << out;
+    EXPECT_EQ(out.find("\"frames_drawn_on_gpu\": 0,"), std::string::npos) << out;
 }
 
 TEST_F(NodrmCli, TheCaptureTellsWhichFrameItShows)
 {
-    auto child = spawn("cli-stamp", {"--pattern", "moving-box", "--fps", "5"});
+    auto child = spawn("cli-stamp", {"--pattern", "moving-box", "--fps", "5", "--render", "gpu"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto first = capture_until("nodrm-cli-stamp-1", [](const Image& im) { return stamp_of(im).has_value(); });
     auto second = capture_until("nodrm-cli-stamp-2", [&](const Image& im) {

@@ -32,8 +32,13 @@ Frames:
   --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
   --modifier M            auto (default: negotiated), linear, or a value such as 0x0100000000000002
   --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
+  --render WHERE          auto (default: the GPU where the buffer allows), gpu or cpu: who draws
+                          the pattern (gpu: a compute shader writes the exported image; no copy)
   --input FILE            play a Y4M stream (- for standard input); its size and frame rate are
                           used, and YUV420 (else NV12) for 4:2:0, YUV422/NV16, YUV444/NV24, P010
+  --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
+  --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
+                          offering wp_color_representation_v1 (dmafeed declares the encoding)
   --fps N                 frames per second (default: every frame the compositor asks for)
   --frames N              stop after N frames
   --duration S            stop after S seconds (with neither: run until the window is closed)
@@ -65,11 +70,14 @@ Examples:
   dmafeed --frames 300                               SMPTE bars for 300 frames
   dmafeed --format NV12 --pattern moving-box --fps 30 --duration 10
   dmafeed --pattern solid:ff8000 --modifier linear --json
+  dmafeed --format NV12 --render gpu --pattern smpte --frames 100
   dmafeed --allocator gbm --device /dev/dri/card0 --sync implicit
   ffmpeg -f lavfi -i testsrc2=size=640x360:rate=30 -t 5 -f yuv4mpegpipe - | dmafeed --input -
 
-Patterns are rendered on the CPU for now and uploaded (one copy a frame); every pattern but solid
-carries the frame number and time in its top 8 rows (64 black/white cells).
+Patterns are drawn by a compute shader straight into the exported image where the buffer allows it
+(a Vulkan buffer whose images can be storage images, 8-bit RGB or YUV), else on the CPU and then
+written or uploaded. Every pattern but solid carries the frame number and time in its top 8 rows
+(64 black/white cells).
 )";
 }
 
@@ -108,7 +116,8 @@ Result<Options> parse(std::span<const char* const> args)
         }
         static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",
                                                       "--fps",   "--frames", "--duration", "--pattern",   "--title",
-                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input", "--timeout"};
+                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input", "--timeout",
+                                                      "--render", "--yuv-matrix", "--yuv-range"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -163,6 +172,22 @@ Result<Options> parse(std::span<const char* const> args)
             if (!p) return std::move(p).error().context(opt);
             o.pattern = *p;
             o.pattern_given = true;
+        } else if (arg == "--render") {
+            if (s == "auto") o.render = PatternRender::automatic;
+            else if (s == "gpu") o.render = PatternRender::gpu;
+            else if (s == "cpu") o.render = PatternRender::cpu;
+            else return usage(opt, "'" + std::string{s} + "': use auto, gpu or cpu");
+            o.render_given = true;
+        } else if (arg == "--yuv-matrix") {
+            auto m = sources::YuvEncoding::parse_matrix(s);
+            if (!m) return std::move(m).error().context(opt);
+            o.yuv.matrix = *m;
+            o.yuv_given = true;
+        } else if (arg == "--yuv-range") {
+            auto r = sources::YuvEncoding::parse_range(s);
+            if (!r) return std::move(r).error().context(opt);
+            o.yuv.range = *r;
+            o.yuv_given = true;
         } else if (arg == "--input") {
             if (s.empty()) return usage(opt, "needs a Y4M file, or - for standard input");
             o.input = s;
@@ -192,6 +217,7 @@ Result<Options> parse(std::span<const char* const> args)
         }
     }
     if (!o.input.empty() && o.pattern_given) return Error{"--input and --pattern exclude each other: frames come from one"};
+    if (!o.input.empty() && o.render_given) return Error{"--render applies to patterns, not to --input"};
     if (!o.input.empty() && o.size_given) return Error{"--size cannot be used with --input: the stream's size is used"};
     return o;
 }

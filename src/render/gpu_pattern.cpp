@@ -1,0 +1,217 @@
+#include "render/gpu_pattern.hpp"
+
+#include "drm/format_info.hpp"
+#include "sources/packer.hpp"
+#include "vk/vk_error.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+// SPIR-V of pattern.comp, made by glslangValidator at build time (src/meson.build).
+#include "pattern_spv.h"
+
+namespace dmafeed::render {
+namespace {
+
+// pattern.comp's push constants, in its std430 layout (16 uints, then 3 ivec4).
+struct PatternPush {
+    uint32_t kind, colour, width, height;
+    uint32_t box_x, box_y, box_size, checker_phase;
+    uint32_t stamped, stamp_frame, stamp_time_ms, mode;
+    uint32_t hsub, vsub, plane_width, plane_height;
+    std::array<int32_t, 4> ky, kcb, kcr;
+};
+static_assert(sizeof(PatternPush) == 112, "pattern.comp's push constant block is 112 bytes");
+
+enum PlaneMode : uint32_t { rgb = 0, luma = 1, chroma_pair = 2, cb_only = 3, cr_only = 4 };
+
+std::optional<PlaneMode> plane_mode(std::string_view components)
+{
+    if (components.size() == 4) return rgb;
+    if (components == "y") return luma;
+    if (components == "uv") return chroma_pair;
+    if (components == "u") return cb_only;
+    if (components == "v") return cr_only;
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PatternRenderer>> PatternRenderer::create(const vk::Device& device)
+{
+    if (!device.stores_without_format()) {
+        return Error{device.info().name + " cannot store to images without a format qualifier "
+                     "(shaderStorageImageWriteWithoutFormat), which the GPU patterns need"};
+    }
+    std::unique_ptr<PatternRenderer> r{new PatternRenderer{device}};
+    const VkDevice dev = device.handle();
+    auto submitter = vk::Submitter::create(device, "pattern");
+    if (!submitter) return std::move(submitter).error();
+    r->submitter_ = std::move(*submitter);
+
+    VkShaderModuleCreateInfo smci{.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                  .codeSize = sizeof pattern_spirv,
+                                  .pCode = pattern_spirv};
+    if (const VkResult res = vkCreateShaderModule(dev, &smci, nullptr, &r->shader_); res != VK_SUCCESS) {
+        return vk::vk_error("vkCreateShaderModule (pattern.comp)", res);
+    }
+    const VkDescriptorSetLayoutBinding binding{.binding = 0,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo dslci{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                          .bindingCount = 1,
+                                          .pBindings = &binding};
+    if (const VkResult res = vkCreateDescriptorSetLayout(dev, &dslci, nullptr, &r->set_layout_); res != VK_SUCCESS) {
+        return vk::vk_error("vkCreateDescriptorSetLayout (pattern)", res);
+    }
+    const VkPushConstantRange push{.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(PatternPush)};
+    VkPipelineLayoutCreateInfo plci{.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                    .setLayoutCount = 1,
+                                    .pSetLayouts = &r->set_layout_,
+                                    .pushConstantRangeCount = 1,
+                                    .pPushConstantRanges = &push};
+    if (const VkResult res = vkCreatePipelineLayout(dev, &plci, nullptr, &r->pipeline_layout_); res != VK_SUCCESS) {
+        return vk::vk_error("vkCreatePipelineLayout (pattern)", res);
+    }
+    VkComputePipelineCreateInfo cpci{.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+                                     .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                                               .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                                               .module = r->shader_,
+                                               .pName = "main"},
+                                     .layout = r->pipeline_layout_};
+    if (const VkResult res = vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, nullptr, &r->pipeline_);
+        res != VK_SUCCESS) {
+        return vk::vk_error("vkCreateComputePipelines (pattern.comp)", res);
+    }
+    constexpr uint32_t sets = std::size(decltype(sets_){});
+    const VkDescriptorPoolSize size{.type = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, .descriptorCount = sets};
+    VkDescriptorPoolCreateInfo dpci{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                    .maxSets = sets,
+                                    .poolSizeCount = 1,
+                                    .pPoolSizes = &size};
+    if (const VkResult res = vkCreateDescriptorPool(dev, &dpci, nullptr, &r->descriptor_pool_); res != VK_SUCCESS) {
+        return vk::vk_error("vkCreateDescriptorPool (pattern)", res);
+    }
+    const VkDescriptorSetLayout layouts[sets] = {r->set_layout_, r->set_layout_, r->set_layout_, r->set_layout_};
+    VkDescriptorSetAllocateInfo dsai{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                     .descriptorPool = r->descriptor_pool_,
+                                     .descriptorSetCount = sets,
+                                     .pSetLayouts = layouts};
+    if (const VkResult res = vkAllocateDescriptorSets(dev, &dsai, r->sets_); res != VK_SUCCESS) {
+        return vk::vk_error("vkAllocateDescriptorSets (pattern)", res);
+    }
+    return r;
+}
+
+PatternRenderer::~PatternRenderer()
+{
+    const VkDevice dev = device_.handle();
+    submitter_.reset();  // waits for the last frame before the pipeline goes
+    if (descriptor_pool_) vkDestroyDescriptorPool(dev, descriptor_pool_, nullptr);  // frees sets_
+    if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
+    if (pipeline_layout_) vkDestroyPipelineLayout(dev, pipeline_layout_, nullptr);
+    if (set_layout_) vkDestroyDescriptorSetLayout(dev, set_layout_, nullptr);
+    if (shader_) vkDestroyShaderModule(dev, shader_, nullptr);
+}
+
+std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer& buffer,
+                                         std::span<const VulkanImagePart> parts)
+{
+    const auto what = [&] { return name(buffer.format()) + " " + name(buffer.modifier()) + ": "; };
+    if (!device.stores_without_format()) {
+        return what() + device.info().name + " cannot store without a format qualifier (shaderStorageImageWriteWithoutFormat)";
+    }
+    const FormatInfo* info = format_info(buffer.format());
+    const auto components = sources::plane_components(buffer.format());
+    if (!info || components.size() != info->plane_count) return what() + "no pattern packing for this format (8-bit RGB and YUV only)";
+    for (const auto c : components) {
+        if (!plane_mode(c)) return what() + "no pattern packing for this format's planes";
+    }
+    if (parts.size() != info->plane_count) return what() + "one image holds several planes (a multi-planar VkFormat)";
+    for (const VulkanImagePart& part : parts) {
+        if (!part.storage_view) return what() + "the images have no STORAGE usage (the driver cannot export them so)";
+    }
+    return {};
+}
+
+Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
+                                         const sources::PatternFrame& frame, const sources::YuvCoefficients& k)
+{
+    if (auto why = cannot_draw(device_, buffer, parts); !why.empty()) return Error{"GPU pattern: " + why};
+    if (frame.width != buffer.width() || frame.height != buffer.height()) {
+        return Error{"GPU pattern: the frame is " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
+                     ", the buffer " + std::to_string(buffer.width()) + "x" + std::to_string(buffer.height())};
+    }
+    const FormatInfo& info = *format_info(buffer.format());
+    const auto components = sources::plane_components(buffer.format());
+    auto begun = submitter_->begin();  // waits for the previous frame: the sets are free again
+    if (!begun) return std::move(begun).error();
+    VkCommandBuffer cmd = *begun;
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+    for (uint32_t p = 0; p < info.plane_count; ++p) {
+        const VulkanImagePart& part = parts[p];
+        const VkDescriptorImageInfo image_info{.imageView = part.storage_view, .imageLayout = VK_IMAGE_LAYOUT_GENERAL};
+        const VkWriteDescriptorSet write{.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                         .dstSet = sets_[p],
+                                         .dstBinding = 0,
+                                         .descriptorCount = 1,
+                                         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+                                         .pImageInfo = &image_info};
+        vkUpdateDescriptorSets(device_.handle(), 1, &write, 0, nullptr);
+
+        const VkImageSubresourceRange range{.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
+        // Every texel is written: the old contents (and the compositor's ownership) are dropped.
+        const VkImageMemoryBarrier to_general{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                              .srcAccessMask = 0,
+                                              .dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                              .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                                              .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                              .image = part.image,
+                                              .subresourceRange = range};
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr,
+                             0, nullptr, 1, &to_general);
+        vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout_, 0, 1, &sets_[p], 0, nullptr);
+        const PatternPush push{
+            .kind = static_cast<uint32_t>(frame.kind),
+            .colour = (uint32_t{frame.colour.r} << 16U) | (uint32_t{frame.colour.g} << 8U) | frame.colour.b,
+            .width = frame.width,
+            .height = frame.height,
+            .box_x = frame.box_x,
+            .box_y = frame.box_y,
+            .box_size = frame.box_size,
+            .checker_phase = frame.checker_phase,
+            .stamped = frame.stamped ? 1U : 0U,
+            .stamp_frame = frame.stamp_frame,
+            .stamp_time_ms = frame.stamp_time_ms,
+            .mode = *plane_mode(components[p]),
+            .hsub = info.planes[p].h_subsampling,
+            .vsub = info.planes[p].v_subsampling,
+            .plane_width = plane_width(info, p, buffer.width()),
+            .plane_height = plane_height(info, p, buffer.height()),
+            .ky = k.y,
+            .kcb = k.cb,
+            .kcr = k.cr};
+        vkCmdPushConstants(cmd, pipeline_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
+        vkCmdDispatch(cmd, (push.plane_width + 15) / 16, (push.plane_height + 15) / 16, 1);
+        // Release to the compositor: foreign queue family, GENERAL layout.
+        const VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                           .dstAccessMask = 0,
+                                           .oldLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                           .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                           .srcQueueFamilyIndex = device_.queue_family(),
+                                           .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
+                                           .image = part.image,
+                                           .subresourceRange = range};
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
+                             nullptr, 0, nullptr, 1, &release);
+    }
+    return submitter_->submit(true);
+}
+
+}  // namespace dmafeed::render

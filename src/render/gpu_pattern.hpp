@@ -1,0 +1,56 @@
+// GPU test patterns: a compute shader (pattern.comp, compiled to SPIR-V at build time with
+// glslang) draws a sources::PatternFrame straight into the planes of an exported Vulkan image: no
+// CPU copy of pixel data. RGB formats are written as they are; YUV planes get Y', CbCr, Cb or Cr
+// in the given encoding, each chroma texel from the averaged RGB of the pixels it covers, in the
+// integer arithmetic of the CPU packer, so that the GPU and the CPU write the same bytes.
+//
+// A buffer can be drawn when every plane is an image of its own with a storage view
+// (VulkanImagePart::storage_view: the allocator gives images STORAGE usage where the driver can
+// export them so) and the packer knows the format (8-bit RGB and YUV), on a device that stores
+// without a format qualifier. Like vk::Uploader, the images are released to
+// VK_QUEUE_FAMILY_FOREIGN_EXT in VK_IMAGE_LAYOUT_GENERAL, and render() returns a sync_file.
+#pragma once
+
+#include "alloc/vulkan_allocator.hpp"
+#include "sources/color.hpp"
+#include "sources/pattern.hpp"
+#include "util/result.hpp"
+#include "util/unique_fd.hpp"
+#include "vk/device.hpp"
+#include "vk/submitter.hpp"
+
+#include <memory>
+#include <span>
+#include <string>
+
+namespace dmafeed::render {
+
+class PatternRenderer {
+public:
+    // Builds the compute pipeline. `device` must outlive the renderer.
+    static Result<std::unique_ptr<PatternRenderer>> create(const vk::Device& device);
+    PatternRenderer(const PatternRenderer&) = delete;
+    PatternRenderer& operator=(const PatternRenderer&) = delete;
+    ~PatternRenderer();
+
+    // Why `buffer` (with images `parts`) cannot be drawn here; empty when it can.
+    static std::string cannot_draw(const vk::Device& device, const Buffer& buffer, std::span<const VulkanImagePart> parts);
+
+    // Draws `frame` into every plane; returns a sync_file that signals when the pixels are in
+    // place (no fd: they already are). The frame's size must be the buffer's.
+    Result<UniqueFd> render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
+                            const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients);
+
+private:
+    explicit PatternRenderer(const vk::Device& device) : device_{device} {}
+    const vk::Device& device_;
+    std::unique_ptr<vk::Submitter> submitter_;
+    VkShaderModule shader_ = VK_NULL_HANDLE;
+    VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+    VkPipelineLayout pipeline_layout_ = VK_NULL_HANDLE;
+    VkPipeline pipeline_ = VK_NULL_HANDLE;
+    VkDescriptorPool descriptor_pool_ = VK_NULL_HANDLE;
+    VkDescriptorSet sets_[4] = {};  // one per plane, rewritten per frame (after the previous one is done)
+};
+
+}  // namespace dmafeed::render

@@ -1,0 +1,101 @@
+#include "vk/submitter.hpp"
+
+#include "vk/vk_error.hpp"
+
+namespace dmafeed::vk {
+
+Result<std::unique_ptr<Submitter>> Submitter::create(const Device& device, std::string what)
+{
+    std::unique_ptr<Submitter> s{new Submitter{device, std::move(what)}};
+    const VkDevice dev = device.handle();
+    VkCommandPoolCreateInfo pci{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                .queueFamilyIndex = device.queue_family()};
+    if (const VkResult r = vkCreateCommandPool(dev, &pci, nullptr, &s->pool_); r != VK_SUCCESS) {
+        return vk_error("vkCreateCommandPool (" + s->what_ + ")", r);
+    }
+    VkCommandBufferAllocateInfo cai{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                    .commandPool = s->pool_,
+                                    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                    .commandBufferCount = 1};
+    if (const VkResult r = vkAllocateCommandBuffers(dev, &cai, &s->cmd_); r != VK_SUCCESS) {
+        return vk_error("vkAllocateCommandBuffers (" + s->what_ + ")", r);
+    }
+    VkFenceCreateInfo fci{.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (const VkResult r = vkCreateFence(dev, &fci, nullptr, &s->fence_); r != VK_SUCCESS) {
+        return vk_error("vkCreateFence (" + s->what_ + ")", r);
+    }
+    if (device.exports_sync_files()) {
+        VkExportSemaphoreCreateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+                                                .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+        VkSemaphoreCreateInfo sci{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
+        if (const VkResult r = vkCreateSemaphore(dev, &sci, nullptr, &s->done_); r != VK_SUCCESS) {
+            return vk_error("vkCreateSemaphore (exportable as SYNC_FD)", r);
+        }
+    }
+    return s;
+}
+
+Submitter::~Submitter()
+{
+    const VkDevice dev = device_.handle();
+    (void)wait();
+    if (done_) vkDestroySemaphore(dev, done_, nullptr);
+    if (fence_) vkDestroyFence(dev, fence_, nullptr);
+    if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
+}
+
+Result<void> Submitter::wait()
+{
+    if (!in_flight_) return {};
+    in_flight_ = false;
+    if (const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX); r != VK_SUCCESS) {
+        return vk_error("vkWaitForFences (" + what_ + ")", r);
+    }
+    return {};
+}
+
+Result<VkCommandBuffer> Submitter::begin()
+{
+    if (auto r = wait(); !r) return std::move(r).error();
+    vkResetCommandBuffer(cmd_, 0);
+    VkCommandBufferBeginInfo info{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                  .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    if (const VkResult r = vkBeginCommandBuffer(cmd_, &info); r != VK_SUCCESS) {
+        return vk_error("vkBeginCommandBuffer (" + what_ + ")", r);
+    }
+    return cmd_;
+}
+
+Result<UniqueFd> Submitter::submit(bool fenced)
+{
+    if (const VkResult r = vkEndCommandBuffer(cmd_); r != VK_SUCCESS) return vk_error("vkEndCommandBuffer (" + what_ + ")", r);
+    const bool signal = fenced && done_;
+    VkSubmitInfo info{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                      .commandBufferCount = 1,
+                      .pCommandBuffers = &cmd_,
+                      .signalSemaphoreCount = signal ? 1U : 0U,
+                      .pSignalSemaphores = signal ? &done_ : nullptr};
+    vkResetFences(device_.handle(), 1, &fence_);
+    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &info, fence_); r != VK_SUCCESS) {
+        return vk_error("vkQueueSubmit (" + what_ + ")", r);
+    }
+    in_flight_ = true;
+    if (!signal) {
+        if (auto r = wait(); !r) return std::move(r).error();
+        return UniqueFd{};
+    }
+    VkSemaphoreGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+                                .semaphore = done_,
+                                .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+    int fd = -1;
+    // SYNC_FD export has copy transference and unsignals the semaphore: it is ready for the next use.
+    if (const VkResult r = device_.fn().get_semaphore_fd(device_.handle(), &get, &fd); r != VK_SUCCESS) {
+        (void)wait();
+        return vk_error("vkGetSemaphoreFdKHR (SYNC_FD, " + what_ + ")", r);
+    }
+    // -1 is allowed: the work had already finished ("signalled" without a file).
+    return UniqueFd{fd};
+}
+
+}  // namespace dmafeed::vk
