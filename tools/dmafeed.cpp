@@ -140,6 +140,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.memcpy_mb_per_s);
+        if (!p.yuv_description().empty()) std::printf("  \"yuv_encoding\": \"%s\",\n", p.yuv_description().c_str());
         std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
@@ -160,6 +161,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
     std::fprintf(stderr, "dmafeed: %llu frames in %.1f s (%s): %s\n", static_cast<unsigned long long>(run.frames), run.seconds,
                  run.stop_reason.c_str(), s.to_string().c_str());
     if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
+    if (!p.yuv_description().empty()) std::fprintf(stderr, "dmafeed: YUV: %s\n", p.yuv_description().c_str());
     if (run.gpu_frames || run.cpu_frames) {
         std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu from CPU pixels\n",
                      static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
@@ -206,6 +208,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
     config.timeout = std::chrono::milliseconds{o.timeout_ms};
     config.sync = o.sync;
     config.stride_align = o.stride_align;
+    config.yuv = o.yuv;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
     config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device});
     Result<std::unique_ptr<producer::Producer>> created = Error{"no format to try"};

@@ -1,6 +1,7 @@
 #include "producer/producer.hpp"
 
 #include "drm/device.hpp"
+#include "drm/format_info.hpp"
 #include "drm/sync_file.hpp"
 #include "util/log.hpp"
 #include "linux-drm-syncobj-v1-client-protocol.h"
@@ -100,7 +101,67 @@ Result<void> Producer::start()
         offer_changed_ = true;
     }
     if (auto r = setup_sync(); !r) return r;
+    if (auto r = setup_color_representation(); !r) return r;
     return negotiate();
+}
+
+namespace {
+
+// wp_color_representation_surface_v1 enum values.
+constexpr uint32_t coefficients_value(sources::YuvMatrix m)
+{
+    switch (m) {
+    case sources::YuvMatrix::bt601: return 4;
+    case sources::YuvMatrix::bt709: return 2;
+    case sources::YuvMatrix::bt2020: return 6;
+    }
+    return 4;
+}
+constexpr uint32_t range_value(sources::YuvRange r) { return r == sources::YuvRange::full ? 1 : 2; }
+
+std::string coefficients_pair_name(uint32_t coefficients, uint32_t range)
+{
+    static constexpr const char* names[] = {"?", "identity", "bt709", "fcc", "bt601", "smpte240", "bt2020", "bt2020_cl", "ictcp"};
+    const std::string c = coefficients < std::size(names) ? names[coefficients] : std::to_string(coefficients);
+    return c + (range == 1 ? " full" : range == 2 ? " limited" : " range " + std::to_string(range));
+}
+
+}  // namespace
+
+Result<void> Producer::setup_color_representation()
+{
+    const FormatInfo* info = format_info(config_.format);
+    if (!info || !info->is_yuv) return {};
+    const sources::YuvEncoding e = config_.yuv;
+    const bool default_encoding = e == sources::YuvEncoding{};
+    if (!globals_->color_representation()) {
+        if (!default_encoding) {
+            return Error{name(config_.format) + " frames in " + e.to_string() +
+                         ": the compositor does not offer wp_color_representation_v1 to be told so, and would show them "
+                         "as BT.601 limited range (its default) with the wrong colours; use BT.601 limited range here"};
+        }
+        yuv_description_ = e.to_string() + ", the compositor's default (no wp_color_representation_v1)";
+        return {};
+    }
+    const uint32_t coefficients = coefficients_value(e.matrix), range = range_value(e.range);
+    const auto& supported = globals_->supported_coefficients();
+    if (std::find(supported.begin(), supported.end(), std::pair{coefficients, range}) == supported.end()) {
+        std::string list;
+        for (const auto& [c, r] : supported) list += (list.empty() ? "" : ", ") + coefficients_pair_name(c, r);
+        if (default_encoding) {
+            log::info("wp_color_representation_v1 does not list BT.601 limited range (only %s): not declared",
+                      list.empty() ? "nothing" : list.c_str());
+            yuv_description_ = e.to_string() + ", not declared (the compositor does not list it)";
+            return {};
+        }
+        return Error{name(config_.format) + " frames in " + e.to_string() + ": the compositor's wp_color_representation_v1 " +
+                     "does not support " + coefficients_pair_name(coefficients, range) + "; it supports " +
+                     (list.empty() ? "nothing" : list)};
+    }
+    if (auto r = window_->set_color_representation(coefficients, range); !r) return r;
+    yuv_description_ = e.to_string() + ", declared (wp_color_representation_v1)";
+    log::debug("YUV encoding: %s", yuv_description_.c_str());
+    return {};
 }
 
 Result<void> Producer::setup_sync()

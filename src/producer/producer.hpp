@@ -89,6 +89,10 @@ struct ProducerConfig {
     wl::WindowOptions window;
     uint32_t max_dmabuf_version = wl::LinuxDmabuf::max_supported_version;
     AllocatorFactory allocators;  // unset: system_allocators({})
+    // How YUV frames are encoded. Declared with wp_color_representation_v1 where the compositor
+    // offers it (and the pair); without it only BT.601 limited range, what compositors assume
+    // (measured on weston 14), is accepted: anything else would be shown with the wrong colours.
+    sources::YuvEncoding yuv;
 };
 
 // A buffer handed out by acquire(), to fill and queue().
@@ -157,6 +161,9 @@ public:
     // The sync mode in use (never automatic after create()).
     SyncMode sync_mode() const noexcept { return sync_mode_; }
     const SyncStats& sync_stats() const noexcept { return sync_stats_; }
+    // For YUV formats, the encoding and whether it was declared: "BT.709 full range, declared
+    // (wp_color_representation_v1)"; "BT.601 limited range, the compositor's default". Empty for RGB.
+    const std::string& yuv_description() const noexcept { return yuv_description_; }
     StatsSnapshot stats() const { return stats_.snapshot(); }
     const wl::Globals& globals() const noexcept { return *globals_; }
     wl::Window& window() noexcept { return *window_; }
@@ -194,6 +201,7 @@ private:
     Slot* find_slot(const Frame& frame);
     Result<std::optional<Frame>> acquire_within(std::chrono::milliseconds wait, bool timeout_is_error, bool drop);
     Result<void> setup_sync();
+    Result<void> setup_color_representation();
     Result<void> setup_syncobj();
     bool busy(const Slot& slot) const;
     Result<void> wait_for_release(std::chrono::milliseconds timeout);
@@ -227,6 +235,7 @@ private:
     wl::ProxyPtr<wp_linux_drm_syncobj_timeline_v1, wl::destroy_syncobj_timeline> timeline_proxy_;
     uint64_t last_point_ = 0;
     SyncStats sync_stats_;
+    std::string yuv_description_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
 };

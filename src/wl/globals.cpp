@@ -1,5 +1,6 @@
 #include "wl/globals.hpp"
 
+#include "color-representation-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
@@ -14,6 +15,8 @@ namespace {
 
 constexpr xdg_wm_base_listener wm_base_listener{.ping = on<&Globals::handle_ping>};
 constexpr wp_presentation_listener presentation_listener{.clock_id = on<&Globals::handle_clock_id>};
+constexpr wp_color_representation_manager_v1_listener color_representation_listener{
+    .supported_alpha_mode = ignore, .supported_coefficients_and_ranges = on<&Globals::handle_coefficients>, .done = ignore};
 
 uint32_t version_of(void* proxy) { return proxy ? wl_proxy_get_version(static_cast<wl_proxy*>(proxy)) : 0; }
 
@@ -26,6 +29,7 @@ void destroy_viewporter(wp_viewporter* p) { wp_viewporter_destroy(p); }
 void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p) { wp_linux_drm_syncobj_manager_v1_destroy(p); }
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p) { zwp_linux_explicit_synchronization_v1_destroy(p); }
 void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p) { wp_linux_drm_syncobj_timeline_v1_destroy(p); }
+void destroy_color_representation(wp_color_representation_manager_v1* p) { wp_color_representation_manager_v1_destroy(p); }
 
 Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version,
                                                std::chrono::milliseconds timeout)
@@ -56,6 +60,12 @@ Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t 
         reg.bind_optional(wp_linux_drm_syncobj_manager_v1_interface, 1, 1)));
     g->explicit_sync_.reset(static_cast<zwp_linux_explicit_synchronization_v1*>(
         reg.bind_optional(zwp_linux_explicit_synchronization_v1_interface, 1, 2)));
+    g->color_representation_.reset(static_cast<wp_color_representation_manager_v1*>(
+        reg.bind_optional(wp_color_representation_manager_v1_interface, 1, 1)));
+    if (g->color_representation_) {
+        // Its supported pairs arrive with the roundtrip below.
+        wp_color_representation_manager_v1_add_listener(g->color_representation_.get(), &color_representation_listener, g.get());
+    }
 
     if (auto r = connection.roundtrip(timeout); !r) return std::move(r).error().context("binding the compositor's globals");
     return g;
@@ -66,6 +76,11 @@ Globals::~Globals() = default;
 void Globals::handle_ping(uint32_t serial) noexcept { xdg_wm_base_pong(wm_base_.get(), serial); }
 
 void Globals::handle_clock_id(uint32_t clock) noexcept { clock_ = static_cast<clockid_t>(clock); }
+
+void Globals::handle_coefficients(uint32_t coefficients, uint32_t range) noexcept
+{
+    coefficients_.emplace_back(coefficients, range);
+}
 
 std::string Globals::describe() const
 {
@@ -79,6 +94,7 @@ std::string Globals::describe() const
     add("wp_viewporter", viewporter_.get());
     add("wp_linux_drm_syncobj_manager_v1", syncobj_.get());
     add("zwp_linux_explicit_synchronization_v1", explicit_sync_.get());
+    add("wp_color_representation_manager_v1", color_representation_.get());
     return s;
 }
 

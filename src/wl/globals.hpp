@@ -1,7 +1,8 @@
 // The globals a producer binds: zwp_linux_dmabuf_v1 (v3-v5, required), wl_compositor (v4+,
 // required), xdg_wm_base (required; pings answered), and when offered wp_presentation (its clock
-// recorded), wp_viewporter, wp_linux_drm_syncobj_manager_v1 and
-// zwp_linux_explicit_synchronization_v1. Each proxy is owned here and destroyed with its
+// recorded), wp_viewporter, wp_linux_drm_syncobj_manager_v1,
+// zwp_linux_explicit_synchronization_v1 and wp_color_representation_manager_v1 (with the
+// coefficient/range pairs it supports). Each proxy is owned here and destroyed with its
 // interface's destructor request.
 #pragma once
 
@@ -14,6 +15,8 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct wl_compositor;
 struct xdg_wm_base;
@@ -22,6 +25,7 @@ struct wp_viewporter;
 struct wp_linux_drm_syncobj_manager_v1;
 struct zwp_linux_explicit_synchronization_v1;
 struct wp_linux_drm_syncobj_timeline_v1;
+struct wp_color_representation_manager_v1;
 
 namespace dmafeed::wl {
 
@@ -32,6 +36,7 @@ void destroy_viewporter(wp_viewporter* p);
 void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p);
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p);
 void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p);
+void destroy_color_representation(wp_color_representation_manager_v1* p);
 
 class Globals {
 public:
@@ -53,6 +58,9 @@ public:
     wp_viewporter* viewporter() const noexcept { return viewporter_.get(); }        // may be null
     wp_linux_drm_syncobj_manager_v1* syncobj_manager() const noexcept { return syncobj_.get(); }
     zwp_linux_explicit_synchronization_v1* explicit_sync() const noexcept { return explicit_sync_.get(); }
+    wp_color_representation_manager_v1* color_representation() const noexcept { return color_representation_.get(); }
+    // wp_color_representation_surface_v1 (coefficients, range) pairs the compositor supports.
+    const std::vector<std::pair<uint32_t, uint32_t>>& supported_coefficients() const noexcept { return coefficients_; }
     // wp_presentation's clock (CLOCK_MONOTONIC until the compositor says otherwise).
     clockid_t presentation_clock() const noexcept { return clock_; }
     // "zwp_linux_dmabuf_v1 v4, wp_presentation v2, ..." for logs.
@@ -60,6 +68,7 @@ public:
 
     void handle_ping(uint32_t serial) noexcept;
     void handle_clock_id(uint32_t clock) noexcept;
+    void handle_coefficients(uint32_t coefficients, uint32_t range) noexcept;
 
 private:
     Globals() = default;
@@ -71,6 +80,8 @@ private:
     ProxyPtr<wp_viewporter, destroy_viewporter> viewporter_;
     ProxyPtr<wp_linux_drm_syncobj_manager_v1, destroy_syncobj_manager> syncobj_;
     ProxyPtr<zwp_linux_explicit_synchronization_v1, destroy_explicit_sync> explicit_sync_;
+    ProxyPtr<wp_color_representation_manager_v1, destroy_color_representation> color_representation_;
+    std::vector<std::pair<uint32_t, uint32_t>> coefficients_;
     clockid_t clock_ = CLOCK_MONOTONIC;
 };
 

@@ -1,5 +1,6 @@
 #include "wl/window.hpp"
 
+#include "color-representation-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
@@ -104,6 +105,7 @@ Window::~Window()
     for (auto& r : releases_) zwp_linux_buffer_release_v1_destroy(r->proxy);
     if (sync_) zwp_linux_surface_synchronization_v1_destroy(sync_);
     if (syncobj_) wp_linux_drm_syncobj_surface_v1_destroy(syncobj_);
+    if (color_representation_) wp_color_representation_surface_v1_destroy(color_representation_);
     if (frame_callback_) wl_callback_destroy(frame_callback_);
     if (viewport_) wp_viewport_destroy(viewport_);
     if (toplevel_) xdg_toplevel_destroy(toplevel_);
@@ -133,6 +135,15 @@ Result<void> Window::enable_syncobj()
     if (syncobj_) return {};
     if (!globals_.syncobj_manager()) return Error{"the compositor does not offer wp_linux_drm_syncobj_manager_v1"};
     syncobj_ = wp_linux_drm_syncobj_manager_v1_get_surface(globals_.syncobj_manager(), surface_);
+    return {};
+}
+
+Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t range)
+{
+    wp_color_representation_manager_v1* manager = globals_.color_representation();
+    if (!manager) return Error{"the compositor does not offer wp_color_representation_manager_v1"};
+    if (!color_representation_) color_representation_ = wp_color_representation_manager_v1_get_surface(manager, surface_);
+    wp_color_representation_surface_v1_set_coefficients_and_range(color_representation_, coefficients, range);
     return {};
 }
 

@@ -27,6 +27,7 @@ struct wl_surface;
 struct xdg_surface;
 struct xdg_toplevel;
 struct wp_viewport;
+struct wp_color_representation_surface_v1;
 struct wp_presentation_feedback;
 struct zwp_linux_surface_synchronization_v1;
 struct wp_linux_drm_syncobj_surface_v1;
@@ -86,6 +87,10 @@ public:
     // Creates the surface's wp_linux_drm_syncobj_surface_v1 (the global must be bound).
     Result<void> enable_syncobj();
     bool explicit_sync() const noexcept { return sync_ != nullptr || syncobj_ != nullptr; }
+    // Declares how the surface's YCbCr buffers decode (wp_color_representation_surface_v1
+    // coefficients and range enum values), from the next commit on. The global must be bound and
+    // the pair among its supported ones.
+    Result<void> set_color_representation(uint32_t coefficients, uint32_t range);
 
     // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
     // pixels through the viewport when they differ (and a viewport exists), and commits.
@@ -116,6 +121,7 @@ private:
     xdg_surface* xdg_surface_ = nullptr;
     xdg_toplevel* toplevel_ = nullptr;
     wp_viewport* viewport_ = nullptr;
+    wp_color_representation_surface_v1* color_representation_ = nullptr;
     wl_callback* frame_callback_ = nullptr;
     std::list<std::unique_ptr<Feedback>> feedbacks_;
     zwp_linux_surface_synchronization_v1* sync_ = nullptr;

@@ -504,6 +504,95 @@ TEST(ProducerTest, NV12IsSentAsTwoPlanesWithBt601LimitedCodes)
     EXPECT_EQ(uv->bytes.at(1), 192);
 }
 
+// wp_color_representation_surface_v1 enum values.
+constexpr uint32_t cr_bt601 = 4, cr_bt709 = 2, cr_bt2020 = 6, cr_full = 1, cr_limited = 2;
+
+TEST(ProducerTest, TheYuvEncodingIsDeclaredWhereTheCompositorOffersColorRepresentation)
+{
+    Config config;
+    config.color_representation = {{cr_bt601, cr_limited}, {cr_bt709, cr_limited}, {cr_bt709, cr_full}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.format = nv12;
+    cfg.yuv = {sources::YuvMatrix::bt709, sources::YuvRange::full};
+    auto p = make(cfg);
+    ASSERT_TRUE(p && present_solid(*p, {233, 91, 66}, nv12));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
+    const auto r = comp->records();
+    EXPECT_TRUE(r.errors.empty());
+    // Declared before the first buffer is shown.
+    const auto first_with_buffer = std::find_if(r.commits.begin(), r.commits.end(), [](const CommitRecord& c) { return c.buffer != 0; });
+    ASSERT_NE(first_with_buffer, r.commits.end());
+    EXPECT_EQ(first_with_buffer->yuv_coefficients, cr_bt709);
+    EXPECT_EQ(first_with_buffer->yuv_range, cr_full);
+    EXPECT_EQ(p->yuv_description(), "BT.709 full range, declared (wp_color_representation_v1)");
+}
+
+TEST(ProducerTest, TheDefaultEncodingIsDeclaredToo)
+{
+    Config config;
+    config.color_representation = {{cr_bt601, cr_limited}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.format = nv12;
+    auto p = make(cfg);
+    ASSERT_TRUE(p && present_solid(*p, {233, 91, 66}, nv12));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
+    const auto r = comp->records();
+    EXPECT_EQ(r.commits.back().yuv_coefficients, cr_bt601);
+    EXPECT_EQ(r.commits.back().yuv_range, cr_limited);
+}
+
+TEST(ProducerTest, AnotherEncodingWithoutColorRepresentationIsRefusedBeforeAnythingIsShown)
+{
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.format = nv12;
+    cfg.yuv = {sources::YuvMatrix::bt709, sources::YuvRange::limited};
+    auto p = Producer::create(cfg);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.error().message().find("does not offer wp_color_representation_v1"), std::string::npos) << p.error().message();
+    EXPECT_NE(p.error().message().find("BT.709 limited range"), std::string::npos) << p.error().message();
+    EXPECT_TRUE(comp->records().buffers.empty());
+}
+
+TEST(ProducerTest, AnUnsupportedEncodingNamesWhatTheCompositorSupports)
+{
+    Config config;
+    config.color_representation = {{cr_bt601, cr_limited}, {cr_bt709, cr_limited}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.format = nv12;
+    cfg.yuv = {sources::YuvMatrix::bt2020, sources::YuvRange::full};
+    auto p = Producer::create(cfg);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.error().message().find("does not support bt2020 full; it supports bt601 limited, bt709 limited"),
+              std::string::npos)
+        << p.error().message();
+    EXPECT_TRUE(comp->records().errors.empty());
+}
+
+TEST(ProducerTest, RgbFramesDeclareNoYuvEncoding)
+{
+    Config config;
+    config.color_representation = {{cr_bt601, cr_limited}, {cr_bt2020, cr_limited}};
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.yuv = {sources::YuvMatrix::bt2020, sources::YuvRange::limited};
+    auto p = make(cfg);
+    ASSERT_TRUE(p && present_solid(*p, {1, 2, 3}));
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
+    const auto r = comp->records();
+    EXPECT_TRUE(r.errors.empty());
+    EXPECT_EQ(r.commits.back().yuv_coefficients, 0u);  // a YCbCr matrix on RGB would be a pixel_format error
+    EXPECT_TRUE(p->yuv_description().empty());
+}
+
 TEST(ProducerTest, FdCountIsFlatOver10000Frames)
 {
     Config config;

@@ -94,6 +94,7 @@ struct Buffer {
     uint64_t serial = 0;
     int32_t width = 0;
     int32_t height = 0;
+    DrmFormat format{DrmFormat{0}};
     bool failed = false;
     std::vector<std::shared_ptr<UniqueFd>> fds;  // keeps the dmabufs valid for the buffer's life
 };
@@ -132,6 +133,7 @@ struct SurfaceState {
     std::optional<int32_t> scale;
     std::optional<int32_t> transform;
     std::optional<std::pair<int32_t, int32_t>> destination;  // wp_viewport.set_destination
+    std::optional<std::pair<uint32_t, uint32_t>> coefficients;  // wp_color_representation_surface_v1
     std::shared_ptr<UniqueFd> acquire_fence;  // explicit sync
     wl_resource* release = nullptr;           // explicit sync: a zwp_linux_buffer_release_v1
     struct Point {
@@ -164,6 +166,8 @@ struct Surface {
     wl_resource* viewport = nullptr;
     std::pair<int32_t, int32_t> destination{-1, -1};
     wl_resource* syncobj = nullptr;  // its wp_linux_drm_syncobj_surface_v1
+    wl_resource* color_representation = nullptr;
+    std::pair<uint32_t, uint32_t> coefficients{0, 0};  // (coefficients, range) in effect; 0: unset
 };
 
 // A zwp_linux_buffer_release_v1 waiting for its buffer's release.
@@ -273,6 +277,12 @@ struct Server {
     // --- server_viewporter.cpp ---
     Result<void> init_viewporter();
     void viewporter_surface_lost(Surface* surface);
+
+    // --- server_color_representation.cpp ---
+    Result<void> init_color_representation();
+    // False (a protocol error was posted) when the YCbCr coefficients do not fit `next`'s format.
+    bool color_representation_precommit(Surface* surface, const Buffer* next);
+    void color_representation_surface_lost(Surface* surface);
 
     // --- server_sync.cpp ---
     Result<void> init_sync();

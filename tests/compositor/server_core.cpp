@@ -152,6 +152,9 @@ Result<void> Server::init()
     if (auto r = init_syncobj(); !r) {
         return r;
     }
+    if (auto r = init_color_representation(); !r) {
+        return r;
+    }
     set_auto_tick(config.auto_tick);
     return {};
 }

@@ -443,6 +443,7 @@ Buffer* make_buffer(Params* params, wl_client* client, uint32_t id, bool failed)
         buffer->serial = record.serial;
         buffer->width = record.width;
         buffer->height = record.height;
+        buffer->format = record.format;
         params_record.buffer = record.serial;
         params_record.outcome = failed ? ParamsOutcome::failed : ParamsOutcome::created;
         r.buffers.push_back(std::move(record));

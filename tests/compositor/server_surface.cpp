@@ -165,7 +165,8 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
                                        next->height, scale));
         return;
     }
-    if (!server->sync_precommit(surface, next) || !server->syncobj_precommit(surface, next)) {
+    if (!server->sync_precommit(surface, next) || !server->syncobj_precommit(surface, next) ||
+        !server->color_representation_precommit(surface, next)) {
         return;
     }
     SurfaceState pending = std::exchange(surface->pending, {});
@@ -188,6 +189,7 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
     const bool release_requested = pending.release != nullptr;
     server->sync_commit(surface, pending);
     if (pending.destination) surface->destination = *pending.destination;
+    if (pending.coefficients) surface->coefficients = *pending.coefficients;
     surface->scale = scale;
     surface->transform = pending.transform.value_or(surface->transform);
     surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
@@ -225,6 +227,8 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         .acked_configure = acked,
         .viewport_width = surface->destination.first,
         .viewport_height = surface->destination.second,
+        .yuv_coefficients = surface->coefficients.first,
+        .yuv_range = surface->coefficients.second,
         .acquire_fence = acquire_fence,
         .release_requested = release_requested,
         .time_ns = now_ns(),
@@ -260,6 +264,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     server->feedback_surface_lost(surface);
     server->sync_surface_lost(surface);
     server->viewporter_surface_lost(surface);
+    server->color_representation_surface_lost(surface);
     server->syncobj_surface_lost(surface);
 
     std::vector<PresentationRecord> discarded;

@@ -143,6 +143,9 @@ struct Config {
     uint32_t xdg_wm_base_version = 6;  // 1..7
     uint32_t presentation_version = 2;  // 1..2
     uint32_t viewporter_version = 0;  // wp_viewporter: 0 = not offered, 1
+    // wp_color_representation_manager_v1 with these (coefficients, range) pairs (enum values of
+    // wp_color_representation_surface_v1); unset: not offered.
+    std::optional<std::vector<std::pair<uint32_t, uint32_t>>> color_representation;
     // wp_linux_drm_syncobj_manager_v1 on this DRM node (it needs a real DRM device with timeline
     // syncobjs: the vm suite's virtio guest); empty: not offered.
     std::string syncobj_node;
@@ -240,6 +243,8 @@ struct CommitRecord {
     uint32_t acked_configure = 0;         // xdg serial acked before this commit, 0: none new
     int32_t viewport_width = -1;          // wp_viewport destination in effect after the commit; -1: unset
     int32_t viewport_height = -1;
+    uint32_t yuv_coefficients = 0;        // wp_color_representation in effect after the commit; 0: unset
+    uint32_t yuv_range = 0;
     bool acquire_fence = false;           // explicit sync: set_acquire_fence before this commit
     bool release_requested = false;       // explicit sync: get_release before this commit
     uint64_t acquire_point = 0;           // syncobj: the points set for this commit (0: none)

@@ -234,6 +234,9 @@ TEST_F(NodrmCli, UsageErrorsExitWith2AndRuntimeFailuresWith1)
               1)
         << out;
     EXPECT_NE(out.find("the compositor offers for RGB565"), std::string::npos) << out;
+    // weston 14 has no wp_color_representation_v1: BT.709 NV12 would be shown with BT.601 colours.
+    EXPECT_EQ(exit_code(run("cli-yuv709", {"--format", "NV12", "--yuv-matrix", "bt709", "--frames", "1"}, &out)), 1) << out;
+    EXPECT_NE(out.find("does not offer wp_color_representation_v1"), std::string::npos) << out;
 }
 
 }  // namespace
