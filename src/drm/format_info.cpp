@@ -34,16 +34,18 @@ constexpr FormatInfo semi_planar(uint32_t fourcc, VkFormat whole, VkFormat luma,
     return info;
 }
 
-// Three planes of one 8-bit sample each (YUV420 family).
-constexpr FormatInfo planar(uint32_t fourcc, VkFormat whole, uint8_t h_sub, uint8_t v_sub)
+// Three planes of one sample each: 8-bit (YUV420 family), or 16-bit (Q410: 10 bits in the high
+// bits of 16, sampled per plane as R16 UNORM).
+constexpr FormatInfo planar(uint32_t fourcc, VkFormat whole, uint8_t h_sub, uint8_t v_sub,
+                            VkFormat sample = VK_FORMAT_R8_UNORM, uint8_t bytes_per_sample = 1)
 {
     FormatInfo info{};
     info.format = DrmFormat{fourcc};
     info.vk_format = whole;
     info.plane_count = 3;
-    info.planes[0] = PlaneInfo{VK_FORMAT_R8_UNORM, 1, 1, 1};
-    info.planes[1] = PlaneInfo{VK_FORMAT_R8_UNORM, h_sub, v_sub, 1};
-    info.planes[2] = PlaneInfo{VK_FORMAT_R8_UNORM, h_sub, v_sub, 1};
+    info.planes[0] = PlaneInfo{sample, 1, 1, bytes_per_sample};
+    info.planes[1] = PlaneInfo{sample, h_sub, v_sub, bytes_per_sample};
+    info.planes[2] = PlaneInfo{sample, h_sub, v_sub, bytes_per_sample};
     info.is_yuv = true;
     return info;
 }
@@ -93,6 +95,10 @@ const FormatInfo format_table[] = {
     planar(DRM_FORMAT_YVU420, VK_FORMAT_UNDEFINED, 2, 2),
     planar(DRM_FORMAT_YUV422, VK_FORMAT_G8_B8_R8_3PLANE_422_UNORM, 2, 1),
     planar(DRM_FORMAT_YUV444, VK_FORMAT_G8_B8_R8_3PLANE_444_UNORM, 1, 1),
+    // 10-bit 4:4:4 in the high bits of 16 (Y, Cb, Cr planes); Q401 stores Cr before Cb, which
+    // G10X6_B10X6_R10X6's plane order does not match.
+    planar(DRM_FORMAT_Q410, VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_444_UNORM_3PACK16, 1, 1, VK_FORMAT_R16_UNORM, 2),
+    planar(DRM_FORMAT_Q401, VK_FORMAT_UNDEFINED, 1, 1, VK_FORMAT_R16_UNORM, 2),
 };
 
 // Formats with the same bytes as a table entry's VkFormat.

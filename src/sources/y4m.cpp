@@ -27,7 +27,7 @@ std::optional<uint32_t> to_u32(std::string_view s)
 
 uint32_t Y4mHeader::chroma_width() const noexcept
 {
-    return chroma == Y4mChroma::c444 ? width : (width + 1) / 2;
+    return chroma == Y4mChroma::c444 || chroma == Y4mChroma::c444p10 ? width : (width + 1) / 2;
 }
 
 uint32_t Y4mHeader::chroma_height() const noexcept
@@ -47,8 +47,38 @@ std::vector<DrmFormat> Y4mHeader::formats() const
     case Y4mChroma::c422: return {DrmFormat{DRM_FORMAT_YUV422}, DrmFormat{DRM_FORMAT_NV16}};
     case Y4mChroma::c444: return {DrmFormat{DRM_FORMAT_YUV444}, DrmFormat{DRM_FORMAT_NV24}};
     case Y4mChroma::c420p10: return {DrmFormat{DRM_FORMAT_P010}};
+    case Y4mChroma::c444p10: return {DrmFormat{DRM_FORMAT_Q410}, DrmFormat{DRM_FORMAT_Q401}};
     }
     return {};
+}
+
+std::string Y4mHeader::describe() const
+{
+    const char* kind = "";
+    switch (chroma) {
+    case Y4mChroma::c420: kind = "8-bit 4:2:0"; break;
+    case Y4mChroma::c422: kind = "8-bit 4:2:2"; break;
+    case Y4mChroma::c444: kind = "8-bit 4:4:4"; break;
+    case Y4mChroma::c420p10: kind = "10-bit 4:2:0"; break;
+    case Y4mChroma::c444p10: kind = "10-bit 4:4:4"; break;
+    }
+    return std::to_string(width) + "x" + std::to_string(height) + " " + chroma_tag + " (" + kind + ") at " +
+           std::to_string(fps_num) + ":" + std::to_string(fps_den) + " fps";
+}
+
+Error no_format_for(const Y4mHeader& header, const std::string& failures)
+{
+    std::string list;
+    const auto formats = header.formats();
+    for (size_t i = 0; i < formats.size(); ++i) {
+        list += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ") + name(formats[i]);
+    }
+    std::string why;
+    if (header.chroma == Y4mChroma::c444p10) {
+        why = " (three planes of 10-bit samples in 16 bits; an 8-bit or RGB format would lose bits or change the colours)";
+    }
+    return Error{"cannot show the Y4M stream, " + header.describe() + ": it is shown as " + list + why +
+                 ", and none of them works here:\n" + failures};
 }
 
 Result<Y4mReader> Y4mReader::open_file(const std::string& path)
@@ -153,9 +183,11 @@ Result<Y4mReader> Y4mReader::open(ReadFn read, std::string source)
                 hd.chroma = Y4mChroma::c444;
             } else if (val == "420p10") {
                 hd.chroma = Y4mChroma::c420p10;
+            } else if (val == "444p10") {
+                hd.chroma = Y4mChroma::c444p10;
             } else {
                 return Error{r.source_ + ": " + at + ": unknown chroma '" + std::string{val} +
-                             "': dmafeed reads 420jpeg, 420mpeg2, 420paldv, 420, 422, 444 and 420p10"};
+                             "': dmafeed reads 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, 420p10 and 444p10"};
             }
             hd.chroma_tag = val;
             break;
@@ -231,6 +263,10 @@ Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat for
     Y4mConverter c;
     c.header_ = header;
     c.format_ = format;
+    if (format.fourcc() == DRM_FORMAT_Q410 || format.fourcc() == DRM_FORMAT_Q401) {
+        for (int i = 0; i < 3; ++i) c.scratch_.emplace_back(uint64_t{header.width} * header.height * 2);
+        return c;
+    }
     const bool interleave = format.fourcc() == DRM_FORMAT_NV12 || format.fourcc() == DRM_FORMAT_NV16 ||
                             format.fourcc() == DRM_FORMAT_NV24 || format.fourcc() == DRM_FORMAT_P010;
     if (interleave) {
@@ -257,14 +293,26 @@ std::vector<PlanePixels> Y4mConverter::convert(const Y4mReader& reader)
     }
     const auto cb = reader.plane(1);
     const auto cr = reader.plane(2);
+    // 10-bit samples (little-endian, low bits) into the high bits of 16: sample i of `src` to
+    // `dst`, clamped to 1023, shifted up 6 bits, little-endian.
+    auto shift = [](std::span<const uint8_t> src, size_t i, uint8_t* dst) {
+        const auto v = static_cast<uint16_t>(std::min(src[2 * i] | (src[2 * i + 1] << 8), 1023) << 6);
+        dst[0] = static_cast<uint8_t>(v & 0xff);
+        dst[1] = static_cast<uint8_t>(v >> 8);
+    };
+    if (format_.fourcc() == DRM_FORMAT_Q410 || format_.fourcc() == DRM_FORMAT_Q401) {
+        // Three planes as they are, each sample shifted; Q401 stores Cr before Cb.
+        const bool cr_first = format_.fourcc() == DRM_FORMAT_Q401;
+        const std::span<const uint8_t> sources[3] = {reader.plane(0), cr_first ? cr : cb, cr_first ? cb : cr};
+        const size_t samples = size_t{h.width} * h.height;
+        for (size_t p = 0; p < 3; ++p) {
+            uint8_t* dst = scratch_[p].data();
+            for (size_t i = 0; i < samples; ++i) shift(sources[p], i, dst + 2 * i);
+            out.push_back({scratch_[p], h.width * 2});
+        }
+        return out;
+    }
     if (format_.fourcc() == DRM_FORMAT_P010) {
-        // 10-bit samples (little-endian, low bits) into the high bits of 16.
-        // Sample i of `src` (little-endian 16-bit) to `dst`, shifted up 6 bits, little-endian.
-        auto shift = [](std::span<const uint8_t> src, size_t i, uint8_t* dst) {
-            const auto v = static_cast<uint16_t>((src[2 * i] | (src[2 * i + 1] << 8)) << 6);
-            dst[0] = static_cast<uint8_t>(v & 0xff);
-            dst[1] = static_cast<uint8_t>(v >> 8);
-        };
         const auto y = reader.plane(0);
         uint8_t* yo = scratch_[0].data();
         for (size_t i = 0; i < size_t{h.width} * h.height; ++i) shift(y, i, yo + 2 * i);

@@ -3,9 +3,10 @@
 // Header: "YUV4MPEG2" then space-separated parameters, '\n'-terminated: W<width> H<height> (both
 // required), F<num>:<den> (frame rate; 25:1 when absent), C<chroma> (420jpeg when absent), and
 // I (interlacing), A (pixel aspect) and X (comments), which are ignored with a note.
-// Chroma: 420jpeg, 420mpeg2, 420paldv, 420 (8-bit 4:2:0), 422, 444, 420p10 (10-bit 4:2:0,
-// little-endian 16-bit samples). Frames: "FRAME" with optional parameters, '\n', then the planes
-// Y, Cb, Cr, each tightly packed.
+// Chroma: 420jpeg, 420mpeg2, 420paldv, 420 (8-bit 4:2:0), 422, 444, 420p10 and 444p10 (10-bit
+// 4:2:0 and 4:4:4, little-endian 16-bit samples in the low bits, as ffmpeg's yuv420p10le and
+// yuv444p10le). Frames: "FRAME" with optional parameters, '\n', then the planes Y, Cb, Cr, each
+// tightly packed.
 //
 // Everything in a stream is untrusted: sizes are bounded (16384 x 16384), a 4:2:0 stream must have
 // an even size, header and FRAME lines are bounded (4096 bytes), and every error names the byte
@@ -27,7 +28,7 @@
 
 namespace dmafeed::sources {
 
-enum class Y4mChroma { c420, c422, c444, c420p10 };
+enum class Y4mChroma { c420, c422, c444, c420p10, c444p10 };
 
 struct Y4mHeader {
     uint32_t width = 0;
@@ -37,13 +38,22 @@ struct Y4mHeader {
     Y4mChroma chroma = Y4mChroma::c420;
     std::string chroma_tag = "420jpeg";
     std::vector<std::string> notes;  // ignored parameters, one sentence each
-    uint32_t bytes_per_sample() const noexcept { return chroma == Y4mChroma::c420p10 ? 2 : 1; }
+    bool ten_bit() const noexcept { return chroma == Y4mChroma::c420p10 || chroma == Y4mChroma::c444p10; }
+    uint32_t bytes_per_sample() const noexcept { return ten_bit() ? 2 : 1; }
     uint32_t chroma_width() const noexcept;
     uint32_t chroma_height() const noexcept;
     uint64_t frame_bytes() const noexcept;
-    // The DRM formats that show this stream, best first (YUV420 before NV12: no interleaving).
+    // The DRM formats that show this stream, best first (YUV420 before NV12: no interleaving;
+    // 444p10: Q410, then Q401, both three planes of 10 bits in the high bits of 16).
     std::vector<DrmFormat> formats() const;
+    // "96x64 444p10 (10-bit 4:4:4) at 25:1 fps", for messages.
+    std::string describe() const;
 };
+
+// The error for a stream that no format of formats() can show here: what the stream is, which
+// formats would show it, and why each failed (`failures`: the producer's errors, one a format,
+// which say what the compositor and the allocators offer).
+Error no_format_for(const Y4mHeader& header, const std::string& failures);
 
 // Reads up to `size` bytes into `dst`; returns the count (0 at the end), or -1 with errno.
 using ReadFn = std::function<long(uint8_t* dst, size_t size)>;
@@ -77,8 +87,10 @@ private:
 };
 
 // Lays a Y4M frame out as the planes of `format` (YUV420/YUV422/YUV444: the planes as they are;
-// NV12/NV16/NV24: Cb and Cr interleaved; P010: 10-bit samples in the high bits, interleaved) in
-// reused buffers. Errors: a format that does not fit the stream's chroma.
+// NV12/NV16/NV24: Cb and Cr interleaved; P010: 10-bit samples in the high bits, interleaved;
+// Q410/Q401: 10-bit samples in the high bits, three planes, Q401 with Cr before Cb) in reused
+// buffers. A 10-bit sample above 1023 (the stream's high 6 bits set) is clamped to 1023. Errors: a
+// format that does not fit the stream's chroma.
 class Y4mConverter {
 public:
     static Result<Y4mConverter> create(const Y4mHeader& header, DrmFormat format);

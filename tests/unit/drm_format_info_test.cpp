@@ -161,6 +161,32 @@ TEST(FormatTable, YuvPlanes)
     EXPECT_FALSE(info_of(DRM_FORMAT_XRGB8888).is_subsampled());
 }
 
+TEST(FormatTable, TenBit444HasThreeSixteenBitPlanes)
+{
+    // Q410: Y, Cb, Cr planes, 10 bits in the high bits of 16 ([15:0] Y:x 10:6 little endian).
+    const FormatInfo& q410 = info_of(DRM_FORMAT_Q410);
+    EXPECT_TRUE(q410.is_yuv);
+    EXPECT_FALSE(q410.is_subsampled());
+    EXPECT_EQ(q410.vk_format, VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_444_UNORM_3PACK16);
+    ASSERT_EQ(q410.plane_count, 3U);
+    for (const auto& p : q410.plane_infos()) {
+        EXPECT_EQ(p.vk_format, VK_FORMAT_R16_UNORM);
+        EXPECT_EQ(p.bytes_per_pixel, 2U);
+    }
+    EXPECT_EQ(drm_format_for(VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_444_UNORM_3PACK16, false), DrmFormat{DRM_FORMAT_Q410});
+    // Q401 stores Cr before Cb: no multi-planar VkFormat has that order; one R16 image per plane.
+    const FormatInfo& q401 = info_of(DRM_FORMAT_Q401);
+    EXPECT_EQ(q401.vk_format, VK_FORMAT_UNDEFINED);
+    ASSERT_EQ(q401.plane_count, 3U);
+    EXPECT_EQ(q401.planes[2].vk_format, VK_FORMAT_R16_UNORM);
+
+    auto l = linear_layout(DrmFormat{DRM_FORMAT_Q410}, 33, 5, 1, true);
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    ASSERT_EQ(l->size(), 3U);
+    EXPECT_EQ((*l)[1], (PlaneLayout{330, 66, 330}));
+    EXPECT_EQ(buffer_size(*l), 990U);
+}
+
 TEST(PlaneGeometry, OddSizesRoundChromaUp)
 {
     const FormatInfo& nv12 = info_of(DRM_FORMAT_NV12);

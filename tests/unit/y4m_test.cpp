@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <drm_fourcc.h>
+#include <functional>
 #include <gtest/gtest.h>
 #include <string>
 
@@ -145,6 +146,157 @@ TEST(Y4m, ConvertsToPlanarSemiPlanarAndP010)
     EXPECT_EQ(q[0].data[1], 0xff);
     EXPECT_EQ(q[1].row_bytes, 4u);
     EXPECT_EQ(q[1].data[3], 0xff);
+}
+
+// A 444p10 frame of w x h whose sample i of plane p (0 Y, 1 Cb, 2 Cr) is sample(p, i), written as
+// ffmpeg's yuv444p10le does: little-endian 16-bit words, the value in the low 10 bits.
+std::string frame_444p10(uint32_t w, uint32_t h, const std::function<uint16_t(int, size_t)>& sample)
+{
+    std::string s = "FRAME\n";
+    for (int p = 0; p < 3; ++p) {
+        for (size_t i = 0; i < size_t{w} * h; ++i) {
+            const uint16_t v = sample(p, i);
+            s += static_cast<char>(v & 0xff);
+            s += static_cast<char>(v >> 8);
+        }
+    }
+    return s;
+}
+
+uint16_t word(const PlanePixels& plane, size_t i) { return static_cast<uint16_t>(plane.data[2 * i] | (plane.data[2 * i + 1] << 8)); }
+
+// A distinct 10-bit value for every plane and sample.
+uint16_t distinct(int p, size_t i) { return static_cast<uint16_t>(p * 300 + i * 7 + 1); }
+
+TEST(Y4m, Reads444p10AsFfmpegWritesIt)
+{
+    // What `ffmpeg ... -pix_fmt yuv444p10le -strict -1 -f yuv4mpegpipe` writes; 4:4:4 allows odd sizes.
+    const std::string header = "YUV4MPEG2 W3 H2 F25:1 Ip A1:1 C444p10 XYSCSS=444P10 XCOLORRANGE=LIMITED\n";
+    auto r = open_bytes(header + frame_444p10(3, 2, distinct) + frame_444p10(3, 2, distinct));
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    const Y4mHeader& h = r->header();
+    EXPECT_EQ(h.chroma, Y4mChroma::c444p10);
+    EXPECT_TRUE(h.ten_bit());
+    EXPECT_EQ(h.chroma_width(), 3u);
+    EXPECT_EQ(h.chroma_height(), 2u);
+    EXPECT_EQ(h.frame_bytes(), 36u);  // 3 planes x 6 samples x 2 bytes
+    EXPECT_EQ(h.formats(), (std::vector<DrmFormat>{DrmFormat{DRM_FORMAT_Q410}, DrmFormat{DRM_FORMAT_Q401}}));
+    EXPECT_EQ(h.describe(), "3x2 444p10 (10-bit 4:4:4) at 25:1 fps");
+    EXPECT_EQ(h.notes.size(), 4u);  // I, A, two X
+    for (int n = 0; n < 2; ++n) {
+        auto f = r->next();
+        ASSERT_TRUE(f.ok() && *f) << (f.ok() ? "end" : f.error().message());
+        ASSERT_EQ(r->plane(2).size(), 12u);
+        EXPECT_EQ(r->plane(2)[2], distinct(2, 1) & 0xff);
+    }
+    auto end = r->next();
+    ASSERT_TRUE(end.ok());
+    EXPECT_FALSE(*end);
+}
+
+TEST(Y4m, Converts444p10ToQ410AndQ401WithTheSamplesInTheHighBits)
+{
+    auto r = open_bytes("YUV4MPEG2 W3 H2 C444p10\n" + frame_444p10(3, 2, distinct));
+    ASSERT_TRUE(r.ok() && r->next().ok());
+    auto q410 = Y4mConverter::create(r->header(), DrmFormat{DRM_FORMAT_Q410});
+    ASSERT_TRUE(q410.ok()) << q410.error().message();
+    const auto planes = q410->convert(*r);
+    ASSERT_EQ(planes.size(), 3u);
+    for (int p = 0; p < 3; ++p) {
+        ASSERT_EQ(planes[p].row_bytes, 6u) << "plane " << p;
+        ASSERT_EQ(planes[p].data.size(), 12u) << "plane " << p;
+        for (size_t i = 0; i < 6; ++i) {
+            // Q410: [15:0] Y:x 10:6 little endian, planes Y, Cb, Cr.
+            EXPECT_EQ(word(planes[p], i), distinct(p, i) << 6) << "plane " << p << " sample " << i;
+            EXPECT_EQ(word(planes[p], i) & 0x3f, 0) << "the low 6 bits are padding";
+        }
+    }
+    auto q401 = Y4mConverter::create(r->header(), DrmFormat{DRM_FORMAT_Q401});
+    ASSERT_TRUE(q401.ok()) << q401.error().message();
+    const auto swapped = q401->convert(*r);
+    ASSERT_EQ(swapped.size(), 3u);
+    for (size_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(word(swapped[0], i), distinct(0, i) << 6);
+        EXPECT_EQ(word(swapped[1], i), distinct(2, i) << 6) << "Q401's plane 1 is Cr";
+        EXPECT_EQ(word(swapped[2], i), distinct(1, i) << 6) << "Q401's plane 2 is Cb";
+    }
+    // The extremes of 10 bits, and one frame after another through the same buffers.
+    auto edges = open_bytes("YUV4MPEG2 W1 H1 C444p10\n" + frame_444p10(1, 1, [](int p, size_t) { return p == 0 ? 0x3ff : p == 1 ? 0 : 0x200; }) +
+                            frame_444p10(1, 1, [](int, size_t) { return 0x040; }));
+    ASSERT_TRUE(edges.ok() && edges->next().ok());
+    auto conv = Y4mConverter::create(edges->header(), DrmFormat{DRM_FORMAT_Q410});
+    ASSERT_TRUE(conv.ok());
+    auto e = conv->convert(*edges);
+    EXPECT_EQ(word(e[0], 0), 0xffc0);
+    EXPECT_EQ(word(e[1], 0), 0x0000);
+    EXPECT_EQ(word(e[2], 0), 0x8000);
+    ASSERT_TRUE(edges->next().ok());
+    e = conv->convert(*edges);
+    EXPECT_EQ(word(e[0], 0), 0x1000);
+    EXPECT_EQ(word(e[2], 0), 0x1000);
+}
+
+TEST(Y4m, Broken444p10Streams)
+{
+    // Not 10-bit: samples with any of the high 6 bits set are clamped to 1023 (P010 too).
+    auto r = open_bytes("YUV4MPEG2 W2 H1 C444p10\n" +
+                        frame_444p10(2, 1, [](int p, size_t i) { return static_cast<uint16_t>(p == 0 ? (i ? 0xffff : 0x0400) : 0x3ff); }));
+    ASSERT_TRUE(r.ok() && r->next().ok());
+    auto q410 = Y4mConverter::create(r->header(), DrmFormat{DRM_FORMAT_Q410});
+    ASSERT_TRUE(q410.ok());
+    auto planes = q410->convert(*r);
+    EXPECT_EQ(word(planes[0], 0), 0xffc0);
+    EXPECT_EQ(word(planes[0], 1), 0xffc0);
+    std::string p10 = "YUV4MPEG2 W2 H2 C420p10\nFRAME\n";
+    for (int i = 0; i < 6; ++i) p10 += std::string{"\x00\x04", 2};  // 1024
+    auto r10 = open_bytes(p10);
+    ASSERT_TRUE(r10.ok() && r10->next().ok());
+    auto p010 = Y4mConverter::create(r10->header(), DrmFormat{DRM_FORMAT_P010});
+    ASSERT_TRUE(p010.ok());
+    EXPECT_EQ(word(p010->convert(*r10)[0], 0), 0xffc0);
+
+    // A frame cut short: 2 of its 3 planes, then the stream ends. 4:4:4 at 10 bits is 36 bytes a
+    // frame at 3x2; the data of frame 1 starts after the header (24), frame 0 (6 + 36) and "FRAME\n".
+    std::string cut = "YUV4MPEG2 W3 H2 C444p10\n" + frame_444p10(3, 2, distinct) + frame_444p10(3, 2, distinct);
+    cut.resize(cut.size() - 12);
+    auto rc = open_bytes(cut);
+    ASSERT_TRUE(rc.ok());
+    ASSERT_TRUE(rc->next().ok());
+    auto f = rc->next();
+    ASSERT_FALSE(f.ok());
+    EXPECT_NE(f.error().message().find("byte 72: frame 1 is cut short: 24 of 36 bytes"), std::string::npos)
+        << f.error().message();
+
+    // 8-bit and 4:2:0 formats do not show it; a 4:4:4 8-bit stream is not shown as Q410.
+    auto wrong = Y4mConverter::create(r->header(), DrmFormat{DRM_FORMAT_YUV444});
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_NE(wrong.error().message().find("chroma 444p10 is shown as Q410, Q401, not YUV444"), std::string::npos)
+        << wrong.error().message();
+    auto c444 = open_bytes("YUV4MPEG2 W2 H2 C444\n");
+    ASSERT_TRUE(c444.ok());
+    EXPECT_FALSE(Y4mConverter::create(c444->header(), DrmFormat{DRM_FORMAT_Q410}).ok());
+    // A misspelt tag names the tags dmafeed reads.
+    auto bad = open_bytes("YUV4MPEG2 W2 H2 C444p12\n");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message().find("unknown chroma '444p12': dmafeed reads 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, "
+                                         "420p10 and 444p10"),
+              std::string::npos)
+        << bad.error().message();
+}
+
+TEST(Y4m, NoFormatErrorSaysWhatTheStreamIsAndWhatWouldShowIt)
+{
+    auto r = open_bytes("YUV4MPEG2 W96 H64 F30:1 C444p10\n");
+    ASSERT_TRUE(r.ok());
+    const std::string m = no_format_for(r->header(), "no buffer layout ... for Q410.\n  the compositor offers for Q410: nothing").message();
+    EXPECT_NE(m.find("cannot show the Y4M stream, 96x64 444p10 (10-bit 4:4:4) at 30:1 fps: it is shown as Q410 or Q401"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("\nno buffer layout ... for Q410.\n  the compositor offers for Q410: nothing"), std::string::npos) << m;
+    auto r420 = open_bytes("YUV4MPEG2 W4 H2\n");
+    ASSERT_TRUE(r420.ok());
+    EXPECT_NE(no_format_for(r420->header(), "x").message().find("4x2 420jpeg (8-bit 4:2:0) at 25:1 fps: it is shown as YUV420 or NV12"),
+              std::string::npos);
 }
 
 }  // namespace
