@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Installs the build into a temporary DESTDIR and builds against the installed files only: the
-headers, libdmafeed and dmafeed.pc. The C example and a C++ user of dmafeed.hpp must compile and
-link with nothing but `pkg-config dmafeed`, and the example must load the installed library.
+headers, libdmafeed and dmafeed.pc. The C example and a C++ user of dmafeed.hpp (which calls Vulkan
+itself, as hosts rendering into frames do) must compile and link with nothing but
+`pkg-config dmafeed`, and the example must load the installed library.
 
 Usage: install_check.py BUILD_DIR SOURCE_DIR"""
 import os
@@ -38,8 +39,15 @@ def main():
                        check=True)
         cpp = os.path.join(dest, "user.cpp")
         with open(cpp, "w") as f:
+            # The Vulkan part of the API: the handles' types come from <vulkan/vulkan.h> and a host
+            # calls Vulkan itself, so pkg-config must give the Vulkan flags and -lvulkan too.
             f.write('#include <dmafeed/dmafeed.hpp>\n'
-                    'int main() { std::string e; auto p = dmafeed::Producer::create({}, &e); return p ? 0 : 3; }\n')
+                    'int main() {\n'
+                    '    std::string e; auto p = dmafeed::Producer::create({}, &e);\n'
+                    '    const dmafeed::VulkanDevice* v = p ? p->vulkan() : nullptr;\n'
+                    '    uint32_t version = 0; vkEnumerateInstanceVersion(&version);\n'
+                    '    return p ? (v ? 0 : 4) : 3;\n'
+                    '}\n')
         subprocess.run(["c++", "-std=c++20", "-Wall", "-Wextra", "-Werror", cpp, "-o", os.path.join(dest, "user"), *flags],
                        check=True)
         # The example loads the installed library: with no arguments it prints its usage (status 2).

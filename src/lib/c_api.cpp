@@ -4,6 +4,8 @@
 #include "dmafeed/dmafeed.hpp"
 
 #include <cstring>
+#include <unistd.h>
+#include <map>
 #include <string>
 
 struct dmafeed_producer {
@@ -11,11 +13,27 @@ struct dmafeed_producer {
     std::string error;
     dmafeed_presented_fn presented = nullptr;
     void* presented_user = nullptr;
+    dmafeed_buffer_destroyed_fn buffer_destroyed = nullptr;
+    void* buffer_destroyed_user = nullptr;
+    // The C copy of each Vulkan device the C++ API has handed out (stable addresses).
+    mutable std::map<const dmafeed::VulkanDevice*, dmafeed_vulkan> vulkan;
 };
 
 namespace {
 
 std::string str(const char* s, const char* fallback) { return s ? s : fallback; }
+
+const dmafeed_vulkan* c_vulkan(const dmafeed_producer* p, const dmafeed::VulkanDevice* v)
+{
+    if (!v) return nullptr;
+    auto it = p->vulkan.find(v);
+    if (it == p->vulkan.end()) {
+        it = p->vulkan.emplace(v, dmafeed_vulkan{v->instance, v->physical_device, v->device, v->api_version,
+                                                 v->queue_family_index, v->queue, v->exports_sync_fd ? 1 : 0})
+                 .first;
+    }
+    return &it->second;
+}
 
 }  // namespace
 
@@ -46,6 +64,7 @@ dmafeed_producer* dmafeed_producer_create(const dmafeed_config* c, char* error, 
     config.title = str(c->title, "dmafeed");
     config.app_id = str(c->app_id, "dmafeed");
     config.timeout_ms = c->timeout_ms;
+    config.vulkan_usage = c->vulkan_usage;
     std::string message;
     auto p = dmafeed::Producer::create(config, &message);
     if (!p) {
@@ -55,9 +74,12 @@ dmafeed_producer* dmafeed_producer_create(const dmafeed_config* c, char* error, 
         }
         return nullptr;
     }
-    auto* out = new dmafeed_producer{std::move(p), {}, nullptr, nullptr};
+    auto* out = new dmafeed_producer{std::move(p), {}, nullptr, nullptr, nullptr, nullptr, {}};
     out->p->on_presented([out](const dmafeed::Presented& r) {
         if (out->presented) out->presented(out->presented_user, r.frame_id, r.pts_ns, r.presented ? 1 : 0, r.time_ns, r.flags);
+    });
+    out->p->on_buffer_destroyed([out](uint64_t id) {
+        if (out->buffer_destroyed) out->buffer_destroyed(out->buffer_destroyed_user, id);
     });
     return out;
 }
@@ -80,19 +102,30 @@ int dmafeed_acquire(dmafeed_producer* p, dmafeed_frame* frame, int timeout_ms)
         frame->stride[i] = f->planes[i].stride;
     }
     frame->internal_ = f;
+    frame->buffer_id = f->buffer_id;
+    frame->vulkan = c_vulkan(p, f->vulkan);
+    frame->image_usage = f->image_usage;
+    frame->image_count = f->image_count;
+    for (uint32_t i = 0; i < f->image_count && i < 4; ++i) {
+        const dmafeed::FrameImage& im = f->images[i];
+        frame->images[i] = dmafeed_image{im.image, im.view, im.format, im.extent, im.first_plane, im.plane_count};
+    }
     return 1;
 }
 
-int dmafeed_queue(dmafeed_producer* p, dmafeed_frame* frame, uint64_t pts_ns)
+int dmafeed_queue_fenced(dmafeed_producer* p, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd)
 {
     if (!frame || !frame->internal_) {
+        if (render_fence_fd >= 0) close(render_fence_fd);
         p->error = "dmafeed_queue: the frame was not filled in by dmafeed_acquire";
         return -1;
     }
     auto* f = static_cast<dmafeed::Frame*>(frame->internal_);
     frame->internal_ = nullptr;
-    return p->p->queue(*f, pts_ns, &p->error) ? 1 : -1;
+    return p->p->queue_fenced(*f, pts_ns, render_fence_fd, &p->error) ? 1 : -1;
 }
+
+int dmafeed_queue(dmafeed_producer* p, dmafeed_frame* frame, uint64_t pts_ns) { return dmafeed_queue_fenced(p, frame, pts_ns, -1); }
 
 int dmafeed_wait_for_frame(dmafeed_producer* p) { return p->p->wait_for_frame(&p->error) ? 1 : -1; }
 
@@ -114,5 +147,13 @@ void dmafeed_get_stats(const dmafeed_producer* p, dmafeed_stats* stats)
 }
 
 const char* dmafeed_last_error(const dmafeed_producer* p) { return p->error.c_str(); }
+
+const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* p) { return c_vulkan(p, p->p->vulkan()); }
+
+void dmafeed_set_buffer_destroyed_callback(dmafeed_producer* p, dmafeed_buffer_destroyed_fn callback, void* user)
+{
+    p->buffer_destroyed = callback;
+    p->buffer_destroyed_user = user;
+}
 
 }  // extern "C"

@@ -1,22 +1,43 @@
 // The public C++ API (include/dmafeed/dmafeed.hpp) over producer::Producer: configuration in
 // plain types, CPU pointers for LINEAR buffers (each plane's dma-buf mapped while the frame is
-// acquired, bracketed by DMA_BUF_IOCTL_SYNC), presentation callbacks with the host's timestamps.
+// acquired, bracketed by DMA_BUF_IOCTL_SYNC), the Vulkan images of buffers that have them (with
+// views the producer makes and destroys with the buffer) and the device they belong to (from the
+// library's own allocator contexts, lib/host_allocators.hpp), presentation callbacks with the
+// host's timestamps.
 #include "dmafeed/dmafeed.hpp"
 
 #include "alloc/dmabuf_mapping.hpp"
+#include "alloc/gbm_allocator.hpp"
+#include "alloc/vulkan_allocator.hpp"
 #include "drm/format_info.hpp"
+#include "lib/host_allocators.hpp"
 #include "producer/producer.hpp"
+#include "util/log.hpp"
 
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <vector>
 
 namespace dmafeed {
 namespace {
 
+// The Vulkan images of a buffer: VulkanBuffer's, or those of a GBM buffer imported into Vulkan.
+std::span<const VulkanImagePart> image_parts(const Buffer& b)
+{
+    if (const auto* v = dynamic_cast<const VulkanBuffer*>(&b)) return v->parts();
+    if (const auto* g = dynamic_cast<const GbmBuffer*>(&b); g && g->fill_path() == FillPath::vulkan) return g->parts();
+    return {};
+}
+
+constexpr VkImageUsageFlags view_usages = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_STORAGE_BIT |
+                                          VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
+
 class ProducerImpl final : public Producer {
 public:
-    explicit ProducerImpl(std::unique_ptr<producer::Producer> p) : p_{std::move(p)}
+    ProducerImpl(std::unique_ptr<producer::Producer> p, std::shared_ptr<lib::SharedVulkanList> vulkan)
+        : vulkan_list_{std::move(vulkan)}, p_{std::move(p)}
     {
         p_->on_presented([this](const wl::PresentationResult& r) {
             if (!on_presented_) return;
@@ -25,6 +46,20 @@ public:
             if (pts != pts_.end()) pts_.erase(pts);
             on_presented_(out);
         });
+        p_->on_buffer_destroyed([this](const Buffer&, uint64_t serial) {
+            if (on_buffer_destroyed_) on_buffer_destroyed_(serial);  // the host's objects go first
+            destroy_views(serial);
+        });
+    }
+
+    ~ProducerImpl() override
+    {
+        // The views before their device, which the producer owns, once the host's work is done.
+        std::set<VkDevice> devices;
+        for (const auto& [serial, set] : views_) {
+            if (devices.insert(set.device).second) vkDeviceWaitIdle(set.device);
+        }
+        while (!views_.empty()) destroy_views(views_.begin()->first);
     }
 
     Frame* acquire(int timeout_ms, std::string* error) override
@@ -43,6 +78,7 @@ public:
         frame_.format = b.format().fourcc();
         frame_.modifier = b.modifier().value();
         mappings_.clear();
+        fill_vulkan(b, internal_.buffer_serial);
         const FormatInfo* info = format_info(b.format());
         const bool linear = b.layout_modifier().is_linear() && info && b.planes().size() >= info->plane_count;
         frame_.plane_count = info ? info->plane_count : static_cast<uint32_t>(b.planes().size());
@@ -63,11 +99,17 @@ public:
         return &frame_;
     }
 
-    bool queue(Frame& frame, uint64_t pts_ns, std::string* error) override
+    bool queue(Frame& frame, uint64_t pts_ns, std::string* error) override { return queue_fenced(frame, pts_ns, -1, error); }
+
+    bool queue_fenced(Frame& frame, uint64_t pts_ns, int render_fence_fd, std::string* error) override
     {
+        UniqueFd fence{render_fence_fd};
         if (error) error->clear();
         if (!acquired_ || &frame != &frame_) return fail(error, "queue: that frame is not the acquired one"), false;
         mappings_.clear();  // DMA_BUF_IOCTL_SYNC end: the CPU writes are done
+        if (fence) {
+            if (auto r = p_->set_render_fence(internal_, std::move(fence)); !r) return fail(error, r.error().message()), false;
+        }
         acquired_ = false;
         pts_[frame_.id] = pts_ns;
         if (pts_.size() > 64) pts_.erase(pts_.begin());  // feedback that never came (discarded surfaces)
@@ -103,16 +145,93 @@ public:
 
     std::string describe() const override { return p_->choice() ? p_->choice()->to_string() : std::string{"(no buffer yet)"}; }
 
+    const VulkanDevice* vulkan() const override
+    {
+        if (last_vulkan_) return last_vulkan_;
+        return vulkan_list_->devices.empty() ? nullptr : &vulkan_list_->devices.front()->handles;
+    }
+
+    void on_buffer_destroyed(std::function<void(uint64_t buffer_id)> callback) override
+    {
+        on_buffer_destroyed_ = std::move(callback);
+    }
+
     bool drop_ = false;
 
 private:
+    // frame_'s Vulkan fields for buffer `b`, with the views made once per buffer (a view that
+    // cannot be made stays VK_NULL_HANDLE, with a warning).
+    void fill_vulkan(const Buffer& b, uint64_t serial)
+    {
+        const auto* context = dynamic_cast<const lib::HostContext*>(internal_.context);
+        const lib::SharedVulkan* shared = context ? context->vulkan() : nullptr;
+        const auto parts = image_parts(b);
+        frame_.buffer_id = serial;
+        if (!shared || parts.empty()) return;
+        frame_.vulkan = &shared->handles;
+        last_vulkan_ = frame_.vulkan;
+        frame_.image_usage = context->usage();
+        auto views = views_.find(serial);
+        if (views == views_.end()) {
+            views = views_.emplace(serial, ViewSet{shared->handles.device, {}}).first;
+            for (const VulkanImagePart& part : parts) {
+                VkImageView view = VK_NULL_HANDLE;
+                if ((context->usage() & view_usages) && part.plane_count == 1) {
+                    const VkImageViewCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                                                   .image = part.image,
+                                                   .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                                                   .format = part.format,
+                                                   .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT,
+                                                                        .levelCount = 1,
+                                                                        .layerCount = 1}};
+                    if (const VkResult r = vkCreateImageView(shared->handles.device, &ci, nullptr, &view); r != VK_SUCCESS) {
+                        log::warning("buffer %llu: vkCreateImageView failed (VkResult %d): the frame's image has no view",
+                                     static_cast<unsigned long long>(serial), static_cast<int>(r));
+                        view = VK_NULL_HANDLE;
+                    }
+                }
+                views->second.views.push_back(view);
+            }
+        }
+        frame_.image_count = static_cast<uint32_t>(std::min<size_t>(parts.size(), 4));
+        for (uint32_t i = 0; i < frame_.image_count; ++i) {
+            const VulkanImagePart& part = parts[i];
+            frame_.images[i] = FrameImage{.image = part.image,
+                                          .view = views->second.views[i],
+                                          .format = part.format,
+                                          .extent = part.extent,
+                                          .first_plane = part.first_plane,
+                                          .plane_count = part.plane_count};
+        }
+    }
+
+    void destroy_views(uint64_t serial)
+    {
+        const auto it = views_.find(serial);
+        if (it == views_.end()) return;
+        for (VkImageView v : it->second.views) {
+            if (v) vkDestroyImageView(it->second.device, v, nullptr);
+        }
+        views_.erase(it);
+    }
+
+
     static std::nullptr_t fail(std::string* error, const std::string& message)
     {
         if (error) *error = message;
         return nullptr;
     }
 
+    struct ViewSet {
+        VkDevice device = VK_NULL_HANDLE;
+        std::vector<VkImageView> views;  // per image part; VK_NULL_HANDLE where none is made
+    };
+
+    std::shared_ptr<lib::SharedVulkanList> vulkan_list_;
     std::unique_ptr<producer::Producer> p_;
+    std::map<uint64_t, ViewSet> views_;  // buffer serial -> views, until the buffer goes
+    const VulkanDevice* last_vulkan_ = nullptr;
+    std::function<void(uint64_t)> on_buffer_destroyed_;
     producer::Frame internal_;
     Frame frame_;
     bool acquired_ = false;
@@ -148,10 +267,11 @@ std::unique_ptr<Producer> Producer::create(const Config& config, std::string* er
     if (config.sync == "explicit") pc.sync = producer::SyncMode::explicit_sync;
     else if (config.sync == "implicit") pc.sync = producer::SyncMode::implicit_sync;
     else if (config.sync != "auto" && !config.sync.empty()) return fail("sync '" + config.sync + "': use auto, explicit or implicit");
-    pc.allocators = producer::system_allocators({.kind = kind, .device_path = config.device});
+    auto allocators = lib::host_allocators({.kind = kind, .device_path = config.device}, config.vulkan_usage);
+    pc.allocators = std::move(allocators.factory);
     auto p = producer::Producer::create(std::move(pc));
     if (!p) return fail(p.error().message());
-    auto impl = std::make_unique<ProducerImpl>(std::move(*p));
+    auto impl = std::make_unique<ProducerImpl>(std::move(*p), std::move(allocators.made));
     impl->drop_ = config.drop_when_full;
     return impl;
 }

@@ -443,6 +443,7 @@ Result<Producer::Slot*> Producer::make_slot()
         ++buffers_created_;
         verified_.insert(key);
         auto slot = std::make_unique<Slot>(Slot{key, std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
+        slot->serial = buffers_created_;
         choice_ = Choice{c, ctx->describe(), width_, height_, 0};
         choice_->buffer_bytes = slot->buffer->allocated_bytes();
         if (logged_choices_.insert(key).second) log::info("buffers: %s", choice_->to_string().c_str());
@@ -472,7 +473,7 @@ void Producer::check_resize()
 void Producer::retire_old_slots()
 {
     std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) {
-        return s->generation != generation_ && !busy(*s);
+        return s->generation != generation_ && !busy(*s) && destroying(*s);
     });
 }
 
@@ -514,7 +515,8 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
             if (auto r = wait_before_write(*free_slot); !r) return std::move(r).error();
             free_slot->acquired = true;
             return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
-                                              wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy()))}};
+                                              wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy())),
+                                              free_slot->serial}};
         }
         if (drop) {
             stats_.dropped();
@@ -564,6 +566,20 @@ std::string Producer::cannot_draw(const Frame& frame) const
     return frame.context && frame.buffer ? frame.context->cannot_draw(*frame.buffer) : "no buffer";
 }
 
+Result<void> Producer::set_render_fence(const Frame& frame, UniqueFd fence)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"set_render_fence: frame " + std::to_string(frame.number) + " is not acquired"};
+    slot->render_fence = std::move(fence);
+    return {};
+}
+
+bool Producer::destroying(const Slot& slot)
+{
+    if (on_buffer_destroyed_) on_buffer_destroyed_(*slot.buffer, slot.serial);
+    return true;
+}
+
 Result<void> Producer::queue(const Frame& frame)
 {
     Slot* slot = find_slot(frame);
@@ -578,7 +594,7 @@ Result<void> Producer::queue(const Frame& frame)
         refused_.insert(slot->layout);
         log::info("the compositor refused a %s %s buffer made with create_immed (`failed`); trying the next layout",
                   name(pair.format).c_str(), name(pair.modifier).c_str());
-        std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) { return s->wl->refused() || s.get() == slot; });
+        std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) { return (s->wl->refused() || s.get() == slot) && destroying(*s); });
         ++generation_;
         return negotiate();
     }
@@ -630,6 +646,11 @@ Result<void> Producer::drain(std::chrono::milliseconds timeout)
 void Producer::on_presented(std::function<void(const wl::PresentationResult&)> callback)
 {
     on_presented_ = std::move(callback);
+}
+
+void Producer::on_buffer_destroyed(std::function<void(const Buffer&, uint64_t serial)> callback)
+{
+    on_buffer_destroyed_ = std::move(callback);
 }
 
 }  // namespace dmafeed::producer

@@ -101,6 +101,7 @@ struct Frame {
     const Buffer* buffer = nullptr;
     AllocatorContext* context = nullptr;  // its allocator (write() goes through it)
     uint32_t wl_buffer_id = 0;            // the wl_buffer's protocol id, for logs and tests
+    uint64_t buffer_serial = 0;           // the buffer's: 1, 2, ... in creation order, never reused
 };
 
 struct SyncStats {
@@ -143,6 +144,10 @@ public:
     // AllocatorContext::draw); cannot_draw() says beforehand why that would fail (empty: it works).
     Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, const sources::YuvCoefficients& coefficients);
     std::string cannot_draw(const Frame& frame) const;
+    // Hands over a sync_file that signals when the frame's contents are in place, for a frame that
+    // its owner filled itself (its own GPU work on the buffer's images): queue() passes it on like
+    // write()'s render fence, which it replaces.
+    Result<void> set_render_fence(const Frame& frame, UniqueFd fence);
     // Attaches, damages and commits the frame's buffer, with a frame callback and presentation
     // feedback.
     Result<void> queue(const Frame& frame);
@@ -173,6 +178,9 @@ public:
     // Layout rebuilds so far (feedback changes and resizes that changed the layout).
     uint64_t rebuilds() const noexcept { return generation_; }
     void on_presented(std::function<void(const wl::PresentationResult&)> callback);
+    // Called just before a buffer is destroyed (retired after a rebuild, or refused), while it
+    // and its images still exist, with its serial (Frame::buffer_serial). Not called by ~Producer.
+    void on_buffer_destroyed(std::function<void(const Buffer&, uint64_t serial)> callback);
 
     void handle_feedback(const wl::Feedback& feedback) noexcept;
 
@@ -189,6 +197,7 @@ private:
         UniqueFd render_fence;         // from write(), until the commit
         UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
         uint64_t release_point = 0;    // syncobj: the last commit's release point
+        uint64_t serial = 0;           // Frame::buffer_serial
     };
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
@@ -199,6 +208,7 @@ private:
     void retire_old_slots();
     void check_resize();
     Slot* find_slot(const Frame& frame);
+    bool destroying(const Slot& slot);  // tells on_buffer_destroyed; returns true
     Result<std::optional<Frame>> acquire_within(std::chrono::milliseconds wait, bool timeout_is_error, bool drop);
     Result<void> setup_sync();
     Result<void> setup_color_representation();
@@ -238,6 +248,7 @@ private:
     std::string yuv_description_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
+    std::function<void(const Buffer&, uint64_t)> on_buffer_destroyed_;
 };
 
 }  // namespace dmafeed::producer

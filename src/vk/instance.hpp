@@ -66,6 +66,9 @@ struct InstanceOptions {
 class Instance {
 public:
     static constexpr uint32_t min_api_version = VK_API_VERSION_1_2;
+    // VkApplicationInfo::apiVersion: the highest version dmafeed (and a host sharing its device)
+    // may use; a device is used at the lower of this and its own version.
+    static constexpr uint32_t api_version = VK_API_VERSION_1_3;
 
     static Result<Instance> create(const InstanceOptions& options = {});
 

@@ -12,6 +12,7 @@
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <set>
 #include <thread>
 
@@ -427,6 +428,51 @@ TEST(ProducerTest, ResizeReallocatesAtTheConfiguredSize)
     EXPECT_TRUE(r.errors.empty());
 }
 
+TEST(ProducerTest, BuffersHaveSerialsAndTheirDestructionIsAnnouncedWhileTheyStillExist)
+{
+    auto comp = start();  // configures 640x480
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = cfg.height = 0;  // follow the configure
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    std::vector<std::pair<uint64_t, uint32_t>> destroyed;  // serial, the buffer's width then
+    p->on_buffer_destroyed([&](const Buffer& b, uint64_t serial) { destroyed.emplace_back(serial, b.width()); });
+    std::set<uint64_t> first_serials;
+    for (int i = 0; i < 6; ++i) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        EXPECT_GE((*frame)->buffer_serial, 1u);
+        first_serials.insert((*frame)->buffer_serial);
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->dispatch(20ms).ok());
+    }
+    EXPECT_EQ(first_serials.size(), p->buffers_created()) << "one serial per buffer, kept across frames";
+    EXPECT_TRUE(destroyed.empty());
+
+    comp->set_configure_size(320, 200);
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    std::set<uint64_t> second_serials;
+    for (int i = 0; i < 6; ++i) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        EXPECT_EQ((*frame)->buffer->width(), 320u);
+        second_serials.insert((*frame)->buffer_serial);
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->dispatch(20ms).ok());
+    }
+    ASSERT_TRUE(p->dispatch(100ms).ok());
+    for (const uint64_t s : second_serials) EXPECT_GT(s, *first_serials.rbegin()) << "serials are never reused";
+    // Every buffer of the old size was retired once released, each announced once with its images alive.
+    std::set<uint64_t> announced;
+    for (const auto& [serial, width] : destroyed) {
+        EXPECT_TRUE(announced.insert(serial).second) << "announced twice: " << serial;
+        EXPECT_TRUE(first_serials.count(serial)) << serial;
+        EXPECT_EQ(width, 640u);
+    }
+    EXPECT_GE(announced.size(), first_serials.size() - 1) << "at most the buffer on screen is still retiring";
+}
+
 TEST(ProducerTest, ADeadCompositorIsAnErrorWithinOneSecond)
 {
     auto comp = start();
@@ -787,6 +833,37 @@ TEST(ProducerSyncTest, ExplicitSyncSendsTheRenderFenceAndAsksForEveryRelease)
     EXPECT_EQ(p->sync_stats().acquire_fences, 5u);
     EXPECT_EQ(r.immediate_releases, 4u);  // every buffer but the one on screen
     EXPECT_EQ(p->sync_stats().immediate_releases, 4u);
+}
+
+TEST(ProducerSyncTest, AFenceSetByTheFramesOwnerGoesWithItsCommit)
+{
+    // A host that renders into the buffer itself hands over its own render fence (here an eventfd
+    // standing in for a sync_file); frames without one commit without an acquire fence.
+    Config config;
+    config.explicit_sync_version = 2;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 4; ++i) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        if (i % 2 == 1) {
+            UniqueFd fence{eventfd(1, EFD_CLOEXEC)};
+            ASSERT_TRUE(fence);
+            ASSERT_TRUE(p->set_render_fence(**frame, std::move(fence)).ok());
+        }
+        ASSERT_TRUE(p->queue(**frame).ok());
+        auto again = p->set_render_fence(**frame, UniqueFd{});
+        ASSERT_FALSE(again.ok()) << "a queued frame takes no fence";
+        EXPECT_NE(again.error().message().find("is not acquired"), std::string::npos) << again.error().message();
+    }
+    ASSERT_TRUE(p->dispatch(50ms).ok());
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 5; }));
+    const auto r = comp->records();
+    for (size_t i = 1; i < r.commits.size(); ++i) EXPECT_EQ(r.commits[i].acquire_fence, i % 2 == 0) << "commit " << i;
+    EXPECT_EQ(p->sync_stats().acquire_fences, 2u);
+    EXPECT_TRUE(r.errors.empty());
 }
 
 TEST(ProducerSyncTest, ABufferIsReusedOnlyAfterItsReleaseFenceSignals)

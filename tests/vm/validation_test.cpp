@@ -288,8 +288,8 @@ TEST_F(NodrmValidation, TheSuppressedCopyMessageIsStillTheDriversEmptyList2)
             EXPECT_TRUE(*f.list1 & VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT) << "features 0x" << std::hex << *f.list1;
             EXPECT_FALSE(f.list2.has_value() && (*f.list2 & VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT))
                 << "the driver now lists TRANSFER_DST in VkDrmFormatModifierPropertiesList2EXT: the layer reads the "
-                   "right features, so VUID-vkCmdCopyBufferToImage-dstImage-01997 must no longer be suppressed "
-                   "(src/vk/instance.cpp)";
+                   "right features, so VUID-vkCmdCopyBufferToImage-dstImage-01997 and "
+                   "VUID-vkCmdClearColorImage-image-01993 must no longer be suppressed (src/vk/instance.cpp)";
             ++checked;
         }
     }

@@ -1,0 +1,164 @@
+/* A C host that renders into dmafeed's frames with its own Vulkan commands, through the C API
+ * (<dmafeed/dmafeed.h>, built with `pkg-config dmafeed` alone, which brings Vulkan with it): every
+ * frame's images are acquired from VK_QUEUE_FAMILY_FOREIGN_EXT, cleared to one colour
+ * (vkCmdClearColorImage), released to FOREIGN in GENERAL, and the submission's sync_file (a SYNC_FD
+ * semaphore) goes to dmafeed_queue_fenced. Runs until N frames or SIGINT/SIGTERM, then prints
+ * "frames N, fenced M, buffers B" and the stats. The vm suite runs it under the validation layer.
+ *
+ * Usage: dmafeed-vulkan-host RRGGBB [FRAMES]     (XRGB8888 against $WAYLAND_DISPLAY) */
+#include <dmafeed/dmafeed.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static int fail(const char* what, dmafeed_producer* p)
+{
+    fprintf(stderr, "dmafeed-vulkan-host: %s%s%s\n", what, p ? ": " : "", p ? dmafeed_last_error(p) : "");
+    return 1;
+}
+
+int main(int argc, char** argv)
+{
+    if (argc < 2 || strlen(argv[1]) != 6) {
+        fprintf(stderr, "usage: %s RRGGBB [FRAMES]\n", argv[0]);
+        return 2;
+    }
+    const unsigned long rgb = strtoul(argv[1], NULL, 16);
+    const unsigned long frames = argc > 2 ? strtoul(argv[2], NULL, 10) : 300;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    dmafeed_config config;
+    dmafeed_config_init(&config);
+    config.allocator = "vulkan";
+    config.title = "dmafeed Vulkan host";
+    config.timeout_ms = 20000;
+    char error[1024];
+    dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
+    if (!p) {
+        fprintf(stderr, "dmafeed-vulkan-host: %s\n", error);
+        return 1;
+    }
+    const dmafeed_vulkan* vk = dmafeed_get_vulkan(p);
+    if (!vk) return fail("the producer has no Vulkan device", NULL);
+
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    VkSemaphore done = VK_NULL_HANDLE;
+    const VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                         .queueFamilyIndex = vk->queue_family_index};
+    const VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO, .flags = VK_FENCE_CREATE_SIGNALED_BIT};
+    const VkExportSemaphoreCreateInfo export_info = {.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+                                                     .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+    const VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
+    if (vkCreateCommandPool(vk->device, &pci, NULL, &pool) != VK_SUCCESS) return fail("vkCreateCommandPool", NULL);
+    const VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                             .commandPool = pool,
+                                             .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                             .commandBufferCount = 1};
+    if (vkAllocateCommandBuffers(vk->device, &cai, &cmd) != VK_SUCCESS) return fail("vkAllocateCommandBuffers", NULL);
+    if (vkCreateFence(vk->device, &fci, NULL, &fence) != VK_SUCCESS) return fail("vkCreateFence", NULL);
+    PFN_vkGetSemaphoreFdKHR get_fd = NULL;
+    if (vk->exports_sync_fd) {
+        if (vkCreateSemaphore(vk->device, &sci, NULL, &done) != VK_SUCCESS) return fail("vkCreateSemaphore", NULL);
+        get_fd = (PFN_vkGetSemaphoreFdKHR)vkGetDeviceProcAddr(vk->device, "vkGetSemaphoreFdKHR");
+        if (!get_fd) return fail("vkGetSemaphoreFdKHR is missing", NULL);
+    }
+    /* XRGB8888 is B8G8R8A8_UNORM; a clear colour is given as R, G, B, A whatever the memory order. */
+    const VkClearColorValue colour = {.float32 = {(float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
+                                                  (float)(rgb & 0xff) / 255.0f, 1.0f}};
+    const VkImageSubresourceRange range = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
+
+    int status = 0;
+    unsigned long n = 0, fenced = 0;
+    uint64_t buffers[8] = {0};
+    unsigned buffer_count = 0;
+    while (n < frames && !stop) {
+        dmafeed_frame frame;
+        const int got = dmafeed_acquire(p, &frame, 1000);
+        if (got < 0) { status = fail("acquire", p); break; }
+        if (got == 0) continue;
+        if (frame.vulkan != vk || frame.image_count == 0) {
+            fprintf(stderr, "dmafeed-vulkan-host: frame %llu has no Vulkan image of the producer's device\n",
+                    (unsigned long long)frame.id);
+            status = 1;
+            break;
+        }
+        unsigned seen = 0;
+        for (unsigned i = 0; i < buffer_count; ++i) seen |= buffers[i] == frame.buffer_id;
+        if (!seen && buffer_count < 8) buffers[buffer_count++] = frame.buffer_id;
+
+        if (vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS) { status = fail("vkWaitForFences", NULL); break; }
+        vkResetFences(vk->device, 1, &fence);
+        vkResetCommandBuffer(cmd, 0);
+        const VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                                .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+        vkBeginCommandBuffer(cmd, &begin);
+        for (uint32_t i = 0; i < frame.image_count; ++i) {
+            const VkImageMemoryBarrier acquire = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                                  .srcAccessMask = 0,
+                                                  .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                                  .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED, /* overwritten whole */
+                                                  .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                                  .srcQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
+                                                  .dstQueueFamilyIndex = vk->queue_family_index,
+                                                  .image = frame.images[i].image,
+                                                  .subresourceRange = range};
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0, NULL, 1,
+                                 &acquire);
+            vkCmdClearColorImage(cmd, frame.images[i].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &colour, 1, &range);
+            const VkImageMemoryBarrier release = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                                  .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                                  .dstAccessMask = 0,
+                                                  .oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                                  .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                                  .srcQueueFamilyIndex = vk->queue_family_index,
+                                                  .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
+                                                  .image = frame.images[i].image,
+                                                  .subresourceRange = range};
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 0, NULL, 1,
+                                 &release);
+        }
+        vkEndCommandBuffer(cmd);
+        const VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                                     .commandBufferCount = 1,
+                                     .pCommandBuffers = &cmd,
+                                     .signalSemaphoreCount = done ? 1u : 0u,
+                                     .pSignalSemaphores = done ? &done : NULL};
+        if (vkQueueSubmit(vk->queue, 1, &submit, fence) != VK_SUCCESS) { status = fail("vkQueueSubmit", NULL); break; }
+        int fd = -1;
+        if (done) {
+            const VkSemaphoreGetFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+                                                  .semaphore = done,
+                                                  .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
+            if (get_fd(vk->device, &info, &fd) != VK_SUCCESS) { status = fail("vkGetSemaphoreFdKHR", NULL); break; }
+            ++fenced;
+        } else {
+            vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX); /* no sync_file: done before the commit */
+        }
+        if (dmafeed_queue_fenced(p, &frame, n * 16666667ull, fd) < 0 || dmafeed_wait_for_frame(p) < 0) {
+            status = fail("queue", p);
+            break;
+        }
+        ++n;
+    }
+    vkDeviceWaitIdle(vk->device);
+    if (done) vkDestroySemaphore(vk->device, done, NULL);
+    vkDestroyFence(vk->device, fence, NULL);
+    vkDestroyCommandPool(vk->device, pool, NULL);
+    dmafeed_stats stats;
+    dmafeed_get_stats(p, &stats);
+    printf("frames %lu, fenced %lu, buffers %u\n", n, fenced, buffer_count);
+    printf("queued %llu, presented %llu, dropped %llu\n", (unsigned long long)stats.queued,
+           (unsigned long long)stats.presented, (unsigned long long)stats.dropped);
+    dmafeed_producer_destroy(p);
+    return status;
+}
