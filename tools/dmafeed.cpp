@@ -68,6 +68,7 @@ struct Run {
     uint64_t frames = 0;
     double seconds = 0;
     double first_presented_ms = -1;  // from the start of the process to the first presented frame
+    double first_commit_ms = -1;     // from the start of the process to the first commit of a buffer
     std::string stop_reason;
     double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
     double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
@@ -146,13 +147,13 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
                     "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
                     "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
-                    "  \"first_presented_ms\": %.1f,\n  \"seconds\": %.3f,\n  \"buffers_created\": %llu,\n"
+                    "  \"first_commit_ms\": %.1f,\n  \"first_presented_ms\": %.1f,\n  \"seconds\": %.3f,\n  \"buffers_created\": %llu,\n"
                     "  \"rebuilds\": %llu,\n  \"stop\": \"%s\"\n}\n",
                     p.sync_stats().protocol.c_str(), static_cast<unsigned long long>(s.queued),
                     static_cast<unsigned long long>(s.presented), static_cast<unsigned long long>(s.zero_copy),
                     static_cast<unsigned long long>(s.discarded), static_cast<unsigned long long>(s.dropped),
                     static_cast<unsigned long long>(s.refused), s.presented_fps, s.latency_p50_ms, s.latency_p90_ms,
-                    s.latency_p99_ms, s.latency_max_ms, run.first_presented_ms, run.seconds,
+                    s.latency_p99_ms, s.latency_max_ms, run.first_commit_ms, run.first_presented_ms, run.seconds,
                     static_cast<unsigned long long>(p.buffers_created()), static_cast<unsigned long long>(p.rebuilds()),
                     json_escape(run.stop_reason).c_str());
         std::fflush(stdout);
@@ -210,7 +211,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
     config.stride_align = o.stride_align;
     config.yuv = o.yuv;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
-    config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device});
+    const bool patterns = o.input.empty() && o.render != cli::PatternRender::cpu;
+    config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device, .prepare_patterns = patterns});
     Result<std::unique_ptr<producer::Producer>> created = Error{"no format to try"};
     std::string failures;
     for (const DrmFormat f : formats) {  // a stream's formats, best first; else the one asked for
@@ -289,7 +291,9 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 status = 1;
                 break;
             }
-            if (!gpu && !told_cpu_render) {
+            // auto: the first frames are drawn on the CPU while the GPU pipeline is being built.
+            if (gpu && o.render == cli::PatternRender::automatic && !p.draw_ready(**frame)) gpu = false;
+            if (!gpu && !why.empty() && !told_cpu_render) {
                 std::fprintf(stderr, "dmafeed: note: the pattern is drawn on the CPU: %s\n", why.c_str());
                 told_cpu_render = true;
             }
@@ -326,6 +330,9 @@ int play(const cli::Options& o, Clock::time_point process_start)
         run.fill_seconds += std::chrono::duration<double>(Clock::now() - fill_start).count();
         if (auto r = std::move(written); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
+        if (run.first_commit_ms < 0) {
+            run.first_commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start).count();
+        }
         ++run.frames;
         if (auto r = p.wait_for_frame(); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
 

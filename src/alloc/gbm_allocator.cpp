@@ -209,7 +209,11 @@ Result<FormatSet> probe_formats(const GbmDevice& dev, uint32_t flags)
                 first_errno = err;
                 first_failure = name(info.format) + " " + bo.error().message();
             }
+            // A render node that refuses the first bo outright (EACCES: dumb buffers, kms_swrast)
+            // refuses them all: probing every format would only cost time.
+            if (set.empty() && dev.render_node() && first_errno == EACCES) break;
         }
+        if (set.empty() && dev.render_node() && first_errno == EACCES) break;
     }
     if (set.empty()) {
         std::string msg = "GBM (kernel driver " + dev.driver() + ") creates none of the table's formats";
@@ -287,7 +291,10 @@ GbmBuffer::~GbmBuffer()
 void GbmBuffer::destroy_vulkan_objects() noexcept
 {
     if (!vulkan_) return;
-    for (const VulkanImagePart& part : parts_) vkDestroyImage(vulkan_->handle(), part.image, nullptr);
+    for (const VulkanImagePart& part : parts_) {
+        if (part.storage_view) vkDestroyImageView(vulkan_->handle(), part.storage_view, nullptr);
+        vkDestroyImage(vulkan_->handle(), part.image, nullptr);
+    }
     for (VkDeviceMemory memory : memories_) vkFreeMemory(vulkan_->handle(), memory, nullptr);
     parts_.clear();
     memories_.clear();
@@ -318,8 +325,9 @@ Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const P
 // moment it exists; on failure the caller destroys them (GbmBuffer::destroy_vulkan_objects).
 class GbmImporter {
 public:
-    GbmImporter(const vk::Device& device, VkImageUsageFlags usage, GbmBuffer& buffer, const FormatInfo& info)
-        : device_{device}, usage_{usage}, buffer_{buffer}, info_{info}
+    GbmImporter(const vk::Device& device, VkImageUsageFlags usage, VkImageUsageFlags extra_usage, GbmBuffer& buffer,
+                const FormatInfo& info)
+        : device_{device}, usage_{usage}, extra_usage_{extra_usage}, buffer_{buffer}, info_{info}
     {
     }
 
@@ -351,12 +359,14 @@ public:
         std::string how = "imported into " + device_.info().name + " as " + dmafeed::name(mod);
         if (buffer_.modifier() != mod) how += " (the bo reports " + dmafeed::name(buffer_.modifier()) + "; it was created linear)";
         if (per_plane) how += ", one image per plane";
+        if (!buffer_.parts_.empty() && buffer_.parts_.front().storage_view) how += ", storage images";
         return how;
     }
 
 private:
     // `label` names the part in messages ("XRGB8888", "NV12 plane 1").
-    Result<void> check_importable(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t memory_planes) const
+    Result<void> check_importable(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t memory_planes,
+                                  VkImageUsageFlags usage) const
     {
         const DrmModifier mod = buffer_.layout_modifier_;
         const std::string pair = label + " (VkFormat " + std::to_string(format) + ") with modifier " + dmafeed::name(mod);
@@ -378,12 +388,12 @@ private:
                                                      .format = format,
                                                      .type = VK_IMAGE_TYPE_2D,
                                                      .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                                                     .usage = usage_};
+                                                     .usage = usage};
         VkExternalImageFormatProperties external_props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
         VkImageFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &external_props};
         if (const VkResult r = vkGetPhysicalDeviceImageFormatProperties2(device_.physical_handle(), &format_info, &props);
             r != VK_SUCCESS) {
-            return vk::vk_error("vkGetPhysicalDeviceImageFormatProperties2 for " + pair + ", usage " + vk::usage_string(usage_), r);
+            return vk::vk_error("vkGetPhysicalDeviceImageFormatProperties2 for " + pair + ", usage " + vk::usage_string(usage), r);
         }
         if (!(external_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)) {
             return Error{"the driver cannot import a dma-buf as " + pair};
@@ -397,7 +407,10 @@ private:
 
     Result<void> add_part(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t first, uint32_t count)
     {
-        if (auto ok = check_importable(label, format, extent, count); !ok) return ok;
+        // With the extra usage where the driver allows it (single-plane images: a storage view).
+        VkImageUsageFlags usage = usage_ | extra_usage_;
+        if (extra_usage_ == 0 || count != 1 || !check_importable(label, format, extent, count, usage)) usage = usage_;
+        if (auto ok = check_importable(label, format, extent, count, usage); !ok) return ok;
         const VkDevice dev = device_.handle();
         const std::vector<BufferPlane>& planes = buffer_.planes_;
         struct stat first_file{};
@@ -427,7 +440,7 @@ private:
                              .arrayLayers = 1,
                              .samples = VK_SAMPLE_COUNT_1_BIT,
                              .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                             .usage = usage_,
+                             .usage = usage,
                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
                              .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
         VkImage image = VK_NULL_HANDLE;
@@ -485,11 +498,17 @@ private:
         if (const VkResult r = vkBindImageMemory(dev, image, memory, 0); r != VK_SUCCESS) {
             return vk::vk_error("vkBindImageMemory", r);
         }
+        if (usage & VK_IMAGE_USAGE_STORAGE_BIT) {
+            auto view = storage_view(device_, image, format);
+            if (!view) return std::move(view).error();
+            buffer_.parts_.back().storage_view = *view;
+        }
         return {};
     }
 
     const vk::Device& device_;
     VkImageUsageFlags usage_;
+    VkImageUsageFlags extra_usage_;
     GbmBuffer& buffer_;
     const FormatInfo& info_;
 };
@@ -502,6 +521,7 @@ GbmAllocator::GbmAllocator(std::shared_ptr<GbmDevice> gbm, const GbmAllocatorOpt
     : gbm_{std::move(gbm)},
       vulkan_{options.vulkan},
       usage_{options.usage},
+      extra_usage_{options.extra_usage},
       gbm_flags_{options.gbm_flags},
       supported_{std::move(supported)},
       node_choice_{std::move(node_choice)}
@@ -688,7 +708,7 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     // Fill path.
     std::string no_import;
     if (vulkan_) {
-        auto imported = GbmImporter{*vulkan_, usage_, *buffer, *info}.import();
+        auto imported = GbmImporter{*vulkan_, usage_, extra_usage_, *buffer, *info}.import();
         if (imported) {
             buffer->fill_path_ = FillPath::vulkan;
             buffer->fill_reason_ = std::move(imported).value();

@@ -70,8 +70,10 @@ struct GbmAllocatorOptions {
     // Import target for the vulkan fill path; nullptr: every buffer is filled through a CPU mapping.
     // Must outlive the allocator and its buffers.
     const vk::Device* vulkan = nullptr;
-    // What imported images are made for.
+    // What imported images are made for; `extra_usage` is added where the driver can import the
+    // bo with it (STORAGE: the GPU patterns), and single-plane images then get a storage view.
     VkImageUsageFlags usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+    VkImageUsageFlags extra_usage = 0;
     // GBM usage flags for every bo (GBM_BO_USE_LINEAR is added for implicit-layout bos).
     uint32_t gbm_flags = GBM_BO_USE_RENDERING;
 };
@@ -142,6 +144,7 @@ private:
     std::shared_ptr<GbmDevice> gbm_;
     const vk::Device* vulkan_ = nullptr;
     VkImageUsageFlags usage_ = 0;
+    VkImageUsageFlags extra_usage_ = 0;
     uint32_t gbm_flags_ = 0;
     FormatSet supported_;
     std::string node_choice_;

@@ -164,17 +164,9 @@ public:
                                                   .size = layout.size});
         }
         if (spec.usage & VK_IMAGE_USAGE_STORAGE_BIT) {
-            VkImageViewCreateInfo vci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-                                      .image = image,
-                                      .viewType = VK_IMAGE_VIEW_TYPE_2D,
-                                      .format = spec.format,
-                                      .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT,
-                                                           .levelCount = 1,
-                                                           .layerCount = 1}};
-            if (const VkResult r = vkCreateImageView(dev, &vci, nullptr, &buffer_.parts_.back().storage_view);
-                r != VK_SUCCESS) {
-                return vk::vk_error("vkCreateImageView (storage)", r);
-            }
+            auto view = storage_view(device_, image, spec.format);
+            if (!view) return std::move(view).error();
+            buffer_.parts_.back().storage_view = *view;
         }
         return modifier;
     }
@@ -216,6 +208,20 @@ private:
     const vk::Device& device_;
     VulkanBuffer& buffer_;
 };
+
+Result<VkImageView> storage_view(const vk::Device& device, VkImage image, VkFormat format)
+{
+    VkImageViewCreateInfo vci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+                              .image = image,
+                              .viewType = VK_IMAGE_VIEW_TYPE_2D,
+                              .format = format,
+                              .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1}};
+    VkImageView view = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateImageView(device.handle(), &vci, nullptr, &view); r != VK_SUCCESS) {
+        return vk::vk_error("vkCreateImageView (storage)", r);
+    }
+    return view;
+}
 
 VulkanBuffer::~VulkanBuffer()
 {

@@ -33,6 +33,9 @@ struct VulkanImagePart {
     VkImageView storage_view = VK_NULL_HANDLE;  // made with STORAGE usage: a view of the whole image
 };
 
+// A 2D view of the whole (single-plane) image, for storage writes.
+Result<VkImageView> storage_view(const vk::Device& device, VkImage image, VkFormat format);
+
 // The vk::Uploader regions that fill every format plane of `buffer` (one entry of `planes` per
 // plane) through `parts`: one image per plane, or one image whose PLANE_i aspects are the planes.
 Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::span<const VulkanImagePart> parts,

@@ -9,7 +9,9 @@
 #include "vk/physical_device.hpp"
 #include "vk/upload.hpp"
 
+#include <atomic>
 #include <optional>
+#include <thread>
 #include <sys/stat.h>
 
 namespace dmafeed::producer {
@@ -25,7 +27,8 @@ std::string AllocatorContext::cannot_draw(const Buffer& buffer) const
     return std::string{buffer.allocator_name()} + " buffers are filled from CPU pixels";
 }
 
-Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame&, const sources::YuvCoefficients&)
+Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame&, const sources::YuvCoefficients&,
+                                        const std::optional<std::vector<sources::PixelRect>>&)
 {
     return Error{"GPU pattern: " + cannot_draw(buffer)};
 }
@@ -41,10 +44,24 @@ struct VulkanStack {
     std::optional<vk::Instance> instance;
     std::unique_ptr<vk::Device> device;
     std::unique_ptr<vk::Uploader> uploader;
-    std::unique_ptr<render::PatternRenderer> renderer;  // made on the first draw
+    std::unique_ptr<render::PatternRenderer> renderer;  // made on the first draw, or by `builder`
+    // prepare_patterns: the thread building the renderer, its result, and whether it has one.
+    std::thread builder;
+    std::optional<Result<std::unique_ptr<render::PatternRenderer>>> built;
+    std::atomic<bool> built_ready{false};
+    bool prepare_patterns = false;  // start `builder` on the first draw_ready()
     std::string name;
+    bool matched = false;  // the device is the wanted DRM device (not a fallback such as lavapipe)
 
-    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation)
+    VulkanStack() = default;
+    VulkanStack(const VulkanStack&) = delete;
+    VulkanStack& operator=(const VulkanStack&) = delete;
+    ~VulkanStack()
+    {
+        if (builder.joinable()) builder.join();  // before the device goes
+    }
+
+    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation, bool prepare_patterns)
     {
         auto stack = std::make_shared<VulkanStack>();
         auto instance = vk::Instance::create({.validation = validation});
@@ -64,6 +81,8 @@ struct VulkanStack {
         if (!uploader) return std::move(uploader).error();
         stack->uploader = std::move(*uploader);
         stack->name = infos[choice->index].name;
+        stack->prepare_patterns = prepare_patterns && stack->device->stores_without_format();
+        stack->matched = choice->matched;
         return stack;
     }
 
@@ -74,14 +93,34 @@ struct VulkanStack {
         return uploader->upload_fenced(*regions);
     }
 
+    // With prepare_patterns, the first call starts building the renderer in the background (after
+    // start-up, so that it does not compete with it) and says no until it is built.
+    bool draw_ready()
+    {
+        if (renderer) return true;
+        if (prepare_patterns && !builder.joinable() && !built) {
+            // Only the device is shared with the thread, and it outlives it (~VulkanStack joins).
+            builder = std::thread{[this] {
+                built.emplace(render::PatternRenderer::create(*device));
+                built_ready.store(true, std::memory_order_release);
+            }};
+            return false;
+        }
+        return !builder.joinable() || built_ready.load(std::memory_order_acquire);
+    }
+
     Result<UniqueFd> draw(const Buffer& buffer, std::span<const VulkanImagePart> parts, const sources::PatternFrame& frame,
-                          const sources::YuvCoefficients& coefficients)
+                          const sources::YuvCoefficients& coefficients,
+                          const std::optional<std::vector<sources::PixelRect>>& changed)
     {
         if (!renderer) {
-            auto made = render::PatternRenderer::create(*device);
+            if (builder.joinable()) builder.join();
+            auto made = built ? std::move(*built) : render::PatternRenderer::create(*device);
+            built.reset();
             if (!made) return std::move(made).error();
             renderer = std::move(*made);
         }
+        if (changed) return renderer->render(buffer, parts, frame, coefficients, std::span<const sources::PixelRect>{*changed});
         return renderer->render(buffer, parts, frame, coefficients);
     }
 };
@@ -105,11 +144,12 @@ public:
     {
         return render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const VulkanBuffer&>(buffer).parts());
     }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                          const sources::YuvCoefficients& coefficients) override
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+                          const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
-        return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, coefficients);
+        return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, coefficients, changed);
     }
+    bool draw_ready() override { return stack_->draw_ready(); }
 
 private:
     std::shared_ptr<VulkanStack> stack_;  // outlives the allocator (declared first)
@@ -133,6 +173,20 @@ public:
         if (buffer.fill_path() == FillPath::vulkan && stack_) return stack_->upload(buffer, planes);
         return AllocatorContext::write(buffer, planes);
     }
+    std::string cannot_draw(const Buffer& buffer) const override
+    {
+        if (buffer.fill_path() != FillPath::vulkan || !stack_) {
+            return "this GBM buffer is not imported into Vulkan (" + static_cast<const GbmBuffer&>(buffer).fill_path_reason() + ")";
+        }
+        return render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const GbmBuffer&>(buffer).parts());
+    }
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+                          const std::optional<std::vector<sources::PixelRect>>& changed) override
+    {
+        if (auto why = cannot_draw(buffer); !why.empty()) return Error{"GPU pattern: " + why};
+        return stack_->draw(buffer, static_cast<const GbmBuffer&>(buffer).parts(), frame, coefficients, changed);
+    }
+    bool draw_ready() override { return !stack_ || stack_->draw_ready(); }
 
 private:
     std::shared_ptr<VulkanStack> stack_;  // may be null: CPU mapping only
@@ -157,9 +211,10 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         }
 
         std::vector<std::unique_ptr<AllocatorContext>> out;
+        std::unique_ptr<AllocatorContext> vulkan_context;
         std::vector<std::string> failures;
         std::shared_ptr<VulkanStack> stack;
-        auto vulkan = VulkanStack::create(wanted, options.validation);
+        auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns);
         if (vulkan) {
             stack = std::move(*vulkan);
         } else {
@@ -168,7 +223,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (stack && options.kind != AllocatorKind::gbm) {
             auto allocator = VulkanAllocator::create(*stack->device, image_usage, pattern_usage);
             if (allocator) {
-                out.push_back(std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload));
+                vulkan_context = std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload);
             } else {
                 failures.push_back("vulkan: " + allocator.error().message());
             }
@@ -177,13 +232,21 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             GbmAllocatorOptions gbm{.node = options.device_path,
                                     .device = wanted,
                                     .vulkan = stack ? stack->device.get() : nullptr,
-                                    .usage = image_usage};
+                                    .usage = image_usage,
+                                    .extra_usage = pattern_usage};
             auto allocator = GbmAllocator::create(gbm);
             if (allocator) {
                 out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator)));
             } else {
                 failures.push_back("gbm: " + allocator.error().message());
             }
+        }
+        // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
+        // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
+        // allocates on that device, goes first and Vulkan stays the fallback.
+        if (vulkan_context) {
+            const bool gbm_first = wanted && stack && !stack->matched && !out.empty();
+            out.insert(gbm_first ? out.end() : out.begin(), std::move(vulkan_context));
         }
         if (out.empty()) {
             std::string msg = "no allocator works here";

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <sys/types.h>
@@ -36,10 +37,14 @@ public:
     virtual Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes);
     // Why draw() cannot fill `buffer`; empty when it can (a Vulkan buffer with storage images).
     virtual std::string cannot_draw(const Buffer& buffer) const;
+    // draw() would not wait for the pattern pipeline to be built (see prepare_patterns, whose
+    // building the first call starts).
+    virtual bool draw_ready() { return true; }
     // Draws a test pattern frame into `buffer` on the GPU (render::PatternRenderer): no CPU pixels.
-    // Returns a sync_file like write().
+    // `changed` set: the buffer holds a frame that differs only there. Returns a sync_file like write().
     virtual Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                                  const sources::YuvCoefficients& coefficients);
+                                  const sources::YuvCoefficients& coefficients,
+                                  const std::optional<std::vector<sources::PixelRect>>& changed);
 };
 
 // The contexts for one device, in preference order. An error (why no allocator works for that
@@ -61,11 +66,16 @@ struct AllocatorOptions {
     std::string device_path;
     bool validation = false;  // Vulkan validation layer
     UploadPath upload = UploadPath::automatic;
+    // Build the GPU pattern pipeline in a background thread, started by the first draw_ready()
+    // (compiling its shader takes seconds on lavapipe under emulation), which turns true when it
+    // is done; meanwhile frames can be drawn on the CPU. Off: it is built on the first draw().
+    bool prepare_patterns = false;
 };
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the
-// target device's nodes); `automatic` offers both, Vulkan first, so that buffers the compositor
-// refuses from one are tried from the other.
+// target device's nodes); `automatic` offers both, so that buffers the compositor refuses from one
+// are tried from the other: Vulkan first, but GBM first when the compositor names a DRM device
+// that the Vulkan device is not (lavapipe beside a virtio-gpu compositor).
 AllocatorFactory system_allocators(const AllocatorOptions& options);
 
 }  // namespace dmafeed::producer

@@ -20,6 +20,8 @@ std::chrono::milliseconds left_until(Clock::time_point deadline)
     return std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
+double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
 }  // namespace
 
 std::string Choice::to_string() const
@@ -544,9 +546,12 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"write: frame " + std::to_string(frame.number) + " is not acquired"};
+    slot->drawn.reset();
+    const auto start = Clock::now();
     auto fence = slot->context->write(*slot->buffer, planes);
     if (!fence) return std::move(fence).error();
     slot->render_fence = std::move(*fence);
+    if (frame.number < 3) log::debug("frame %llu: written in %.1f ms", static_cast<unsigned long long>(frame.number), ms_since(start));
     return {};
 }
 
@@ -555,11 +560,26 @@ Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pat
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};
-    auto fence = slot->context->draw(*slot->buffer, pattern, coefficients);
+    std::optional<std::vector<sources::PixelRect>> changed;
+    if (slot->drawn && slot->drawn_coefficients.y == coefficients.y && slot->drawn_coefficients.cb == coefficients.cb &&
+        slot->drawn_coefficients.cr == coefficients.cr) {
+        changed = sources::pattern_changes(*slot->drawn, pattern);
+    }
+    slot->drawn.reset();  // until the draw succeeded
+    const auto start = Clock::now();
+    auto fence = slot->context->draw(*slot->buffer, pattern, coefficients, changed);
     if (!fence) return std::move(fence).error();
+    if (frame.number < 3 || !changed) {
+        log::debug("frame %llu: drawn on the GPU (%s) in %.1f ms", static_cast<unsigned long long>(frame.number),
+                   changed ? "what changed" : "all of it", ms_since(start));
+    }
     slot->render_fence = std::move(*fence);
+    slot->drawn = pattern;
+    slot->drawn_coefficients = coefficients;
     return {};
 }
+
+bool Producer::draw_ready(const Frame& frame) { return !frame.context || frame.context->draw_ready(); }
 
 std::string Producer::cannot_draw(const Frame& frame) const
 {
@@ -610,6 +630,7 @@ Result<void> Producer::queue(const Frame& frame)
     slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over
     slot->wl->attached();
     stats_.queued();
+    if (frame.number < 3) log::debug("frame %llu: committed", static_cast<unsigned long long>(frame.number));
     return connection_->dispatch_pending();
 }
 

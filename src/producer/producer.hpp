@@ -141,9 +141,12 @@ public:
     // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
     // Draws a test pattern frame into the frame's buffer on the GPU instead (see
-    // AllocatorContext::draw); cannot_draw() says beforehand why that would fail (empty: it works).
+    // AllocatorContext::draw): only the pixels that differ from the pattern frame the buffer last
+    // got. cannot_draw() says beforehand why that would fail (empty: it works).
     Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, const sources::YuvCoefficients& coefficients);
     std::string cannot_draw(const Frame& frame) const;
+    // draw() would not wait for the pattern pipeline (AllocatorOptions::prepare_patterns).
+    bool draw_ready(const Frame& frame);
     // Hands over a sync_file that signals when the frame's contents are in place, for a frame that
     // its owner filled itself (its own GPU work on the buffer's images): queue() passes it on like
     // write()'s render fence, which it replaces.
@@ -198,6 +201,10 @@ private:
         UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
         uint64_t release_point = 0;    // syncobj: the last commit's release point
         uint64_t serial = 0;           // Frame::buffer_serial
+        // The pattern frame draw() left in the buffer (write() forgets it): the next draw redraws
+        // only what differs.
+        std::optional<sources::PatternFrame> drawn;
+        sources::YuvCoefficients drawn_coefficients;
     };
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}

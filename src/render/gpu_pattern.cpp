@@ -4,6 +4,7 @@
 #include "sources/packer.hpp"
 #include "vk/vk_error.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -15,15 +16,17 @@
 namespace dmafeed::render {
 namespace {
 
-// pattern.comp's push constants, in its std430 layout (16 uints, then 3 ivec4).
+// pattern.comp's push constants, in its std430 layout (18 uints, padding to 16 bytes, 3 ivec4):
+// 128 bytes, the least maxPushConstantsSize a device may have.
 struct PatternPush {
     uint32_t kind, colour, width, height;
     uint32_t box_x, box_y, box_size, checker_phase;
     uint32_t stamped, stamp_frame, stamp_time_ms, mode;
-    uint32_t hsub, vsub, plane_width, plane_height;
+    uint32_t hsub, vsub, end_x, end_y;
+    uint32_t origin_x, origin_y, pad0, pad1;
     std::array<int32_t, 4> ky, kcb, kcr;
 };
-static_assert(sizeof(PatternPush) == 112, "pattern.comp's push constant block is 112 bytes");
+static_assert(sizeof(PatternPush) == 128, "pattern.comp's push constant block is 128 bytes");
 
 enum PlaneMode : uint32_t { rgb = 0, luma = 1, chroma_pair = 2, cb_only = 3, cr_only = 4 };
 
@@ -138,7 +141,8 @@ std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer&
 }
 
 Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
-                                         const sources::PatternFrame& frame, const sources::YuvCoefficients& k)
+                                         const sources::PatternFrame& frame, const sources::YuvCoefficients& k,
+                                         std::optional<std::span<const sources::PixelRect>> regions)
 {
     if (auto why = cannot_draw(device_, buffer, parts); !why.empty()) return Error{"GPU pattern: " + why};
     if (frame.width != buffer.width() || frame.height != buffer.height()) {
@@ -147,6 +151,9 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
     }
     const FormatInfo& info = *format_info(buffer.format());
     const auto components = sources::plane_components(buffer.format());
+    const sources::PixelRect whole{0, 0, buffer.width(), buffer.height()};
+    const std::span<const sources::PixelRect> rects = regions ? *regions : std::span<const sources::PixelRect>{&whole, 1};
+    const bool keep = regions.has_value();  // the pixels outside `rects` stay
     auto begun = submitter_->begin();  // waits for the previous frame: the sets are free again
     if (!begun) return std::move(begun).error();
     VkCommandBuffer cmd = *begun;
@@ -163,20 +170,21 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
         vkUpdateDescriptorSets(device_.handle(), 1, &write, 0, nullptr);
 
         const VkImageSubresourceRange range{.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
-        // Every texel is written: the old contents (and the compositor's ownership) are dropped.
+        // Every texel written: the old contents (and the compositor's ownership) are dropped. Some
+        // kept: acquired back from the foreign queue family with them.
         const VkImageMemoryBarrier to_general{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                               .srcAccessMask = 0,
                                               .dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                                              .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                                              .oldLayout = keep ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED,
                                               .newLayout = VK_IMAGE_LAYOUT_GENERAL,
-                                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                              .srcQueueFamilyIndex = keep ? VK_QUEUE_FAMILY_FOREIGN_EXT : VK_QUEUE_FAMILY_IGNORED,
+                                              .dstQueueFamilyIndex = keep ? device_.queue_family() : VK_QUEUE_FAMILY_IGNORED,
                                               .image = part.image,
                                               .subresourceRange = range};
         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr,
                              0, nullptr, 1, &to_general);
         vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout_, 0, 1, &sets_[p], 0, nullptr);
-        const PatternPush push{
+        PatternPush push{
             .kind = static_cast<uint32_t>(frame.kind),
             .colour = (uint32_t{frame.colour.r} << 16U) | (uint32_t{frame.colour.g} << 8U) | frame.colour.b,
             .width = frame.width,
@@ -191,13 +199,26 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
             .mode = *plane_mode(components[p]),
             .hsub = info.planes[p].h_subsampling,
             .vsub = info.planes[p].v_subsampling,
-            .plane_width = plane_width(info, p, buffer.width()),
-            .plane_height = plane_height(info, p, buffer.height()),
+            .end_x = 0,
+            .end_y = 0,
+            .origin_x = 0,
+            .origin_y = 0,
+            .pad0 = 0,
+            .pad1 = 0,
             .ky = k.y,
             .kcb = k.cb,
             .kcr = k.cr};
-        vkCmdPushConstants(cmd, pipeline_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
-        vkCmdDispatch(cmd, (push.plane_width + 15) / 16, (push.plane_height + 15) / 16, 1);
+        const uint32_t pw = plane_width(info, p, buffer.width()), ph = plane_height(info, p, buffer.height());
+        for (const sources::PixelRect& r : rects) {
+            // The texels covering the rectangle's pixels.
+            push.origin_x = r.x / push.hsub;
+            push.origin_y = r.y / push.vsub;
+            push.end_x = std::min(pw, (r.x + r.width + push.hsub - 1) / push.hsub);
+            push.end_y = std::min(ph, (r.y + r.height + push.vsub - 1) / push.vsub);
+            if (push.end_x <= push.origin_x || push.end_y <= push.origin_y) continue;
+            vkCmdPushConstants(cmd, pipeline_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
+            vkCmdDispatch(cmd, (push.end_x - push.origin_x + 15) / 16, (push.end_y - push.origin_y + 15) / 16, 1);
+        }
         // Release to the compositor: foreign queue family, GENERAL layout.
         const VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,

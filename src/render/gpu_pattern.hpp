@@ -20,6 +20,7 @@
 #include "vk/submitter.hpp"
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -37,9 +38,12 @@ public:
     static std::string cannot_draw(const vk::Device& device, const Buffer& buffer, std::span<const VulkanImagePart> parts);
 
     // Draws `frame` into every plane; returns a sync_file that signals when the pixels are in
-    // place (no fd: they already are). The frame's size must be the buffer's.
+    // place (no fd: they already are). The frame's size must be the buffer's. With `regions`, only
+    // those pixels are drawn and the rest of the image is kept (the buffer shows a frame that
+    // differs from `frame` only there: sources::pattern_changes); without, all of it.
     Result<UniqueFd> render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
-                            const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients);
+                            const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+                            std::optional<std::span<const sources::PixelRect>> regions = std::nullopt);
 
 private:
     explicit PatternRenderer(const vk::Device& device) : device_{device} {}

@@ -3,7 +3,8 @@
 // pattern_pixel() is sources::pattern_pixel() (src/sources/pattern.cpp) and encode() is
 // sources::rgb_to_ycbcr() (src/sources/color.cpp) in the same 32-bit integer arithmetic, so that
 // the GPU writes the bytes the CPU packer would: tests/vm/gpu_pattern_test.cpp compares them.
-// One invocation per texel of the plane; a chroma texel averages the RGB of the pixels it covers.
+// One invocation per texel of a region of the plane (the whole plane, or what changed since the
+// frame the buffer holds); a chroma texel averages the RGB of the pixels it covers.
 #version 450
 
 layout(local_size_x = 16, local_size_y = 16) in;
@@ -12,7 +13,7 @@ layout(local_size_x = 16, local_size_y = 16) in;
 // qualifier (shaderStorageImageWriteWithoutFormat), values k / 255.
 layout(binding = 0) uniform writeonly image2D plane;
 
-// 112 bytes; the layout is mirrored by render::PatternPush (src/render/gpu_pattern.cpp).
+// 120 bytes; the layout is mirrored by render::PatternPush (src/render/gpu_pattern.cpp).
 layout(push_constant) uniform Push {
     uint kind;       // sources::PatternKind: 0 smpte, 1 ramp, 2 checker, 3 moving-box, 4 solid
     uint colour;     // solid: 0xRRGGBB
@@ -28,8 +29,10 @@ layout(push_constant) uniform Push {
     uint mode;       // 0 RGB(A), 1 Y, 2 CbCr, 3 Cb, 4 Cr
     uint hsub;       // pixels per texel of this plane
     uint vsub;
-    uint plane_width;
-    uint plane_height;
+    uint end_x;      // the region, in texels of this plane: [origin, end)
+    uint end_y;
+    uint origin_x;
+    uint origin_y;
     ivec4 ky;        // 16.16 coefficients of R, G, B and the offset
     ivec4 kcb;
     ivec4 kcr;
@@ -69,8 +72,8 @@ uint encode(ivec4 k, uvec3 c)
 
 void main()
 {
-    uvec2 t = gl_GlobalInvocationID.xy;
-    if (t.x >= pc.plane_width || t.y >= pc.plane_height) return;
+    uvec2 t = gl_GlobalInvocationID.xy + uvec2(pc.origin_x, pc.origin_y);
+    if (t.x >= pc.end_x || t.y >= pc.end_y) return;
     uvec3 sum = uvec3(0);
     uint count = 0u;
     for (uint y = t.y * pc.vsub; y < min(pc.height, (t.y + 1u) * pc.vsub); ++y) {

@@ -119,6 +119,28 @@ Rgb pattern_pixel(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
     return f.colour;
 }
 
+std::vector<PixelRect> pattern_changes(const PatternFrame& a, const PatternFrame& b)
+{
+    const PixelRect full{0, 0, b.width, b.height};
+    if (a.kind != b.kind || a.width != b.width || a.height != b.height || !(a.colour == b.colour) ||
+        a.stamped != b.stamped || a.box_size != b.box_size) {
+        return {full};
+    }
+    if (b.kind == PatternKind::checker && a.checker_phase != b.checker_phase) return {full};
+    std::vector<PixelRect> out;
+    if (b.stamped && (a.stamp_frame != b.stamp_frame || a.stamp_time_ms != b.stamp_time_ms)) {
+        out.push_back({0, 0, b.width, std::min(stamp_rows, b.height)});
+    }
+    if (b.kind == PatternKind::moving_box && (a.box_x != b.box_x || a.box_y != b.box_y)) {
+        const auto clip = [&](uint32_t x, uint32_t y) {
+            return PixelRect{x, y, std::min(b.box_size, b.width - x), std::min(b.box_size, b.height - y)};
+        };
+        out.push_back(clip(a.box_x, a.box_y));
+        out.push_back(clip(b.box_x, b.box_y));
+    }
+    return out;
+}
+
 std::vector<PlanePixels> PatternSource::render(uint64_t frame, uint64_t time_ms)
 {
     RgbImage& im = image_;

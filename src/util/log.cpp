@@ -1,6 +1,7 @@
 #include "util/log.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -22,8 +23,17 @@ std::atomic<Level>& current_level() noexcept
     return lvl;
 }
 
+// When the library was loaded (about when the process started): debug lines carry the time since.
+const std::chrono::steady_clock::time_point loaded = std::chrono::steady_clock::now();
+
 void default_sink(Level lvl, std::string_view message)
 {
+    if (level() == Level::debug) {
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - loaded).count();
+        std::fprintf(stderr, "dmafeed: [%8.3f] %.*s: %.*s\n", t, static_cast<int>(level_name(lvl).size()),
+                     level_name(lvl).data(), static_cast<int>(message.size()), message.data());
+        return;
+    }
     std::fprintf(stderr, "dmafeed: %.*s: %.*s\n", static_cast<int>(level_name(lvl).size()),
                  level_name(lvl).data(), static_cast<int>(message.size()), message.data());
 }

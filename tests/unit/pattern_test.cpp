@@ -63,5 +63,37 @@ TEST(Pattern, ParseAndName)
     EXPECT_FALSE(PatternSpec::parse("").ok());
 }
 
+TEST(Pattern, ChangesBetweenFramesAreTheStampTheBoxAndThePhase)
+{
+    const PatternSpec box{PatternKind::moving_box, {}};
+    const auto f0 = pattern_frame(box, 640, 360, 0, 0);
+    const auto f1 = pattern_frame(box, 640, 360, 1, 40);
+    const auto changed = pattern_changes(f0, f1);
+    ASSERT_EQ(changed.size(), 3u);
+    EXPECT_EQ(changed[0], (PixelRect{0, 0, 640, 8}));  // the stamp rows
+    EXPECT_EQ(changed[1], (PixelRect{f0.box_x, f0.box_y, 90, 90}));
+    EXPECT_EQ(changed[2], (PixelRect{f1.box_x, f1.box_y, 90, 90}));
+    // Every pixel outside the changes is the same in both frames.
+    for (uint32_t y = 0; y < 360; y += 3) {
+        for (uint32_t x = 0; x < 640; x += 3) {
+            bool inside = false;
+            for (const auto& r : changed) inside |= x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+            if (!inside) {
+                ASSERT_EQ(pattern_pixel(f0, x, y), pattern_pixel(f1, x, y)) << x << "," << y;
+            }
+        }
+    }
+    // smpte: only the stamp; solid: nothing; the checker flips at frame 30: everything.
+    EXPECT_EQ(pattern_changes(pattern_frame({}, 64, 64, 5, 1), pattern_frame({}, 64, 64, 6, 2)).size(), 1u);
+    const PatternSpec solid{PatternKind::solid, {1, 2, 3}};
+    EXPECT_TRUE(pattern_changes(pattern_frame(solid, 64, 64, 5, 1), pattern_frame(solid, 64, 64, 6, 2)).empty());
+    const PatternSpec checker{PatternKind::checker, {}};
+    EXPECT_EQ(pattern_changes(pattern_frame(checker, 64, 64, 29, 1), pattern_frame(checker, 64, 64, 30, 2)),
+              (std::vector<PixelRect>{{0, 0, 64, 64}}));
+    // Another size or pattern: everything.
+    EXPECT_EQ(pattern_changes(pattern_frame({}, 64, 64, 5, 1), pattern_frame({}, 32, 64, 6, 2)),
+              (std::vector<PixelRect>{{0, 0, 32, 64}}));
+}
+
 }  // namespace
 }  // namespace dmafeed::sources

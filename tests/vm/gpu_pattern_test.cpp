@@ -13,6 +13,7 @@
 #include "vm_session.hpp"
 #include "vulkan_fixture.hpp"
 
+#include <cstring>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
 #include <memory>
@@ -163,6 +164,55 @@ TEST_F(NodrmGpuPattern, YuvEncodingsMatchTheCpu)
             EXPECT_GT(compare(*buffer, {PatternKind::smpte, {}}, 5, e), 0U);
             EXPECT_GT(compare(*buffer, {PatternKind::solid, {255, 0, 0}}, 5, e), 0U);
             if (HasFailure()) return;
+        }
+    }
+}
+
+TEST_F(NodrmGpuPattern, RedrawingOnlyWhatChangedGivesTheSameBytesAsAFullDraw)
+{
+    // Frame after frame into one buffer, each drawing only sources::pattern_changes() of the
+    // previous one (the box's old and new places, the stamp, the checker's phase flip at frame 30):
+    // frame 40 must equal the CPU's full frame 40.
+    for (const DrmFormat format : {DrmFormat{DRM_FORMAT_XRGB8888}, DrmFormat{DRM_FORMAT_NV12}, DrmFormat{DRM_FORMAT_YUV420}}) {
+        for (const PatternKind kind : {PatternKind::moving_box, PatternKind::checker, PatternKind::smpte}) {
+            auto buffer = allocate(format, 97, 61);
+            ASSERT_NE(buffer, nullptr);
+            const PatternSpec spec{kind, {}};
+            const auto& parts = static_cast<const VulkanBuffer&>(*buffer).parts();
+            const auto k = sources::yuv_coefficients({});
+            auto previous = sources::pattern_frame(spec, 97, 61, 0, 0);
+            ASSERT_TRUE(renderer_->render(*buffer, parts, previous, k).ok());
+            size_t partial_pixels = 0;
+            for (uint64_t f = 1; f <= 40; ++f) {
+                const auto next = sources::pattern_frame(spec, 97, 61, f, f * 10);
+                const auto changed = sources::pattern_changes(previous, next);
+                for (const auto& r : changed) partial_pixels += size_t{r.width} * r.height;
+                auto drawn = renderer_->render(*buffer, parts, next, k, std::span<const sources::PixelRect>{changed});
+                ASSERT_TRUE(drawn.ok()) << drawn.error().message();
+                if (drawn->valid()) {
+                    ASSERT_TRUE(*drm::wait_fence(drawn->get(), 20s));
+                }
+                previous = next;
+            }
+            // compare() draws frame 40 in full first: check the buffer as the partial draws left it.
+            auto cpu = sources::PatternSource::create(spec, format, 97, 61);
+            ASSERT_TRUE(cpu.ok());
+            const auto expected = cpu->render(40, 400);
+            const FormatInfo& info = *format_info(format);
+            for (uint32_t p = 0; p < info.plane_count; ++p) {
+                const BufferPlane& plane = buffer->planes()[p];
+                auto map = DmabufMapping::map(plane.fd.get(), dmabuf_size(plane.fd.get()), DmabufMapping::Access::read);
+                ASSERT_TRUE(map.ok()) << map.error().message();
+                const uint32_t row_bytes = plane_width(info, p, 97) * info.planes[p].bytes_per_pixel;
+                for (uint32_t y = 0; y < plane_height(info, p, 61); ++y) {
+                    const uint8_t* got = map->bytes().data() + plane.offset + size_t{y} * plane.stride;
+                    const uint8_t* want = expected[p].data.data() + size_t{y} * expected[p].row_bytes;
+                    ASSERT_EQ(std::memcmp(got, want, row_bytes), 0)
+                        << name(format) << " " << spec.to_string() << ": plane " << p << " row " << y << " differs";
+                }
+            }
+            std::printf("%s %s: 40 frames redrew %.1f%% of the pixels a full draw each would\n", name(format).c_str(),
+                        spec.to_string().c_str(), 100.0 * static_cast<double>(partial_pixels) / (40.0 * 97 * 61));
         }
     }
 }
