@@ -88,6 +88,7 @@ typedef struct dmafeed_stats {
 typedef void (*dmafeed_presented_fn)(void* user, uint64_t frame_id, uint64_t pts_ns, int presented, uint64_t time_ns,
                                      uint32_t flags);
 typedef void (*dmafeed_buffer_destroyed_fn)(void* user, uint64_t buffer_id);
+typedef void (*dmafeed_dropped_fn)(void* user, uint64_t dropped);
 
 void dmafeed_config_init(dmafeed_config* config);
 dmafeed_producer* dmafeed_producer_create(const dmafeed_config* config, char* error, size_t error_size);
@@ -108,6 +109,8 @@ const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* producer);
 int dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd);
 /* Called with a buffer's id just before the producer destroys it (not when the producer is destroyed). */
 void dmafeed_set_buffer_destroyed_callback(dmafeed_producer* producer, dmafeed_buffer_destroyed_fn callback, void* user);
+/* Called from dmafeed_acquire when it drops a frame (drop_when_full), with the frames dropped so far. */
+void dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_dropped_fn callback, void* user);
 
 #ifdef __cplusplus
 }

@@ -172,6 +172,9 @@ public:
     // Called with a buffer's id just before the producer destroys it (and its images and views),
     // from within acquire() or queue(). Not called when the producer itself is destroyed.
     virtual void on_buffer_destroyed(std::function<void(uint64_t buffer_id)> callback) = 0;
+    // Called from acquire() when it drops a frame (drop_when_full, every buffer held), with the
+    // number of frames dropped so far.
+    virtual void on_dropped(std::function<void(uint64_t dropped)> callback) = 0;
 
 protected:
     Producer() = default;

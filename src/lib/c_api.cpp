@@ -15,6 +15,8 @@ struct dmafeed_producer {
     void* presented_user = nullptr;
     dmafeed_buffer_destroyed_fn buffer_destroyed = nullptr;
     void* buffer_destroyed_user = nullptr;
+    dmafeed_dropped_fn dropped = nullptr;
+    void* dropped_user = nullptr;
     // The C copy of each Vulkan device the C++ API has handed out (stable addresses).
     mutable std::map<const dmafeed::VulkanDevice*, dmafeed_vulkan> vulkan;
 };
@@ -74,12 +76,15 @@ dmafeed_producer* dmafeed_producer_create(const dmafeed_config* c, char* error, 
         }
         return nullptr;
     }
-    auto* out = new dmafeed_producer{std::move(p), {}, nullptr, nullptr, nullptr, nullptr, {}};
+    auto* out = new dmafeed_producer{std::move(p), {}, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, {}};
     out->p->on_presented([out](const dmafeed::Presented& r) {
         if (out->presented) out->presented(out->presented_user, r.frame_id, r.pts_ns, r.presented ? 1 : 0, r.time_ns, r.flags);
     });
     out->p->on_buffer_destroyed([out](uint64_t id) {
         if (out->buffer_destroyed) out->buffer_destroyed(out->buffer_destroyed_user, id);
+    });
+    out->p->on_dropped([out](uint64_t dropped) {
+        if (out->dropped) out->dropped(out->dropped_user, dropped);
     });
     return out;
 }
@@ -154,6 +159,12 @@ void dmafeed_set_buffer_destroyed_callback(dmafeed_producer* p, dmafeed_buffer_d
 {
     p->buffer_destroyed = callback;
     p->buffer_destroyed_user = user;
+}
+
+void dmafeed_set_dropped_callback(dmafeed_producer* p, dmafeed_dropped_fn callback, void* user)
+{
+    p->dropped = callback;
+    p->dropped_user = user;
 }
 
 }  // extern "C"

@@ -68,7 +68,10 @@ public:
         if (acquired_) return fail(error, "acquire: frame " + std::to_string(frame_.id) + " is still acquired; queue it first");
         auto got = drop_ ? p_->acquire() : p_->try_acquire(std::chrono::milliseconds{std::max(timeout_ms, 0)});
         if (!got) return fail(error, got.error().message());
-        if (!*got) return nullptr;
+        if (!*got) {
+            if (drop_ && on_dropped_) on_dropped_(p_->stats().dropped);
+            return nullptr;
+        }
         internal_ = **got;
         const Buffer& b = *internal_.buffer;
         frame_ = Frame{};
@@ -155,6 +158,7 @@ public:
     {
         on_buffer_destroyed_ = std::move(callback);
     }
+    void on_dropped(std::function<void(uint64_t dropped)> callback) override { on_dropped_ = std::move(callback); }
 
     bool drop_ = false;
 
@@ -232,6 +236,7 @@ private:
     std::map<uint64_t, ViewSet> views_;  // buffer serial -> views, until the buffer goes
     const VulkanDevice* last_vulkan_ = nullptr;
     std::function<void(uint64_t)> on_buffer_destroyed_;
+    std::function<void(uint64_t)> on_dropped_;
     producer::Frame internal_;
     Frame frame_;
     bool acquired_ = false;

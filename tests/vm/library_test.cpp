@@ -342,6 +342,30 @@ TEST_F(NodrmLibrary, Nv12FramesHaveOneImagePerPlane)
     EXPECT_EQ(mismatches(*image, 233, 91, 66, 1, &first), 0u) << "first mismatch at " << first;
 }
 
+TEST_F(NodrmLibrary, DroppedFramesAreReportedToTheCallback)
+{
+    std::string error;
+    Config config = config_for(*weston_, DRM_FORMAT_XRGB8888, "vulkan");
+    config.buffers = 2;
+    config.drop_when_full = true;
+    auto p = Producer::create(config, &error);
+    ASSERT_TRUE(p) << error;
+    std::vector<uint64_t> reported;
+    p->on_dropped([&](uint64_t dropped) { reported.push_back(dropped); });
+    // Queued back to back without dispatching: both buffers stay held, later acquires drop.
+    for (int i = 0; i < 6; ++i) {
+        Frame* frame = p->acquire(0, &error);
+        ASSERT_TRUE(error.empty()) << error;
+        if (frame) {
+            ASSERT_TRUE(p->queue(*frame, 0, &error)) << error;
+        }
+    }
+    const uint64_t dropped = p->stats().dropped;
+    EXPECT_GE(dropped, 1u);
+    ASSERT_EQ(reported.size(), dropped);
+    for (size_t i = 0; i < reported.size(); ++i) EXPECT_EQ(reported[i], i + 1);
+}
+
 TEST_F(VirtioLibrary, AGbmBufferImportedIntoVulkanIsClearedByTheHost)
 {
     std::string error;
