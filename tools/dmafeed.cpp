@@ -222,7 +222,9 @@ int play(const cli::Options& o, Clock::time_point process_start)
         failures += (failures.empty() ? "" : "\n") + created.error().message();
     }
     if (!created) {
-        std::fprintf(stderr, "dmafeed: %s\n", failures.c_str());
+        // A stream names what it is, the formats that would show it and why each failed.
+        const std::string why = y4m && !o.format_given ? sources::no_format_for(y4m->header(), failures).message() : failures;
+        std::fprintf(stderr, "dmafeed: %s\n", why.c_str());
         return 1;
     }
     producer::Producer& p = **created;
