@@ -29,6 +29,7 @@ Result<std::shared_ptr<SharedVulkan>> create_shared(std::optional<dev_t> wanted,
     if (!device) return std::move(device).error();
     shared->device = std::move(*device);
     shared->name = infos[choice->index].name;
+    shared->matched = choice->matched;
     const vk::Device& d = *shared->device;
     shared->handles = VulkanDevice{.instance = shared->instance->handle(),
                                    .physical_device = d.physical_handle(),
@@ -97,10 +98,11 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
         } else {
             failures.push_back("vulkan: " + vulkan.error().message());
         }
+        std::unique_ptr<producer::AllocatorContext> vulkan_context;
         if (shared && options.kind != producer::AllocatorKind::gbm) {
             auto allocator = VulkanAllocator::create(*shared->device, image_usage);
             if (allocator) {
-                out.push_back(std::make_unique<VulkanHostContext>(shared, std::move(*allocator), image_usage));
+                vulkan_context = std::make_unique<VulkanHostContext>(shared, std::move(*allocator), image_usage);
             } else {
                 failures.push_back("vulkan: " + allocator.error().message());
             }
@@ -116,6 +118,10 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
             } else {
                 failures.push_back("gbm: " + allocator.error().message());
             }
+        }
+        if (vulkan_context) {
+            const bool later = producer::gbm_first(wanted.has_value(), shared && shared->matched) && !out.empty();
+            out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
         }
         if (out.empty()) {
             std::string msg = "no allocator works here";

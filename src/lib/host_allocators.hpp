@@ -1,5 +1,6 @@
-// The allocators of libdmafeed: those of producer::system_allocators (Vulkan first, then GBM
-// importing into the same Vulkan device), but with the Vulkan device shared with the host, which
+// The allocators of libdmafeed: those of producer::system_allocators (Vulkan and GBM importing
+// into the same Vulkan device, in the order of producer::gbm_first), but with the Vulkan device
+// shared with the host, which
 // renders into the frames' images with its own commands:
 //  - the images are made for the usage the host asks for (Config::vulkan_usage) on top of
 //    TRANSFER_DST, so only (format, modifier) pairs exportable for that usage are negotiated;
@@ -27,6 +28,7 @@ struct SharedVulkan {
     std::unique_ptr<vk::Device> device;  // after the instance: destroyed first
     VulkanDevice handles;                // what the host gets
     std::string name;                    // the physical device's
+    bool matched = false;                // it is the DRM device the compositor named
 };
 
 class HostContext : public producer::AllocatorContext {

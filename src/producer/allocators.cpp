@@ -245,8 +245,8 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
         // allocates on that device, goes first and Vulkan stays the fallback.
         if (vulkan_context) {
-            const bool gbm_first = wanted && stack && !stack->matched && !out.empty();
-            out.insert(gbm_first ? out.end() : out.begin(), std::move(vulkan_context));
+            const bool later = gbm_first(wanted.has_value(), stack && stack->matched) && !out.empty();
+            out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
         }
         if (out.empty()) {
             std::string msg = "no allocator works here";

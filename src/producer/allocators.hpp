@@ -78,4 +78,11 @@ struct AllocatorOptions {
 // that the Vulkan device is not (lavapipe beside a virtio-gpu compositor).
 AllocatorFactory system_allocators(const AllocatorOptions& options);
 
+// The order rule of `automatic` (for every factory): GBM before Vulkan when the compositor names a
+// DRM device (`wanted`) that the Vulkan device is not, Vulkan first otherwise.
+inline bool gbm_first(bool device_wanted, bool vulkan_is_that_device) noexcept
+{
+    return device_wanted && !vulkan_is_that_device;
+}
+
 }  // namespace dmafeed::producer
