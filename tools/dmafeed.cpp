@@ -1,5 +1,6 @@
 // dmafeed: plays test patterns into the Wayland compositor of $WAYLAND_DISPLAY through
 // zwp_linux_dmabuf_v1 (see --help).
+#include "cli/json.hpp"
 #include "cli/options.hpp"
 
 #include "drm/format_info.hpp"
@@ -46,23 +47,7 @@ int list_formats()
     return 0;
 }
 
-std::string json_escape(const std::string& s)
-{
-    std::string out;
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
+using cli::json_escape;
 
 struct Run {
     uint64_t frames = 0;

@@ -1,0 +1,86 @@
+// dmafeed-info's report on made-up input: the pairs both sides have are marked and listed in the
+// compositor's order, maximum extents are shown, and the JSON carries the same facts.
+#include "info/report.hpp"
+
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+#include <sys/sysmacros.h>
+
+namespace dmafeed::info {
+namespace {
+
+constexpr DrmFormat xrgb{DRM_FORMAT_XRGB8888}, nv12{DRM_FORMAT_NV12}, argb{DRM_FORMAT_ARGB8888};
+constexpr DrmModifier tiled{0x0100000000000002ULL};
+
+Report sample()
+{
+    Report r;
+    r.display = "wayland-test";
+    r.globals = {{1, "wl_compositor", 6}, {2, "zwp_linux_dmabuf_v1", 5}};
+    r.dmabuf_version = 5;
+    wl::Feedback fb;
+    fb.main_device = makedev(226, 128);
+    fb.tranches.push_back({makedev(226, 128), 1, FormatSet{{xrgb, tiled}, {xrgb, modifier_linear}}});
+    fb.tranches.push_back({makedev(226, 128), 0, FormatSet{{nv12, modifier_linear}, {argb, modifier_implicit}}});
+    r.feedback = fb;
+    r.local_device = makedev(226, 128);
+    r.allocators.push_back({"vulkan on test", {{{xrgb, modifier_linear}, 16384, 8192}, {{nv12, modifier_linear}, 4096, 4096},
+                                                {{argb, modifier_linear}, 16384, 16384}}});
+    r.allocators.push_back({"gbm on test", {{{argb, modifier_implicit}, 0, 0}, {{xrgb, modifier_linear}, 0, 0}}});
+    return r;
+}
+
+TEST(InfoReport, CommonPairsAreTheCompositorsInItsOrderWithTheirProducers)
+{
+    const Report r = sample();
+    EXPECT_EQ(r.common().to_string(), "XRGB8888: LINEAR; NV12: LINEAR; ARGB8888: INVALID");
+    EXPECT_EQ(r.producers_of({xrgb, modifier_linear}), (std::vector<std::string>{"vulkan on test", "gbm on test"}));
+    EXPECT_TRUE(r.producers_of({xrgb, tiled}).empty());
+}
+
+TEST(InfoReport, TextMarksBothSidesAndShowsTranchesAndExtents)
+{
+    const std::string text = to_text(sample());
+    for (const char* want : {"compositor: wayland-test", "  zwp_linux_dmabuf_v1 v5", "zwp_linux_dmabuf_v1 v5, default feedback:",
+                             "tranche 1: target device ", "flags scanout, 2 pairs", "    XRGB8888: INTEL:Y_TILED, LINEAR*",
+                             "tranche 2: ", "flags 0", "    NV12: LINEAR*", "    ARGB8888: INVALID*",
+                             "  vulkan on test: 3 pairs", "XRGB8888: LINEAR* (max 16384x8192)", "ARGB8888: LINEAR (max 16384x16384)",
+                             "  gbm on test: 2 pairs", "3 pairs in common, best first: XRGB8888: LINEAR; NV12: LINEAR; ARGB8888: INVALID"}) {
+        EXPECT_NE(text.find(want), std::string::npos) << "missing \"" << want << "\" in\n" << text;
+    }
+}
+
+TEST(InfoReport, VersionThreeHasOneListOfModifierEvents)
+{
+    Report r = sample();
+    r.feedback.reset();
+    r.dmabuf_version = 3;
+    r.v3_formats = FormatSet{{nv12, modifier_linear}};
+    const std::string text = to_text(r);
+    EXPECT_NE(text.find("v3 (no feedback before v4), modifier events: 1 pairs"), std::string::npos) << text;
+    EXPECT_EQ(r.common().to_string(), "NV12: LINEAR");
+    const std::string json = to_json(r);
+    EXPECT_NE(json.find("\"main_device\": null"), std::string::npos) << json;
+}
+
+TEST(InfoReport, JsonCarriesTheSameFacts)
+{
+    const std::string json = to_json(sample());
+    for (const char* want : {"\"display\": \"wayland-test\"", "{\"interface\": \"zwp_linux_dmabuf_v1\", \"version\": 5}",
+                             "\"linux_dmabuf_version\": 5", "\"scanout\": true",
+                             "\"format\": \"XRGB8888\", \"fourcc\": \"XR24\", \"modifier\": \"LINEAR\", \"modifier_value\": \"0x0000000000000000\", \"common\": true",
+                             "\"modifier_value\": \"0x0100000000000002\", \"common\": false",
+                             "\"max_width\": 16384, \"max_height\": 8192, \"common\": true", "\"allocator_errors\": []"}) {
+        EXPECT_NE(json.find(want), std::string::npos) << "missing " << want << " in\n" << json;
+    }
+}
+
+TEST(InfoReport, NamesAreEscapedInJson)
+{
+    Report r = sample();
+    r.display = "we\"ird\\name\n";
+    EXPECT_NE(to_json(r).find("\"display\": \"we\\\"ird\\\\name\\u000a\""), std::string::npos) << to_json(r);
+}
+
+}  // namespace
+}  // namespace dmafeed::info
