@@ -126,7 +126,9 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.memcpy_mb_per_s);
-        if (!p.yuv_description().empty()) std::printf("  \"yuv_encoding\": \"%s\",\n", p.yuv_description().c_str());
+        if (!p.yuv_description().empty()) {
+            std::printf("  \"yuv_encoding\": \"%s\",\n", json_escape(p.yuv_description()).c_str());
+        }
         std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
@@ -186,6 +188,13 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (fps == 0) fps = static_cast<double>(h.fps_num) / h.fps_den;
     }
 
+    if (o.yuv_given && !y4m) {
+        const FormatInfo* info = format_info(o.format);
+        if (info && !info->is_yuv) {
+            std::fprintf(stderr, "dmafeed: note: --yuv-matrix and --yuv-range apply to YUV formats; %s is RGB\n",
+                         name(o.format).c_str());
+        }
+    }
     producer::ProducerConfig config;
     config.modifier = o.modifier;
     config.width = y4m ? y4m->header().width : o.width;
