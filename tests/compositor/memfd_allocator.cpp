@@ -1,6 +1,9 @@
 #include "memfd_allocator.hpp"
 
+#include "alloc/dmabuf_mapping.hpp"
 #include "drm/format_info.hpp"
+
+#include <drm_fourcc.h>
 
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -24,9 +27,36 @@ public:
 
 class MemfdContext final : public producer::AllocatorContext {
 public:
-    MemfdContext(std::shared_ptr<MemfdAllocator> allocator, bool fence_writes)
-        : allocator_{std::move(allocator)}, fence_writes_{fence_writes}
+    MemfdContext(std::shared_ptr<MemfdAllocator> allocator, bool fence_writes, bool draws,
+                 std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log)
+        : allocator_{std::move(allocator)}, fence_writes_{fence_writes}, draws_{draws}, draw_log_{std::move(draw_log)}
     {
+    }
+    std::string cannot_draw(const Buffer& buffer) const override
+    {
+        if (!draws_) return AllocatorContext::cannot_draw(buffer);
+        return buffer.format() == DrmFormat{DRM_FORMAT_XRGB8888} ? "" : "the memfd stand-in draws XRGB8888 only";
+    }
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients&,
+                          const std::optional<std::vector<sources::PixelRect>>& changed) override
+    {
+        if (auto why = cannot_draw(buffer); !why.empty()) return Error{why};
+        draw_log_->push_back(changed);
+        const BufferPlane& plane = buffer.planes()[0];
+        auto map = DmabufMapping::map(plane.fd.get(), plane.offset + uint64_t{plane.stride} * buffer.height(),
+                                      DmabufMapping::Access::read_write);
+        if (!map) return std::move(map).error();
+        const std::vector<sources::PixelRect> all{{0, 0, buffer.width(), buffer.height()}};
+        for (const sources::PixelRect& r : changed ? *changed : all) {
+            for (uint32_t y = r.y; y < r.y + r.height; ++y) {
+                uint8_t* row = map->bytes().data() + plane.offset + size_t{y} * plane.stride;
+                for (uint32_t x = r.x; x < r.x + r.width; ++x) {
+                    const sources::Rgb c = sources::pattern_pixel(frame, x, y);
+                    row[x * 4] = c.b, row[x * 4 + 1] = c.g, row[x * 4 + 2] = c.r, row[x * 4 + 3] = 255;
+                }
+            }
+        }
+        return UniqueFd{};
     }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return std::string{allocator_->name()}; }
@@ -42,6 +72,8 @@ public:
 private:
     std::shared_ptr<MemfdAllocator> allocator_;
     bool fence_writes_ = false;
+    bool draws_ = false;
+    std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log_;
 };
 
 }  // namespace
@@ -72,10 +104,11 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
 
 producer::AllocatorFactory MemfdFactory::factory() const
 {
-    return [alloc = allocator, asked = asked, fence = fence_writes](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+    return [alloc = allocator, asked = asked, fence = fence_writes, draws = draws,
+            log = draw_log](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
         asked->push_back(device);
         std::vector<std::unique_ptr<producer::AllocatorContext>> out;
-        out.push_back(std::make_unique<MemfdContext>(alloc, fence));
+        out.push_back(std::make_unique<MemfdContext>(alloc, fence, draws, log));
         return out;
     };
 }

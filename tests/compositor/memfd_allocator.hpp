@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace dmafeed::test {
 
@@ -41,6 +43,12 @@ struct MemfdFactory {
     // write() returns a "render fence" (a signalled eventfd standing in for a sync_file), as a GPU
     // upload does, so that the sync paths have a fence to hand over.
     bool fence_writes = false;
+    // draw() works, for XRGB8888: a stand-in for the GPU patterns that renders the frame on the CPU
+    // and copies only the `changed` rectangles into the buffer (everything when unset), so that
+    // wrong rectangles show as stale pixels. Each call's `changed` is recorded in `draws`.
+    bool draws = false;
+    std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log =
+        std::make_shared<std::vector<std::optional<std::vector<sources::PixelRect>>>>();
     explicit MemfdFactory(FormatSet supported) : allocator{std::make_shared<MemfdAllocator>(std::move(supported))} {}
     producer::AllocatorFactory factory() const;
 };

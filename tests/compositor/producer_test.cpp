@@ -639,6 +639,87 @@ TEST(ProducerTest, RgbFramesDeclareNoYuvEncoding)
     EXPECT_TRUE(p->yuv_description().empty());
 }
 
+TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
+{
+    // The memfd stand-in draws only the rectangles it is given: wrong ones leave stale pixels.
+    auto comp = start();
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    memfd.draws = true;
+    auto cfg = config_for(*comp, memfd);
+    cfg.width = 96;
+    cfg.height = 64;
+    auto p = make(cfg);
+    ASSERT_TRUE(p);
+    const sources::PatternSpec box{sources::PatternKind::moving_box, {}};
+    const auto k = sources::yuv_coefficients({});
+    std::map<uint64_t, sources::PatternFrame> held;  // buffer serial -> the frame drawn into it
+    auto draw = [&](uint64_t f) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        ASSERT_TRUE(p->cannot_draw(**frame).empty());
+        const auto pattern = sources::pattern_frame(box, 96, 64, f, f * 33);
+        const size_t before = memfd.draw_log->size();
+        ASSERT_TRUE(p->draw(**frame, pattern, k).ok());
+        ASSERT_EQ(memfd.draw_log->size(), before + 1);
+        const auto& changed = memfd.draw_log->back();
+        const auto it = held.find((*frame)->buffer_serial);
+        if (it == held.end()) {
+            EXPECT_FALSE(changed.has_value()) << "frame " << f << ": a buffer's first draw is a full one";
+        } else {
+            ASSERT_TRUE(changed.has_value()) << "frame " << f;
+            EXPECT_EQ(*changed, sources::pattern_changes(it->second, pattern)) << "frame " << f;
+        }
+        held[(*frame)->buffer_serial] = pattern;
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->dispatch(20ms).ok());
+    };
+    for (uint64_t f = 0; f < 12; ++f) {
+        draw(f);
+        if (HasFatalFailure()) return;
+    }
+    // What the compositor holds is frame 11 in full.
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 13; }));
+    auto shown = comp->read_last_committed_buffer(0);
+    ASSERT_TRUE(shown.ok()) << shown.error().message();
+    const auto last = sources::pattern_frame(box, 96, 64, 11, 11 * 33);
+    for (uint32_t y = 0; y < 64; ++y) {
+        for (uint32_t x = 0; x < 96; ++x) {
+            const sources::Rgb want = sources::pattern_pixel(last, x, y);
+            const uint8_t* px = shown->bytes.data() + size_t{y} * shown->stride + x * 4;
+            ASSERT_EQ((sources::Rgb{px[2], px[1], px[0]}), want) << "pixel " << x << "," << y;
+        }
+    }
+    // A CPU write in between: the next draw into that buffer is a full one again; the others stay partial.
+    uint64_t written_serial = 0;
+    {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        written_serial = (*frame)->buffer_serial;
+        auto solid = sources::SolidFrame::make(xrgb, 96, 64, {1, 2, 3});
+        ASSERT_TRUE(solid.ok());
+        ASSERT_TRUE(p->write(**frame, solid->planes()).ok());
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->dispatch(20ms).ok());
+    }
+    bool redrawn = false;
+    for (uint64_t f = 12; f < 20 && !redrawn; ++f) {
+        auto frame = p->acquire();
+        ASSERT_TRUE(frame.ok() && *frame);
+        const auto pattern = sources::pattern_frame(box, 96, 64, f, f * 33);
+        ASSERT_TRUE(p->draw(**frame, pattern, k).ok());
+        const auto& changed = memfd.draw_log->back();
+        if ((*frame)->buffer_serial == written_serial) {
+            EXPECT_FALSE(changed.has_value()) << "the buffer the CPU wrote is drawn in full";
+            redrawn = true;
+        } else {
+            EXPECT_TRUE(changed.has_value()) << "frame " << f;
+        }
+        ASSERT_TRUE(p->queue(**frame).ok());
+        ASSERT_TRUE(p->dispatch(20ms).ok());
+    }
+    EXPECT_TRUE(redrawn) << "the written buffer came back within 8 frames";
+}
+
 TEST(ProducerTest, FdCountIsFlatOver10000Frames)
 {
     Config config;
