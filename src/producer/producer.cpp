@@ -625,8 +625,22 @@ Result<void> Producer::queue(const Frame& frame)
     }
     wl::CommitSync commit_sync;
     if (auto r = hand_over_fence(*slot, commit_sync); !r) return r;
+    // Damage: where this drawn pattern frame differs from the one shown; all of it otherwise (and
+    // when nothing changed, so that the compositor still repaints and sends the frame callback).
+    std::vector<wl::DamageRect> damage;
+    const auto same_encoding = [](const sources::YuvCoefficients& a, const sources::YuvCoefficients& b) {
+        return a.y == b.y && a.cb == b.cb && a.cr == b.cr;
+    };
+    if (slot->drawn && shown_pattern_ && same_encoding(slot->drawn_coefficients, shown_coefficients_)) {
+        for (const sources::PixelRect& r : sources::pattern_changes(*shown_pattern_, *slot->drawn)) {
+            damage.push_back({static_cast<int32_t>(r.x), static_cast<int32_t>(r.y), static_cast<int32_t>(r.width),
+                              static_cast<int32_t>(r.height)});
+        }
+    }
+    shown_pattern_ = slot->drawn;
+    shown_coefficients_ = slot->drawn_coefficients;
     window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number,
-                     sync_mode_ == SyncMode::explicit_sync ? &commit_sync : nullptr);
+                     sync_mode_ == SyncMode::explicit_sync ? &commit_sync : nullptr, damage);
     slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over
     slot->wl->attached();
     stats_.queued();

@@ -253,6 +253,10 @@ private:
     uint64_t last_point_ = 0;
     SyncStats sync_stats_;
     std::string yuv_description_;
+    // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
+    // the next drawn frame damages only where it differs. Unset after CPU or host contents.
+    std::optional<sources::PatternFrame> shown_pattern_;
+    sources::YuvCoefficients shown_coefficients_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
     std::function<void(const Buffer&, uint64_t)> on_buffer_destroyed_;

@@ -148,7 +148,7 @@ Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t ra
 }
 
 void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                     uint64_t frame, const CommitSync* sync)
+                     uint64_t frame, const CommitSync* sync, std::span<const DamageRect> damage)
 {
     if (configure_pending_) {
         xdg_surface_ack_configure(xdg_surface_, pending_serial_);
@@ -166,7 +166,11 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
         scaled_ = scale;
     }
     wl_surface_attach(surface_, buffer, 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+    if (damage.empty()) {
+        wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+    } else {
+        for (const DamageRect& r : damage) wl_surface_damage_buffer(surface_, r.x, r.y, r.width, r.height);
+    }
     if (sync && syncobj_ && sync->timeline) {
         const auto hi = [](uint64_t v) { return static_cast<uint32_t>(v >> 32U); };
         const auto lo = [](uint64_t v) { return static_cast<uint32_t>(v & 0xffffffffU); };

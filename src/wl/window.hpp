@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <list>
 #include <memory>
 #include <string>
@@ -51,6 +52,11 @@ struct CommitSync {
     // Set: get_release for this commit. Called with the release fence (fenced_release), or with
     // no fd (immediate_release).
     std::function<void(UniqueFd release_fence)> on_release;
+};
+
+// A rectangle of buffer pixels for wl_surface.damage_buffer.
+struct DamageRect {
+    int32_t x = 0, y = 0, width = 0, height = 0;
 };
 
 struct PresentationResult {
@@ -93,10 +99,11 @@ public:
     Result<void> set_color_representation(uint32_t coefficients, uint32_t range);
 
     // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
-    // pixels through the viewport when they differ (and a viewport exists), and commits.
+    // pixels through the viewport when they differ (and a viewport exists), damages `damage` (buffer
+    // pixels where it differs from the buffer shown before; empty: all of it), and commits.
     // With `sync` (explicit sync enabled): its acquire fence and release request go with the commit.
     void present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                 uint64_t frame, const CommitSync* sync = nullptr);
+                 uint64_t frame, const CommitSync* sync = nullptr, std::span<const DamageRect> damage = {});
     // The frame callback of the last present() has not fired yet.
     bool frame_pending() const noexcept { return frame_callback_ != nullptr; }
     uint64_t frame_callbacks() const noexcept { return frame_callbacks_; }

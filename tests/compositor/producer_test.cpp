@@ -679,6 +679,29 @@ TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
     }
     // What the compositor holds is frame 11 in full.
     ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 13; }));
+    // Each commit damaged only where its frame differs from the one before (the first: all of it).
+    {
+        const auto r = comp->records();
+        std::vector<const CommitRecord*> shown;
+        for (const auto& c : r.commits) {
+            if (c.attached && c.buffer) shown.push_back(&c);
+        }
+        ASSERT_EQ(shown.size(), 12u);
+        ASSERT_EQ(shown[0]->buffer_damage.size(), 1u);
+        EXPECT_EQ(shown[0]->buffer_damage[0].width, 96);
+        for (uint64_t f = 1; f < 12; ++f) {
+            const auto want = sources::pattern_changes(sources::pattern_frame(box, 96, 64, f - 1, (f - 1) * 33),
+                                                       sources::pattern_frame(box, 96, 64, f, f * 33));
+            ASSERT_EQ(shown[f]->buffer_damage.size(), want.size()) << "frame " << f;
+            for (size_t i = 0; i < want.size(); ++i) {
+                const Rect& got = shown[f]->buffer_damage[i];
+                EXPECT_EQ((std::array{got.x, got.y, got.width, got.height}),
+                          (std::array{static_cast<int32_t>(want[i].x), static_cast<int32_t>(want[i].y),
+                                      static_cast<int32_t>(want[i].width), static_cast<int32_t>(want[i].height)}))
+                    << "frame " << f << " rectangle " << i;
+            }
+        }
+    }
     auto shown = comp->read_last_committed_buffer(0);
     ASSERT_TRUE(shown.ok()) << shown.error().message();
     const auto last = sources::pattern_frame(box, 96, 64, 11, 11 * 33);
@@ -700,6 +723,11 @@ TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
         ASSERT_TRUE(p->write(**frame, solid->planes()).ok());
         ASSERT_TRUE(p->queue(**frame).ok());
         ASSERT_TRUE(p->dispatch(20ms).ok());
+        ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 14; }));
+        const auto r = comp->records();
+        ASSERT_EQ(r.commits.back().buffer_damage.size(), 1u) << "CPU contents damage the whole buffer";
+        EXPECT_EQ(r.commits.back().buffer_damage[0].width, 96);
+        EXPECT_EQ(r.commits.back().buffer_damage[0].height, 64);
     }
     bool redrawn = false;
     for (uint64_t f = 12; f < 20 && !redrawn; ++f) {
