@@ -14,22 +14,13 @@ namespace {
 
 Result<std::shared_ptr<SharedVulkan>> create_shared(std::optional<dev_t> wanted, bool validation)
 {
+    auto opened = vk::open_device(wanted, {.validation = validation});
+    if (!opened) return std::move(opened).error();
     auto shared = std::make_shared<SharedVulkan>();
-    auto instance = vk::Instance::create({.validation = validation});
-    if (!instance) return std::move(instance).error();
-    shared->instance.emplace(std::move(*instance));
-    auto handles = shared->instance->physical_devices();
-    if (!handles) return std::move(handles).error();
-    std::vector<vk::PhysicalDeviceInfo> infos;
-    for (VkPhysicalDevice h : *handles) infos.push_back(vk::query_physical_device(h));
-    auto choice = vk::select_device(infos, wanted, {});
-    if (!choice) return std::move(choice).error();
-    log::debug("vulkan: %s", choice->reason.c_str());
-    auto device = vk::Device::create(infos[choice->index]);
-    if (!device) return std::move(device).error();
-    shared->device = std::move(*device);
-    shared->name = infos[choice->index].name;
-    shared->matched = choice->matched;
+    shared->instance.emplace(std::move(opened->instance));
+    shared->device = std::move(opened->device);
+    shared->name = shared->device->info().name;
+    shared->matched = opened->matched;
     const vk::Device& d = *shared->device;
     shared->handles = VulkanDevice{.instance = shared->instance->handle(),
                                    .physical_device = d.physical_handle(),

@@ -63,26 +63,17 @@ struct VulkanStack {
 
     static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation, bool prepare_patterns)
     {
+        auto opened = vk::open_device(wanted, {.validation = validation});
+        if (!opened) return std::move(opened).error();
         auto stack = std::make_shared<VulkanStack>();
-        auto instance = vk::Instance::create({.validation = validation});
-        if (!instance) return std::move(instance).error();
-        stack->instance.emplace(std::move(*instance));
-        auto handles = stack->instance->physical_devices();
-        if (!handles) return std::move(handles).error();
-        std::vector<vk::PhysicalDeviceInfo> infos;
-        for (VkPhysicalDevice h : *handles) infos.push_back(vk::query_physical_device(h));
-        auto choice = vk::select_device(infos, wanted, {});
-        if (!choice) return std::move(choice).error();
-        log::debug("vulkan: %s", choice->reason.c_str());
-        auto device = vk::Device::create(infos[choice->index]);
-        if (!device) return std::move(device).error();
-        stack->device = std::move(*device);
+        stack->instance.emplace(std::move(opened->instance));
+        stack->device = std::move(opened->device);
         auto uploader = vk::Uploader::create(*stack->device);
         if (!uploader) return std::move(uploader).error();
         stack->uploader = std::move(*uploader);
-        stack->name = infos[choice->index].name;
+        stack->name = stack->device->info().name;
         stack->prepare_patterns = prepare_patterns && stack->device->stores_without_format();
-        stack->matched = choice->matched;
+        stack->matched = opened->matched;
         return stack;
     }
 

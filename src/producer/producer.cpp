@@ -561,8 +561,7 @@ Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pat
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};
     std::optional<std::vector<sources::PixelRect>> changed;
-    if (slot->drawn && slot->drawn_coefficients.y == coefficients.y && slot->drawn_coefficients.cb == coefficients.cb &&
-        slot->drawn_coefficients.cr == coefficients.cr) {
+    if (slot->drawn && slot->drawn_coefficients == coefficients) {
         changed = sources::pattern_changes(*slot->drawn, pattern);
     }
     slot->drawn.reset();  // until the draw succeeded
@@ -628,10 +627,7 @@ Result<void> Producer::queue(const Frame& frame)
     // Damage: where this drawn pattern frame differs from the one shown; all of it otherwise (and
     // when nothing changed, so that the compositor still repaints and sends the frame callback).
     std::vector<wl::DamageRect> damage;
-    const auto same_encoding = [](const sources::YuvCoefficients& a, const sources::YuvCoefficients& b) {
-        return a.y == b.y && a.cb == b.cb && a.cr == b.cr;
-    };
-    if (slot->drawn && shown_pattern_ && same_encoding(slot->drawn_coefficients, shown_coefficients_)) {
+    if (slot->drawn && shown_pattern_ && slot->drawn_coefficients == shown_coefficients_) {
         for (const sources::PixelRect& r : sources::pattern_changes(*shown_pattern_, *slot->drawn)) {
             damage.push_back({static_cast<int32_t>(r.x), static_cast<int32_t>(r.y), static_cast<int32_t>(r.width),
                               static_cast<int32_t>(r.height)});

@@ -48,6 +48,7 @@ std::string_view range_name(YuvRange range) noexcept;     // "limited"
 // offsets hold the 16/128 bias and the rounding half.
 struct YuvCoefficients {
     std::array<int32_t, 4> y{}, cb{}, cr{};
+    friend bool operator==(const YuvCoefficients&, const YuvCoefficients&) = default;
 };
 YuvCoefficients yuv_coefficients(YuvEncoding encoding) noexcept;
 

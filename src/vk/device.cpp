@@ -1,5 +1,6 @@
 #include "vk/device.hpp"
 
+#include "util/log.hpp"
 #include "vk/vk_error.hpp"
 
 #include <type_traits>
@@ -73,6 +74,22 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physica
     }
     if (sync_fd && !load(out->fn_.get_semaphore_fd, "vkGetSemaphoreFdKHR")) out->fn_.get_semaphore_fd = nullptr;
     return out;
+}
+
+Result<OpenedDevice> open_device(std::optional<dev_t> wanted, const InstanceOptions& options)
+{
+    auto instance = Instance::create(options);
+    if (!instance) return std::move(instance).error();
+    auto handles = instance->physical_devices();
+    if (!handles) return std::move(handles).error();
+    std::vector<PhysicalDeviceInfo> infos;
+    for (VkPhysicalDevice h : *handles) infos.push_back(query_physical_device(h));
+    auto choice = select_device(infos, wanted, {});
+    if (!choice) return std::move(choice).error();
+    log::debug("vulkan: %s", choice->reason.c_str());
+    auto device = Device::create(infos[choice->index]);
+    if (!device) return std::move(device).error();
+    return OpenedDevice{std::move(*instance), std::move(*device), choice->matched};
 }
 
 Device::Device(PhysicalDeviceInfo info, VkDevice device, uint32_t queue_family)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "util/result.hpp"
+#include "vk/instance.hpp"
 #include "vk/physical_device.hpp"
 
 #include <memory>
@@ -59,5 +60,14 @@ private:
     VkPhysicalDeviceMemoryProperties memory_properties_{};
     bool stores_without_format_ = false;
 };
+
+// An instance and the device select_device() picks for `wanted` (the compositor's DRM device),
+// created: where every allocator set-up starts.
+struct OpenedDevice {
+    Instance instance;
+    std::unique_ptr<Device> device;  // after the instance: destroyed first
+    bool matched = false;            // the device is `wanted` (not a fallback such as lavapipe)
+};
+Result<OpenedDevice> open_device(std::optional<dev_t> wanted, const InstanceOptions& options);
 
 }  // namespace dmafeed::vk
