@@ -581,6 +581,10 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
                      fourcc_string(req.format) + ")"};
     }
     if (auto ok = check_size(*info, req.width, req.height, false); !ok) return std::move(ok).error().context(what);
+    if (req.plane_offset > 0) {
+        return Error{what + ": GBM places the planes itself; a plane offset of " + std::to_string(req.plane_offset) +
+                     " bytes needs the Vulkan allocator"};
+    }
     auto plan = gbm::plan_creation(req.modifiers, req.stride_align);
     if (!plan) return std::move(plan).error().context(what);
     const auto creates = [&] {

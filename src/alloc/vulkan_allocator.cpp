@@ -288,8 +288,9 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     }
     // The request's modifiers that this device can export for the format, in the request's order.
     std::vector<const vk::PairCapability*> usable;
+    const bool explicit_linear = req.stride_align > 0 || req.plane_offset > 0;
     for (DrmModifier m : req.modifiers) {
-        if (req.stride_align > 0 && !m.is_linear()) continue;
+        if (explicit_linear && !m.is_linear()) continue;
         if (const auto* cap = caps_.find({req.format, m})) usable.push_back(cap);
     }
     if (usable.empty()) {
@@ -301,7 +302,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
             msg += dmafeed::name(req.format) + " cannot be exported with any modifier for usage " + vk::usage_string(caps_.usage);
         } else {
             msg += "none of the requested modifiers" +
-                   std::string{req.stride_align > 0 ? " (an aligned stride needs LINEAR)" : ""} +
+                   std::string{explicit_linear ? " (an explicit stride or plane offset needs LINEAR)" : ""} +
                    " can be exported; this device exports " + dmafeed::name(req.format) + " with " + modifier_list(exportable);
         }
         return Error{msg};
@@ -335,8 +336,9 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     VulkanBufferBuilder builder{device_, *buffer};
     const VkImageUsageFlags usage = caps_.usage | (extra ? caps_.extra_usage : 0U);
     std::vector<PlaneLayout> layout;
-    if (req.stride_align > 0) {
-        auto l = linear_layout(req.format, req.width, req.height, req.stride_align, !per_plane && !disjoint);
+    if (explicit_linear) {
+        auto l = linear_layout(req.format, req.width, req.height, std::max(req.stride_align, 1U), !per_plane && !disjoint,
+                               req.plane_offset);
         if (!l) return std::move(l).error().context(what);
         layout = std::move(l).value();
     }

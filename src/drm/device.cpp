@@ -1,5 +1,8 @@
 #include "drm/device.hpp"
 
+#include "util/unique_fd.hpp"
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <xf86drm.h>
@@ -79,6 +82,19 @@ std::string node_path(dev_t dev, bool render)
         return d.get()->nodes[other];
     }
     return {};
+}
+
+std::string driver_name(dev_t dev)
+{
+    const std::string path = node_path(dev, true);
+    if (path.empty()) return {};
+    const UniqueFd fd{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
+    if (!fd) return {};
+    drmVersionPtr version = drmGetVersion(fd.get());
+    if (!version) return {};
+    std::string name{version->name, static_cast<size_t>(version->name_len)};
+    drmFreeVersion(version);
+    return name;
 }
 
 }  // namespace dmafeed::drm

@@ -17,4 +17,7 @@ std::string describe_device(dev_t dev);
 // The node path of `dev` preferring `render` or primary; empty when unknown.
 std::string node_path(dev_t dev, bool render);
 
+// The kernel driver of `dev` ("virtio_gpu", "i915"); empty when its node cannot be opened.
+std::string driver_name(dev_t dev);
+
 }  // namespace dmafeed::drm

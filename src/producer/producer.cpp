@@ -39,9 +39,10 @@ Result<std::unique_ptr<Producer>> Producer::create(ProducerConfig config)
         return Error{"a pool holds 2 to 4 buffers, not " + std::to_string(config.buffers)};
     }
     if (!config.allocators) config.allocators = system_allocators({});
-    if (config.stride_align != 0) {
+    if (config.stride_align != 0 || config.plane_offset != 0) {
         if (config.modifier && !config.modifier->is_linear()) {
-            return Error{"a stride alignment needs the LINEAR modifier, not " + name(*config.modifier)};
+            return Error{std::string{config.stride_align != 0 ? "a stride alignment" : "a plane offset"} +
+                         " needs the LINEAR modifier, not " + name(*config.modifier)};
         }
         config.modifier = modifier_linear;
     }
@@ -403,12 +404,15 @@ Result<Producer::Slot*> Producer::make_slot()
                                   .width = width_,
                                   .height = height_,
                                   .modifiers = {c.pair.modifier},
-                                  .stride_align = config_.stride_align};
+                                  .stride_align = config_.stride_align,
+                                  .plane_offset = config_.plane_offset,
+                                  .disjoint = config_.disjoint};
         auto buffer = ctx->allocator().allocate(request);
         if (!buffer) {
             log::warning("%s cannot allocate %s %s %ux%u: %s; trying the next layout", ctx->describe().c_str(),
                          name(c.pair.format).c_str(), name(c.pair.modifier).c_str(), width_, height_,
                          buffer.error().message().c_str());
+            allocation_failures_.push_back(ctx->describe() + ": " + buffer.error().message());
             refused_.insert(key);
             continue;
         }
@@ -465,6 +469,7 @@ void Producer::check_resize()
     const int32_t ch = window_->configured_height();
     if (cw <= 0 || ch <= 0) return;
     if (static_cast<uint32_t>(cw) == width_ && static_cast<uint32_t>(ch) == height_) return;
+    if (config_.resize == ResizePolicy::keep) return;
     if (config_.resize == ResizePolicy::scale && window_->has_viewport()) return;  // present() scales
     log::info("resized to %dx%d: reallocating the buffers", cw, ch);
     width_ = static_cast<uint32_t>(cw);

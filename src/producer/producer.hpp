@@ -67,7 +67,10 @@ namespace dmafeed::producer {
 enum class FullPolicy { wait, drop };
 // automatic: explicit where the compositor offers it, else implicit.
 enum class SyncMode { automatic, explicit_sync, implicit_sync };
-enum class ResizePolicy { reallocate, scale };
+// What a configure with another size does: reallocate the buffers at that size; scale them to it
+// with wp_viewporter (where offered); or keep the buffers as they are, for a client whose size is
+// the point (dmafeed-conform: the compositor places a smaller buffer, fullscreen centers it).
+enum class ResizePolicy { reallocate, scale, keep };
 
 struct ProducerConfig {
     std::string display;  // socket name or path; empty: $WAYLAND_DISPLAY
@@ -80,6 +83,10 @@ struct ProducerConfig {
     size_t buffers = 3;  // 2..4
     // Align strides (and plane offsets) to this many bytes; forces LINEAR. 0: the allocator's layout.
     uint32_t stride_align = 0;
+    // Bytes before the first plane in its dma-buf (AllocationRequest::plane_offset); forces LINEAR.
+    uint32_t plane_offset = 0;
+    // One dma-buf per plane for multi-planar formats, where the allocator can (AllocationRequest::disjoint).
+    bool disjoint = false;
     wl::CreateMode create_mode = wl::CreateMode::wait;
     SyncMode sync = SyncMode::automatic;
     FullPolicy when_full = FullPolicy::wait;
@@ -178,6 +185,11 @@ public:
     // Buffers alive now (held, free or retiring), and buffers ever created (wl_buffers).
     size_t buffer_count() const noexcept { return slots_.size(); }
     uint64_t buffers_created() const noexcept { return buffers_created_; }
+    // Why allocators could not make a layout (each "ALLOCATOR: error"), in order; such a layout is
+    // skipped like a refused one, but the compositor never saw it.
+    const std::vector<std::string>& allocation_failures() const noexcept { return allocation_failures_; }
+    // The connection, for its state after an error (a protocol error's interface and code).
+    const wl::Connection& connection() const noexcept { return *connection_; }
     // Layout rebuilds so far (feedback changes and resizes that changed the layout).
     uint64_t rebuilds() const noexcept { return generation_; }
     void on_presented(std::function<void(const wl::PresentationResult&)> callback);
@@ -238,6 +250,7 @@ private:
     bool offer_changed_ = false;
     std::vector<Candidate> candidates_;
     std::set<RefusalKey> refused_;
+    std::vector<std::string> allocation_failures_;
     std::optional<Choice> choice_;
     size_t candidate_index_ = 0;
     uint32_t width_ = 0, height_ = 0;
