@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace dmafeed::test {
+namespace dmafeed {
 
 bool ExitStatus::clean() const { return WIFEXITED(raw) && WEXITSTATUS(raw) == 0; }
 
@@ -153,4 +153,4 @@ std::string file_tail(const std::string& path, size_t lines)
     return out;
 }
 
-}  // namespace dmafeed::test
+}  // namespace dmafeed

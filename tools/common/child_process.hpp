@@ -1,5 +1,6 @@
-// A child process for the vm suite's fixtures (weston, weston-screenshooter): spawned with extra
-// environment, output to a file, waited for with a deadline, killed if it overstays.
+// A child process (the compositor dmafeed-conform --spawn starts; weston and weston-screenshooter in
+// the vm suite's fixtures): spawned with extra environment, output to a file, waited for with a
+// deadline, killed if it overstays.
 #pragma once
 
 #include "util/result.hpp"
@@ -11,7 +12,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace dmafeed::test {
+namespace dmafeed {
 
 struct SpawnOptions {
     std::vector<std::string> argv;
@@ -54,4 +55,4 @@ private:
 // The last `lines` lines of a text file (for showing a log when something failed).
 std::string file_tail(const std::string& path, size_t lines);
 
-}  // namespace dmafeed::test
+}  // namespace dmafeed
