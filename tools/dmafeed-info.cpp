@@ -3,12 +3,10 @@
 // flags and format/modifier pairs), what each local allocator (Vulkan, GBM) can produce for its
 // device with the maximum extents, and the pairs both sides have. Plain text, or --json.
 #include "alloc/vulkan_allocator.hpp"
+#include "info/probe.hpp"
 #include "info/report.hpp"
 #include "producer/allocators.hpp"
 #include "util/log.hpp"
-#include "wl/connection.hpp"
-#include "wl/linux_dmabuf.hpp"
-#include "wl/registry.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -68,51 +66,15 @@ int run(const Options& o)
         return 1;
     }
     report.display = display;
-    auto connection = wl::Connection::connect(display);
-    if (!connection) {
-        std::fprintf(stderr, "dmafeed-info: %s\n", connection.error().message().c_str());
+    auto offer = info::probe(display, timeout);
+    if (!offer) {
+        std::fprintf(stderr, "dmafeed-info: %s\n", offer.error().message().c_str());
         return 1;
     }
-    auto registry = wl::Registry::create(**connection, timeout);
-    if (!registry) {
-        std::fprintf(stderr, "dmafeed-info: %s\n", registry.error().message().c_str());
-        return 1;
-    }
-    report.globals = (*registry)->globals();
-    auto dmabuf = wl::LinuxDmabuf::bind(**registry);
-    if (!dmabuf) {
-        std::fprintf(stderr, "dmafeed-info: %s\n", dmabuf.error().message().c_str());
-        return 1;
-    }
-    report.dmabuf_version = (*dmabuf)->version();
-    std::unique_ptr<wl::DmabufFeedback> feedback;
-    if ((*dmabuf)->has_feedback()) {
-        auto fb = (*dmabuf)->default_feedback([](const wl::Feedback&) {});
-        if (!fb) {
-            std::fprintf(stderr, "dmafeed-info: %s\n", fb.error().message().c_str());
-            return 1;
-        }
-        feedback = std::move(*fb);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (auto r = (*connection)->roundtrip(timeout); !r) {
-        std::fprintf(stderr, "dmafeed-info: %s\n", r.error().message().c_str());
-        return 1;
-    }
-    while (feedback && !feedback->current()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            std::fprintf(stderr, "dmafeed-info: the compositor sent no usable default feedback within %d ms%s%s\n",
-                         o.timeout_ms, feedback->rejected() ? ": " : "", feedback->last_rejection().c_str());
-            return 1;
-        }
-        if (auto r = (*connection)->dispatch(left); !r) {
-            std::fprintf(stderr, "dmafeed-info: %s\n", r.error().message().c_str());
-            return 1;
-        }
-    }
-    if (feedback) report.feedback = *feedback->current();
-    report.v3_formats = (*dmabuf)->v3_formats();
+    report.globals = offer->globals;
+    report.dmabuf_version = offer->dmabuf_version;
+    report.feedback = offer->feedback;
+    report.v3_formats = offer->v3_formats;
 
     // The local allocators, for the device the compositor names (or --device).
     if (!o.device.empty()) {
