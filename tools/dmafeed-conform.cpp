@@ -216,7 +216,7 @@ int run(const Options& o)
     if (!offer) return fail("cannot ask the compositor on " + display + ": " + offer.error().message());
     info.dmabuf_version = offer->dmabuf_version;
     const dev_t main_device = offer->feedback ? offer->feedback->main_device : 0;
-    info.main_device = main_device ? drm::node_path(main_device, false) : "";
+    info.main_device = main_device ? drm::describe_device(main_device) : "";
     info.main_device_driver = main_device ? drm::driver_name(main_device) : "none";
     if (info.main_device_driver.empty()) info.main_device_driver = "unknown";
     const FormatSet offered = offer->pairs();
