@@ -232,7 +232,10 @@ int run(const Options& o)
         } else {
             info.capture_method = c.error().message();
         }
-        const auto factory = producer::system_allocators({.kind = o.allocator, .device_path = o.device});
+        // Staging uploads: a Vulkan buffer's pixels then arrive by GPU copy, with a render fence for
+        // explicit sync to carry (direct CPU writes, lavapipe's default, have none).
+        const auto factory = producer::system_allocators(
+            {.kind = o.allocator, .device_path = o.device, .upload = producer::UploadPath::staging});
         auto made = factory(main_device);
         if (made) {
             contexts = std::move(made).value();

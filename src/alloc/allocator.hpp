@@ -22,8 +22,9 @@ struct AllocationRequest {
     // 0: the driver's layout. Non-zero forces LINEAR with an explicit layout.
     uint32_t stride_align = 0;
     // Bytes before the first plane in its dma-buf (and before each plane that has a dma-buf of its
-    // own): a layout with non-zero plane offsets, for testing importers. Non-zero forces LINEAR
-    // with an explicit layout, like stride_align; GBM cannot place planes and refuses it.
+    // own): a layout with non-zero plane offsets, for testing importers. Vulkan binds the image
+    // that far into a larger allocation; non-zero forces LINEAR, like stride_align. GBM cannot
+    // place planes and refuses it.
     uint32_t plane_offset = 0;
     // One memory (and one dma-buf) per plane for multi-planar images, where supported.
     bool disjoint = false;

@@ -40,6 +40,9 @@ struct ImageSpec {
     std::vector<PlaneLayout> explicit_layout;  // non-empty: explicit LINEAR layout, one per memory plane
     bool disjoint = false;
     VkImageUsageFlags usage = 0;
+    // Bytes of memory before the image: it is bound at this offset of a larger allocation, so each
+    // plane's dma-buf offset grows by it (AllocationRequest::plane_offset, on any driver).
+    uint32_t memory_offset = 0;
 };
 
 }  // namespace
@@ -120,7 +123,7 @@ public:
                                                         .image = image};
                 VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
                 vkGetImageMemoryRequirements2(dev, &req_info, &req);
-                auto fd = allocate_and_export(req.memoryRequirements, VK_NULL_HANDLE);
+                auto fd = allocate_and_export(with_offset(req.memoryRequirements, spec.memory_offset), VK_NULL_HANDLE);
                 if (!fd) return std::move(fd).error().context("plane " + std::to_string(p));
                 fds.push_back(std::move(fd).value());
                 plane_binds[p] = {.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO,
@@ -129,7 +132,7 @@ public:
                             .pNext = &plane_binds[p],
                             .image = image,
                             .memory = buffer_.memories_.back(),
-                            .memoryOffset = 0};
+                            .memoryOffset = spec.memory_offset};
             }
             if (const VkResult r = vkBindImageMemory2(dev, planes, binds.data()); r != VK_SUCCESS) {
                 return vk::vk_error("vkBindImageMemory2 (disjoint)", r);
@@ -137,9 +140,10 @@ public:
         } else {
             VkMemoryRequirements req{};
             vkGetImageMemoryRequirements(dev, image, &req);
-            auto fd = allocate_and_export(req, image);
+            // A dedicated allocation is bound at offset 0 only.
+            auto fd = allocate_and_export(with_offset(req, spec.memory_offset), spec.memory_offset ? VK_NULL_HANDLE : image);
             if (!fd) return std::move(fd).error();
-            if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), 0); r != VK_SUCCESS) {
+            if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), spec.memory_offset); r != VK_SUCCESS) {
                 return vk::vk_error("vkBindImageMemory", r);
             }
             fds.push_back(std::move(fd).value());
@@ -154,12 +158,21 @@ public:
             const VkImageSubresource sub{.aspectMask = static_cast<VkImageAspectFlags>(memory_plane_aspect(p))};
             VkSubresourceLayout layout{};
             vkGetImageSubresourceLayout(dev, image, &sub, &layout);
-            if (layout.offset > std::numeric_limits<uint32_t>::max() ||
+            if (layout.offset + spec.memory_offset > std::numeric_limits<uint32_t>::max() ||
                 layout.rowPitch > std::numeric_limits<uint32_t>::max()) {
                 return Error{"plane " + std::to_string(p) + " layout does not fit linux-dmabuf's 32-bit offset/stride"};
             }
+            // A driver may take an explicit layout and still place the plane its own way (lavapipe
+            // 25 ignores a non-zero plane offset): such an image is not the layout that was asked for.
+            if (p < spec.explicit_layout.size() &&
+                (layout.offset != spec.explicit_layout[p].offset || layout.rowPitch != spec.explicit_layout[p].stride)) {
+                return Error{"the driver placed plane " + std::to_string(p) + " at offset " + std::to_string(layout.offset) +
+                             " with stride " + std::to_string(layout.rowPitch) + ", not the explicit offset " +
+                             std::to_string(spec.explicit_layout[p].offset) + " and stride " +
+                             std::to_string(spec.explicit_layout[p].stride) + " it was given"};
+            }
             buffer_.planes_.push_back(BufferPlane{.fd = std::move(fds[p]),
-                                                  .offset = static_cast<uint32_t>(layout.offset),
+                                                  .offset = static_cast<uint32_t>(layout.offset) + spec.memory_offset,
                                                   .stride = static_cast<uint32_t>(layout.rowPitch),
                                                   .size = layout.size});
         }
@@ -172,6 +185,14 @@ public:
     }
 
 private:
+    // `req` for an image bound `offset` bytes into its memory; an offset the image's alignment
+    // does not allow shows up as vkBindImageMemory's error.
+    static VkMemoryRequirements with_offset(VkMemoryRequirements req, uint32_t offset)
+    {
+        req.size += offset;
+        return req;
+    }
+
     // Allocates exportable memory (dedicated to `image` unless it is VK_NULL_HANDLE), records it in
     // the buffer and returns its dma-buf fd.
     Result<UniqueFd> allocate_and_export(const VkMemoryRequirements& req, VkImage dedicated_image)
@@ -337,8 +358,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     const VkImageUsageFlags usage = caps_.usage | (extra ? caps_.extra_usage : 0U);
     std::vector<PlaneLayout> layout;
     if (explicit_linear) {
-        auto l = linear_layout(req.format, req.width, req.height, std::max(req.stride_align, 1U), !per_plane && !disjoint,
-                               req.plane_offset);
+        auto l = linear_layout(req.format, req.width, req.height, std::max(req.stride_align, 1U), !per_plane && !disjoint);
         if (!l) return std::move(l).error().context(what);
         layout = std::move(l).value();
     }
@@ -349,7 +369,8 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
                            .modifiers = {modifiers.front()},
                            .explicit_layout = {},
                            .disjoint = false,
-                           .usage = usage};
+                           .usage = usage,
+                           .memory_offset = req.plane_offset};
             if (!layout.empty()) spec.explicit_layout = {layout[p]};
             auto chosen = builder.add_image(spec);
             if (!chosen) return std::move(chosen).error().context(what + ": plane " + std::to_string(p));
@@ -360,7 +381,8 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
                        .modifiers = modifiers,
                        .explicit_layout = layout,
                        .disjoint = disjoint,
-                       .usage = usage};
+                       .usage = usage,
+                       .memory_offset = req.plane_offset};
         auto chosen = builder.add_image(spec);
         if (!chosen) return std::move(chosen).error().context(what);
         buffer->set_modifier(*chosen);

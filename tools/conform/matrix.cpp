@@ -6,6 +6,8 @@
 #include "sources/packer.hpp"
 
 #include <fnmatch.h>
+#include <set>
+#include <sys/stat.h>
 
 namespace dmafeed::conform {
 namespace {
@@ -47,15 +49,19 @@ constexpr Layout layouts[] = {
     {"fd-per-plane", false, true},
 };
 
+// "plane 0 offset 0 stride 384; 1 dma-buf".
 std::string layout_text(const Buffer& buffer)
 {
     std::string s;
+    std::set<ino_t> dmabufs;
     for (size_t p = 0; p < buffer.planes().size(); ++p) {
         const BufferPlane& plane = buffer.planes()[p];
         s += (p ? "; " : "") + std::string{"plane "} + std::to_string(p) + " offset " + std::to_string(plane.offset) +
              " stride " + std::to_string(plane.stride);
+        struct stat st {};
+        if (fstat(plane.fd.get(), &st) == 0) dmabufs.insert(st.st_ino);
     }
-    return s;
+    return s + "; " + std::to_string(dmabufs.size()) + (dmabufs.size() == 1 ? " dma-buf" : " dma-bufs");
 }
 
 }  // namespace
