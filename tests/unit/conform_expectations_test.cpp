@@ -84,6 +84,27 @@ TEST(ConformExpectations, DefaultsAreTheProtocols)
     EXPECT_EQ(r.verdict, Verdict::mismatch);
 }
 
+// linux-dmabuf requires invalid_format for planes with different modifiers from v5 on, and for an
+// unadvertised pair from v4 on: before that, `failed` passes too.
+TEST(ConformExpectations, DefaultsFollowTheVersionThatMadeAnErrorMandatory)
+{
+    RunInfo run = virtio_run();
+    for (uint32_t version : {3U, 4U, 5U}) {
+        run.dmabuf_version = version;
+        const CaseResult differs = evaluated(Expectations{}, run, "misuse/invalid_format/modifier-differs", "failed");
+        EXPECT_EQ(differs.verdict, version < 5 ? Verdict::pass : Verdict::mismatch) << "v" << version;
+        const CaseResult unadvertised = evaluated(Expectations{}, run, "misuse/invalid_format/unadvertised-format", "failed");
+        EXPECT_EQ(unadvertised.verdict, version < 4 ? Verdict::pass : Verdict::mismatch) << "v" << version;
+        EXPECT_EQ(evaluated(Expectations{}, run, "misuse/invalid_format/modifier-differs", "error invalid_format").verdict,
+                  Verdict::pass);
+        EXPECT_EQ(evaluated(Expectations{}, run, "misuse/invalid_format/modifier-differs", "no-error").verdict,
+                  Verdict::mismatch);
+    }
+    run.dmabuf_version = 3;
+    EXPECT_EQ(evaluated(Expectations{}, run, "misuse/invalid_format/modifier-differs", "failed").expected,
+              "error invalid_format | failed");
+}
+
 TEST(ConformExpectations, WithoutCaptureMatrixCasesAreExpectedCreated)
 {
     RunInfo run = virtio_run();

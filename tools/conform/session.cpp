@@ -133,10 +133,12 @@ Result<void> show_shm_frame(const std::string& display, std::chrono::millisecond
     while (ok && (*window)->frame_pending() && std::chrono::steady_clock::now() < deadline) {
         ok = (*connection)->dispatch(std::chrono::milliseconds{100});
     }
+    const bool shown = !(*window)->frame_pending();
     window->reset();
     wl_buffer_destroy(buffer);
     wl_shm_destroy(static_cast<wl_shm*>(*shm));
     if (!ok) return ok;
+    if (!shown) return Error{"no frame callback for the wl_shm frame within " + std::to_string(timeout.count()) + " ms"};
     return (*connection)->roundtrip(timeout);
 }
 
