@@ -4,14 +4,20 @@
 Meson calls this with the gtest protocol: it appends --gtest_output=xml:PATH, and this script
 hands it the XML that the guest wrote, so each check shows up on its own in meson's test log.
 
+The HTML reports the guest left in the artifacts (dmafeed-conform's) are then loaded in headless
+Chromium on the host, each a check of its own in that XML.
+
 Exit status: the guest program's, 77 (skip) when the VM cannot run here, except under CI=true,
 where a skipped or empty vm suite is a failure.
 """
 import argparse
+import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 
 SKIP = 77
@@ -38,6 +44,61 @@ def summarize(xml_path: str) -> tuple[int, int, int]:
     failures = int(root.get("failures", 0)) + int(root.get("errors", 0))
     skipped = sum(1 for tc in root.iter("testcase") if tc.get("result") == "skipped" or tc.find("skipped") is not None)
     return tests, failures, skipped
+
+
+def render_html_reports(artifacts: str) -> list[tuple[str, str]]:
+    """Loads each HTML report the guest wrote (dmafeed-conform's) in headless Chromium on the host.
+
+    Returns (name, problem) per report; problem is "" when the page loaded, every thumbnail decoded
+    (the page's own check sets data-images="ok N") and the page logged nothing to its console.
+    """
+    results = []
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    for page in sorted(glob.glob(os.path.join(artifacts, "*.html"))):
+        name = os.path.basename(page)
+        if not chromium:
+            results.append((name, "chromium is not installed (tools/setup installs it)"))
+            continue
+        with tempfile.TemporaryDirectory() as profile:
+            cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                   f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--enable-logging=stderr", "--v=0",
+                   "--dump-dom", "file://" + os.path.abspath(page)]
+            env = dict(os.environ, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile)
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+            except subprocess.TimeoutExpired:
+                results.append((name, "chromium took longer than 120 s"))
+                continue
+        marks = re.findall(r'data-images="([^"]*)"', done.stdout)
+        console = [l for l in done.stderr.splitlines() if ":CONSOLE" in l or "Uncaught" in l]
+        if done.returncode != 0:
+            problem = f"chromium exited with {done.returncode}"
+        elif not marks or not re.fullmatch(r"ok [1-9][0-9]*", marks[0]):
+            problem = f"the page's thumbnail check says {marks[0] if marks else 'nothing'}"
+        elif console:
+            problem = "the page logged: " + console[0]
+        else:
+            problem = ""
+            print(f"run_suite: {name} renders in Chromium: thumbnails {marks[0]}", flush=True)
+        results.append((name, problem))
+    return results
+
+
+def add_host_checks(xml_path: str, checks: list[tuple[str, str]]) -> None:
+    """Appends host-side checks to the guest's gtest XML as testcases of a suite of their own."""
+    tree = ET.parse(xml_path)
+    root = tree.getroot()
+    suite = ET.SubElement(root, "testsuite", name="HostChromium", tests=str(len(checks)),
+                          failures=str(sum(1 for _, p in checks if p)), errors="0", time="0")
+    for name, problem in checks:
+        case = ET.SubElement(suite, "testcase", name="Renders_" + re.sub(r"\W", "_", name), status="run",
+                             result="completed", time="0", classname="HostChromium")
+        if problem:
+            ET.SubElement(case, "failure", message=problem).text = problem
+    root.set("tests", str(int(root.get("tests", 0)) + len(checks)))
+    root.set("failures", str(int(root.get("failures", 0)) + sum(1 for _, p in checks if p)))
+    tree.write(xml_path)
 
 
 def main() -> int:
@@ -76,6 +137,14 @@ def main() -> int:
     if not os.path.exists(guest_xml):
         print("run_suite: FAIL: the guest program wrote no test report", file=sys.stderr)
         return rc or 1
+    rendered = render_html_reports(args.artifacts)
+    for name, problem in rendered:
+        if problem:
+            print(f"run_suite: FAIL: {name} in Chromium: {problem}", file=sys.stderr)
+    if rendered:
+        add_host_checks(guest_xml, rendered)
+        if any(p for _, p in rendered) and rc == 0:
+            rc = 1
     if xml_out:
         shutil.copyfile(guest_xml, xml_out)
     tests, failures, skipped = summarize(guest_xml)
