@@ -174,11 +174,11 @@ int run(const Options& o)
 {
     const auto run_start = std::chrono::steady_clock::now();
     const auto timeout = std::chrono::milliseconds{o.timeout_ms};
-    conform::RunInfo info;
-    info.tool_version = DMAFEED_VERSION;
-    info.started = utc_now();
-    info.compositor = o.compositor;
-    info.expectations = o.expect;
+    conform::RunInfo run_info;
+    run_info.tool_version = DMAFEED_VERSION;
+    run_info.started = utc_now();
+    run_info.compositor = o.compositor;
+    run_info.expectations = o.expect;
 
     // The table first: a typo in it should not cost a whole run.
     conform::Expectations expectations;
@@ -197,7 +197,7 @@ int run(const Options& o)
         }
         display = env;
     }
-    info.display = display;
+    run_info.display = display;
 
     std::unique_ptr<conform::SpawnedCompositor> spawned;
     if (!o.spawn.empty()) {
@@ -214,11 +214,11 @@ int run(const Options& o)
 
     auto offer = info::probe(display, timeout);
     if (!offer) return fail("cannot ask the compositor on " + display + ": " + offer.error().message());
-    info.dmabuf_version = offer->dmabuf_version;
+    run_info.dmabuf_version = offer->dmabuf_version;
     const dev_t main_device = offer->feedback ? offer->feedback->main_device : 0;
-    info.main_device = main_device ? drm::describe_device(main_device) : "";
-    info.main_device_driver = main_device ? drm::driver_name(main_device) : "none";
-    if (info.main_device_driver.empty()) info.main_device_driver = "unknown";
+    run_info.main_device = main_device ? drm::describe_device(main_device) : "";
+    run_info.main_device_driver = main_device ? drm::driver_name(main_device) : "none";
+    if (run_info.main_device_driver.empty()) run_info.main_device_driver = "unknown";
     const FormatSet offered = offer->pairs();
 
     std::unique_ptr<conform::Capturer> capturer;
@@ -228,9 +228,9 @@ int run(const Options& o)
         auto c = conform::Capturer::create(display, timeout);
         if (c) {
             capturer = std::move(c).value();
-            info.capture_method = capturer->method();
+            run_info.capture_method = capturer->method();
         } else {
-            info.capture_method = c.error().message();
+            run_info.capture_method = c.error().message();
         }
         // Staging uploads: a Vulkan buffer's pixels then arrive by GPU copy, with a render fence for
         // explicit sync to carry (direct CPU writes, lavapipe's default, have none).
@@ -242,9 +242,9 @@ int run(const Options& o)
         } else {
             notes.push_back("no allocator here: " + made.error().message());
         }
-        for (const auto& ctx : contexts) info.allocators.push_back(ctx->describe());
+        for (const auto& ctx : contexts) run_info.allocators.push_back(ctx->describe());
     } else {
-        info.capture_method = "none (the matrix is not run)";
+        run_info.capture_method = "none (the matrix is not run)";
     }
 
     conform::MisuseOptions misuse{.display = display, .offered = offered, .dmabuf_version = offer->dmabuf_version,
@@ -330,16 +330,16 @@ int run(const Options& o)
         }
     }
 
-    expectations.evaluate(info, results);
-    for (const std::string& rule : expectations.unused_rules(info, results)) {
+    expectations.evaluate(run_info, results);
+    for (const std::string& rule : expectations.unused_rules(run_info, results)) {
         notes.push_back("no case matched the rule " + rule);
     }
-    info.seconds = conform::seconds_since(run_start);
+    run_info.seconds = conform::seconds_since(run_start);
 
     for (const auto& [path, text] : {std::pair{o.tap, &conform::to_tap}, std::pair{o.junit, &conform::to_junit},
                                      std::pair{o.json, &conform::to_json}, std::pair{o.html, &conform::to_html}}) {
         if (path.empty()) continue;
-        if (auto ok = write_file(path, text(info, results)); !ok) return fail(ok.error().message());
+        if (auto ok = write_file(path, text(run_info, results)); !ok) return fail(ok.error().message());
     }
 
     const conform::Totals t = conform::totals(results);
@@ -350,8 +350,8 @@ int run(const Options& o)
     }
     for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
     std::fprintf(stderr, "dmafeed-conform: %s on %s (%s, linux-dmabuf v%u, main device %s, capture: %s) in %.0f s\n",
-                 conform::summary_line(t).c_str(), display.c_str(), info.compositor.empty() ? "compositor not named" : info.compositor.c_str(),
-                 info.dmabuf_version, info.main_device_driver.c_str(), info.capture_method.c_str(), info.seconds);
+                 conform::summary_line(t).c_str(), display.c_str(), run_info.compositor.empty() ? "compositor not named" : run_info.compositor.c_str(),
+                 run_info.dmabuf_version, run_info.main_device_driver.c_str(), run_info.capture_method.c_str(), run_info.seconds);
     if (spawned) {
         const ExitStatus st = spawned->stop();
         if (!st.clean() && std::string{st.describe()}.find("signal 15") == std::string::npos) {

@@ -221,7 +221,7 @@ Result<void> check_size(const FormatInfo& info, uint32_t width, uint32_t height,
 }
 
 Result<std::vector<PlaneLayout>> linear_layout(DrmFormat format, uint32_t width, uint32_t height,
-                                               uint32_t stride_align, bool one_buffer, uint32_t lead)
+                                               uint32_t stride_align, bool one_buffer)
 {
     const FormatInfo* info = format_info(format);
     if (info == nullptr) {
@@ -236,7 +236,7 @@ Result<std::vector<PlaneLayout>> linear_layout(DrmFormat format, uint32_t width,
 
     std::vector<PlaneLayout> planes;
     planes.reserve(info->plane_count);
-    uint64_t next_offset = lead;
+    uint64_t next_offset = 0;
     for (uint32_t i = 0; i < info->plane_count; ++i) {
         const auto where = [&] {
             return "linear layout of " + describe(format, width, height) + ": plane " + std::to_string(i);
@@ -247,7 +247,7 @@ Result<std::vector<PlaneLayout>> linear_layout(DrmFormat format, uint32_t width,
         }
         // Both factors fit 32 bits, so neither the product nor the sum below overflows 64 bits.
         const uint64_t size = stride * plane_height(*info, i, height);
-        const uint64_t offset = one_buffer ? align_up(next_offset, stride_align) : lead;
+        const uint64_t offset = one_buffer ? align_up(next_offset, stride_align) : 0;
         if (offset + size > u32_max) {
             return Error{where() + " ends at byte " + std::to_string(offset + size) +
                          ", past the 4 GiB that 32-bit dma-buf offsets reach"};

@@ -79,11 +79,10 @@ struct PlaneLayout {
 // A LINEAR layout for every plane of `format` at width x height. Each stride is the plane's
 // min_stride rounded up to `stride_align` (1 for tight rows). With `one_buffer` the planes follow
 // each other in one buffer, each offset rounded up to `stride_align` too; otherwise every plane sits
-// at offset 0 of a buffer of its own. `lead` bytes go before the first plane (before every plane,
-// when each has its own buffer). Fails for an unknown format, a zero size or alignment, or when a
-// stride, offset or plane end does not fit the 32-bit fields of linux-dmabuf.
+// at offset 0 of a buffer of its own. Fails for an unknown format, a zero size or alignment, or when
+// a stride, offset or plane end does not fit the 32-bit fields of linux-dmabuf.
 Result<std::vector<PlaneLayout>> linear_layout(DrmFormat format, uint32_t width, uint32_t height,
-                                               uint32_t stride_align, bool one_buffer, uint32_t lead = 0);
+                                               uint32_t stride_align, bool one_buffer);
 // Bytes a buffer must have to hold all `planes` that share it: the largest offset + size.
 uint64_t buffer_size(std::span<const PlaneLayout> planes);
 

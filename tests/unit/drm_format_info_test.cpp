@@ -331,58 +331,6 @@ TEST(LinearLayout, RejectsOverflowWithAClearError)
     EXPECT_EQ(buffer_size(*edge), 0xffffffffULL);
 }
 
-TEST(LinearLayout, LeadGoesBeforeTheFirstPlaneOfOneBuffer)
-{
-    auto l = linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, true, 4096);
-    ASSERT_TRUE(l.ok()) << l.error().message();
-    ASSERT_EQ(l->size(), 2U);
-    EXPECT_EQ((*l)[0], (PlaneLayout{4096, 96, 96 * 64}));
-    EXPECT_EQ((*l)[1], (PlaneLayout{4096 + 96 * 64, 96, 96 * 32}));
-    EXPECT_EQ(buffer_size(*l), 4096U + 96 * 64 + 96 * 32);
-
-    // Without a lead the layout is the one of the default argument.
-    auto none = linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, true, 0);
-    ASSERT_TRUE(none.ok());
-    EXPECT_EQ(*none, *linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, true));
-    EXPECT_EQ((*none)[0].offset, 0U);
-}
-
-TEST(LinearLayout, LeadGoesBeforeEveryPlaneOfSeparateBuffers)
-{
-    auto l = linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, false, 4096);
-    ASSERT_TRUE(l.ok()) << l.error().message();
-    ASSERT_EQ(l->size(), 2U);
-    EXPECT_EQ((*l)[0], (PlaneLayout{4096, 96, 96 * 64}));
-    EXPECT_EQ((*l)[1], (PlaneLayout{4096, 96, 96 * 32}));
-    EXPECT_EQ(buffer_size(*l), 4096U + 96 * 64);
-
-    auto yuv420 = linear_layout(DrmFormat{DRM_FORMAT_YUV420}, 64, 48, 1, false, 100);
-    ASSERT_TRUE(yuv420.ok()) << yuv420.error().message();
-    for (const PlaneLayout& p : *yuv420) EXPECT_EQ(p.offset, 100U);
-}
-
-TEST(LinearLayout, LeadThatPushesAPlanePast4GiBIsAnError)
-{
-    // R8 1x1: one byte after the lead. The last byte a 32-bit offset reaches is still fine.
-    auto edge = linear_layout(DrmFormat{DRM_FORMAT_R8}, 1, 1, 1, true, 0xfffffffeU);
-    ASSERT_TRUE(edge.ok()) << edge.error().message();
-    EXPECT_EQ(buffer_size(*edge), 0xffffffffULL);
-    auto past = linear_layout(DrmFormat{DRM_FORMAT_R8}, 1, 1, 1, true, 0xffffffffU);
-    ASSERT_FALSE(past.ok());
-    EXPECT_NE(past.error().message().find("4 GiB"), std::string::npos) << past.error().message();
-
-    // NV12 96x64 with a lead of 4 GiB less 8 KiB: the luma plane (6144 bytes) fits, the chroma plane
-    // after it in one buffer does not; in a buffer of its own it does.
-    const uint32_t lead = 0xffffffffU - 8192;
-    auto shared = linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, true, lead);
-    ASSERT_FALSE(shared.ok());
-    EXPECT_NE(shared.error().message().find("plane 1"), std::string::npos) << shared.error().message();
-    EXPECT_TRUE(linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, false, lead).ok());
-    auto separate = linear_layout(DrmFormat{DRM_FORMAT_NV12}, 96, 64, 1, false, 0xffffffffU - 4096);
-    ASSERT_FALSE(separate.ok());
-    EXPECT_NE(separate.error().message().find("plane 0"), std::string::npos) << separate.error().message();
-}
-
 TEST(LinearLayout, RejectsBadArguments)
 {
     EXPECT_FALSE(linear_layout(DrmFormat{DRM_FORMAT_C8}, 64, 64, 1, true).ok());
