@@ -62,7 +62,8 @@ struct Run {
     double cpu_at_first_ms = -1;     // process CPU time when the first frame was presented
     uint64_t presented_at_first = 0;
     uint64_t gpu_frames = 0;         // patterns drawn by the compute shader
-    uint64_t cpu_frames = 0;         // frames filled from CPU pixels (patterns or --input)
+    uint64_t cpu_drawn_frames = 0;   // patterns drawn by the CPU straight into the buffer (what changed)
+    uint64_t cpu_frames = 0;         // frames filled from whole CPU frames (patterns or --input)
 };
 
 // CPU time of the process (all threads, including the Vulkan driver's), in milliseconds.
@@ -129,8 +130,9 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         if (!p.yuv_description().empty()) {
             std::printf("  \"yuv_encoding\": \"%s\",\n", json_escape(p.yuv_description()).c_str());
         }
-        std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
-                    static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
+        std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_drawn_on_cpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
+                    static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_drawn_frames),
+                    static_cast<unsigned long long>(run.cpu_frames));
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
                     "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
                     "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
@@ -150,9 +152,10 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                  run.stop_reason.c_str(), s.to_string().c_str());
     if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
     if (!p.yuv_description().empty()) std::fprintf(stderr, "dmafeed: YUV: %s\n", p.yuv_description().c_str());
-    if (run.gpu_frames || run.cpu_frames) {
-        std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu from CPU pixels\n",
-                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_frames));
+    if (run.gpu_frames || run.cpu_drawn_frames || run.cpu_frames) {
+        std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu drawn on the CPU in place, %llu from whole CPU frames\n",
+                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_drawn_frames),
+                     static_cast<unsigned long long>(run.cpu_frames));
     }
 }
 
@@ -205,8 +208,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
     config.stride_align = o.stride_align;
     config.yuv = o.yuv;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
-    const bool patterns = o.input.empty() && o.render != cli::PatternRender::cpu;
-    config.allocators = producer::system_allocators({.kind = o.allocator, .device_path = o.device, .prepare_patterns = patterns});
+    config.allocators = producer::system_allocators(
+        {.kind = o.allocator, .device_path = o.device, .prepare_patterns = o.input.empty(), .draw = o.render});
     Result<std::unique_ptr<producer::Producer>> created = Error{"no format to try"};
     std::string failures;
     for (const DrmFormat f : formats) {  // a stream's formats, best first; else the one asked for
@@ -241,7 +244,6 @@ int play(const cli::Options& o, Clock::time_point process_start)
         }
     });
     std::optional<sources::PatternSource> pattern;
-    const sources::YuvCoefficients coefficients = sources::yuv_coefficients(o.yuv);
     bool told_cpu_render = false;
     const bool tty = isatty(STDERR_FILENO) != 0 && !o.json;
     auto next_status = start;
@@ -276,30 +278,33 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (!*frame) continue;  // dropped: every buffer is held
         const Buffer& buffer = *(*frame)->buffer;
         const auto time_ms = static_cast<uint64_t>(elapsed * 1000);
-        // Patterns: drawn by the GPU where the buffer allows (and --render does not say cpu).
-        bool gpu = false;
-        if (!converter && o.render != cli::PatternRender::cpu) {
+        // Patterns: drawn in place (what changed only) by the GPU or the CPU, as --render says and
+        // the buffer allows; else whole frames drawn on the CPU, then written or uploaded.
+        bool in_place = false;
+        if (!converter) {
             const std::string why = p.cannot_draw(**frame);
-            gpu = why.empty();
-            if (!gpu && o.render == cli::PatternRender::gpu) {
+            in_place = why.empty();
+            if (!in_place && o.render == producer::PatternDraw::gpu) {
                 std::fprintf(stderr, "\ndmafeed: --render gpu: this buffer cannot be drawn by the GPU: %s (try --render cpu)\n",
                              why.c_str());
                 status = 1;
                 break;
             }
-            // auto: the first frames are drawn on the CPU while the GPU pipeline is being built.
-            if (gpu && o.render == cli::PatternRender::automatic && !p.draw_ready(**frame)) gpu = false;
-            if (!gpu && !why.empty() && !told_cpu_render) {
-                std::fprintf(stderr, "dmafeed: note: the pattern is drawn on the CPU: %s\n", why.c_str());
+            // auto: while the GPU pipeline is being built, the first frames are whole CPU frames.
+            if (in_place && o.render == producer::PatternDraw::automatic && p.draws_on_gpu(**frame) && !p.draw_ready(**frame)) {
+                in_place = false;
+            }
+            if (!in_place && !why.empty() && !told_cpu_render) {
+                std::fprintf(stderr, "dmafeed: note: the pattern is drawn on the CPU in whole frames: %s\n", why.c_str());
                 told_cpu_render = true;
             }
         }
         const auto fill_start = Clock::now();
         Result<void> written;
-        if (gpu) {
-            written = p.draw(**frame, sources::pattern_frame(o.pattern, buffer.width(), buffer.height(), run.frames, time_ms),
-                             coefficients);
-            ++run.gpu_frames;
+        if (in_place) {
+            const bool on_gpu = p.draws_on_gpu(**frame);
+            written = p.draw(**frame, sources::pattern_frame(o.pattern, buffer.width(), buffer.height(), run.frames, time_ms), o.yuv);
+            ++(on_gpu ? run.gpu_frames : run.cpu_drawn_frames);
         } else {
             std::vector<PlanePixels> planes;
             if (converter) {

@@ -17,14 +17,21 @@ std::string_view fill_path_name(FillPath path) noexcept
     return "?";
 }
 
-Result<void> Buffer::write_planes(std::span<const PlanePixels> planes) const
+Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect region) const
 {
+    const bool whole = region == PixelRect{0, 0, width(), height()};
     const std::string what = "write " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) +
+                             (whole ? "" : " region " + std::to_string(region.width) + "x" + std::to_string(region.height) +
+                                               "+" + std::to_string(region.x) + "+" + std::to_string(region.y)) +
                              " (" + std::string{allocator_name()} + " buffer)";
     const FormatInfo* info = format_info(format());
     if (!info || planes.size() != info->plane_count || planes_.size() < info->plane_count) {
         return Error{what + ": " + std::to_string(planes.size()) + " planes given, " +
                      std::to_string(info ? info->plane_count : 0) + " needed"};
+    }
+    if (region.width == 0 || region.height == 0 || region.x >= width() || region.y >= height() ||
+        region.width > width() - region.x || region.height > height() - region.y) {
+        return Error{what + ": the region is empty or not inside the image"};
     }
     const DrmModifier layout = layout_modifier();
     if (!layout.is_linear()) {
@@ -33,14 +40,23 @@ Result<void> Buffer::write_planes(std::span<const PlanePixels> planes) const
     }
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         const BufferPlane& plane = planes_[p];
-        const uint32_t rows = plane_height(*info, p, height());
-        const uint64_t row = min_stride(*info, p, width());
-        if (planes[p].row_bytes < row || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + row) {
+        const uint32_t hsub = info->planes[p].h_subsampling, vsub = info->planes[p].v_subsampling;
+        const bool right = region.x + region.width == width(), bottom = region.y + region.height == height();
+        if (region.x % hsub || region.y % vsub || (!right && region.width % hsub) || (!bottom && region.height % vsub)) {
+            return Error{what + ": plane " + std::to_string(p) + " is subsampled " + std::to_string(hsub) + "x" +
+                         std::to_string(vsub) + "; the region splits its texels"};
+        }
+        // The plane's texels the region covers.
+        const uint32_t col = region.x / hsub, row0 = region.y / vsub;
+        const uint32_t rows = plane_height(*info, p, region.y + region.height) - row0;
+        const uint64_t bytes = uint64_t{plane_width(*info, p, region.x + region.width) - col} * info->planes[p].bytes_per_pixel;
+        if (planes[p].row_bytes < bytes || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + bytes) {
             return Error{what + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
                          std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
                          " apart)"};
         }
-        const uint64_t end = plane.offset + uint64_t{plane.stride} * (rows - 1) + row;
+        // The mapping spans the whole plane (kept for the next region), from the dma-buf's start.
+        const uint64_t end = plane.offset + uint64_t{plane.stride} * (plane_height(*info, p, height()) - 1) + min_stride(*info, p, width());
         if (cpu_maps_.size() <= p) cpu_maps_.resize(p + 1);
         std::optional<DmabufMapping>& map = cpu_maps_[p];
         if (!map || map->bytes().size() < end) {
@@ -50,9 +66,9 @@ Result<void> Buffer::write_planes(std::span<const PlanePixels> planes) const
             map.emplace(std::move(*made));
         }
         map->begin();
-        uint8_t* dst = map->bytes().data() + plane.offset;
+        uint8_t* dst = map->bytes().data() + plane.offset + size_t{row0} * plane.stride + size_t{col} * info->planes[p].bytes_per_pixel;
         for (uint32_t y = 0; y < rows; ++y) {
-            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, row);
+            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, bytes);
         }
         map->end();
     }

@@ -4,6 +4,7 @@
 
 #include "alloc/dmabuf_mapping.hpp"
 #include "drm/format.hpp"
+#include "util/rect.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 #include "vk/upload.hpp"
@@ -59,7 +60,12 @@ public:
     // Writes every format plane (one entry of `planes` per plane) through CPU mappings of the plane
     // fds, bracketed by DMA_BUF_IOCTL_SYNC. Needs a LINEAR layout and writable fds. The mappings
     // are made on the first write and kept for the buffer's life.
-    virtual Result<void> write_planes(std::span<const PlanePixels> planes) const;
+    Result<void> write_planes(std::span<const PlanePixels> planes) const { return write_region(planes, {0, 0, width_, height_}); }
+    // The same for the pixels of `region` only: `planes` hold that region (plane p: the texels of
+    // plane p that the region covers, from its first row and column). The region's x and y are
+    // multiples of the format's subsampling, and so are its width and height unless it reaches the
+    // image's right or bottom edge (so that every texel it touches is whole).
+    virtual Result<void> write_region(std::span<const PlanePixels> planes, PixelRect region) const;
     // The regions that fill every format plane with vk::Uploader (the vulkan fill path only; the
     // base class has no images and says so).
     virtual Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;

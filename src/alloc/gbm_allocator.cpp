@@ -300,13 +300,13 @@ void GbmBuffer::destroy_vulkan_objects() noexcept
     memories_.clear();
 }
 
-Result<void> GbmBuffer::write_planes(std::span<const PlanePixels> planes) const
+Result<void> GbmBuffer::write_region(std::span<const PlanePixels> planes, PixelRect region) const
 {
     if (!writable_) {
         return Error{"write " + dmafeed::name(format()) + " " + size_string(width(), height()) +
                      " (GBM bo): the dma-buf is read-only (exported without DRM_RDWR)"};
     }
-    return Buffer::write_planes(planes);
+    return Buffer::write_region(planes, region);
 }
 
 Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const PlanePixels> planes) const

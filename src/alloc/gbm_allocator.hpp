@@ -94,7 +94,7 @@ public:
 
     // Writes every format plane (one entry per plane, rows `row_bytes` apart) through a CPU mapping
     // of its dma-buf, bracketed by DMA_BUF_IOCTL_SYNC. Either fill path, where the layout is LINEAR.
-    Result<void> write_planes(std::span<const PlanePixels> planes) const override;
+    Result<void> write_region(std::span<const PlanePixels> planes, PixelRect region) const override;
     // What vk::Uploader needs to fill every format plane (the vulkan fill path only).
     Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 

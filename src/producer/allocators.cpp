@@ -22,15 +22,16 @@ Result<UniqueFd> AllocatorContext::write(const Buffer& buffer, std::span<const P
     return UniqueFd{};
 }
 
-std::string AllocatorContext::cannot_draw(const Buffer& buffer) const
-{
-    return std::string{buffer.allocator_name()} + " buffers are filled from CPU pixels";
-}
+std::string AllocatorContext::cannot_draw(const Buffer& buffer) const { return render::CpuPatternDrawer::cannot_draw(buffer); }
 
-Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame&, const sources::YuvCoefficients&,
-                                        const std::optional<std::vector<sources::PixelRect>>&)
+Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+                                        const std::optional<std::vector<sources::PixelRect>>& changed)
 {
-    return Error{"GPU pattern: " + cannot_draw(buffer)};
+    if (auto why = AllocatorContext::cannot_draw(buffer); !why.empty()) return Error{"CPU pattern: " + why};
+    Result<void> drawn = changed ? cpu_drawer_.draw(buffer, frame, encoding, std::span<const sources::PixelRect>{*changed})
+                                 : cpu_drawer_.draw(buffer, frame, encoding);
+    if (!drawn) return std::move(drawn).error();
+    return UniqueFd{};
 }
 
 namespace {
@@ -50,6 +51,7 @@ struct VulkanStack {
     std::optional<Result<std::unique_ptr<render::PatternRenderer>>> built;
     std::atomic<bool> built_ready{false};
     bool prepare_patterns = false;  // start `builder` on the first draw_ready()
+    PatternDraw draw_policy = PatternDraw::automatic;
     std::string name;
     bool matched = false;  // the device is the wanted DRM device (not a fallback such as lavapipe)
 
@@ -61,7 +63,8 @@ struct VulkanStack {
         if (builder.joinable()) builder.join();  // before the device goes
     }
 
-    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation, bool prepare_patterns)
+    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation, bool prepare_patterns,
+                                                       PatternDraw draw_policy)
     {
         auto opened = vk::open_device(wanted, {.validation = validation});
         if (!opened) return std::move(opened).error();
@@ -72,9 +75,17 @@ struct VulkanStack {
         if (!uploader) return std::move(uploader).error();
         stack->uploader = std::move(*uploader);
         stack->name = stack->device->info().name;
-        stack->prepare_patterns = prepare_patterns && stack->device->stores_without_format();
+        stack->draw_policy = draw_policy;
+        // The pipeline is built ahead only where the GPU will draw (a GPU draw without it builds it then).
+        stack->prepare_patterns = prepare_patterns && stack->device->stores_without_format() && !cpu_preferred(draw_policy, *stack);
         stack->matched = opened->matched;
         return stack;
+    }
+
+    static bool cpu_preferred(PatternDraw policy, const VulkanStack& stack)
+    {
+        return policy == PatternDraw::cpu ||
+               (policy == PatternDraw::automatic && stack.device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU);
     }
 
     Result<UniqueFd> upload(const Buffer& buffer, std::span<const PlanePixels> planes)
@@ -101,9 +112,9 @@ struct VulkanStack {
     }
 
     Result<UniqueFd> draw(const Buffer& buffer, std::span<const VulkanImagePart> parts, const sources::PatternFrame& frame,
-                          const sources::YuvCoefficients& coefficients,
-                          const std::optional<std::vector<sources::PixelRect>>& changed)
+                          sources::YuvEncoding encoding, const std::optional<std::vector<sources::PixelRect>>& changed)
     {
+        const sources::YuvCoefficients coefficients = sources::yuv_coefficients(encoding);
         if (!renderer) {
             if (builder.joinable()) builder.join();
             auto made = built ? std::move(*built) : render::PatternRenderer::create(*device);
@@ -115,6 +126,33 @@ struct VulkanStack {
         return renderer->render(buffer, parts, frame, coefficients);
     }
 };
+
+enum class Drawer { gpu, cpu, none };
+
+// Who draws the patterns into `buffer` under `policy`. `gpu_why`: why the GPU cannot (empty: it
+// can). Neither: `why` says why not.
+Drawer choose_drawer(PatternDraw policy, bool cpu_device, const std::string& gpu_why, const Buffer& buffer, std::string* why)
+{
+    const std::string cpu_why = render::CpuPatternDrawer::cannot_draw(buffer);
+    Drawer chosen = Drawer::none;
+    switch (policy) {
+    case PatternDraw::gpu:
+        if (gpu_why.empty()) chosen = Drawer::gpu;
+        else if (why) *why = gpu_why;
+        break;
+    case PatternDraw::cpu:
+        if (cpu_why.empty()) chosen = Drawer::cpu;
+        else if (why) *why = cpu_why;
+        break;
+    case PatternDraw::automatic:
+        if (cpu_device && cpu_why.empty()) chosen = Drawer::cpu;
+        else if (gpu_why.empty()) chosen = Drawer::gpu;
+        else if (cpu_why.empty()) chosen = Drawer::cpu;
+        else if (why) *why = "the GPU cannot draw it (" + gpu_why + "), nor the CPU (" + cpu_why + ")";
+        break;
+    }
+    return chosen;
+}
 
 class VulkanContext final : public AllocatorContext {
 public:
@@ -133,16 +171,30 @@ public:
     }
     std::string cannot_draw(const Buffer& buffer) const override
     {
-        return render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const VulkanBuffer&>(buffer).parts());
+        std::string why;
+        return drawer(buffer, &why) == Drawer::none ? why : std::string{};
     }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+    bool draws_on_gpu(const Buffer& buffer) const override { return drawer(buffer, nullptr) == Drawer::gpu; }
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
-        return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, coefficients, changed);
+        std::string why;
+        switch (drawer(buffer, &why)) {
+        case Drawer::gpu: return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, encoding, changed);
+        case Drawer::cpu: return AllocatorContext::draw(buffer, frame, encoding, changed);
+        case Drawer::none: break;
+        }
+        return Error{"pattern: " + why};
     }
     bool draw_ready() override { return stack_->draw_ready(); }
 
 private:
+    Drawer drawer(const Buffer& buffer, std::string* why) const
+    {
+        const std::string gpu_why =
+            render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const VulkanBuffer&>(buffer).parts());
+        return choose_drawer(stack_->draw_policy, stack_->device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU, gpu_why, buffer, why);
+    }
     std::shared_ptr<VulkanStack> stack_;  // outlives the allocator (declared first)
     std::unique_ptr<VulkanAllocator> allocator_;
     bool direct_ = false;
@@ -150,8 +202,8 @@ private:
 
 class GbmContext final : public AllocatorContext {
 public:
-    GbmContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<GbmAllocator> allocator)
-        : stack_{std::move(stack)}, allocator_{std::move(allocator)}
+    GbmContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<GbmAllocator> allocator, PatternDraw policy)
+        : stack_{std::move(stack)}, allocator_{std::move(allocator)}, policy_{policy}
     {
     }
     Allocator& allocator() override { return *allocator_; }
@@ -166,22 +218,38 @@ public:
     }
     std::string cannot_draw(const Buffer& buffer) const override
     {
-        if (buffer.fill_path() != FillPath::vulkan || !stack_) {
-            return "this GBM buffer is not imported into Vulkan (" + static_cast<const GbmBuffer&>(buffer).fill_path_reason() + ")";
-        }
-        return render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const GbmBuffer&>(buffer).parts());
+        std::string why;
+        return drawer(buffer, &why) == Drawer::none ? why : std::string{};
     }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+    bool draws_on_gpu(const Buffer& buffer) const override { return drawer(buffer, nullptr) == Drawer::gpu; }
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
-        if (auto why = cannot_draw(buffer); !why.empty()) return Error{"GPU pattern: " + why};
-        return stack_->draw(buffer, static_cast<const GbmBuffer&>(buffer).parts(), frame, coefficients, changed);
+        std::string why;
+        switch (drawer(buffer, &why)) {
+        case Drawer::gpu: return stack_->draw(buffer, static_cast<const GbmBuffer&>(buffer).parts(), frame, encoding, changed);
+        case Drawer::cpu: return AllocatorContext::draw(buffer, frame, encoding, changed);
+        case Drawer::none: break;
+        }
+        return Error{"pattern: " + why};
     }
     bool draw_ready() override { return !stack_ || stack_->draw_ready(); }
 
 private:
+    Drawer drawer(const Buffer& buffer, std::string* why) const
+    {
+        if (!stack_) {
+            return choose_drawer(policy_, false, "no Vulkan device to draw with", buffer, why);
+        }
+        const std::string gpu_why =
+            buffer.fill_path() != FillPath::vulkan
+                ? "this GBM buffer is not imported into Vulkan (" + static_cast<const GbmBuffer&>(buffer).fill_path_reason() + ")"
+                : render::PatternRenderer::cannot_draw(*stack_->device, buffer, static_cast<const GbmBuffer&>(buffer).parts());
+        return choose_drawer(stack_->draw_policy, stack_->device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU, gpu_why, buffer, why);
+    }
     std::shared_ptr<VulkanStack> stack_;  // may be null: CPU mapping only
     std::unique_ptr<GbmAllocator> allocator_;
+    PatternDraw policy_;
 };
 
 }  // namespace
@@ -205,7 +273,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         std::unique_ptr<AllocatorContext> vulkan_context;
         std::vector<std::string> failures;
         std::shared_ptr<VulkanStack> stack;
-        auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns);
+        auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns, options.draw);
         if (vulkan) {
             stack = std::move(*vulkan);
         } else {
@@ -227,7 +295,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
                                     .extra_usage = pattern_usage};
             auto allocator = GbmAllocator::create(gbm);
             if (allocator) {
-                out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator)));
+                out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator), options.draw));
             } else {
                 failures.push_back("gbm: " + allocator.error().message());
             }

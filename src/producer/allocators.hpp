@@ -7,6 +7,7 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
+#include "render/cpu_pattern.hpp"
 #include "sources/color.hpp"
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
@@ -35,16 +36,25 @@ public:
     // the buffer has images, else through a CPU mapping. Returns a sync_file that signals when the
     // pixels are in place (GPU work still running), or no fd when they already are.
     virtual Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes);
-    // Why draw() cannot fill `buffer`; empty when it can (a Vulkan buffer with storage images).
+    // Why draw() cannot fill `buffer`; empty when it can. Here (no GPU): a LINEAR buffer in a
+    // format the packer knows, drawn on the CPU.
     virtual std::string cannot_draw(const Buffer& buffer) const;
+    // Whether draw() puts `buffer`'s pixels there with the GPU (render::PatternRenderer) rather
+    // than the CPU (render::CpuPatternDrawer).
+    virtual bool draws_on_gpu(const Buffer&) const { return false; }
     // draw() would not wait for the pattern pipeline to be built (see prepare_patterns, whose
     // building the first call starts).
     virtual bool draw_ready() { return true; }
-    // Draws a test pattern frame into `buffer` on the GPU (render::PatternRenderer): no CPU pixels.
-    // `changed` set: the buffer holds a frame that differs only there. Returns a sync_file like write().
+    // Draws a test pattern frame into `buffer` without CPU pixels of a whole frame: on the GPU
+    // (render::PatternRenderer), or on the CPU straight into the buffer's mappings
+    // (render::CpuPatternDrawer, here). `changed` set: the buffer holds a frame that differs only
+    // there. Returns a sync_file like write().
     virtual Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                                  const sources::YuvCoefficients& coefficients,
+                                  sources::YuvEncoding encoding,
                                   const std::optional<std::vector<sources::PixelRect>>& changed);
+
+protected:
+    render::CpuPatternDrawer cpu_drawer_;
 };
 
 // The contexts for one device, in preference order. An error (why no allocator works for that
@@ -52,6 +62,15 @@ public:
 using AllocatorFactory = std::function<Result<std::vector<std::unique_ptr<AllocatorContext>>>(dev_t target_device)>;
 
 enum class AllocatorKind { automatic, vulkan, gbm };
+
+// Who draws test patterns into a buffer both could draw (a LINEAR buffer with Vulkan images):
+//  - gpu: the compute shader (render::PatternRenderer);
+//  - cpu: the CPU, straight into the buffer's mappings (render::CpuPatternDrawer);
+//  - automatic: the CPU where the Vulkan device is the CPU (lavapipe: the shader would run on the
+//    same cores, after seconds of shader compilation and with a dispatch and a fence per frame),
+//    the GPU elsewhere.
+// A buffer only one of them can draw is drawn by that one.
+enum class PatternDraw { automatic, gpu, cpu };
 
 // How CPU pixels reach a Vulkan buffer.
 //  - staging: copied into a staging buffer, then by the GPU into the image (a render fence).
@@ -70,6 +89,8 @@ struct AllocatorOptions {
     // (compiling its shader takes seconds on lavapipe under emulation), which turns true when it
     // is done; meanwhile frames can be drawn on the CPU. Off: it is built on the first draw().
     bool prepare_patterns = false;
+    // Who draws the patterns (AllocatorContext::draw), where both could.
+    PatternDraw draw = PatternDraw::automatic;
 };
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the

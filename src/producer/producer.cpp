@@ -561,29 +561,35 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
 }
 
 Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pattern,
-                           const sources::YuvCoefficients& coefficients)
+                           sources::YuvEncoding encoding)
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};
     std::optional<std::vector<sources::PixelRect>> changed;
-    if (slot->drawn && slot->drawn_coefficients == coefficients) {
+    if (slot->drawn && slot->drawn_encoding == encoding) {
         changed = sources::pattern_changes(*slot->drawn, pattern);
     }
     slot->drawn.reset();  // until the draw succeeded
     const auto start = Clock::now();
-    auto fence = slot->context->draw(*slot->buffer, pattern, coefficients, changed);
+    auto fence = slot->context->draw(*slot->buffer, pattern, encoding, changed);
     if (!fence) return std::move(fence).error();
     if (frame.number < 3 || !changed) {
-        log::debug("frame %llu: drawn on the GPU (%s) in %.1f ms", static_cast<unsigned long long>(frame.number),
-                   changed ? "what changed" : "all of it", ms_since(start));
+        log::debug("frame %llu: drawn on the %s (%s) in %.1f ms", static_cast<unsigned long long>(frame.number),
+                   slot->context->draws_on_gpu(*slot->buffer) ? "GPU" : "CPU", changed ? "what changed" : "all of it",
+                   ms_since(start));
     }
     slot->render_fence = std::move(*fence);
     slot->drawn = pattern;
-    slot->drawn_coefficients = coefficients;
+    slot->drawn_encoding = encoding;
     return {};
 }
 
 bool Producer::draw_ready(const Frame& frame) { return !frame.context || frame.context->draw_ready(); }
+
+bool Producer::draws_on_gpu(const Frame& frame) const
+{
+    return frame.context && frame.buffer && frame.context->draws_on_gpu(*frame.buffer);
+}
 
 std::string Producer::cannot_draw(const Frame& frame) const
 {
@@ -632,14 +638,14 @@ Result<void> Producer::queue(const Frame& frame)
     // Damage: where this drawn pattern frame differs from the one shown; all of it otherwise (and
     // when nothing changed, so that the compositor still repaints and sends the frame callback).
     std::vector<wl::DamageRect> damage;
-    if (slot->drawn && shown_pattern_ && slot->drawn_coefficients == shown_coefficients_) {
+    if (slot->drawn && shown_pattern_ && slot->drawn_encoding == shown_encoding_) {
         for (const sources::PixelRect& r : sources::pattern_changes(*shown_pattern_, *slot->drawn)) {
             damage.push_back({static_cast<int32_t>(r.x), static_cast<int32_t>(r.y), static_cast<int32_t>(r.width),
                               static_cast<int32_t>(r.height)});
         }
     }
     shown_pattern_ = slot->drawn;
-    shown_coefficients_ = slot->drawn_coefficients;
+    shown_encoding_ = slot->drawn_encoding;
     window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number,
                      sync_mode_ == SyncMode::explicit_sync ? &commit_sync : nullptr, damage);
     slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over

@@ -147,11 +147,13 @@ public:
     Result<std::optional<Frame>> try_acquire(std::chrono::milliseconds wait);
     // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
-    // Draws a test pattern frame into the frame's buffer on the GPU instead (see
-    // AllocatorContext::draw): only the pixels that differ from the pattern frame the buffer last
-    // got. cannot_draw() says beforehand why that would fail (empty: it works).
-    Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, const sources::YuvCoefficients& coefficients);
+    // Draws a test pattern frame into the frame's buffer instead, on the GPU or straight into its
+    // mapping on the CPU (AllocatorContext::draw, AllocatorOptions::draw): only the pixels that
+    // differ from the pattern frame the buffer last got. cannot_draw() says beforehand why that
+    // would fail (empty: it works); draws_on_gpu() which of the two it would be.
+    Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, sources::YuvEncoding encoding);
     std::string cannot_draw(const Frame& frame) const;
+    bool draws_on_gpu(const Frame& frame) const;
     // draw() would not wait for the pattern pipeline (AllocatorOptions::prepare_patterns).
     bool draw_ready(const Frame& frame);
     // Hands over a sync_file that signals when the frame's contents are in place, for a frame that
@@ -216,7 +218,7 @@ private:
         // The pattern frame draw() left in the buffer (write() forgets it): the next draw redraws
         // only what differs.
         std::optional<sources::PatternFrame> drawn;
-        sources::YuvCoefficients drawn_coefficients;
+        sources::YuvEncoding drawn_encoding;
     };
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
@@ -269,7 +271,7 @@ private:
     // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
     // the next drawn frame damages only where it differs. Unset after CPU or host contents.
     std::optional<sources::PatternFrame> shown_pattern_;
-    sources::YuvCoefficients shown_coefficients_;
+    sources::YuvEncoding shown_encoding_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
     std::function<void(const Buffer&, uint64_t)> on_buffer_destroyed_;

@@ -12,6 +12,7 @@
 
 #include "drm/format.hpp"
 #include "sources/packer.hpp"
+#include "util/rect.hpp"
 #include "util/result.hpp"
 
 #include <cstdint>
@@ -46,11 +47,7 @@ struct PatternFrame {
 PatternFrame pattern_frame(const PatternSpec& spec, uint32_t width, uint32_t height, uint64_t frame, uint64_t time_ms);
 Rgb pattern_pixel(const PatternFrame& frame, uint32_t x, uint32_t y) noexcept;
 
-// A rectangle of pixels: [x, x + width) x [y, y + height).
-struct PixelRect {
-    uint32_t x = 0, y = 0, width = 0, height = 0;
-    friend bool operator==(const PixelRect&, const PixelRect&) = default;
-};
+using dmafeed::PixelRect;
 // The pixels where `after` differs from `before` (a buffer that shows `before` needs only these
 // redrawn to show `after`): the stamp rows, the box's old and new places, or everything when the
 // pattern, its size or the checker phase changed. Empty: nothing changed.

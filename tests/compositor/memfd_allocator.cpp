@@ -34,29 +34,15 @@ public:
     }
     std::string cannot_draw(const Buffer& buffer) const override
     {
-        if (!draws_) return AllocatorContext::cannot_draw(buffer);
-        return buffer.format() == DrmFormat{DRM_FORMAT_XRGB8888} ? "" : "the memfd stand-in draws XRGB8888 only";
+        if (!draws_) return "the memfd stand-in draws only when asked to (MemfdFactory::draws)";
+        return AllocatorContext::cannot_draw(buffer);
     }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, const sources::YuvCoefficients&,
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         if (auto why = cannot_draw(buffer); !why.empty()) return Error{why};
         draw_log_->push_back(changed);
-        const BufferPlane& plane = buffer.planes()[0];
-        auto map = DmabufMapping::map(plane.fd.get(), plane.offset + uint64_t{plane.stride} * buffer.height(),
-                                      DmabufMapping::Access::read_write);
-        if (!map) return std::move(map).error();
-        const std::vector<sources::PixelRect> all{{0, 0, buffer.width(), buffer.height()}};
-        for (const sources::PixelRect& r : changed ? *changed : all) {
-            for (uint32_t y = r.y; y < r.y + r.height; ++y) {
-                uint8_t* row = map->bytes().data() + plane.offset + size_t{y} * plane.stride;
-                for (uint32_t x = r.x; x < r.x + r.width; ++x) {
-                    const sources::Rgb c = sources::pattern_pixel(frame, x, y);
-                    row[x * 4] = c.b, row[x * 4 + 1] = c.g, row[x * 4 + 2] = c.r, row[x * 4 + 3] = 255;
-                }
-            }
-        }
-        return UniqueFd{};
+        return AllocatorContext::draw(buffer, frame, encoding, changed);  // the CPU pattern drawer
     }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return std::string{allocator_->name()}; }

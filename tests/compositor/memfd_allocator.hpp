@@ -43,9 +43,10 @@ struct MemfdFactory {
     // write() returns a "render fence" (a signalled eventfd standing in for a sync_file), as a GPU
     // upload does, so that the sync paths have a fence to hand over.
     bool fence_writes = false;
-    // draw() works, for XRGB8888: a stand-in for the GPU patterns that renders the frame on the CPU
-    // and copies only the `changed` rectangles into the buffer (everything when unset), so that
-    // wrong rectangles show as stale pixels. Each call's `changed` is recorded in `draws`.
+    // draw() works: the producer's own CPU pattern drawer (render::CpuPatternDrawer, through
+    // AllocatorContext::draw) writes only the `changed` rectangles into the buffer (everything
+    // when unset), so that wrong rectangles show as stale pixels. Each call's `changed` is
+    // recorded in `draw_log`. Off: cannot_draw() says no, and patterns go as whole CPU frames.
     bool draws = false;
     std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log =
         std::make_shared<std::vector<std::optional<std::vector<sources::PixelRect>>>>();

@@ -651,7 +651,7 @@ TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
     auto p = make(cfg);
     ASSERT_TRUE(p);
     const sources::PatternSpec box{sources::PatternKind::moving_box, {}};
-    const auto k = sources::yuv_coefficients({});
+    const sources::YuvEncoding k{};
     std::map<uint64_t, sources::PatternFrame> held;  // buffer serial -> the frame drawn into it
     auto draw = [&](uint64_t f) {
         auto frame = p->acquire();

@@ -28,7 +28,7 @@ TEST(CliOptions, Defaults)
     EXPECT_EQ(o->sync, producer::SyncMode::automatic);
     EXPECT_EQ(o->buffers, 3u);
     EXPECT_FALSE(o->frames.has_value());
-    EXPECT_EQ(o->render, PatternRender::automatic);
+    EXPECT_EQ(o->render, producer::PatternDraw::automatic);
     EXPECT_EQ(o->yuv, sources::YuvEncoding{});
     EXPECT_FALSE(o->yuv_given);
 }
@@ -60,7 +60,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->buffers, 4u);
     EXPECT_TRUE(o->json);
     EXPECT_EQ(o->timeout_ms, 30000);
-    EXPECT_EQ(o->render, PatternRender::gpu);
+    EXPECT_EQ(o->render, producer::PatternDraw::gpu);
     EXPECT_EQ(o->yuv, (sources::YuvEncoding{sources::YuvMatrix::bt709, sources::YuvRange::full}));
     EXPECT_TRUE(o->yuv_given);
 }

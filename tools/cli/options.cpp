@@ -32,8 +32,11 @@ Frames:
   --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
   --modifier M            auto (default: negotiated), linear, or a value such as 0x0100000000000002
   --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
-  --render WHERE          auto (default: the GPU where the buffer allows), gpu or cpu: who draws
-                          the pattern (gpu: a compute shader writes the exported image; no copy)
+  --render WHERE          who draws the pattern, redrawing only what changed: gpu (a compute
+                          shader writes the exported image), cpu (straight into the buffer's
+                          mapping; LINEAR buffers, else whole frames are uploaded) or auto
+                          (default: the CPU when the Vulkan device is the CPU itself, as
+                          lavapipe is, else the GPU; whichever can when only one can)
   --input FILE            play a Y4M stream (- for standard input); its size and frame rate are
                           used, and YUV420 (else NV12) for 4:2:0, YUV422/NV16, YUV444/NV24, P010
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
@@ -173,9 +176,9 @@ Result<Options> parse(std::span<const char* const> args)
             o.pattern = *p;
             o.pattern_given = true;
         } else if (arg == "--render") {
-            if (s == "auto") o.render = PatternRender::automatic;
-            else if (s == "gpu") o.render = PatternRender::gpu;
-            else if (s == "cpu") o.render = PatternRender::cpu;
+            if (s == "auto") o.render = producer::PatternDraw::automatic;
+            else if (s == "gpu") o.render = producer::PatternDraw::gpu;
+            else if (s == "cpu") o.render = producer::PatternDraw::cpu;
             else return usage(opt, "'" + std::string{s} + "': use auto, gpu or cpu");
             o.render_given = true;
         } else if (arg == "--yuv-matrix") {

@@ -14,10 +14,6 @@
 
 namespace dmafeed::cli {
 
-// Where pattern pixels are made: the GPU (a compute shader writing the exported image) or the CPU
-// (drawn, then written or uploaded); auto: the GPU where the buffer allows it.
-enum class PatternRender { automatic, gpu, cpu };
-
 struct Options {
     uint32_t width = 0;  // 0 x 0: the compositor's configure, else 640 x 480
     uint32_t height = 0;
@@ -30,7 +26,7 @@ struct Options {
     std::optional<double> duration_s;
     sources::PatternSpec pattern;
     bool pattern_given = false;
-    PatternRender render = PatternRender::automatic;
+    producer::PatternDraw render = producer::PatternDraw::automatic;  // who draws patterns
     bool render_given = false;
     sources::YuvEncoding yuv;  // how YUV frames are encoded (patterns) or were (--input)
     bool yuv_given = false;

@@ -26,10 +26,10 @@ public:
     std::string cannot_draw(const Buffer& buffer) const override { return owner_.cannot_draw(buffer); }
     bool draw_ready() override { return owner_.draw_ready(); }
     Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                          const sources::YuvCoefficients& coefficients,
+                          sources::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
-        return owner_.draw(buffer, frame, coefficients, changed);
+        return owner_.draw(buffer, frame, encoding, changed);
     }
 
 private:
