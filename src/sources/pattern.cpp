@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdio>
 #include <drm_fourcc.h>
 
@@ -119,6 +120,47 @@ Rgb pattern_pixel(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
     return f.colour;
 }
 
+namespace {
+
+// The parts of `a` outside `b`: the bands of `a` above and below `b`, then those left and right
+// of it between them. Empty ones are left out.
+void append_difference(std::vector<PixelRect>& out, PixelRect a, PixelRect b)
+{
+    const uint64_t a_right = uint64_t{a.x} + a.width, a_bottom = uint64_t{a.y} + a.height;
+    const uint64_t b_right = uint64_t{b.x} + b.width, b_bottom = uint64_t{b.y} + b.height;
+    if (b.x >= a_right || b_right <= a.x || b.y >= a_bottom || b_bottom <= a.y) {  // apart
+        out.push_back(a);
+        return;
+    }
+    const auto add = [&](uint64_t x0, uint64_t y0, uint64_t x1, uint64_t y1) {
+        if (x1 > x0 && y1 > y0) {
+            out.push_back({static_cast<uint32_t>(x0), static_cast<uint32_t>(y0), static_cast<uint32_t>(x1 - x0),
+                           static_cast<uint32_t>(y1 - y0)});
+        }
+    };
+    const uint64_t mid_top = std::max<uint64_t>(a.y, b.y), mid_bottom = std::min(a_bottom, b_bottom);
+    add(a.x, a.y, a_right, mid_top);                        // above b
+    add(a.x, mid_bottom, a_right, a_bottom);                // below b
+    add(a.x, mid_top, std::max<uint64_t>(a.x, b.x), mid_bottom);  // left of b
+    add(std::min(a_right, b_right), mid_top, a_right, mid_bottom);  // right of b
+}
+
+// The stamp cells of one 32-bit word (cells first .. first + 31, most significant bit first) that
+// differ between `a` and `b`, as one band of the stamp rows.
+void append_stamp_word(std::vector<PixelRect>& out, uint32_t a, uint32_t b, uint32_t first, uint32_t width, uint32_t rows)
+{
+    const uint32_t diff = a ^ b;
+    if (!diff) return;
+    const uint32_t first_cell = first + static_cast<uint32_t>(std::countl_zero(diff));
+    const uint32_t last_cell = first + 31 - static_cast<uint32_t>(std::countr_zero(diff));
+    // Cell c holds the pixels x with x * stamp_bits / width == c.
+    const auto cell_start = [&](uint32_t c) { return static_cast<uint32_t>((uint64_t{c} * width + stamp_bits - 1) / stamp_bits); };
+    const uint32_t x0 = cell_start(first_cell), x1 = cell_start(last_cell + 1);
+    if (x1 > x0) out.push_back({x0, 0, x1 - x0, rows});
+}
+
+}  // namespace
+
 std::vector<PixelRect> pattern_changes(const PatternFrame& a, const PatternFrame& b)
 {
     const PixelRect full{0, 0, b.width, b.height};
@@ -128,15 +170,18 @@ std::vector<PixelRect> pattern_changes(const PatternFrame& a, const PatternFrame
     }
     if (b.kind == PatternKind::checker && a.checker_phase != b.checker_phase) return {full};
     std::vector<PixelRect> out;
-    if (b.stamped && (a.stamp_frame != b.stamp_frame || a.stamp_time_ms != b.stamp_time_ms)) {
-        out.push_back({0, 0, b.width, std::min(stamp_rows, b.height)});
+    if (b.stamped) {
+        const uint32_t rows = std::min(stamp_rows, b.height);
+        append_stamp_word(out, a.stamp_frame, b.stamp_frame, 0, b.width, rows);
+        append_stamp_word(out, a.stamp_time_ms, b.stamp_time_ms, 32, b.width, rows);
     }
     if (b.kind == PatternKind::moving_box && (a.box_x != b.box_x || a.box_y != b.box_y)) {
         const auto clip = [&](uint32_t x, uint32_t y) {
             return PixelRect{x, y, std::min(b.box_size, b.width - x), std::min(b.box_size, b.height - y)};
         };
-        out.push_back(clip(a.box_x, a.box_y));
-        out.push_back(clip(b.box_x, b.box_y));
+        // Where the box was and is not (now background), and where it is and was not.
+        append_difference(out, clip(a.box_x, a.box_y), clip(b.box_x, b.box_y));
+        append_difference(out, clip(b.box_x, b.box_y), clip(a.box_x, a.box_y));
     }
     return out;
 }

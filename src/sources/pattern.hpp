@@ -49,8 +49,10 @@ Rgb pattern_pixel(const PatternFrame& frame, uint32_t x, uint32_t y) noexcept;
 
 using dmafeed::PixelRect;
 // The pixels where `after` differs from `before` (a buffer that shows `before` needs only these
-// redrawn to show `after`): the stamp rows, the box's old and new places, or everything when the
-// pattern, its size or the checker phase changed. Empty: nothing changed.
+// redrawn to show `after`): the band of stamp cells that differ in each stamp word, the parts of
+// the box's old place that it left and of its new place that it was not in (rectangles that
+// overlap only where the box crosses the stamp rows), or everything when the pattern, its size or
+// the checker phase changed. Empty: nothing changed.
 std::vector<PixelRect> pattern_changes(const PatternFrame& before, const PatternFrame& after);
 
 class PatternSource {

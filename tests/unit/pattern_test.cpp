@@ -63,28 +63,53 @@ TEST(Pattern, ParseAndName)
     EXPECT_FALSE(PatternSpec::parse("").ok());
 }
 
-TEST(Pattern, ChangesBetweenFramesAreTheStampTheBoxAndThePhase)
+// Every pixel outside `changed` is the same in both frames.
+void expect_changes_cover(const PatternFrame& a, const PatternFrame& b, const std::vector<PixelRect>& changed)
+{
+    std::vector<uint8_t> covered(size_t{b.width} * b.height);
+    for (const auto& r : changed) {
+        for (uint32_t y = r.y; y < r.y + r.height; ++y) {
+            for (uint32_t x = r.x; x < r.x + r.width; ++x) {
+                covered[size_t{y} * b.width + x] = 1;
+            }
+        }
+    }
+    for (uint32_t y = 0; y < b.height; ++y) {
+        for (uint32_t x = 0; x < b.width; ++x) {
+            if (!covered[size_t{y} * b.width + x]) {
+                ASSERT_EQ(pattern_pixel(a, x, y), pattern_pixel(b, x, y)) << x << "," << y << " changed outside";
+            }
+        }
+    }
+}
+
+TEST(Pattern, ChangesBetweenFramesAreTheStampCellsTheBoxEdgesAndThePhase)
 {
     const PatternSpec box{PatternKind::moving_box, {}};
     const auto f0 = pattern_frame(box, 640, 360, 0, 0);
     const auto f1 = pattern_frame(box, 640, 360, 1, 40);
     const auto changed = pattern_changes(f0, f1);
-    ASSERT_EQ(changed.size(), 3u);
-    EXPECT_EQ(changed[0], (PixelRect{0, 0, 640, 8}));  // the stamp rows
-    EXPECT_EQ(changed[1], (PixelRect{f0.box_x, f0.box_y, 90, 90}));
-    EXPECT_EQ(changed[2], (PixelRect{f1.box_x, f1.box_y, 90, 90}));
-    // Every pixel outside the changes is the same in both frames.
-    for (uint32_t y = 0; y < 360; y += 3) {
-        for (uint32_t x = 0; x < 640; x += 3) {
-            bool inside = false;
-            for (const auto& r : changed) inside |= x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
-            if (!inside) {
-                ASSERT_EQ(pattern_pixel(f0, x, y), pattern_pixel(f1, x, y)) << x << "," << y;
+    // Frame 0 -> 1: the last cell of the frame word (cell 31: x 310-319); time 0 -> 40 (0b101000):
+    // cells 58-60 (x 580-609). The box (90 pixels, at 0,0 then 4,2) leaves a band 2 rows high at
+    // its top and 4 columns wide at its left, and enters as much at its bottom and right.
+    const std::vector<PixelRect> want{{310, 0, 10, 8},  {580, 0, 30, 8}, {0, 0, 90, 2},
+                                      {0, 2, 4, 88},    {4, 90, 90, 2},  {90, 2, 4, 88}};
+    EXPECT_EQ(changed, want);
+    expect_changes_cover(f0, f1, changed);
+    // Buffers are redrawn from the frame they held, 1 to 4 frames back; at odd sizes, bouncing.
+    for (const auto& [w, h] : {std::pair{640u, 360u}, std::pair{97u, 61u}, std::pair{40u, 9u}}) {
+        for (uint64_t f = 1; f < 200; f += 7) {
+            for (uint64_t back = 1; back <= 4 && back <= f; ++back) {
+                const auto before = pattern_frame(box, w, h, f - back, (f - back) * 33);
+                const auto after = pattern_frame(box, w, h, f, f * 33);
+                expect_changes_cover(before, after, pattern_changes(before, after));
+                ASSERT_FALSE(testing::Test::HasFatalFailure()) << w << "x" << h << " frame " << f - back << " -> " << f;
             }
         }
     }
     // smpte: only the stamp; solid: nothing; the checker flips at frame 30: everything.
-    EXPECT_EQ(pattern_changes(pattern_frame({}, 64, 64, 5, 1), pattern_frame({}, 64, 64, 6, 2)).size(), 1u);
+    EXPECT_EQ(pattern_changes(pattern_frame({}, 64, 64, 5, 1), pattern_frame({}, 64, 64, 6, 2)),
+              (std::vector<PixelRect>{{30, 0, 2, 8}, {62, 0, 2, 8}}));  // frame 5 -> 6 and time 1 -> 2: two low bits each
     const PatternSpec solid{PatternKind::solid, {1, 2, 3}};
     EXPECT_TRUE(pattern_changes(pattern_frame(solid, 64, 64, 5, 1), pattern_frame(solid, 64, 64, 6, 2)).empty());
     const PatternSpec checker{PatternKind::checker, {}};
