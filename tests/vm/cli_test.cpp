@@ -1,7 +1,8 @@
 // The dmafeed program against weston 14 in the nodrm guest: exit status, the JSON summary, the
 // exact colour of solid:RRGGBB in the capture (drawn by the GPU pattern shader into an XRGB8888
 // buffer; the nearest NV12 colour, decoded as BT.601 limited range, for NV12), and the frame
-// number read back from a pattern's stamp.
+// number read back from a pattern's stamp; the CPU's in-place redraws (the default on lavapipe)
+// give exactly the frame the stamp names.
 #include "vm_session.hpp"
 
 #include "child_process.hpp"
@@ -150,6 +151,47 @@ TEST_F(NodrmCli, TheCaptureTellsWhichFrameItShows)
     EXPECT_TRUE(st.clean()) << st.describe();
 }
 
+
+TEST_F(NodrmCli, OnLavapipeTheCpuRedrawsInPlaceAndTheCaptureIsTheWholeFrameItsStampNames)
+{
+    // --render auto on a CPU Vulkan device: the CPU draws only what changed into the mapped
+    // buffers (three in turn, each holding an older frame). A capture must still be exactly the
+    // frame its stamp names, every pixel.
+    auto child = spawn("cli-cpu-draw", {"--pattern", "moving-box", "--fps", "8", "--json"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    std::string mismatch = "no capture";
+    auto exact = [&](const Image& im) {
+        const auto stamp = stamp_of(im);
+        if (!stamp || stamp->frame < 6) {  // wait until every buffer was redrawn in part
+            mismatch = "no readable stamp past frame 5";
+            return false;
+        }
+        const auto frame = sources::pattern_frame({sources::PatternKind::moving_box, {}}, im.width, im.height, stamp->frame,
+                                                  stamp->time_ms);
+        for (uint32_t y = 0; y < im.height; ++y) {
+            for (uint32_t x = 0; x < im.width; ++x) {
+                const Rgba& px = im.pixels[size_t{y} * im.width + x];
+                const sources::Rgb want = sources::pattern_pixel(frame, x, y);
+                if (px.r != want.r || px.g != want.g || px.b != want.b) {
+                    mismatch = "frame " + std::to_string(stamp->frame) + ": (" + std::to_string(x) + "," + std::to_string(y) +
+                               ") is " + std::to_string(px.r) + "," + std::to_string(px.g) + "," + std::to_string(px.b) +
+                               ", the frame has " + std::to_string(want.r) + "," + std::to_string(want.g) + "," +
+                               std::to_string(want.b);
+                    return false;
+                }
+            }
+        }
+        return true;
+    };
+    auto image = capture_until("nodrm-cli-cpu-draw", exact);
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("cli-cpu-draw");
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    EXPECT_TRUE(exact(*image)) << mismatch << "\n" << out;
+    ASSERT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("\"frames_drawn_on_gpu\": 0,"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\"frames_drawn_on_cpu\": 0,"), std::string::npos) << out;
+}
 
 // A Y4M stream of one colour (Y=128 Cb=96 Cr=192, BT.601 limited: RGB 233,91,66): `frames` frames
 // of width x height, 4:2:0, written to `path`; `cut` bytes are left off the end.
