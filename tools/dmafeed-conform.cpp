@@ -40,7 +40,7 @@ ends only that case:
   matrix   every format x modifier the compositor offers that an allocator here (Vulkan, GBM) can
            make, x layout (tight, padded-stride, plane-offset, odd-size, fd-per-plane) x sync
            (implicit, explicit): created or failed (or a fatal error); shown buffers are read back
-           with the compositor's capture protocol (weston_capture_v1: start weston with --debug)
+           from the compositor's first output with a capture protocol it offers (see --capture)
            and compared with what they should show: exactly for RGB, within 3 for YUV
   leaks    with --spawn: the compositor's open files (/proc/PID/fd) are back to where they were
            after the misuse cases, and after the matrix
@@ -63,6 +63,10 @@ Options:
                         three rows)
   --allocator KIND      auto (default), vulkan or gbm: the matrix's allocators
   --device PATH         the DRM node to allocate for (default: the compositor's main device)
+  --capture METHOD      how the matrix reads the output back: auto (default: the first of these
+                        the compositor offers), ext-image-copy (ext-image-copy-capture-v1),
+                        wlr-screencopy (zwlr_screencopy_manager_v1), weston (weston_capture_v1:
+                        start weston with --debug); one that is named but not offered is an error
   --timeout MS          bound on every wait for the compositor (default 5000)
   --tap FILE            TAP report ('-': standard output)
   --junit FILE          JUnit XML report
@@ -96,6 +100,7 @@ struct Options {
     uint32_t width = 96, height = 64;
     producer::AllocatorKind allocator = producer::AllocatorKind::automatic;
     std::string device;
+    conform::CaptureMethod capture = conform::CaptureMethod::automatic;
     int timeout_ms = 5000;
     std::string tap, junit, json, html;
     std::string compositor;
@@ -225,10 +230,12 @@ int run(const Options& o)
     std::vector<std::unique_ptr<producer::AllocatorContext>> contexts;
     std::vector<std::string> notes;
     if (o.matrix) {
-        auto c = conform::Capturer::create(display, timeout);
+        auto c = conform::Capturer::create(display, timeout, o.capture);
         if (c) {
             capturer = std::move(c).value();
             run_info.capture_method = capturer->method();
+        } else if (o.capture != conform::CaptureMethod::automatic) {
+            return fail("cannot capture the output: " + c.error().message());
         } else {
             run_info.capture_method = c.error().message();
         }
@@ -397,8 +404,9 @@ int main(int argc, char** argv)
         } else if (arg == "-v" || arg == "--verbose") {
             o.verbose = true;
         } else if (arg == "--display" || arg == "--spawn" || arg == "--spawn-log" || arg == "--expect" || arg == "--only" ||
-                   arg == "--filter" || arg == "--size" || arg == "--allocator" || arg == "--device" || arg == "--timeout" ||
-                   arg == "--tap" || arg == "--junit" || arg == "--json" || arg == "--html" || arg == "--compositor") {
+                   arg == "--filter" || arg == "--size" || arg == "--allocator" || arg == "--device" || arg == "--capture" ||
+                   arg == "--timeout" || arg == "--tap" || arg == "--junit" || arg == "--json" || arg == "--html" ||
+                   arg == "--compositor") {
             const char* v = value();
             if (!v || !*v) return usage_error(std::string{arg} + " needs a value");
             const std::string_view s = v;
@@ -445,6 +453,13 @@ int main(int argc, char** argv)
                 } else {
                     return usage_error("--allocator: '" + std::string{s} + "': auto, vulkan or gbm");
                 }
+            }
+            if (arg == "--capture") {
+                const auto method = conform::parse_capture_method(s);
+                if (!method) {
+                    return usage_error("--capture: '" + std::string{s} + "': auto, ext-image-copy, wlr-screencopy or weston");
+                }
+                o.capture = *method;
             }
             if (arg == "--timeout") {
                 const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), o.timeout_ms);

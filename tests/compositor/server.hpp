@@ -25,6 +25,29 @@ namespace dmafeed::test::detail {
 
 uint64_t now_ns();
 
+// Bytes [offset, offset + length) of a plane's fd (a memfd, a dma-buf, a wl_shm pool) mapped
+// shared, after a check against the fd's size (fstat; else `size_hint`). A dma-buf's CPU access is
+// bracketed with DMA_BUF_IOCTL_SYNC for the mapping's life.
+class PlaneMapping {
+public:
+    static Result<PlaneMapping> map(int fd, uint64_t offset, uint64_t length, bool writable, int64_t size_hint = -1);
+    PlaneMapping(PlaneMapping&& other) noexcept;
+    PlaneMapping& operator=(PlaneMapping&&) = delete;
+    ~PlaneMapping();
+    uint8_t* data() const noexcept { return static_cast<uint8_t*>(map_) + offset_; }
+
+private:
+    PlaneMapping(int fd, void* map, size_t size, uint64_t offset, uint64_t sync)
+        : fd_{fd}, map_{map}, size_{size}, offset_{offset}, sync_{sync}
+    {
+    }
+    int fd_;
+    void* map_;  // MAP_FAILED once moved from
+    size_t size_;
+    uint64_t offset_;
+    uint64_t sync_;  // DMA_BUF_SYNC_READ or DMA_BUF_SYNC_RW
+};
+
 class RecordStore {
 public:
     template <class F>
@@ -96,6 +119,11 @@ struct Buffer {
     int32_t height = 0;
     DrmFormat format{DrmFormat{0}};
     bool failed = false;
+    bool shm = false;  // a wl_shm buffer: fds holds its pool's fd
+    // Plane 0 (fds[0]), where the output reads the pixels and captures write them.
+    uint32_t offset = 0;
+    uint32_t stride = 0;
+    DrmModifier modifier;
     std::vector<std::shared_ptr<UniqueFd>> fds;  // keeps the dmabufs valid for the buffer's life
 };
 
@@ -150,6 +178,7 @@ struct Surface {
     wl_resource* resource = nullptr;
     uint64_t serial = 0;
     uint64_t client = 0;
+    uint64_t last_commit = 0;  // the serial of its newest commit; 0: none
     SurfaceState pending;
     Buffer* buffer = nullptr;  // current
     int32_t scale = 1;
@@ -210,6 +239,15 @@ struct XdgToplevel {
     bool maximized = false;
 };
 
+// server_shm.cpp: wl_shm's format codes (its own for ARGB8888 and XRGB8888, else the fourcc).
+DrmFormat drm_format_of_shm(uint32_t shm_format);
+uint32_t shm_format_of(DrmFormat format);
+
+// server_capture.cpp
+struct CaptureSession;
+struct CaptureFrame;
+struct WestonSource;
+
 struct InjectedError {
     std::string interface;
     uint32_t code = 0;
@@ -240,6 +278,10 @@ struct Server {
 
     // --- server_dmabuf.cpp ---
     Result<void> init_dmabuf();
+    // A wl_buffer and its Buffer (plane 0 from record.planes), recorded: serial and object id are
+    // filled in here. Null (no memory posted) when the resource cannot be made.
+    Buffer* create_buffer(wl_client* client, uint32_t id, BufferRecord record,
+                          std::vector<std::shared_ptr<UniqueFd>> fds);
     void set_default_feedback(FeedbackConfig config);
     void set_surface_feedback(FeedbackConfig config);
     // Whether params may use `pair` without an invalid_format error: any pair the format events or
@@ -294,6 +336,19 @@ struct Server {
     void sync_forget_buffer(Buffer* buffer);
     void sync_surface_lost(Surface* surface);
     void signal_release_fences();
+
+    // --- server_shm.cpp ---
+    Result<void> init_shm();
+
+    // --- server_capture.cpp ---
+    // wl_output and the capture globals Config::capture asks for.
+    Result<void> init_capture();
+    void set_output_size(int32_t width, int32_t height);
+    void capture_forget_buffer(Buffer* buffer);
+    std::vector<wl_resource*> outputs;  // bound wl_output resources
+    std::vector<CaptureSession*> capture_sessions;
+    std::vector<CaptureFrame*> capture_frames;
+    std::vector<WestonSource*> weston_sources;
 
     // --- server_xdg.cpp ---
     Result<void> init_xdg();

@@ -1,4 +1,4 @@
-// The server's display, clients, protocol errors, ticks and the injected-error knob.
+// The server's display, clients, protocol errors, ticks and the injected-error knob; plane mappings.
 #include "server.hpp"
 
 #include "util/log.hpp"
@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <wayland-server.h>
@@ -18,6 +22,55 @@ uint64_t now_ns()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+namespace {
+
+// Begins or ends CPU access to a dma-buf; a no-op for other fds.
+void dmabuf_sync(int fd, uint64_t flags)
+{
+    dma_buf_sync sync{.flags = flags};
+    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 && (errno == EINTR || errno == EAGAIN)) {
+    }
+}
+
+}  // namespace
+
+Result<PlaneMapping> PlaneMapping::map(int fd, uint64_t offset, uint64_t length, bool writable, int64_t size_hint)
+{
+    struct stat st{};
+    uint64_t size = 0;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        size = static_cast<uint64_t>(st.st_size);
+    } else if (size_hint > 0) {
+        size = static_cast<uint64_t>(size_hint);
+    }
+    if (size == 0 || offset + length > size) {
+        return Error{log::format("%llu bytes at offset %llu do not fit in %llu bytes",
+                                 static_cast<unsigned long long>(length), static_cast<unsigned long long>(offset),
+                                 static_cast<unsigned long long>(size))};
+    }
+    void* map = mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        return Error::from_errno("mmap", errno);
+    }
+    const uint64_t sync = writable ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ;
+    dmabuf_sync(fd, DMA_BUF_SYNC_START | sync);
+    return PlaneMapping{fd, map, size, offset, sync};
+}
+
+PlaneMapping::PlaneMapping(PlaneMapping&& other) noexcept
+    : fd_{other.fd_}, map_{std::exchange(other.map_, MAP_FAILED)}, size_{other.size_}, offset_{other.offset_},
+      sync_{other.sync_}
+{
+}
+
+PlaneMapping::~PlaneMapping()
+{
+    if (map_ != MAP_FAILED) {
+        dmabuf_sync(fd_, DMA_BUF_SYNC_END | sync_);
+        munmap(map_, size_);
+    }
 }
 
 bool RecordStore::wait_until(const std::function<bool(const Records&)>& pred,
@@ -153,6 +206,12 @@ Result<void> Server::init()
         return r;
     }
     if (auto r = init_color_representation(); !r) {
+        return r;
+    }
+    if (auto r = init_shm(); !r) {
+        return r;
+    }
+    if (auto r = init_capture(); !r) {
         return r;
     }
     set_auto_tick(config.auto_tick);

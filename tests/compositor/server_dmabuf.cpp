@@ -1,6 +1,6 @@
 // zwp_linux_dmabuf_v1 server side: the global (v3 format/modifier events), feedback objects with
 // sealed memfd format tables, params with the validation linux-dmabuf-v1.xml asks for, and the
-// wl_buffers they create.
+// wl_buffers they create (wl_shm's too: create_buffer).
 #include "server.hpp"
 
 #include "drm/format_info.hpp"
@@ -210,6 +210,7 @@ void buffer_destroyed(wl_resource* resource) noexcept
     auto* buffer = static_cast<Buffer*>(wl_resource_get_user_data(resource));
     Server* server = buffer->server;
     server->surfaces_forget_buffer(buffer);
+    server->capture_forget_buffer(buffer);
     server->sync_forget_buffer(buffer);
     server->syncobj_forget_buffer(buffer);
     auto& withheld = server->withheld;
@@ -406,28 +407,10 @@ Verdict validate(Params* params, int32_t width, int32_t height, uint32_t fourcc,
 Buffer* make_buffer(Params* params, wl_client* client, uint32_t id, bool failed)
 {
     Server* server = params->server;
-    wl_resource* res = wl_resource_create(client, &wl_buffer_interface, 1, id);
-    if (!res) {
-        wl_client_post_no_memory(client);
-        return nullptr;
-    }
-    auto* buffer = new Buffer;
-    buffer->server = server;
-    buffer->resource = res;
-    buffer->failed = failed;
-    for (const auto& plane : params->planes) {
-        if (plane) {
-            buffer->fds.push_back(plane->fd);
-        }
-    }
-    wl_resource_set_implementation(res, &buffer_impl, buffer, buffer_destroyed);
-    server->buffers.push_back(buffer);
-    server->records.update([&](Records& r) {
-        ParamsRecord& params_record = r.params[params->serial - 1];
-        BufferRecord record{
-            .serial = r.buffers.size() + 1,
+    BufferRecord record = server->records.read([&](const Records& r) {
+        const ParamsRecord& params_record = r.params[params->serial - 1];
+        return BufferRecord{
             .client = params->client,
-            .object_id = wl_resource_get_id(res),
             .params = params->serial,
             .width = params_record.width,
             .height = params_record.height,
@@ -435,19 +418,25 @@ Buffer* make_buffer(Params* params, wl_client* client, uint32_t id, bool failed)
             .modifier = params->planes[0]->modifier,
             .flags = params_record.flags,
             .failed = failed,
-            .destroyed = false,
             .planes = params_record.planes,
         };
-        std::sort(record.planes.begin(), record.planes.end(),
-                  [](const PlaneRecord& a, const PlaneRecord& b) { return a.plane_idx < b.plane_idx; });
-        buffer->serial = record.serial;
-        buffer->width = record.width;
-        buffer->height = record.height;
-        buffer->format = record.format;
-        params_record.buffer = record.serial;
-        params_record.outcome = failed ? ParamsOutcome::failed : ParamsOutcome::created;
-        r.buffers.push_back(std::move(record));
     });
+    std::sort(record.planes.begin(), record.planes.end(),
+              [](const PlaneRecord& a, const PlaneRecord& b) { return a.plane_idx < b.plane_idx; });
+    std::vector<std::shared_ptr<UniqueFd>> fds;
+    for (const auto& plane : params->planes) {
+        if (plane) {
+            fds.push_back(plane->fd);
+        }
+    }
+    Buffer* buffer = server->create_buffer(client, id, std::move(record), std::move(fds));
+    if (buffer) {
+        server->records.update([&](Records& r) {
+            ParamsRecord& params_record = r.params[params->serial - 1];
+            params_record.buffer = buffer->serial;
+            params_record.outcome = failed ? ParamsOutcome::failed : ParamsOutcome::created;
+        });
+    }
     return buffer;
 }
 
@@ -687,6 +676,39 @@ void Server::feedback_surface_lost(Surface* surface)
             object->surface = nullptr;
         }
     }
+}
+
+Buffer* Server::create_buffer(wl_client* client, uint32_t id, BufferRecord record,
+                              std::vector<std::shared_ptr<UniqueFd>> fds)
+{
+    wl_resource* res = wl_resource_create(client, &wl_buffer_interface, 1, id);
+    if (!res) {
+        wl_client_post_no_memory(client);
+        return nullptr;
+    }
+    auto* buffer = new Buffer;
+    buffer->server = this;
+    buffer->resource = res;
+    buffer->width = record.width;
+    buffer->height = record.height;
+    buffer->format = record.format;
+    buffer->failed = record.failed;
+    buffer->shm = record.params == 0;
+    buffer->modifier = record.modifier;
+    if (!record.planes.empty() && record.planes.front().plane_idx == 0) {
+        buffer->offset = record.planes.front().offset;
+        buffer->stride = record.planes.front().stride;
+    }
+    buffer->fds = std::move(fds);
+    wl_resource_set_implementation(res, &buffer_impl, buffer, buffer_destroyed);
+    buffers.push_back(buffer);
+    record.object_id = wl_resource_get_id(res);
+    records.update([&](Records& r) {
+        record.serial = r.buffers.size() + 1;
+        buffer->serial = record.serial;
+        r.buffers.push_back(std::move(record));
+    });
+    return buffer;
 }
 
 Buffer* Server::buffer_from_resource(wl_resource* resource)

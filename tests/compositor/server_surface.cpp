@@ -196,6 +196,7 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
                                     pending.frame_callbacks.end());
 
     const uint64_t commit = server->next_commit++;
+    surface->last_commit = commit;
     // Content committed before and not shown yet is superseded: its feedback is discarded.
     std::vector<PresentationRecord> discarded;
     for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {

@@ -14,12 +14,8 @@
 #include <deque>
 #include <filesystem>
 #include <future>
-#include <linux/dma-buf.h>
 #include <mutex>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <wayland-server-core.h>
@@ -234,14 +230,6 @@ Result<void> ensure_runtime_dir()
     return {};
 }
 
-// Begins and ends CPU access to a dma-buf; a no-op for other fds.
-void dmabuf_sync(int fd, uint64_t flags)
-{
-    dma_buf_sync sync{.flags = flags};
-    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 && (errno == EINTR || errno == EAGAIN)) {
-    }
-}
-
 }  // namespace
 
 TestCompositor::TestCompositor(Config config) : config_{std::move(config)} {}
@@ -353,6 +341,16 @@ void TestCompositor::send_close()
     runner_->run([](detail::Server& s) { s.close_all(); });
 }
 
+void TestCompositor::set_output_size(int32_t width, int32_t height)
+{
+    runner_->run([&](detail::Server& s) { s.set_output_size(width, height); });
+}
+
+void TestCompositor::set_capture_fault(CaptureFault fault)
+{
+    runner_->run([&](detail::Server& s) { s.config.capture.fault = fault; });
+}
+
 void TestCompositor::raise_protocol_error(std::string interface, uint32_t code, std::string message)
 {
     runner_->run([&](detail::Server& s) {
@@ -443,36 +441,20 @@ Result<PlaneContents> TestCompositor::read_buffer(uint64_t buffer_serial, uint32
     if (!found->fd) {
         return Error{"read_buffer: the plane's fd is gone (Config::keep_plane_fds is off)"};
     }
-    const int fd = found->fd->get();
-    struct stat st{};
-    uint64_t size = 0;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
-        size = static_cast<uint64_t>(st.st_size);
-    } else if (found->fd_size > 0) {
-        size = static_cast<uint64_t>(found->fd_size);
-    }
     const FormatInfo* info = format_info(record->format);
     const uint32_t rows = info && plane < info->plane_count
                               ? plane_height(*info, plane, static_cast<uint32_t>(record->height))
                               : static_cast<uint32_t>(record->height);
-    const uint64_t begin = found->offset;
     const uint64_t length = uint64_t{found->stride} * rows;
-    if (size == 0 || begin + length > size) {
-        return Error{log::format("read_buffer: plane %u (offset %u, %u rows of %u) does not fit in %llu bytes", plane,
-                                 found->offset, rows, found->stride, static_cast<unsigned long long>(size))};
+    auto mapped = detail::PlaneMapping::map(found->fd->get(), found->offset, length, false, found->fd_size);
+    if (!mapped) {
+        return std::move(mapped).error().context(
+            log::format("read_buffer: plane %u (offset %u, %u rows of %u)", plane, found->offset, rows, found->stride));
     }
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        return Error::from_errno("read_buffer: mmap", errno);
-    }
-    dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
     PlaneContents contents;
-    const auto* bytes = static_cast<const uint8_t*>(map);
-    contents.bytes.assign(bytes + begin, bytes + begin + length);
+    contents.bytes.assign(mapped->data(), mapped->data() + length);
     contents.stride = found->stride;
     contents.rows = rows;
-    dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-    munmap(map, size);
     return contents;
 }
 

@@ -6,6 +6,15 @@
 //   configure/ack, fullscreen and maximized states), zwp_linux_dmabuf_v1 (v3, v4 or v5: format and
 //   modifier events, or default and per-surface feedback with a sealed memfd format table;
 //   params with the protocol's validation) and wp_presentation (CLOCK_MONOTONIC).
+// wl_output (v4, always): one output of Config::output_width x output_height (set_output_size()
+// resizes it). wl_shm (Config::shm; ARGB8888, XRGB8888, XBGR8888, ABGR8888): pools on the client's
+// fd, and buffers that are shown and recorded like dma-buf ones (one LINEAR plane; params 0).
+// Output capture (Config::capture, each off unless asked for; see CaptureConfig): what the output
+// shows is its background with the current buffer of the surface that committed last drawn at
+// (output_content_x, output_content_y), copied into the client's wl_shm buffer on request by
+// zwlr_screencopy_manager_v1 (v1-v3), ext-image-copy-capture-v1 (output sources) or
+// weston_capture_v1 (where this build has its protocol). Every capture is recorded (captures).
+//
 // A client connects by name (socket_name(), a socket in $XDG_RUNTIME_DIR; a private temporary
 // directory is created and exported when the variable is unset) or through connect_fd().
 //
@@ -55,6 +64,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <drm_fourcc.h>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -128,6 +138,35 @@ enum class ReleaseFences {
 // (LINEAR, INVALID), NV12 (LINEAR).
 FormatSet default_formats();
 
+// A capture that goes wrong on purpose (CaptureConfig::fault, TestCompositor::set_capture_fault).
+enum class CaptureFault {
+    none,
+    failed,   // ext: failed(unknown); wlr: failed; weston: failed("injected capture failure")
+    stopped,  // ext: the session's `stopped`, then failed(stopped); wlr and weston: as `failed`
+};
+
+// Where the surface that committed last is drawn on the output. Its buffer is drawn when it is
+// XRGB8888, ARGB8888, XBGR8888 or ABGR8888 and LINEAR (dma-buf or wl_shm), opaque (alpha is
+// ignored) and clipped to the output; any other buffer leaves the background.
+inline constexpr int32_t output_content_x = 5;
+inline constexpr int32_t output_content_y = 3;
+
+// The capture globals to offer. Captures write into the client's wl_shm buffers: offer wl_shm
+// too (Config::shm).
+struct CaptureConfig {
+    uint32_t screencopy_version = 0;  // zwlr_screencopy_manager_v1: 0 = not offered, 1..3
+    // ext_image_copy_capture_manager_v1 and ext_output_image_capture_source_manager_v1.
+    bool image_copy = false;
+    bool weston = false;  // weston_capture_v1 (an error in create() when this build lacks it)
+    // The formats a capture accepts, in this order: ext's shm_format events, wlr's buffer events
+    // (v1-v2: the first only), weston's format event (the first only). A client's buffer must be
+    // the output's size, one of these, with a stride of at least 4 x width.
+    std::vector<DrmFormat> formats{DrmFormat{DRM_FORMAT_XRGB8888}};
+    bool y_invert = false;  // wlr: the rows are written bottom-up and flags says Y_INVERT
+    uint32_t background = 0x336699;  // 0xRRGGBB
+    CaptureFault fault = CaptureFault::none;
+};
+
 struct Config {
     uint32_t dmabuf_version = 4;          // zwp_linux_dmabuf_v1 global version: 3, 4 or 5
     // A v3 global's format/modifier events; the default feedback when `feedback` is unset. (An
@@ -157,8 +196,12 @@ struct Config {
 
     int32_t width = 640;  // size in xdg_toplevel.configure (0 x 0: the client picks)
     int32_t height = 480;
-    int32_t output_width = 1920;  // size in the configure of a fullscreen or maximized toplevel
+    // The output's size: its wl_output mode, captures, and the configure of a fullscreen or
+    // maximized toplevel.
+    int32_t output_width = 1920;
     int32_t output_height = 1080;
+    bool shm = false;  // wl_shm
+    CaptureConfig capture;
 
     std::chrono::nanoseconds refresh{16'666'667};  // wp_presentation_feedback.presented refresh
     uint32_t presentation_flags = 0x7;  // vsync | hw_clock | hw_completion
@@ -214,7 +257,7 @@ struct BufferRecord {
     uint64_t serial = 0;
     uint64_t client = 0;
     uint32_t object_id = 0;  // the wl_buffer's protocol id (the client's wl_proxy_get_id)
-    uint64_t params = 0;
+    uint64_t params = 0;     // 0: a wl_shm buffer (its plane's fd is the pool's)
     int32_t width = 0;
     int32_t height = 0;
     DrmFormat format;
@@ -292,6 +335,18 @@ struct FeedbackRecord {
     size_t tranches = 0;
 };
 
+// One capture request and what it was answered with.
+struct CaptureRecord {
+    std::string protocol;  // "ext-image-copy-capture-v1", "zwlr_screencopy_manager_v1", "weston_capture_v1"
+    uint64_t client = 0;
+    // "ready" (weston: "complete"), "failed", "failed buffer_constraints", "failed stopped", "retry"
+    std::string outcome;
+    int32_t overlay_cursor = -1;  // wlr: capture_output's argument
+    uint32_t options = 0;         // ext: create_session's options
+    std::vector<Rect> damage;     // ext: damage_buffer before capture
+    uint64_t buffer = 0;          // the client's buffer (serial); 0: none usable
+};
+
 struct ErrorRecord {
     uint64_t client = 0;
     std::string interface;
@@ -310,6 +365,7 @@ struct Records {
     std::vector<ConfigureRecord> configures;
     std::vector<FeedbackRecord> feedbacks;
     std::vector<ErrorRecord> errors;  // protocol errors the compositor raised
+    std::vector<CaptureRecord> captures;
     uint64_t fenced_releases = 0;     // explicit sync release events sent
     uint64_t immediate_releases = 0;
     uint64_t ticks = 0;
@@ -370,6 +426,10 @@ public:
     // Sends a new configure to every toplevel: this size in the normal state.
     void set_configure_size(int32_t width, int32_t height);
     void send_close();  // xdg_toplevel.close to every toplevel
+    // The output gets a new size: wl_output mode (and done), new buffer constraints to every
+    // ext session, a new size to every weston capture source.
+    void set_output_size(int32_t width, int32_t height);
+    void set_capture_fault(CaptureFault fault);
     // At the next wl_surface.commit of any client, posts this error on that client's object of
     // `interface` ("wl_surface": the committing surface; "xdg_surface"/"xdg_toplevel": its role
     // objects; other names: the client's first object of that interface; none: an

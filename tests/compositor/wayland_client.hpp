@@ -31,6 +31,8 @@ inline void destroy_proxy(wl_callback* p) { wl_callback_destroy(p); }
 inline void destroy_proxy(wl_compositor* p) { wl_compositor_destroy(p); }
 inline void destroy_proxy(wl_surface* p) { wl_surface_destroy(p); }
 inline void destroy_proxy(wl_buffer* p) { wl_buffer_destroy(p); }
+inline void destroy_proxy(wl_shm* p) { wl_shm_destroy(p); }
+inline void destroy_proxy(wl_shm_pool* p) { wl_shm_pool_destroy(p); }
 inline void destroy_proxy(zwp_linux_dmabuf_v1* p) { zwp_linux_dmabuf_v1_destroy(p); }
 inline void destroy_proxy(zwp_linux_buffer_params_v1* p) { zwp_linux_buffer_params_v1_destroy(p); }
 inline void destroy_proxy(zwp_linux_dmabuf_feedback_v1* p) { zwp_linux_dmabuf_feedback_v1_destroy(p); }
