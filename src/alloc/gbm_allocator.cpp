@@ -349,6 +349,7 @@ public:
             }
         } else {
             if (info_.vk_format == VK_FORMAT_UNDEFINED) {
+                if (info_.plane_count == 1) return Error{dmafeed::name(info_.format) + " has no VkFormat"};
                 return Error{dmafeed::name(info_.format) + " has no multi-planar VkFormat for modifier " + dmafeed::name(mod)};
             }
             if (auto ok = add_part(dmafeed::name(info_.format), info_.vk_format, {buffer_.width(), buffer_.height()}, 0, planes);

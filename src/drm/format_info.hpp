@@ -6,7 +6,9 @@
 // DRM_FORMAT_RGB565 == VK_FORMAT_R5G6B5_UNORM_PACK16, ARGB2101010 == A2R10G10B10_UNORM_PACK32.
 //
 // Every plane has its own single-plane VkFormat, for when it is imported or rendered as an image of
-// its own (NV12: R8 luma + R8G8 chroma). YUV formats also name the multi-planar VkFormat of the
+// its own (NV12: R8 luma + R8G8 chroma), except in the formats Vulkan has none for
+// (XRGB16161616, ARGB16161616 and their F twins: no B16G16R16A16): VK_FORMAT_UNDEFINED, known
+// here for their geometry, made by GBM only. YUV formats also name the multi-planar VkFormat of the
 // whole image where one matches exactly (NV12 -> G8_B8R8_2PLANE_420_UNORM).
 #pragma once
 

@@ -1,14 +1,13 @@
 #include "render/gpu_pattern.hpp"
 
 #include "drm/format_info.hpp"
-#include "sources/packer.hpp"
+#include "sources/texel.hpp"
 #include "vk/vk_error.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 // SPIR-V of pattern.comp, made by glslangValidator at build time (src/meson.build).
 #include "pattern_spv.h"
@@ -30,13 +29,24 @@ static_assert(sizeof(PatternPush) == 128, "pattern.comp's push constant block is
 
 enum PlaneMode : uint32_t { rgb = 0, luma = 1, chroma_pair = 2, cb_only = 3, cr_only = 4 };
 
-std::optional<PlaneMode> plane_mode(std::string_view components)
+// What the shader writes into a plane of this layout: 8-bit unorm channels on byte boundaries only
+// (the storage view's VkFormat puts R, G, B and A in their places; a CbCr pair is R8G8, Cb first).
+std::optional<PlaneMode> plane_mode(const sources::TexelLayout& t)
 {
-    if (components.size() == 4) return rgb;
-    if (components == "y") return luma;
-    if (components == "uv") return chroma_pair;
-    if (components == "u") return cb_only;
-    if (components == "v") return cr_only;
+    using sources::Channel;
+    const auto fields = t.used();
+    if (t.encoding != sources::FieldEncoding::unorm ||
+        std::any_of(fields.begin(), fields.end(), [](const sources::Field& f) { return f.bits != 8 || f.offset % 8 != 0; })) {
+        return std::nullopt;
+    }
+    if (t.bytes == 4 && t.has(Channel::r) && t.has(Channel::g) && t.has(Channel::b)) return rgb;
+    if (t.bytes == 1 && t.has(Channel::y)) return luma;
+    if (t.bytes == 2 && fields.size() == 2 && fields[0].channel == Channel::cb && fields[0].offset == 0 &&
+        fields[1].channel == Channel::cr) {
+        return chroma_pair;
+    }
+    if (t.bytes == 1 && t.has(Channel::cb)) return cb_only;
+    if (t.bytes == 1 && t.has(Channel::cr)) return cr_only;
     return std::nullopt;
 }
 
@@ -120,6 +130,14 @@ PatternRenderer::~PatternRenderer()
     if (shader_) vkDestroyShaderModule(dev, shader_, nullptr);
 }
 
+bool PatternRenderer::draws_format(DrmFormat format)
+{
+    const FormatInfo* info = format_info(format);
+    const auto layouts = sources::texel_layouts(format);
+    return info && layouts.size() == info->plane_count &&
+           std::all_of(layouts.begin(), layouts.end(), [](const sources::TexelLayout& t) { return plane_mode(t).has_value(); });
+}
+
 std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer& buffer,
                                          std::span<const VulkanImagePart> parts)
 {
@@ -128,11 +146,7 @@ std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer&
         return what() + device.info().name + " cannot store without a format qualifier (shaderStorageImageWriteWithoutFormat)";
     }
     const FormatInfo* info = format_info(buffer.format());
-    const auto components = sources::plane_components(buffer.format());
-    if (!info || components.size() != info->plane_count) return what() + "no pattern packing for this format (8-bit RGB and YUV only)";
-    for (const auto c : components) {
-        if (!plane_mode(c)) return what() + "no pattern packing for this format's planes";
-    }
+    if (!info || !draws_format(buffer.format())) return what() + "the pattern shader writes 8-bit RGB and YUV formats only";
     if (parts.size() != info->plane_count) return what() + "one image holds several planes (a multi-planar VkFormat)";
     for (const VulkanImagePart& part : parts) {
         if (!part.storage_view) return what() + "the images have no STORAGE usage (the driver cannot export them so)";
@@ -150,7 +164,7 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
                      ", the buffer " + std::to_string(buffer.width()) + "x" + std::to_string(buffer.height())};
     }
     const FormatInfo& info = *format_info(buffer.format());
-    const auto components = sources::plane_components(buffer.format());
+    const auto layouts = sources::texel_layouts(buffer.format());
     const sources::PixelRect whole{0, 0, buffer.width(), buffer.height()};
     const std::span<const sources::PixelRect> rects = regions ? *regions : std::span<const sources::PixelRect>{&whole, 1};
     const bool keep = regions.has_value();  // the pixels outside `rects` stay
@@ -196,7 +210,7 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
             .stamped = frame.stamped ? 1U : 0U,
             .stamp_frame = frame.stamp_frame,
             .stamp_time_ms = frame.stamp_time_ms,
-            .mode = *plane_mode(components[p]),
+            .mode = *plane_mode(layouts[p]),
             .hsub = info.planes[p].h_subsampling,
             .vsub = info.planes[p].v_subsampling,
             .end_x = 0,

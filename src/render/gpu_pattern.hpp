@@ -6,7 +6,8 @@
 //
 // A buffer can be drawn when every plane is an image of its own with a storage view
 // (VulkanImagePart::storage_view: the allocator gives images STORAGE usage where the driver can
-// export them so) and the packer knows the format (8-bit RGB and YUV), on a device that stores
+// export them so) and the shader writes the format's texels (8-bit RGB and YUV: draws_format), on
+// a device that stores
 // without a format qualifier. Like vk::Uploader, the images are released to
 // VK_QUEUE_FAMILY_FOREIGN_EXT in VK_IMAGE_LAYOUT_GENERAL, and render() returns a sync_file.
 #pragma once
@@ -34,6 +35,9 @@ public:
     PatternRenderer& operator=(const PatternRenderer&) = delete;
     ~PatternRenderer();
 
+    // Whether the shader writes every plane of `format`: 8-bit channels only (XRGB8888 family, NV12,
+    // NV16, NV24, YUV420, YVU420, YUV422, YUV444). Wider or narrower formats are packed on the CPU.
+    static bool draws_format(DrmFormat format);
     // Why `buffer` (with images `parts`) cannot be drawn here; empty when it can.
     static std::string cannot_draw(const vk::Device& device, const Buffer& buffer, std::span<const VulkanImagePart> parts);
 

@@ -2,7 +2,7 @@
 // pattern_pixel() its colour at (x, y) in integer arithmetic. The GPU renderer
 // (src/render/pattern.comp) evaluates the same function in a compute shader straight into the
 // exported image; PatternSource draws it on the CPU (for buffers the GPU cannot write, and as the
-// reference the GPU output is compared with) and packs it into any 8-bit RGB or YUV format.
+// reference the GPU output is compared with) and packs it into any format the Packer fills.
 //
 // Every pattern but `solid` carries a frame stamp in its top 8 rows: 64 cells across the width,
 // white for 1 and black for 0, most significant bit first: the frame number (32 bits), then the

@@ -1,6 +1,6 @@
-// A solid colour as CPU pixels of any 8-bit RGB or YUV format of the format table, for filling a
-// buffer through write_planes() or vk::Uploader: RGB exactly, YUV as the nearest BT.601
-// limited-range code (see color.hpp).
+// A solid colour as CPU pixels of any format the Packer fills (packer.hpp), for filling a buffer
+// through write_planes() or vk::Uploader: 8-bit RGB exactly, other RGB as near as its bits allow,
+// YUV as the nearest BT.601 limited-range code (see color.hpp).
 #pragma once
 
 #include "alloc/buffer.hpp"
@@ -17,7 +17,7 @@ namespace dmafeed::sources {
 // Tightly packed planes of `format` at width x height, every pixel `colour`.
 class SolidFrame {
 public:
-    // Errors: an unknown format, or one whose channels are not 8-bit (RGB565, P010, ...).
+    // Errors: a format the Packer does not fill (R8, YUYV, ...).
     static Result<SolidFrame> make(DrmFormat format, uint32_t width, uint32_t height, Rgb colour);
     std::vector<PlanePixels> planes() const { return packer_.planes(); }
 

@@ -260,78 +260,54 @@ Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat for
         for (const DrmFormat f : ok) list += (list.empty() ? "" : ", ") + name(f);
         return Error{"a Y4M stream with chroma " + header.chroma_tag + " is shown as " + list + ", not " + name(format)};
     }
+    const std::span<const TexelLayout> layouts = texel_layouts(format);  // every format of formats() has them
+    const uint32_t bytes = header.bytes_per_sample();
+    const unsigned bits = header.ten_bit() ? 10 : 8;
     Y4mConverter c;
     c.header_ = header;
-    c.format_ = format;
-    if (format.fourcc() == DRM_FORMAT_Q410 || format.fourcc() == DRM_FORMAT_Q401) {
-        for (int i = 0; i < 3; ++i) c.scratch_.emplace_back(uint64_t{header.width} * header.height * 2);
-        return c;
-    }
-    const bool interleave = format.fourcc() == DRM_FORMAT_NV12 || format.fourcc() == DRM_FORMAT_NV16 ||
-                            format.fourcc() == DRM_FORMAT_NV24 || format.fourcc() == DRM_FORMAT_P010;
-    if (interleave) {
-        if (format.fourcc() == DRM_FORMAT_P010) {
-            c.scratch_.emplace_back(uint64_t{header.width} * header.height * 2);
+    for (size_t p = 0; p < layouts.size(); ++p) {
+        const TexelLayout& layout = layouts[p];
+        Plane plane{.layout = &layout,
+                    .width = p == 0 ? header.width : header.chroma_width(),
+                    .height = p == 0 ? header.height : header.chroma_height()};
+        const Field& first = layout.used().front();
+        if (layout.field_count == 1 && layout.bytes == bytes && first.offset == 0 && first.bits == bits) {
+            plane.stream_plane = static_cast<int>(first.channel) - static_cast<int>(Channel::y);
+        } else {
+            plane.bytes.resize(size_t{plane.width} * plane.height * layout.bytes);
         }
-        c.scratch_.emplace_back(uint64_t{header.chroma_width()} * header.chroma_height() * 2 * header.bytes_per_sample());
+        c.planes_.push_back(std::move(plane));
     }
     return c;
 }
 
 std::vector<PlanePixels> Y4mConverter::convert(const Y4mReader& reader)
 {
-    const Y4mHeader& h = header_;
-    const uint32_t bps = h.bytes_per_sample();
-    const uint32_t cw = h.chroma_width();
-    const uint32_t ch = h.chroma_height();
-    std::vector<PlanePixels> out;
-    if (scratch_.empty()) {  // planar: the stream's planes as they are
-        out.push_back({reader.plane(0), h.width * bps});
-        out.push_back({reader.plane(1), cw * bps});
-        out.push_back({reader.plane(2), cw * bps});
-        return out;
-    }
-    const auto cb = reader.plane(1);
-    const auto cr = reader.plane(2);
-    // 10-bit samples (little-endian, low bits) into the high bits of 16: sample i of `src` to
-    // `dst`, clamped to 1023, shifted up 6 bits, little-endian.
-    auto shift = [](std::span<const uint8_t> src, size_t i, uint8_t* dst) {
-        const auto v = static_cast<uint16_t>(std::min(src[2 * i] | (src[2 * i + 1] << 8), 1023) << 6);
-        dst[0] = static_cast<uint8_t>(v & 0xff);
-        dst[1] = static_cast<uint8_t>(v >> 8);
+    const uint32_t bytes = header_.bytes_per_sample();
+    const unsigned bits = header_.ten_bit() ? 10 : 8;
+    const std::span<const uint8_t> streams[3] = {reader.plane(0), reader.plane(1), reader.plane(2)};
+    // Sample i of a stream plane: 8-bit, or 10-bit little-endian clamped to 1023.
+    const auto sample = [bytes](std::span<const uint8_t> s, size_t i) -> uint32_t {
+        return bytes == 1 ? s[i] : std::min(s[2 * i] | (s[2 * i + 1] << 8), 1023);
     };
-    if (format_.fourcc() == DRM_FORMAT_Q410 || format_.fourcc() == DRM_FORMAT_Q401) {
-        // Three planes as they are, each sample shifted; Q401 stores Cr before Cb.
-        const bool cr_first = format_.fourcc() == DRM_FORMAT_Q401;
-        const std::span<const uint8_t> sources[3] = {reader.plane(0), cr_first ? cr : cb, cr_first ? cb : cr};
-        const size_t samples = size_t{h.width} * h.height;
-        for (size_t p = 0; p < 3; ++p) {
-            uint8_t* dst = scratch_[p].data();
-            for (size_t i = 0; i < samples; ++i) shift(sources[p], i, dst + 2 * i);
-            out.push_back({scratch_[p], h.width * 2});
+    std::vector<PlanePixels> out;
+    for (Plane& plane : planes_) {
+        if (plane.stream_plane >= 0) {
+            out.push_back({streams[plane.stream_plane], plane.width * bytes});
+            continue;
         }
-        return out;
-    }
-    if (format_.fourcc() == DRM_FORMAT_P010) {
-        const auto y = reader.plane(0);
-        uint8_t* yo = scratch_[0].data();
-        for (size_t i = 0; i < size_t{h.width} * h.height; ++i) shift(y, i, yo + 2 * i);
-        uint8_t* uv = scratch_[1].data();
-        for (size_t i = 0; i < size_t{cw} * ch; ++i) {
-            shift(cb, i, uv + 4 * i);
-            shift(cr, i, uv + 4 * i + 2);
+        const TexelLayout& layout = *plane.layout;
+        const size_t texels = size_t{plane.width} * plane.height;
+        for (size_t i = 0; i < texels; ++i) {
+            uint64_t word = 0;
+            for (const Field& f : layout.used()) {
+                const auto stream = static_cast<size_t>(f.channel) - static_cast<size_t>(Channel::y);
+                word |= uint64_t{widen_code(sample(streams[stream], i), bits, f.bits)} << f.offset;
+            }
+            store_le(plane.bytes.data() + i * layout.bytes, word, layout.bytes);
         }
-        out.push_back({scratch_[0], h.width * 2});
-        out.push_back({scratch_[1], cw * 4});
-        return out;
+        out.push_back({plane.bytes, plane.width * layout.bytes});
     }
-    uint8_t* uv = scratch_[0].data();
-    for (size_t i = 0; i < size_t{cw} * ch; ++i) {
-        uv[2 * i] = cb[i];
-        uv[2 * i + 1] = cr[i];
-    }
-    out.push_back({reader.plane(0), h.width});
-    out.push_back({scratch_[0], cw * 2});
     return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "alloc/buffer.hpp"
 #include "drm/format.hpp"
+#include "sources/texel.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 
@@ -86,11 +87,12 @@ private:
     uint64_t frames_ = 0;
 };
 
-// Lays a Y4M frame out as the planes of `format` (YUV420/YUV422/YUV444: the planes as they are;
-// NV12/NV16/NV24: Cb and Cr interleaved; P010: 10-bit samples in the high bits, interleaved;
-// Q410/Q401: 10-bit samples in the high bits, three planes, Q401 with Cr before Cb) in reused
-// buffers. A 10-bit sample above 1023 (the stream's high 6 bits set) is clamped to 1023. Errors: a
-// format that does not fit the stream's chroma.
+// Lays a Y4M frame out as the planes of `format`, as the format's texel layout (sources/texel.hpp)
+// places the samples: a plane that holds the stream's samples as they are is passed through
+// (YUV420/YUV422/YUV444, NV12's Y); the others are written into reused buffers (NV12/NV16/NV24: Cb
+// and Cr interleaved; P010: 10-bit samples in the high bits of 16, interleaved; Q410/Q401: the same
+// in three planes, Q401 with Cr before Cb). A 10-bit sample above 1023 (the stream's high 6 bits
+// set) is clamped to 1023. Errors: a format that does not fit the stream's chroma.
 class Y4mConverter {
 public:
     static Result<Y4mConverter> create(const Y4mHeader& header, DrmFormat format);
@@ -98,9 +100,14 @@ public:
     std::vector<PlanePixels> convert(const Y4mReader& reader);
 
 private:
+    struct Plane {
+        const TexelLayout* layout = nullptr;
+        uint32_t width = 0, height = 0;  // texels
+        int stream_plane = -1;           // passed through: the stream's plane (0 Y, 1 Cb, 2 Cr)
+        std::vector<uint8_t> bytes;      // otherwise: written here
+    };
     Y4mHeader header_;
-    DrmFormat format_;
-    std::vector<std::vector<uint8_t>> scratch_;
+    std::vector<Plane> planes_;
 };
 
 }  // namespace dmafeed::sources

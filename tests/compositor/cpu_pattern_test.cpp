@@ -1,7 +1,8 @@
 // render::CpuPatternDrawer on memfd buffers (real LINEAR layouts with padded strides): a buffer
 // redrawn frame after frame only where the pattern changed holds, byte for byte, what a full
-// sources::PatternSource::render of the last frame gives; for RGB and subsampled YUV, at odd sizes
-// where chroma blocks are cut by the image's edge.
+// sources::PatternSource::render of the last frame gives; for 8-bit, 565, 10-bit and half-float
+// RGB and for 8- and 10-bit subsampled YUV, at odd sizes where chroma blocks are cut by the
+// image's edge.
 #include "drm/format_info.hpp"
 #include "memfd_allocator.hpp"
 #include "render/cpu_pattern.hpp"
@@ -124,7 +125,12 @@ INSTANTIATE_TEST_SUITE_P(Formats, CpuPatternDraws,
                                          Case{DRM_FORMAT_NV12, sources::PatternKind::moving_box},
                                          Case{DRM_FORMAT_YUV420, sources::PatternKind::moving_box},
                                          Case{DRM_FORMAT_NV16, sources::PatternKind::smpte},
-                                         Case{DRM_FORMAT_YVU420, sources::PatternKind::checker}),
+                                         Case{DRM_FORMAT_YVU420, sources::PatternKind::checker},
+                                         Case{DRM_FORMAT_P010, sources::PatternKind::moving_box},
+                                         Case{DRM_FORMAT_P210, sources::PatternKind::checker},
+                                         Case{DRM_FORMAT_RGB565, sources::PatternKind::moving_box},
+                                         Case{DRM_FORMAT_XRGB2101010, sources::PatternKind::moving_box},
+                                         Case{DRM_FORMAT_ABGR16161616F, sources::PatternKind::smpte}),
                          case_name);
 
 TEST(CpuPatternDraws, RefusesWhatItCannotMap)

@@ -1,9 +1,14 @@
 // dmafeed-conform's known picture and its check against a capture (tools/conform/pixels.hpp): the
 // picture's blocks and texture, finding it in a bigger capture, the exact RGB rules and the YUV
-// rules with their tolerance and edge margin, the BT.601 expectation of YUV buffers, and crop.
+// rules with their tolerance and edge margin, the BT.601 expectation of YUV buffers, what each
+// format should show (expectation_for: RGB565 quantized, wider RGB exact, the rules per format),
+// the texture of RGB565's picture, and crop.
 #include "conform/pixels.hpp"
 
 #include "sources/color.hpp"
+#include "sources/texel.hpp"
+
+#include <drm_fourcc.h>
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -249,6 +254,107 @@ TEST(YuvExpectation, IsTheBt601LimitedDecodeOfEachColour)
     EXPECT_TRUE(changed) << "the round trip through 8-bit limited range is not exact for these colours";
     // What a compositor shows for a YUV buffer is found with the YUV rules.
     EXPECT_TRUE(locate_and_compare(pasted(wanted, 100, 60, 20, 20), wanted, yuv_rules).matches());
+}
+
+DrmFormat format(uint32_t fourcc) { return DrmFormat{fourcc}; }
+
+TEST(ExpectationFor, RulesPerFormat)
+{
+    const RgbImage picture = matrix_picture(64, 32, true);
+    const auto rules_of = [&](uint32_t fourcc) { return expectation_for(format(fourcc), picture)->rules; };
+    for (const uint32_t f : {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ABGR8888}) {
+        EXPECT_EQ(rules_of(f).tolerance, 0) << name(format(f));
+        EXPECT_EQ(rules_of(f).margin, 0U) << name(format(f));
+    }
+    for (const uint32_t f : {DRM_FORMAT_RGB565, DRM_FORMAT_BGR565, DRM_FORMAT_XRGB2101010, DRM_FORMAT_ABGR2101010,
+                             DRM_FORMAT_XBGR16161616, DRM_FORMAT_ARGB16161616, DRM_FORMAT_XBGR16161616F,
+                             DRM_FORMAT_ARGB16161616F}) {
+        EXPECT_EQ(rules_of(f).tolerance, 1) << name(format(f));
+        EXPECT_EQ(rules_of(f).margin, 0U) << name(format(f));
+    }
+    for (const uint32_t f : {DRM_FORMAT_NV12, DRM_FORMAT_YUV420, DRM_FORMAT_P010, DRM_FORMAT_P016, DRM_FORMAT_P210,
+                             DRM_FORMAT_Q401}) {
+        EXPECT_EQ(rules_of(f).tolerance, 3) << name(format(f));
+        EXPECT_EQ(rules_of(f).margin, 2U) << name(format(f));
+        EXPECT_EQ(expectation_for(format(f), picture)->picture.rgb, yuv_expectation(picture).rgb) << name(format(f));
+    }
+    // Formats the packer does not fill have none.
+    EXPECT_FALSE(expectation_for(format(DRM_FORMAT_R8), picture).has_value());
+    EXPECT_FALSE(expectation_for(format(DRM_FORMAT_YUYV), picture).has_value());
+    // The rules are stated in the report.
+    const Comparison whole = locate_and_compare(picture, picture, wide_rgb_rules);
+    EXPECT_TRUE(contains(whole.describe(wide_rgb_rules), "within 1 per channel (largest difference 0)"))
+        << whole.describe(wide_rgb_rules);
+}
+
+TEST(ExpectationFor, WideRgbIsThePictureItself)
+{
+    const RgbImage picture = matrix_picture(64, 32, true);
+    for (const uint32_t f : {DRM_FORMAT_XRGB8888, DRM_FORMAT_XRGB2101010, DRM_FORMAT_ARGB2101010, DRM_FORMAT_XBGR2101010,
+                             DRM_FORMAT_ABGR2101010, DRM_FORMAT_XRGB16161616, DRM_FORMAT_ABGR16161616,
+                             DRM_FORMAT_XRGB16161616F, DRM_FORMAT_ABGR16161616F}) {
+        EXPECT_EQ(expectation_for(format(f), picture)->picture.rgb, picture.rgb) << name(format(f));
+    }
+}
+
+TEST(ExpectationFor, Rgb565IsEachChannelQuantizedAndDecoded)
+{
+    // R and B: 5 bits, q = round(v * 31 / 255), shown as round(q * 255 / 31); G: 6 bits.
+    const RgbImage picture{4, 1, {255, 255, 255, 0, 0, 0, 128, 128, 128, 5, 3, 4}};
+    const auto e = expectation_for(format(DRM_FORMAT_RGB565), picture);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->picture.at(0, 0), (Rgb{255, 255, 255}));
+    EXPECT_EQ(e->picture.at(1, 0), (Rgb{0, 0, 0}));
+    EXPECT_EQ(e->picture.at(2, 0), (Rgb{132, 130, 132}));  // q 16, 32, 16: 131.6, 129.5, 131.6
+    EXPECT_EQ(e->picture.at(3, 0), (Rgb{8, 4, 0}));        // 5 -> q 1 (0.6) -> 8.2; 3 -> q 1 (0.74) -> 4.05; 4 -> q 0 (0.49)
+    EXPECT_EQ(expectation_for(format(DRM_FORMAT_BGR565), picture)->picture.rgb, e->picture.rgb);
+    // Every value is the decode of the nearest code.
+    for (uint32_t v = 0; v < 256; ++v) {
+        const RgbImage one{1, 1, {static_cast<uint8_t>(v), static_cast<uint8_t>(v), static_cast<uint8_t>(v)}};
+        const Rgb shown = expectation_for(format(DRM_FORMAT_RGB565), one)->picture.at(0, 0);
+        EXPECT_LE(std::abs(shown.r - static_cast<int>(v)), 4) << v;  // half a 5-bit step
+        EXPECT_LE(std::abs(shown.g - static_cast<int>(v)), 2) << v;  // half a 6-bit step
+    }
+}
+
+TEST(MatrixPictureFor, YuvFlatRgbTexturedAndRgb565InItsOwnCodes)
+{
+    EXPECT_EQ(matrix_picture(format(DRM_FORMAT_NV12), 64, 32).rgb, matrix_picture(64, 32, false).rgb);
+    EXPECT_EQ(matrix_picture(format(DRM_FORMAT_P010), 64, 32).rgb, matrix_picture(64, 32, false).rgb);
+    EXPECT_EQ(matrix_picture(format(DRM_FORMAT_XRGB8888), 64, 32).rgb, matrix_picture(64, 32, true).rgb);
+    EXPECT_EQ(matrix_picture(format(DRM_FORMAT_XBGR16161616F), 64, 32).rgb, matrix_picture(64, 32, true).rgb);
+    EXPECT_EQ(matrix_picture(format(DRM_FORMAT_ABGR2101010), 64, 32).rgb, matrix_picture(64, 32, true).rgb);
+
+    // RGB565: the texture in the low 3 bits of each channel's code, the picture already quantized.
+    const RgbImage flat = matrix_picture(64, 32, false);
+    const RgbImage p = matrix_picture(format(DRM_FORMAT_RGB565), 64, 32);
+    EXPECT_EQ(expectation_for(format(DRM_FORMAT_RGB565), p)->picture.rgb, p.rgb) << "not quantized";
+    for (uint32_t y = 0; y < p.height; ++y) {
+        for (uint32_t x = 0; x < p.width; ++x) {
+            const Rgb c = p.at(x, y), base = flat.at(x, y);
+            EXPECT_EQ(sources::scale_unorm(c.r, 5) ^ sources::scale_unorm(base.r, 5), x & 7U);
+            EXPECT_EQ(sources::scale_unorm(c.g, 6) ^ sources::scale_unorm(base.g, 6), y & 7U);
+            EXPECT_EQ(sources::scale_unorm(c.b, 5) ^ sources::scale_unorm(base.b, 5), (x + y) & 7U);
+        }
+    }
+}
+
+TEST(MatrixPictureFor, ARgb565BufferShiftedByOnePixelIsNotShown)
+{
+    // The 8-bit texture would mostly round away in 5 and 6 bits (measured: 703 of the 1860 inner
+    // pixels of 64x32 would not notice the picture moved down by one); in the codes, every pixel does.
+    for (const uint32_t f : {DRM_FORMAT_RGB565, DRM_FORMAT_BGR565}) {
+        const RgbImage wanted = expectation_for(format(f), matrix_picture(format(f), 64, 32))->picture;
+        for (const auto& [dx, dy] : {std::pair{1U, 0U}, std::pair{0U, 1U}}) {
+            RgbImage inside = wanted;  // moved right or down by one inside a frame that keeps the corners
+            for (uint32_t y = 1; y + 1 < wanted.height; ++y) {
+                for (uint32_t x = 1; x + 1 < wanted.width; ++x) inside.set(x, y, wanted.at(x - dx, y - dy));
+            }
+            const Comparison shifted = locate_and_compare(pasted(inside, 200, 150, 37, 21), wanted, wide_rgb_rules);
+            EXPECT_TRUE(shifted.found) << name(format(f));
+            EXPECT_EQ(shifted.differing, 62U * 30U) << name(format(f)) << " moved by " << dx << "," << dy;
+        }
+    }
 }
 
 TEST(Crop, CopiesThePartAndClipsAtTheEdges)

@@ -54,8 +54,10 @@ TEST(FormatTable, EntriesAreConsistent)
         ASSERT_GE(info.plane_count, 1U) << n;
         ASSERT_LE(info.plane_count, 4U) << n;
         EXPECT_EQ(info.plane_infos().size(), info.plane_count) << n;
+        // Only the formats Vulkan has no VkFormat for go without one (FormatTable.FormatsVulkanLacks).
+        const bool no_vk_format = n == "XRGB16161616" || n == "ARGB16161616" || n == "XRGB16161616F" || n == "ARGB16161616F";
         for (const auto& p : info.plane_infos()) {
-            EXPECT_NE(p.vk_format, VK_FORMAT_UNDEFINED) << n;
+            EXPECT_EQ(p.vk_format == VK_FORMAT_UNDEFINED, no_vk_format) << n;
             EXPECT_GT(p.bytes_per_pixel, 0U) << n;
         }
         EXPECT_EQ(info.plane_count > 1, info.is_yuv) << n;
@@ -118,6 +120,27 @@ TEST(FormatTable, ByteOrderOfRgbFormats)
     EXPECT_EQ(drm_format_for(VK_FORMAT_R5G6B5_UNORM_PACK16, true), DrmFormat{DRM_FORMAT_RGB565});
     EXPECT_EQ(drm_format_for(VK_FORMAT_UNDEFINED, false), std::nullopt);
     EXPECT_EQ(drm_format_for(VK_FORMAT_BC1_RGB_UNORM_BLOCK, false), std::nullopt);
+}
+
+TEST(FormatTable, FormatsVulkanLacks)
+{
+    // [63:0] x:R:G:B 16:16:16:16 little endian is B, G, R, X in memory: no B16G16R16A16 in Vulkan.
+    for (uint32_t f : {DRM_FORMAT_XRGB16161616, DRM_FORMAT_ARGB16161616, DRM_FORMAT_XRGB16161616F,
+                       DRM_FORMAT_ARGB16161616F}) {
+        const FormatInfo& info = info_of(f);
+        const std::string n = dmafeed::name(info.format);
+        EXPECT_EQ(info.vk_format, VK_FORMAT_UNDEFINED) << n;
+        EXPECT_EQ(info.plane_count, 1U) << n;
+        EXPECT_EQ(info.planes[0].bytes_per_pixel, 8U) << n;
+        EXPECT_FALSE(info.is_yuv) << n;
+        EXPECT_EQ(info.has_alpha, n[0] == 'A') << n;
+        auto layout = linear_layout(info.format, 3, 2, 1, true);
+        ASSERT_TRUE(layout.ok()) << n;
+        EXPECT_EQ((*layout)[0].stride, 24U) << n;
+    }
+    // Their VkFormat-less entries take nothing from the twins that have one.
+    EXPECT_EQ(drm_format_for(VK_FORMAT_R16G16B16A16_UNORM, false), DrmFormat{DRM_FORMAT_XBGR16161616});
+    EXPECT_EQ(drm_format_for(VK_FORMAT_R16G16B16A16_SFLOAT, true), DrmFormat{DRM_FORMAT_ABGR16161616F});
 }
 
 TEST(FormatTable, YuvPlanes)

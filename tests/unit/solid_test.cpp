@@ -52,11 +52,29 @@ TEST(Solid, YuvPlanesWithSubsampledChromaOfOddSizes)
     EXPECT_EQ(yv->planes()[2].data[0], 96);
 }
 
-TEST(Solid, FormatsWithoutEightBitChannelsAreRefusedByName)
+TEST(Solid, FormatsWithoutATexelLayoutAreRefusedByName)
 {
-    auto f = SolidFrame::make(DrmFormat{DRM_FORMAT_RGB565}, 4, 4, {1, 2, 3});
-    ASSERT_FALSE(f.ok());
-    EXPECT_NE(f.error().message().find("RGB565"), std::string::npos) << f.error().message();
+    // R8 is in the format table, but has no room for a colour; YUYV is not in the table.
+    for (const uint32_t fourcc : {DRM_FORMAT_R8, DRM_FORMAT_YUYV}) {
+        auto f = SolidFrame::make(DrmFormat{fourcc}, 4, 4, {1, 2, 3});
+        ASSERT_FALSE(f.ok());
+        EXPECT_NE(f.error().message().find(name(DrmFormat{fourcc})), std::string::npos) << f.error().message();
+    }
+}
+
+TEST(Solid, WideAndNarrowFormats)
+{
+    // RGB565: [15:0] R:G:B 5:6:5, round(v * max / 255) a channel.
+    auto rgb565 = SolidFrame::make(DrmFormat{DRM_FORMAT_RGB565}, 1, 1, {255, 128, 8});
+    ASSERT_TRUE(rgb565.ok());
+    const auto word = rgb565->planes()[0].data;
+    EXPECT_EQ(word[0] | (word[1] << 8), (31 << 11) | (32 << 5) | 1);  // 128 * 63 / 255 = 31.6; 8 * 31 / 255 = 0.97
+    // P010: the BT.601 limited code in the top 10 bits of 16: Y 235 (white) is 235 << 8.
+    auto p010 = SolidFrame::make(DrmFormat{DRM_FORMAT_P010}, 2, 2, {255, 255, 255});
+    ASSERT_TRUE(p010.ok());
+    const auto planes = p010->planes();
+    EXPECT_EQ(planes[0].data[0] | (planes[0].data[1] << 8), 0xeb00);
+    EXPECT_EQ(planes[1].data[0] | (planes[1].data[1] << 8), 0x8000);  // Cb 128
 }
 
 }  // namespace

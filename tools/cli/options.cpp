@@ -79,8 +79,9 @@ Examples:
 
 Patterns are drawn by a compute shader straight into the exported image where the buffer allows it
 (a Vulkan buffer whose images can be storage images, 8-bit RGB or YUV), else on the CPU and then
-written or uploaded. Every pattern but solid carries the frame number and time in its top 8 rows
-(64 black/white cells).
+written or uploaded. The CPU draws every format --list-formats marks: 8-bit RGB and YUV, RGB565,
+10- and 16-bit RGB, half floats, P010, P012, P016, P210, Q410, Q401. Every pattern but solid
+carries the frame number and time in its top 8 rows (64 black/white cells).
 )";
 }
 

@@ -113,14 +113,14 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
         return finish("skipped", "the compositor offers no explicit sync protocol (wp_linux_drm_syncobj_manager_v1, "
                                  "zwp_linux_explicit_synchronization_v1)");
     }
-    const FormatInfo* info = format_info(c.pair.format);
-    const bool yuv = info && info->is_yuv;
     const uint32_t width = c.layout == "odd-size" ? options.width + 1 : options.width;
     const uint32_t height = c.layout == "odd-size" ? options.height - 3 : options.height;
 
     auto packer = sources::Packer::create(c.pair.format, width, height);
     if (!packer) return finish("skipped", "dmafeed-conform cannot fill this format: " + packer.error().message());
-    const sources::RgbImage picture = matrix_picture(width, height, !yuv);
+    const sources::RgbImage picture = matrix_picture(c.pair.format, width, height);
+    const std::optional<Expectation> expected = expectation_for(c.pair.format, picture);
+    if (!expected) return finish("tool-error", "no expectation for " + name(c.pair.format) + ", which the packer fills");
     packer->pack(picture);
     const std::vector<PlanePixels> planes = packer->planes();
 
@@ -195,8 +195,8 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
 
     auto capture = options.capturer->capture();
     if (!capture) return finish("tool-error", what + "; capture failed: " + capture.error().message());
-    const CheckRules rules = yuv ? yuv_rules : rgb_rules;
-    const sources::RgbImage wanted = yuv ? yuv_expectation(picture) : picture;
+    const CheckRules& rules = expected->rules;
+    const sources::RgbImage& wanted = expected->picture;
     const Comparison cmp = locate_and_compare(*capture, wanted, rules);
     run.result().wanted = Picture{wanted.width, wanted.height, wanted.rgb};
     const sources::RgbImage shown = cmp.found ? crop(*capture, cmp.x, cmp.y, wanted.width, wanted.height) : *capture;

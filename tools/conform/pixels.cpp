@@ -1,10 +1,13 @@
 #include "pixels.hpp"
 
+#include "drm/format_info.hpp"
 #include "sources/color.hpp"
+#include "sources/texel.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 namespace dmafeed::conform {
@@ -66,23 +69,69 @@ std::vector<bool> compare_mask(const RgbImage& wanted, uint32_t margin)
     return mask;
 }
 
-}  // namespace
+// Bits of R, G and B of an RGB format the packer fills (a half float counts as 16); nullopt for
+// YUV formats and formats it does not fill.
+struct RgbDepth {
+    std::array<unsigned, 3> bits{8, 8, 8};
+    bool exact = true;  // 8-bit unorm channels: what is written is what is shown
+};
+std::optional<RgbDepth> rgb_depth(DrmFormat format)
+{
+    const auto layouts = sources::texel_layouts(format);
+    if (!sources::packable(format) || layouts.size() != 1 || layouts[0].is_yuv()) return std::nullopt;
+    RgbDepth depth;
+    const bool half = layouts[0].encoding == sources::FieldEncoding::float16;
+    for (const sources::Field& f : layouts[0].used()) {
+        if (f.channel == sources::Channel::one) continue;
+        depth.bits[static_cast<size_t>(f.channel)] = half ? 16 : f.bits;
+        depth.exact = depth.exact && !half && f.bits == 8;
+    }
+    return depth;
+}
 
-RgbImage matrix_picture(uint32_t width, uint32_t height, bool textured)
+// round(q * 255 / max): the 8-bit value an N-bit unorm code decodes to (max is odd: no ties).
+uint8_t expand(uint32_t code, unsigned bits)
+{
+    const uint32_t max = (1U << bits) - 1;
+    return static_cast<uint8_t>((code * 255 + max / 2) / max);
+}
+
+// `v` with the texture `t` (0..7) XORed in: into the 8-bit value, or below 8 bits into the
+// channel's code, decoded back to 8 bits.
+uint8_t texture(uint8_t v, uint32_t t, unsigned bits)
+{
+    if (bits >= 8) return static_cast<uint8_t>(v ^ t);
+    return expand(sources::scale_unorm(v, bits) ^ t, bits);
+}
+
+RgbImage picture(uint32_t width, uint32_t height, const std::optional<std::array<unsigned, 3>>& texture_bits)
 {
     RgbImage image{width, height, std::vector<uint8_t>(size_t{width} * height * 3)};
     for (uint32_t y = 0; y < height; ++y) {
         for (uint32_t x = 0; x < width; ++x) {
             Rgb c = block_colours[block_row(y, height) * 4 + block_column(x, width)];
-            if (textured) {
-                c.r = static_cast<uint8_t>(c.r ^ (x & 7U));
-                c.g = static_cast<uint8_t>(c.g ^ (y & 7U));
-                c.b = static_cast<uint8_t>(c.b ^ ((x + y) & 7U));
+            if (const auto& bits = texture_bits) {
+                c.r = texture(c.r, x & 7U, (*bits)[0]);
+                c.g = texture(c.g, y & 7U, (*bits)[1]);
+                c.b = texture(c.b, (x + y) & 7U, (*bits)[2]);
             }
             image.set(x, y, c);
         }
     }
     return image;
+}
+
+}  // namespace
+
+RgbImage matrix_picture(uint32_t width, uint32_t height, bool textured)
+{
+    return picture(width, height, textured ? std::optional{std::array<unsigned, 3>{8, 8, 8}} : std::nullopt);
+}
+
+RgbImage matrix_picture(DrmFormat format, uint32_t width, uint32_t height)
+{
+    const auto depth = rgb_depth(format);
+    return picture(width, height, depth ? std::optional{depth->bits} : std::nullopt);
 }
 
 RgbImage yuv_expectation(const RgbImage& picture)
@@ -94,6 +143,22 @@ RgbImage yuv_expectation(const RgbImage& picture)
         }
     }
     return out;
+}
+
+std::optional<Expectation> expectation_for(DrmFormat format, const RgbImage& picture)
+{
+    const FormatInfo* info = format_info(format);
+    if (!sources::packable(format) || !info) return std::nullopt;
+    if (info->is_yuv) return Expectation{yuv_expectation(picture), yuv_rules};
+    const auto depth = rgb_depth(format);
+    if (!depth) return std::nullopt;
+    if (depth->exact) return Expectation{picture, rgb_rules};
+    RgbImage out = picture;
+    for (size_t i = 0; i < out.rgb.size(); ++i) {
+        const unsigned bits = depth->bits[i % 3];
+        if (bits < 8) out.rgb[i] = expand(sources::scale_unorm(out.rgb[i], bits), bits);
+    }
+    return Expectation{std::move(out), wide_rgb_rules};
 }
 
 std::string Comparison::describe(const CheckRules& rules) const
