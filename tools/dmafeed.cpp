@@ -226,6 +226,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
     }
     producer::Producer& p = **created;
     std::optional<sources::Y4mConverter> converter;
+    std::optional<std::vector<int>> direct_planes;  // the stream plane each format plane is, when all are
     if (y4m) {
         auto conv = sources::Y4mConverter::create(y4m->header(), config.format);
         if (!conv) {
@@ -233,6 +234,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
             return 1;
         }
         converter.emplace(std::move(*conv));
+        direct_planes = converter->stream_planes();
     }
 
     const auto start = Clock::now();
@@ -266,9 +268,11 @@ int play(const cli::Options& o, Clock::time_point process_start)
         }
         next_frame = std::max(next_frame + period, now);
 
-        // The next frame's pixels: read before a buffer is taken, so that the end of the input
-        // leaves no buffer acquired.
-        if (y4m) {
+        // A stream whose planes the buffer's are (YUV420, YUV422, YUV444) is read straight into the
+        // buffer's mappings where its allocator writes in place: one copy a frame. Other frames are
+        // read before a buffer is taken (so that the end of the input leaves no buffer acquired),
+        // then converted and written.
+        if (y4m && !direct_planes) {
             auto more = y4m->next();
             if (!more) { std::fprintf(stderr, "\ndmafeed: %s\n", more.error().message().c_str()); status = 1; break; }
             if (!*more) { run.stop_reason = "end of input"; break; }
@@ -277,6 +281,36 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (!frame) { std::fprintf(stderr, "\ndmafeed: %s\n", frame.error().message().c_str()); status = 1; break; }
         if (!*frame) continue;  // dropped: every buffer is held
         const Buffer& buffer = *(*frame)->buffer;
+        bool read_in_place = false;
+        if (y4m && direct_planes) {
+            read_in_place = p.writes_in_place(**frame);
+            const auto read_start = Clock::now();
+            Result<bool> more = false;
+            if (read_in_place) {
+                auto mapped = p.begin_cpu_write(**frame);
+                if (!mapped) { std::fprintf(stderr, "\ndmafeed: %s\n", mapped.error().message().c_str()); status = 1; break; }
+                std::vector<sources::Y4mReader::PlaneDestination> to(3);
+                for (size_t i = 0; i < direct_planes->size(); ++i) to[(*direct_planes)[i]] = {(*mapped)[i].data, (*mapped)[i].stride};
+                more = y4m->next_into(to);
+                p.end_cpu_write(**frame);
+            } else {
+                more = y4m->next();
+            }
+            if (!more || !*more) {
+                (void)p.abandon(**frame);
+                if (!more) { std::fprintf(stderr, "\ndmafeed: %s\n", more.error().message().c_str()); status = 1; }
+                else run.stop_reason = "end of input";
+                break;
+            }
+            if (read_in_place) {
+                const double seconds = std::chrono::duration<double>(Clock::now() - read_start).count();
+                run.write_seconds += seconds;
+                run.fill_seconds += seconds;
+                run.write_bytes += y4m->header().frame_bytes();
+                if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
+                ++run.cpu_frames;
+            }
+        }
         const auto time_ms = static_cast<uint64_t>(elapsed * 1000);
         // Patterns: drawn in place (what changed only) by the GPU or the CPU, as --render says and
         // the buffer allows; else whole frames drawn on the CPU, then written or uploaded.
@@ -301,7 +335,9 @@ int play(const cli::Options& o, Clock::time_point process_start)
         }
         const auto fill_start = Clock::now();
         Result<void> written;
-        if (in_place) {
+        if (read_in_place) {
+            // Read into the buffer above.
+        } else if (in_place) {
             const bool on_gpu = p.draws_on_gpu(**frame);
             written = p.draw(**frame, sources::pattern_frame(o.pattern, buffer.width(), buffer.height(), run.frames, time_ms), o.yuv);
             ++(on_gpu ? run.gpu_frames : run.cpu_drawn_frames);

@@ -55,16 +55,9 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
                          std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
                          " apart)"};
         }
-        // The mapping spans the whole plane (kept for the next region), from the dma-buf's start.
-        const uint64_t end = plane.offset + uint64_t{plane.stride} * (plane_height(*info, p, height()) - 1) + min_stride(*info, p, width());
-        if (cpu_maps_.size() <= p) cpu_maps_.resize(p + 1);
-        std::optional<DmabufMapping>& map = cpu_maps_[p];
-        if (!map || map->bytes().size() < end) {
-            map.reset();
-            auto made = DmabufMapping::map_persistent(plane.fd.get(), end, DmabufMapping::Access::write);
-            if (!made) return std::move(made).error().context(what + ": plane " + std::to_string(p));
-            map.emplace(std::move(*made));
-        }
+        auto mapped = plane_mapping(p);
+        if (!mapped) return std::move(mapped).error().context(what + ": plane " + std::to_string(p));
+        DmabufMapping* map = *mapped;
         map->begin();
         uint8_t* dst = map->bytes().data() + plane.offset + size_t{row0} * plane.stride + size_t{col} * info->planes[p].bytes_per_pixel;
         for (uint32_t y = 0; y < rows; ++y) {
@@ -73,6 +66,51 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
         map->end();
     }
     return {};
+}
+
+Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
+{
+    const FormatInfo* info = format_info(format());
+    if (!info || p >= info->plane_count || p >= planes_.size()) return Error{"no plane " + std::to_string(p)};
+    const BufferPlane& plane = planes_[p];
+    // The mapping spans the whole plane (kept for the next write), from the dma-buf's start.
+    const uint64_t end = plane.offset + uint64_t{plane.stride} * (plane_height(*info, p, height()) - 1) + min_stride(*info, p, width());
+    if (cpu_maps_.size() <= p) cpu_maps_.resize(p + 1);
+    std::optional<DmabufMapping>& map = cpu_maps_[p];
+    if (!map || map->bytes().size() < end) {
+        map.reset();
+        auto made = DmabufMapping::map_persistent(plane.fd.get(), end, DmabufMapping::Access::write);
+        if (!made) return std::move(made).error();
+        map.emplace(std::move(*made));
+    }
+    return &*map;
+}
+
+Result<std::vector<Buffer::MappedPlane>> Buffer::begin_cpu_write() const
+{
+    const std::string what = "map " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) + " (" +
+                             std::string{allocator_name()} + " buffer)";
+    const FormatInfo* info = format_info(format());
+    if (!info) return Error{what + ": not in the format table"};
+    if (!layout_modifier().is_linear()) return Error{what + ": a CPU mapping needs a LINEAR layout"};
+    std::vector<MappedPlane> out;
+    for (uint32_t p = 0; p < info->plane_count; ++p) {
+        auto mapped = plane_mapping(p);
+        if (!mapped) {
+            end_cpu_write();
+            return std::move(mapped).error().context(what + ": plane " + std::to_string(p));
+        }
+        (*mapped)->begin();
+        out.push_back({(*mapped)->bytes().data() + planes_[p].offset, planes_[p].stride});
+    }
+    return out;
+}
+
+void Buffer::end_cpu_write() const noexcept
+{
+    for (std::optional<DmabufMapping>& map : cpu_maps_) {
+        if (map) map->end();
+    }
 }
 
 Result<std::vector<vk::ImageRegion>> Buffer::upload_regions(std::span<const PlanePixels>) const

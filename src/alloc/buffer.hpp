@@ -66,6 +66,15 @@ public:
     // multiples of the format's subsampling, and so are its width and height unless it reaches the
     // image's right or bottom edge (so that every texel it touches is whole).
     virtual Result<void> write_region(std::span<const PlanePixels> planes, PixelRect region) const;
+    // The same mappings, for a caller that writes the planes itself (a reader that reads straight
+    // into them): each plane's first byte and stride, after DMA_BUF_IOCTL_SYNC start on every
+    // plane; end_cpu_write() ends the access. LINEAR layouts and writable fds only.
+    struct MappedPlane {
+        uint8_t* data = nullptr;
+        uint32_t stride = 0;
+    };
+    virtual Result<std::vector<MappedPlane>> begin_cpu_write() const;
+    void end_cpu_write() const noexcept;
     // The regions that fill every format plane with vk::Uploader (the vulkan fill path only; the
     // base class has no images and says so).
     virtual Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const;
@@ -79,6 +88,8 @@ protected:
     std::vector<BufferPlane> planes_;
     uint64_t allocated_bytes_ = 0;
     mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per plane, after planes_: unmapped first
+    // Plane p's kept mapping (made on first use, from the dma-buf's start to the plane's end).
+    Result<DmabufMapping*> plane_mapping(uint32_t p) const;
 
 private:
     DrmFormat format_;

@@ -300,13 +300,22 @@ void GbmBuffer::destroy_vulkan_objects() noexcept
     memories_.clear();
 }
 
+Error GbmBuffer::read_only(const char* verb) const
+{
+    return Error{std::string{verb} + " " + dmafeed::name(format()) + " " + size_string(width(), height()) +
+                 " (GBM bo): the dma-buf is read-only (exported without DRM_RDWR)"};
+}
+
 Result<void> GbmBuffer::write_region(std::span<const PlanePixels> planes, PixelRect region) const
 {
-    if (!writable_) {
-        return Error{"write " + dmafeed::name(format()) + " " + size_string(width(), height()) +
-                     " (GBM bo): the dma-buf is read-only (exported without DRM_RDWR)"};
-    }
+    if (!writable_) return read_only("write");
     return Buffer::write_region(planes, region);
+}
+
+Result<std::vector<Buffer::MappedPlane>> GbmBuffer::begin_cpu_write() const
+{
+    if (!writable_) return read_only("map");
+    return Buffer::begin_cpu_write();
 }
 
 Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const PlanePixels> planes) const

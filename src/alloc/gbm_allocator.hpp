@@ -95,6 +95,7 @@ public:
     // Writes every format plane (one entry per plane, rows `row_bytes` apart) through a CPU mapping
     // of its dma-buf, bracketed by DMA_BUF_IOCTL_SYNC. Either fill path, where the layout is LINEAR.
     Result<void> write_region(std::span<const PlanePixels> planes, PixelRect region) const override;
+    Result<std::vector<MappedPlane>> begin_cpu_write() const override;
     // What vk::Uploader needs to fill every format plane (the vulkan fill path only).
     Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 
@@ -107,6 +108,7 @@ private:
     friend class GbmImporter;
     GbmBuffer(std::shared_ptr<GbmDevice> gbm, gbm_bo* bo, DrmFormat format, uint32_t width, uint32_t height);
     void destroy_vulkan_objects() noexcept;
+    Error read_only(const char* verb) const;  // "VERB XRGB8888 64x64 (GBM bo): the dma-buf is read-only ..."
 
     std::shared_ptr<GbmDevice> gbm_;  // outlives bo_
     gbm_bo* bo_ = nullptr;

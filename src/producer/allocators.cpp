@@ -166,9 +166,10 @@ public:
     std::string describe() const override { return "vulkan on " + stack_->name; }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
-        if (direct_ && buffer.layout_modifier().is_linear()) return AllocatorContext::write(buffer, planes);
+        if (writes_in_place(buffer)) return AllocatorContext::write(buffer, planes);
         return stack_->upload(buffer, planes);
     }
+    bool writes_in_place(const Buffer& buffer) const override { return direct_ && buffer.layout_modifier().is_linear(); }
     std::string cannot_draw(const Buffer& buffer) const override
     {
         std::string why;
@@ -213,8 +214,16 @@ public:
     }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
-        if (buffer.fill_path() == FillPath::vulkan && stack_) return stack_->upload(buffer, planes);
-        return AllocatorContext::write(buffer, planes);
+        if (writes_in_place(buffer)) return AllocatorContext::write(buffer, planes);
+        return stack_->upload(buffer, planes);
+    }
+    // Through the mapping, unless the bo is in Vulkan and the Vulkan device is not the CPU (where
+    // the GPU copy is the one copy; on lavapipe it would be a second CPU copy).
+    bool writes_in_place(const Buffer& buffer) const override
+    {
+        const bool gpu_copy = buffer.fill_path() == FillPath::vulkan && stack_ &&
+                              stack_->device->info().type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+        return !gpu_copy && buffer.layout_modifier().is_linear();
     }
     std::string cannot_draw(const Buffer& buffer) const override
     {

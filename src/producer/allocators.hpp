@@ -36,6 +36,9 @@ public:
     // the buffer has images, else through a CPU mapping. Returns a sync_file that signals when the
     // pixels are in place (GPU work still running), or no fd when they already are.
     virtual Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes);
+    // Whether write() puts CPU pixels straight into `buffer`'s mappings (no GPU copy), so that a
+    // caller may write them there itself (Buffer::begin_cpu_write).
+    virtual bool writes_in_place(const Buffer& buffer) const { return buffer.layout_modifier().is_linear(); }
     // Why draw() cannot fill `buffer`; empty when it can. Here (no GPU): a LINEAR buffer in a
     // format the packer knows, drawn on the CPU.
     virtual std::string cannot_draw(const Buffer& buffer) const;

@@ -560,6 +560,37 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
     return {};
 }
 
+Result<std::vector<Buffer::MappedPlane>> Producer::begin_cpu_write(const Frame& frame)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"begin_cpu_write: frame " + std::to_string(frame.number) + " is not acquired"};
+    if (!slot->context->writes_in_place(*slot->buffer)) {
+        return Error{"begin_cpu_write: " + slot->context->describe() + " fills this buffer by a GPU copy; use write()"};
+    }
+    slot->drawn.reset();
+    return slot->buffer->begin_cpu_write();
+}
+
+void Producer::end_cpu_write(const Frame& frame)
+{
+    if (Slot* slot = find_slot(frame)) slot->buffer->end_cpu_write();
+}
+
+bool Producer::writes_in_place(const Frame& frame) const
+{
+    return frame.context && frame.buffer && frame.context->writes_in_place(*frame.buffer);
+}
+
+Result<void> Producer::abandon(const Frame& frame)
+{
+    Slot* slot = find_slot(frame);
+    if (!slot || !slot->acquired) return Error{"abandon: frame " + std::to_string(frame.number) + " is not acquired"};
+    slot->acquired = false;
+    slot->drawn.reset();
+    slot->render_fence.reset();
+    return {};
+}
+
 Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pattern,
                            sources::YuvEncoding encoding)
 {

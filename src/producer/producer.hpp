@@ -147,6 +147,14 @@ public:
     Result<std::optional<Frame>> try_acquire(std::chrono::milliseconds wait);
     // Fills every plane of the frame's buffer from CPU pixels (through its allocator).
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
+    // For a caller that writes the frame's pixels itself on the CPU (a reader that reads straight
+    // into the buffer): every plane's mapping, where the allocator writes CPU pixels in place
+    // (AllocatorContext::writes_in_place; an error elsewhere: use write()). end_cpu_write() ends
+    // the access; abandon() gives back a frame that will not be queued.
+    Result<std::vector<Buffer::MappedPlane>> begin_cpu_write(const Frame& frame);
+    void end_cpu_write(const Frame& frame);
+    bool writes_in_place(const Frame& frame) const;
+    Result<void> abandon(const Frame& frame);
     // Draws a test pattern frame into the frame's buffer instead, on the GPU or straight into its
     // mapping on the CPU (AllocatorContext::draw, AllocatorOptions::draw): only the pixels that
     // differ from the pattern frame the buffer last got. cannot_draw() says beforehand why that

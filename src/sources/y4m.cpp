@@ -208,7 +208,7 @@ Result<Y4mReader> Y4mReader::open(ReadFn read, std::string source)
     return r;
 }
 
-Result<bool> Y4mReader::next()
+Result<bool> Y4mReader::frame_line()
 {
     const uint64_t start = offset_;
     auto l = line("FRAME");
@@ -222,6 +222,46 @@ Result<bool> Y4mReader::next()
         return Error{source_ + ": byte " + std::to_string(start) + ": frame " + std::to_string(frames_) +
                      ": expected \"FRAME\", found \"" + l->substr(0, 16) + "\""};
     }
+    return true;
+}
+
+Error Y4mReader::cut_short(uint64_t data_start, uint64_t have) const
+{
+    return Error{source_ + ": byte " + std::to_string(data_start) + ": frame " + std::to_string(frames_) +
+                 " is cut short: " + std::to_string(have) + " of " + std::to_string(header_.frame_bytes()) +
+                 " bytes (the frames before it were shown)"};
+}
+
+Result<bool> Y4mReader::next_into(std::span<const PlaneDestination> planes)
+{
+    if (planes.size() != 3) return Error{"Y4M: next_into needs the Y, Cb and Cr planes"};
+    auto more = frame_line();
+    if (!more || !*more) return more;
+    frame_.clear();  // plane() has nothing now
+    const uint64_t data_start = offset_;
+    uint64_t have = 0;
+    for (size_t p = 0; p < 3; ++p) {
+        const uint64_t row = uint64_t{p == 0 ? header_.width : header_.chroma_width()} * header_.bytes_per_sample();
+        const uint32_t rows = p == 0 ? header_.height : header_.chroma_height();
+        if (planes[p].stride < row) return Error{"Y4M: plane " + std::to_string(p) + "'s rows are closer than its row bytes"};
+        // Rows back to back: one read for the plane; else one a row.
+        const bool tight = planes[p].stride == row;
+        for (uint32_t y = 0; y < (tight ? 1U : rows); ++y) {
+            const uint64_t want = tight ? row * rows : row;
+            auto got = fill(planes[p].data + size_t{y} * planes[p].stride, want);
+            if (!got) return std::move(got).error();
+            have += *got;
+            if (*got < want) return cut_short(data_start, have);
+        }
+    }
+    ++frames_;
+    return true;
+}
+
+Result<bool> Y4mReader::next()
+{
+    auto more = frame_line();
+    if (!more || !*more) return more;
     const uint64_t data_start = offset_;
     // The frame buffer grows with the data that arrives (then stays): a header that declares a
     // huge size costs memory only if the stream really carries it.
@@ -235,11 +275,7 @@ Result<bool> Y4mReader::next()
         have += *got;
         if (*got < chunk) break;
     }
-    if (have < want) {
-        return Error{source_ + ": byte " + std::to_string(data_start) + ": frame " + std::to_string(frames_) +
-                     " is cut short: " + std::to_string(have) + " of " + std::to_string(want) +
-                     " bytes (the frames before it were shown)"};
-    }
+    if (have < want) return cut_short(data_start, have);
     ++frames_;
     return true;
 }
@@ -249,7 +285,9 @@ std::span<const uint8_t> Y4mReader::plane(size_t index) const
     const uint64_t luma = uint64_t{header_.width} * header_.height * header_.bytes_per_sample();
     const uint64_t chroma = uint64_t{header_.chroma_width()} * header_.chroma_height() * header_.bytes_per_sample();
     const uint64_t offset = index == 0 ? 0 : luma + (index - 1) * chroma;
-    return {frame_.data() + offset, static_cast<size_t>(index == 0 ? luma : chroma)};
+    const uint64_t size = index == 0 ? luma : chroma;
+    if (frame_.size() < offset + size) return {};  // next_into() read the last frame
+    return {frame_.data() + offset, static_cast<size_t>(size)};
 }
 
 Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat format)
@@ -281,11 +319,22 @@ Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat for
     return c;
 }
 
+std::optional<std::vector<int>> Y4mConverter::stream_planes() const
+{
+    std::vector<int> out;
+    for (const Plane& plane : planes_) {
+        if (plane.stream_plane < 0) return std::nullopt;
+        out.push_back(plane.stream_plane);
+    }
+    return out;
+}
+
 std::vector<PlanePixels> Y4mConverter::convert(const Y4mReader& reader)
 {
     const uint32_t bytes = header_.bytes_per_sample();
     const unsigned bits = header_.ten_bit() ? 10 : 8;
     const std::span<const uint8_t> streams[3] = {reader.plane(0), reader.plane(1), reader.plane(2)};
+    if (streams[0].empty()) return {};  // the last frame went straight into a buffer (next_into)
     // Sample i of a stream plane: 8-bit, or 10-bit little-endian clamped to 1023.
     const auto sample = [bytes](std::span<const uint8_t> s, size_t i) -> uint32_t {
         return bytes == 1 ? s[i] : std::min(s[2 * i] | (s[2 * i + 1] << 8), 1023);

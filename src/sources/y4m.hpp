@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,6 +69,15 @@ public:
     const Y4mHeader& header() const noexcept { return header_; }
     // Reads the next frame into the reused frame buffer: true with a frame, false at a clean end.
     Result<bool> next();
+    // Reads the next frame straight into `planes` instead (Y, Cb, Cr: where each plane's first
+    // row goes and how far apart its rows are, at least the stream's row bytes): one copy from
+    // the input into, say, a mapped buffer. plane() then has nothing. On an error the planes
+    // hold part of a frame.
+    struct PlaneDestination {
+        uint8_t* data = nullptr;
+        uint32_t stride = 0;
+    };
+    Result<bool> next_into(std::span<const PlaneDestination> planes);
     uint64_t frames() const noexcept { return frames_; }  // frames read so far
     // The planes of the last frame read: 0 = Y, 1 = Cb, 2 = Cr.
     std::span<const uint8_t> plane(size_t index) const;
@@ -77,6 +87,9 @@ private:
     Result<size_t> fill(uint8_t* dst, size_t size);  // reads until `size` or the end
     // Up to '\n', bounded; read a byte at a time, so that no frame data is read ahead.
     Result<std::string> line(const char* what);
+    // The FRAME line: true when one was read, false at a clean end.
+    Result<bool> frame_line();
+    Error cut_short(uint64_t data_start, uint64_t have) const;
 
     ReadFn read_;
     std::string source_;
@@ -96,7 +109,11 @@ private:
 class Y4mConverter {
 public:
     static Result<Y4mConverter> create(const Y4mHeader& header, DrmFormat format);
-    // Valid until the next convert() (or the reader's next()).
+    // Whether every plane of the format is a stream plane as it is (YUV420, YVU420, YUV422,
+    // YUV444), and which: then Y4mReader::next_into can read a frame straight into the buffer.
+    std::optional<std::vector<int>> stream_planes() const;
+    // Valid until the next convert() (or the reader's next()). Empty when the reader's last frame
+    // was read with next_into().
     std::vector<PlanePixels> convert(const Y4mReader& reader);
 
 private:

@@ -104,6 +104,74 @@ TEST(Y4m, ATruncatedLastFrameIsAnErrorAfterTheGoodOnes)
     EXPECT_NE(f.error().message().find("byte 40"), std::string::npos) << f.error().message();
 }
 
+TEST(Y4m, AFrameReadStraightIntoPaddedAndTightPlanesHasTheSameBytes)
+{
+    // 6x4 4:2:0, every byte distinct, two frames; the first read into padded rows (each row then
+    // 0xEE up to the stride), the second into tight ones.
+    std::string s = "YUV4MPEG2 W6 H4 C420\n";
+    std::string data[2];
+    for (int f = 0; f < 2; ++f) {
+        for (int i = 0; i < 24 + 6 + 6; ++i) data[f] += static_cast<char>(f * 64 + i);
+        s += "FRAME\n" + data[f];
+    }
+    auto r = open_bytes(s, 5);
+    ASSERT_TRUE(r.ok());
+    std::vector<uint8_t> y(8 * 4, 0xEE), cb(5 * 2, 0xEE), cr(5 * 2, 0xEE);
+    const Y4mReader::PlaneDestination padded[3] = {{y.data(), 8}, {cb.data(), 5}, {cr.data(), 5}};
+    auto more = r->next_into(padded);
+    ASSERT_TRUE(more.ok() && *more) << (more.ok() ? "" : more.error().message());
+    for (uint32_t row = 0; row < 4; ++row) {
+        EXPECT_EQ(std::string(y.begin() + row * 8, y.begin() + row * 8 + 6), data[0].substr(row * 6, 6)) << "Y row " << row;
+        EXPECT_EQ(y[row * 8 + 6], 0xEE) << "the padding after Y row " << row;
+    }
+    EXPECT_EQ(std::string(cb.begin() + 5, cb.begin() + 8), data[0].substr(27, 3));
+    EXPECT_EQ(std::string(cr.begin(), cr.begin() + 3), data[0].substr(30, 3));
+    EXPECT_EQ(cr[3], 0xEE);
+    EXPECT_TRUE(r->plane(0).empty()) << "nothing in the reader's own buffer";
+
+    std::vector<uint8_t> tight(36);
+    const Y4mReader::PlaneDestination tight_planes[3] = {{tight.data(), 6}, {tight.data() + 24, 3}, {tight.data() + 30, 3}};
+    more = r->next_into(tight_planes);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_EQ(std::string(tight.begin(), tight.end()), data[1]);
+    EXPECT_EQ(r->frames(), 2u);
+    more = r->next_into(tight_planes);
+    ASSERT_TRUE(more.ok());
+    EXPECT_FALSE(*more) << "a clean end";
+}
+
+TEST(Y4m, AFrameCutShortWhileReadingStraightIntoPlanesNamesItLikeNext)
+{
+    std::string s = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3) + frame_420(4, 2, 4, 5, 6);
+    s.resize(s.size() - 3);
+    auto r = open_bytes(s);
+    ASSERT_TRUE(r.ok());
+    std::vector<uint8_t> y(8), cb(2), cr(2);
+    const Y4mReader::PlaneDestination to[3] = {{y.data(), 4}, {cb.data(), 2}, {cr.data(), 2}};
+    ASSERT_TRUE(r->next_into(to).ok());
+    auto f = r->next_into(to);
+    ASSERT_FALSE(f.ok());
+    EXPECT_NE(f.error().message().find("byte 40: frame 1 is cut short: 9 of 12 bytes"), std::string::npos)
+        << f.error().message();
+    const Y4mReader::PlaneDestination too_close[3] = {{y.data(), 3}, {cb.data(), 2}, {cr.data(), 2}};
+    auto again = open_bytes(s);
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->next_into(too_close).ok());
+}
+
+TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)
+{
+    Y4mHeader h;
+    h.width = 4;
+    h.height = 2;
+    auto yuv420 = Y4mConverter::create(h, DrmFormat{DRM_FORMAT_YUV420});
+    ASSERT_TRUE(yuv420.ok());
+    EXPECT_EQ(yuv420->stream_planes(), (std::vector<int>{0, 1, 2}));
+    auto nv12 = Y4mConverter::create(h, DrmFormat{DRM_FORMAT_NV12});
+    ASSERT_TRUE(nv12.ok());
+    EXPECT_FALSE(nv12->stream_planes().has_value()) << "NV12 interleaves Cb and Cr";
+}
+
 TEST(Y4m, AMalformedFrameHeaderIsAnError)
 {
     auto r = open_bytes("YUV4MPEG2 W2 H2\nFRAMEX\n");
