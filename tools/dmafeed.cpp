@@ -247,6 +247,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
     });
     std::optional<sources::PatternSource> pattern;
     bool told_cpu_render = false;
+    bool told_bounce = false;
     const bool tty = isatty(STDERR_FILENO) != 0 && !o.json;
     auto next_status = start;
     auto next_frame = start;
@@ -293,6 +294,12 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 for (size_t i = 0; i < direct_planes->size(); ++i) to[(*direct_planes)[i]] = {(*mapped)[i].data, (*mapped)[i].stride};
                 more = y4m->next_into(to);
                 p.end_cpu_write(**frame);
+                if (y4m->bounced() && !told_bounce) {
+                    std::fprintf(stderr, "dmafeed: note: the input cannot be read straight into the buffer (its file system "
+                                         "pins the pages it reads into, which a dma-buf's mapping does not allow): each "
+                                         "frame is read, then copied\n");
+                    told_bounce = true;
+                }
             } else {
                 more = y4m->next();
             }

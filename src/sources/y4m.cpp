@@ -98,7 +98,20 @@ Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
 {
     size_t got = 0;
     while (got < size) {
-        const long n = read_(dst + got, size - got);
+        long n = 0;
+        if (!bounce_) {
+            n = read_(dst + got, size - got);
+            if (n < 0 && errno == EFAULT) {
+                // The input's file system pins the destination's pages (9p, direct I/O), which a
+                // dma-buf's mapping does not allow; nothing was read: read through memory of ours.
+                bounce_ = true;
+                continue;
+            }
+        } else {
+            if (bounce_buffer_.empty()) bounce_buffer_.resize(size_t{1} << 20U);
+            n = read_(bounce_buffer_.data(), std::min(size - got, bounce_buffer_.size()));
+            if (n > 0) std::memcpy(dst + got, bounce_buffer_.data(), static_cast<size_t>(n));
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             return Error::from_errno("read " + source_, errno);

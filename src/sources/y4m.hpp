@@ -79,6 +79,10 @@ public:
     };
     Result<bool> next_into(std::span<const PlaneDestination> planes);
     uint64_t frames() const noexcept { return frames_; }  // frames read so far
+    // Whether reads go through a buffer of the reader's own, then a copy: after a read answered
+    // EFAULT (a file system that pins the destination's pages, as 9p and direct I/O do, cannot
+    // read into a dma-buf's mapping).
+    bool bounced() const noexcept { return bounce_; }
     // The planes of the last frame read: 0 = Y, 1 = Cb, 2 = Cr.
     std::span<const uint8_t> plane(size_t index) const;
 
@@ -96,6 +100,8 @@ private:
     UniqueFd fd_;  // open_file's
     Y4mHeader header_;
     std::vector<uint8_t> frame_;
+    bool bounce_ = false;
+    std::vector<uint8_t> bounce_buffer_;
     uint64_t offset_ = 0;
     uint64_t frames_ = 0;
 };

@@ -1,6 +1,7 @@
 // The Y4M reader on valid and broken streams, and the conversion into buffer planes.
 #include "sources/y4m.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <drm_fourcc.h>
 #include <functional>
@@ -157,6 +158,42 @@ TEST(Y4m, AFrameCutShortWhileReadingStraightIntoPlanesNamesItLikeNext)
     auto again = open_bytes(s);
     ASSERT_TRUE(again.ok());
     EXPECT_FALSE(again->next_into(too_close).ok());
+}
+
+TEST(Y4m, AnInputThatCannotReadIntoTheDestinationIsReadThroughTheReadersOwnMemory)
+{
+    // A file system that pins the destination's pages (9p) answers EFAULT for a dma-buf's mapping:
+    // this input does so for any destination outside memory it knows, without consuming anything.
+    const std::string s = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3) + frame_420(4, 2, 4, 5, 6);
+    std::vector<uint8_t> y(8), cb(2), cr(2);
+    auto pos = std::make_shared<size_t>(0);
+    auto r = Y4mReader::open(
+        [&, pos](uint8_t* dst, size_t size) -> long {
+            const bool foreign = (dst >= y.data() && dst < y.data() + y.size()) || (dst >= cb.data() && dst < cb.data() + 2) ||
+                                 (dst >= cr.data() && dst < cr.data() + 2);
+            if (foreign) {
+                errno = EFAULT;
+                return -1;
+            }
+            const size_t n = std::min(size, s.size() - *pos);
+            std::memcpy(dst, s.data() + *pos, n);
+            *pos += n;
+            return static_cast<long>(n);
+        },
+        "pinned.y4m");
+    ASSERT_TRUE(r.ok());
+    const Y4mReader::PlaneDestination to[3] = {{y.data(), 4}, {cb.data(), 2}, {cr.data(), 2}};
+    for (uint8_t f = 0; f < 2; ++f) {
+        auto more = r->next_into(to);
+        ASSERT_TRUE(more.ok() && *more) << (more.ok() ? "" : more.error().message());
+        EXPECT_EQ(y, std::vector<uint8_t>(8, static_cast<uint8_t>(1 + 3 * f))) << "frame " << int{f};
+        EXPECT_EQ(cb, std::vector<uint8_t>(2, static_cast<uint8_t>(2 + 3 * f)));
+        EXPECT_EQ(cr, std::vector<uint8_t>(2, static_cast<uint8_t>(3 + 3 * f)));
+    }
+    EXPECT_TRUE(r->bounced());
+    auto end = r->next_into(to);
+    ASSERT_TRUE(end.ok());
+    EXPECT_FALSE(*end);
 }
 
 TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)
