@@ -6,7 +6,6 @@
 // host's timestamps.
 #include "dmafeed/dmafeed.hpp"
 
-#include "alloc/dmabuf_mapping.hpp"
 #include "alloc/gbm_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
 #include "drm/format_info.hpp"
@@ -80,23 +79,27 @@ public:
         frame_.height = b.height();
         frame_.format = b.format().fourcc();
         frame_.modifier = b.modifier().value();
-        mappings_.clear();
+        end_cpu_access();
         fill_vulkan(b, internal_.buffer_serial);
         const FormatInfo* info = format_info(b.format());
         const bool linear = b.layout_modifier().is_linear() && info && b.planes().size() >= info->plane_count;
         frame_.plane_count = info ? info->plane_count : static_cast<uint32_t>(b.planes().size());
+        // The buffer's kept mappings (made on its first frame), bracketed by DMA_BUF_IOCTL_SYNC
+        // until queue(); not CPU-mappable: data stays null.
+        std::vector<Buffer::MappedPlane> mapped;
+        if (linear) {
+            if (auto m = b.begin_cpu_write(); m) {
+                mapped = std::move(*m);
+                mapped_ = &b;
+            }
+        }
         for (uint32_t i = 0; i < frame_.plane_count && i < 4; ++i) {
             const BufferPlane& plane = b.planes()[i];
             FramePlane& out = frame_.planes[i];
             out.stride = plane.stride;
             out.width = info ? plane_width(*info, i, b.width()) : b.width();
             out.height = info ? plane_height(*info, i, b.height()) : b.height();
-            if (!linear) continue;
-            auto map = DmabufMapping::map(plane.fd.get(), plane.offset + uint64_t{plane.stride} * out.height,
-                                          DmabufMapping::Access::write);
-            if (!map) continue;  // not CPU-mappable: data stays null
-            out.data = map->bytes().data() + plane.offset;
-            mappings_.push_back(std::move(*map));
+            if (i < mapped.size()) out.data = mapped[i].data;
         }
         acquired_ = true;
         return &frame_;
@@ -109,7 +112,7 @@ public:
         UniqueFd fence{render_fence_fd};
         if (error) error->clear();
         if (!acquired_ || &frame != &frame_) return fail(error, "queue: that frame is not the acquired one"), false;
-        mappings_.clear();  // DMA_BUF_IOCTL_SYNC end: the CPU writes are done
+        end_cpu_access();  // DMA_BUF_IOCTL_SYNC end: the CPU writes are done
         if (fence) {
             if (auto r = p_->set_render_fence(internal_, std::move(fence)); !r) return fail(error, r.error().message()), false;
         }
@@ -240,7 +243,12 @@ private:
     producer::Frame internal_;
     Frame frame_;
     bool acquired_ = false;
-    std::vector<DmabufMapping> mappings_;
+    const Buffer* mapped_ = nullptr;  // whose planes the acquired frame's CPU pointers are
+    void end_cpu_access() noexcept
+    {
+        if (mapped_) mapped_->end_cpu_write();
+        mapped_ = nullptr;
+    }
     std::map<uint64_t, uint64_t> pts_;  // frame id -> pts, until presented or discarded
     std::function<void(const Presented&)> on_presented_;
 };
