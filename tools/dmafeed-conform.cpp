@@ -41,7 +41,8 @@ ends only that case:
            make, x layout (tight, padded-stride, plane-offset, odd-size, fd-per-plane) x sync
            (implicit, explicit): created or failed (or a fatal error); shown buffers are read back
            from the compositor's first output with a capture protocol it offers (see --capture)
-           and compared with what they should show: exactly for RGB, within 3 for YUV
+           and compared with what they should show: exactly for 8-bit RGB, within 1 for
+           RGB565 and 10/16-bit RGB, within 3 for YUV
   leaks    with --spawn: the compositor's open files (/proc/PID/fd) are back to where they were
            after the misuse cases, and after the matrix
 Each outcome is compared with the compositor's expectation table (--expect; without one, the

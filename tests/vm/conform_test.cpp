@@ -2,9 +2,10 @@
 // kiosk, --debug for weston_capture_v1), runs every case, and must agree with the table in the
 // repo (tools/conform/expect/weston-14.expect): exit 0, no mismatch. The four reports must parse
 // and agree (conform_report_check.py), and chosen outcomes are checked by id:
-//   nodrm:  lavapipe's XRGB8888 and NV12 shown in every layout, YUV422 `failed`, the misuse errors,
-//           and weston's dma-buf fd kept after the `incomplete` hole (leaks/fds-after-misuse).
-//   virtio: GBM's buffers on card0 shown (LINEAR and implicit), lavapipe's `failed`.
+//   nodrm:  lavapipe's XRGB8888 and NV12 shown in every layout, the 10/16-bit, half-float, RGB565
+//           and P010/P012/P016 pictures shown, YUV422 `failed`, the misuse errors, and weston's
+//           dma-buf fd kept after the `incomplete` hole (leaks/fds-after-misuse).
+//   virtio: GBM's buffers on card0 shown (LINEAR and implicit; XRGB2101010 too), lavapipe's `failed`.
 // Also: a table that expects another error makes the run exit 1 with that case named.
 #include "child_process.hpp"
 #include "vm_session.hpp"
@@ -83,8 +84,15 @@ protected:
 
 TEST_F(NodrmConform, Weston14AgreesWithItsTable)
 {
-    run_against_table("conform-nodrm", 200, 70,
+    run_against_table("conform-nodrm", 200, 170,
                       {"matrix/vulkan/XRGB8888/LINEAR/tight/implicit=shown",
+                       "matrix/vulkan/XRGB2101010/LINEAR/odd-size/implicit=shown",
+                       "matrix/vulkan/ABGR16161616/LINEAR/tight/explicit=shown",
+                       "matrix/vulkan/XBGR16161616F/LINEAR/padded-stride/implicit=shown",
+                       "matrix/vulkan/RGB565/LINEAR/tight/implicit=shown",
+                       "matrix/vulkan/P010/LINEAR/tight/implicit=shown",
+                       "matrix/vulkan/P012/LINEAR/fd-per-plane/explicit=shown",
+                       "matrix/vulkan/P016/LINEAR/odd-size/implicit=shown",
                        "matrix/vulkan/XRGB8888/LINEAR/padded-stride/explicit=shown",
                        "matrix/vulkan/XRGB8888/LINEAR/plane-offset/implicit=shown",
                        "matrix/vulkan/XRGB8888/LINEAR/odd-size/explicit=shown",
@@ -105,8 +113,11 @@ TEST_F(NodrmConform, Weston14AgreesWithItsTable)
 
 TEST_F(VirtioConform, Weston14AgreesWithItsTable)
 {
-    run_against_table("conform-virtio", 300, 35,
+    run_against_table("conform-virtio", 300, 75,
                       {"matrix/gbm/XRGB8888/LINEAR/tight/implicit=shown", "matrix/gbm/XRGB8888/INVALID/tight/explicit=shown",
+                       "matrix/gbm/XRGB2101010/LINEAR/tight/implicit=shown",
+                       "matrix/gbm/ABGR2101010/INVALID/odd-size/explicit=shown",
+                       "matrix/vulkan/P010/LINEAR/tight/implicit=failed",
                        "matrix/gbm/ARGB8888/LINEAR/padded-stride/implicit=shown",
                        "matrix/gbm/XRGB8888/INVALID/odd-size/implicit=shown",
                        "matrix/vulkan/XRGB8888/LINEAR/tight/implicit=failed",
