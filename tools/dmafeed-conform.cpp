@@ -334,7 +334,7 @@ int run(const Options& o)
     progress.finish();
     if (spawned) {
         if (std::string death = spawned->death_report(); !death.empty()) {
-            notes.push_back("the compositor died during the run: it " + death);
+            notes.push_back("the compositor died during the run: " + death);
         }
     }
 

