@@ -214,16 +214,12 @@ public:
     }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
-        if (writes_in_place(buffer)) return AllocatorContext::write(buffer, planes);
-        return stack_->upload(buffer, planes);
+        if (copied_by_gpu(buffer)) return stack_->upload(buffer, planes);
+        return AllocatorContext::write(buffer, planes);
     }
-    // Through the mapping, unless the bo is in Vulkan and the Vulkan device is not the CPU (where
-    // the GPU copy is the one copy; on lavapipe it would be a second CPU copy).
     bool writes_in_place(const Buffer& buffer) const override
     {
-        const bool gpu_copy = buffer.fill_path() == FillPath::vulkan && stack_ &&
-                              stack_->device->info().type != VK_PHYSICAL_DEVICE_TYPE_CPU;
-        return !gpu_copy && buffer.layout_modifier().is_linear();
+        return !copied_by_gpu(buffer) && buffer.layout_modifier().is_linear();
     }
     std::string cannot_draw(const Buffer& buffer) const override
     {
@@ -245,6 +241,13 @@ public:
     bool draw_ready() override { return !stack_ || stack_->draw_ready(); }
 
 private:
+    // CPU pixels go by a GPU copy where the bo is in Vulkan, unless the Vulkan device is the CPU
+    // and the layout is known (then the copy would be a second CPU copy: the mapping is the one).
+    bool copied_by_gpu(const Buffer& buffer) const
+    {
+        return buffer.fill_path() == FillPath::vulkan && stack_ &&
+               (stack_->device->info().type != VK_PHYSICAL_DEVICE_TYPE_CPU || !buffer.layout_modifier().is_linear());
+    }
     Drawer drawer(const Buffer& buffer, std::string* why) const
     {
         if (!stack_) {
