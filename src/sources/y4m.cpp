@@ -6,6 +6,9 @@
 #include <cstring>
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <memory>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <optional>
 #include <unistd.h>
 
@@ -89,6 +92,36 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
     UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (!fd) return Error::from_errno("open " + path, errno);
     const int raw = fd.get();
+    // A regular file is mapped: a frame is then one memcpy from the page cache into its
+    // destination (a buffer's mapping), not a read() into it, which costs the kernel a copy loop
+    // per page. Past the mapped size (a file that grew since) it is read.
+    struct stat st {};
+    if (fstat(raw, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        const auto size = static_cast<size_t>(st.st_size);
+        void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, raw, 0);
+        if (map != MAP_FAILED) {
+            madvise(map, size, MADV_SEQUENTIAL);
+            std::shared_ptr<const uint8_t> bytes{static_cast<const uint8_t*>(map), [size](const uint8_t* m) {
+                                                     munmap(const_cast<uint8_t*>(m), size);
+                                                 }};
+            auto pos = std::make_shared<uint64_t>(0);
+            auto reader = open(
+                [bytes, size, pos, raw](uint8_t* dst, size_t want) -> long {
+                    if (*pos >= size) {
+                        const ssize_t n = ::pread(raw, dst, want, static_cast<off_t>(*pos));
+                        if (n > 0) *pos += static_cast<uint64_t>(n);
+                        return static_cast<long>(n);
+                    }
+                    const size_t n = std::min<size_t>(want, size - *pos);
+                    std::memcpy(dst, bytes.get() + *pos, n);
+                    *pos += n;
+                    return static_cast<long>(n);
+                },
+                path);
+            if (reader) reader->fd_ = std::move(fd);
+            return reader;
+        }
+    }
     auto reader = open([raw](uint8_t* dst, size_t size) { return static_cast<long>(::read(raw, dst, size)); }, path);
     if (reader) reader->fd_ = std::move(fd);
     return reader;

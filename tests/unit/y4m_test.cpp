@@ -7,6 +7,7 @@
 #include <functional>
 #include <gtest/gtest.h>
 #include <string>
+#include <unistd.h>
 
 namespace dmafeed::sources {
 namespace {
@@ -194,6 +195,34 @@ TEST(Y4m, AnInputThatCannotReadIntoTheDestinationIsReadThroughTheReadersOwnMemor
     auto end = r->next_into(to);
     ASSERT_TRUE(end.ok());
     EXPECT_FALSE(*end);
+}
+
+TEST(Y4m, AFileIsReadThroughItsMappingAndWhatItGainsAfterwardsToo)
+{
+    char path[] = "/tmp/dmafeed-y4m-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const std::string first = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3);
+    ASSERT_EQ(write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+    auto r = Y4mReader::open_file(path);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    // Written after the file was opened (and mapped): read as well.
+    const std::string second = frame_420(4, 2, 4, 5, 6);
+    ASSERT_EQ(write(fd, second.data(), second.size()), static_cast<ssize_t>(second.size()));
+    close(fd);
+    std::vector<uint8_t> y(8), cb(2), cr(2);
+    const Y4mReader::PlaneDestination to[3] = {{y.data(), 4}, {cb.data(), 2}, {cr.data(), 2}};
+    auto more = r->next_into(to);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_EQ(y, std::vector<uint8_t>(8, 1));
+    EXPECT_EQ(cr, std::vector<uint8_t>(2, 3));
+    more = r->next();
+    ASSERT_TRUE(more.ok() && *more) << (more.ok() ? "" : more.error().message());
+    EXPECT_EQ(r->plane(1)[0], 5);
+    more = r->next();
+    ASSERT_TRUE(more.ok());
+    EXPECT_FALSE(*more);
+    unlink(path);
 }
 
 TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)
