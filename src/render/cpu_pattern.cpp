@@ -22,7 +22,8 @@ std::string CpuPatternDrawer::cannot_draw(const Buffer& buffer)
         return "the CPU draws into LINEAR buffers only; this one's layout is " +
                (layout.is_implicit() ? std::string{"not known (INVALID)"} : name(layout));
     }
-    if (auto packer = sources::Packer::create(buffer.format(), 1, 1); !packer) return packer.error().message();
+    // Asked per frame: packable() is a table lookup; Packer::create only for its message.
+    if (!sources::packable(buffer.format())) return sources::Packer::create(buffer.format(), 1, 1).error().message();
     return {};
 }
 

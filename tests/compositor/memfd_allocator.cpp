@@ -1,12 +1,11 @@
 #include "memfd_allocator.hpp"
 
-#include "alloc/dmabuf_mapping.hpp"
 #include "drm/format_info.hpp"
 
 #include <drm_fourcc.h>
 
 #include <sys/eventfd.h>
-#include <sys/mman.h>
+#include <sys/mman.h>  // memfd_create
 #include <unistd.h>
 
 namespace dmafeed::test {
