@@ -58,7 +58,14 @@ struct Run {
     double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
     double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
     uint64_t write_bytes = 0;        // pixel bytes written
-    double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run
+    double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run: the best of 10 in a row
+    // The same memcpy (between two buffers of ours) done in the frame loop, every 8th frame read
+    // in place, right after that frame's read: as cold in the caches and TLBs as the frames are.
+    double loop_memcpy_seconds = 0;
+    uint64_t loop_memcpy_bytes = 0;
+    std::vector<uint8_t> memcpy_from, memcpy_to;
+    double prefetch_seconds = 0;     // Y4M: faulting the next frame's input pages in (prefetch_next)
+    uint64_t prefetch_bytes = 0;
     double cpu_at_first_ms = -1;     // process CPU time when the first frame was presented
     uint64_t presented_at_first = 0;
     uint64_t gpu_frames = 0;         // patterns drawn by the compute shader
@@ -127,6 +134,14 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.memcpy_mb_per_s);
+        if (run.loop_memcpy_seconds > 0) {
+            std::printf("  \"loop_memcpy_mb_per_s\": %.1f,\n",
+                        static_cast<double>(run.loop_memcpy_bytes) / run.loop_memcpy_seconds / 1e6);
+        }
+        if (run.prefetch_bytes > 0) {
+            std::printf("  \"input_prefetch_ms_per_frame\": %.3f,\n",
+                        run.frames ? run.prefetch_seconds * 1e3 / static_cast<double>(run.frames) : 0.0);
+        }
         if (!p.yuv_description().empty()) {
             std::printf("  \"yuv_encoding\": \"%s\",\n", json_escape(p.yuv_description()).c_str());
         }
@@ -315,6 +330,17 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 run.fill_seconds += seconds;
                 run.write_bytes += y4m->header().frame_bytes();
                 if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
+                if (run.frames % 8 == 4) {
+                    const size_t bytes = y4m->header().frame_bytes();
+                    if (run.memcpy_from.size() != bytes) {
+                        run.memcpy_from.assign(bytes, 1);
+                        run.memcpy_to.assign(bytes, 0);
+                    }
+                    const auto t0 = Clock::now();
+                    std::memcpy(run.memcpy_to.data(), run.memcpy_from.data(), bytes);
+                    run.loop_memcpy_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+                    run.loop_memcpy_bytes += bytes;
+                }
                 ++run.cpu_frames;
             }
         }
@@ -378,6 +404,12 @@ int play(const cli::Options& o, Clock::time_point process_start)
             run.first_commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start).count();
         }
         ++run.frames;
+        if (y4m) {
+            // While the compositor shows this frame: the next one's input pages into the page tables.
+            const auto t0 = Clock::now();
+            run.prefetch_bytes += y4m->prefetch_next();
+            run.prefetch_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+        }
         if (auto r = p.wait_for_frame(); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
 
         if (tty && Clock::now() >= next_status) {

@@ -20,22 +20,25 @@ std::string_view fill_path_name(FillPath path) noexcept
 Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect region) const
 {
     const bool whole = region == PixelRect{0, 0, width(), height()};
-    const std::string what = "write " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) +
-                             (whole ? "" : " region " + std::to_string(region.width) + "x" + std::to_string(region.height) +
-                                               "+" + std::to_string(region.x) + "+" + std::to_string(region.y)) +
-                             " (" + std::string{allocator_name()} + " buffer)";
+    // Called for every changed rectangle of a frame: the message is made only for an error.
+    const auto what = [&] {
+        return "write " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) +
+               (whole ? "" : " region " + std::to_string(region.width) + "x" + std::to_string(region.height) + "+" +
+                                 std::to_string(region.x) + "+" + std::to_string(region.y)) +
+               " (" + std::string{allocator_name()} + " buffer)";
+    };
     const FormatInfo* info = format_info(format());
     if (!info || planes.size() != info->plane_count || planes_.size() < info->plane_count) {
-        return Error{what + ": " + std::to_string(planes.size()) + " planes given, " +
+        return Error{what() + ": " + std::to_string(planes.size()) + " planes given, " +
                      std::to_string(info ? info->plane_count : 0) + " needed"};
     }
     if (region.width == 0 || region.height == 0 || region.x >= width() || region.y >= height() ||
         region.width > width() - region.x || region.height > height() - region.y) {
-        return Error{what + ": the region is empty or not inside the image"};
+        return Error{what() + ": the region is empty or not inside the image"};
     }
     const DrmModifier layout = layout_modifier();
     if (!layout.is_linear()) {
-        return Error{what + ": a CPU mapping needs a LINEAR layout; this buffer's is " +
+        return Error{what() + ": a CPU mapping needs a LINEAR layout; this buffer's is " +
                      (layout.is_implicit() ? std::string{"not known (INVALID)"} : name(layout))};
     }
     for (uint32_t p = 0; p < info->plane_count; ++p) {
@@ -43,7 +46,7 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
         const uint32_t hsub = info->planes[p].h_subsampling, vsub = info->planes[p].v_subsampling;
         const bool right = region.x + region.width == width(), bottom = region.y + region.height == height();
         if (region.x % hsub || region.y % vsub || (!right && region.width % hsub) || (!bottom && region.height % vsub)) {
-            return Error{what + ": plane " + std::to_string(p) + " is subsampled " + std::to_string(hsub) + "x" +
+            return Error{what() + ": plane " + std::to_string(p) + " is subsampled " + std::to_string(hsub) + "x" +
                          std::to_string(vsub) + "; the region splits its texels"};
         }
         // The plane's texels the region covers.
@@ -51,12 +54,12 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
         const uint32_t rows = plane_height(*info, p, region.y + region.height) - row0;
         const uint64_t bytes = uint64_t{plane_width(*info, p, region.x + region.width) - col} * info->planes[p].bytes_per_pixel;
         if (planes[p].row_bytes < bytes || planes[p].data.size() < uint64_t{planes[p].row_bytes} * (rows - 1) + bytes) {
-            return Error{what + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
+            return Error{what() + ": plane " + std::to_string(p) + " source is smaller than the plane (" +
                          std::to_string(planes[p].data.size()) + " bytes, rows " + std::to_string(planes[p].row_bytes) +
                          " apart)"};
         }
         auto mapped = plane_mapping(p);
-        if (!mapped) return std::move(mapped).error().context(what + ": plane " + std::to_string(p));
+        if (!mapped) return std::move(mapped).error().context(what() + ": plane " + std::to_string(p));
         DmabufMapping* map = *mapped;
         map->begin();
         uint8_t* dst = map->bytes().data() + plane.offset + size_t{row0} * plane.stride + size_t{col} * info->planes[p].bytes_per_pixel;
@@ -88,17 +91,21 @@ Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
 
 Result<std::vector<Buffer::MappedPlane>> Buffer::begin_cpu_write() const
 {
-    const std::string what = "map " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) + " (" +
-                             std::string{allocator_name()} + " buffer)";
+    // Called once a frame: the message is made only for an error.
+    const auto what = [this] {
+        return "map " + name(format()) + " " + std::to_string(width()) + "x" + std::to_string(height()) + " (" +
+               std::string{allocator_name()} + " buffer)";
+    };
     const FormatInfo* info = format_info(format());
-    if (!info) return Error{what + ": not in the format table"};
-    if (!layout_modifier().is_linear()) return Error{what + ": a CPU mapping needs a LINEAR layout"};
+    if (!info) return Error{what() + ": not in the format table"};
+    if (!layout_modifier().is_linear()) return Error{what() + ": a CPU mapping needs a LINEAR layout"};
     std::vector<MappedPlane> out;
+    out.reserve(info->plane_count);
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         auto mapped = plane_mapping(p);
         if (!mapped) {
             end_cpu_write();
-            return std::move(mapped).error().context(what + ": plane " + std::to_string(p));
+            return std::move(mapped).error().context(what() + ": plane " + std::to_string(p));
         }
         (*mapped)->begin();
         out.push_back({(*mapped)->bytes().data() + planes_[p].offset, planes_[p].stride});

@@ -118,13 +118,33 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
                     return static_cast<long>(n);
                 },
                 path);
-            if (reader) reader->fd_ = std::move(fd);
+            if (reader) {
+                reader->fd_ = std::move(fd);
+                reader->mapped_ = std::move(bytes);
+                reader->mapped_size_ = size;
+            }
             return reader;
         }
     }
     auto reader = open([raw](uint8_t* dst, size_t size) { return static_cast<long>(::read(raw, dst, size)); }, path);
     if (reader) reader->fd_ = std::move(fd);
     return reader;
+}
+
+uint64_t Y4mReader::prefetch_next()
+{
+    if (!mapped_ || offset_ >= mapped_size_) return 0;
+    // The FRAME line (a few bytes, or up to max_line with parameters) and the frame's data.
+    const uint64_t want = std::min<uint64_t>(mapped_size_ - offset_, header_.frame_bytes() + 64);
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(mapped_.get() + offset_) & ~(page - 1);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(mapped_.get() + offset_ + want);
+    void* start = reinterpret_cast<void*>(begin);
+    if (!populate_unsupported_ && madvise(start, end - begin, MADV_POPULATE_READ) != 0 && errno == EINVAL) {
+        populate_unsupported_ = true;  // before Linux 5.14
+    }
+    if (populate_unsupported_) madvise(start, end - begin, MADV_WILLNEED);
+    return want;
 }
 
 Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)

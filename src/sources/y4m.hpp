@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -85,6 +86,12 @@ public:
     bool bounced() const noexcept { return bounce_; }
     // The planes of the last frame read: 0 = Y, 1 = Cb, 2 = Cr.
     std::span<const uint8_t> plane(size_t index) const;
+    // Read-ahead for a mapped file (open_file of a regular file): puts the next frame's pages in
+    // the page tables (MADV_POPULATE_READ; MADV_WILLNEED where the kernel lacks it, which only
+    // reads them into the page cache), so that reading that frame is one memcpy without a page
+    // fault every few pages. For a caller to do while the current frame is shown. Returns the
+    // bytes asked for: 0 for other inputs and at the end of the mapping.
+    uint64_t prefetch_next();
 
 private:
     Y4mReader(ReadFn read, std::string source) : read_{std::move(read)}, source_{std::move(source)} {}
@@ -98,6 +105,10 @@ private:
     ReadFn read_;
     std::string source_;
     UniqueFd fd_;  // open_file's
+    // open_file's mapping of a regular file (read_ copies from it; offset_ is the position in it).
+    std::shared_ptr<const uint8_t> mapped_;
+    size_t mapped_size_ = 0;
+    bool populate_unsupported_ = false;  // MADV_POPULATE_READ failed with EINVAL: WILLNEED instead
     Y4mHeader header_;
     std::vector<uint8_t> frame_;
     bool bounce_ = false;

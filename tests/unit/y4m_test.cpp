@@ -7,6 +7,8 @@
 #include <functional>
 #include <gtest/gtest.h>
 #include <string>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace dmafeed::sources {
@@ -223,6 +225,69 @@ TEST(Y4m, AFileIsReadThroughItsMappingAndWhatItGainsAfterwardsToo)
     ASSERT_TRUE(more.ok());
     EXPECT_FALSE(*more);
     unlink(path);
+}
+
+// Page faults of this thread so far.
+long minor_faults()
+{
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_minflt;
+}
+
+TEST(Y4m, PrefetchPutsTheNextFramesPagesInPlaceSoReadingItTakesNoPageFault)
+{
+    // MADV_POPULATE_READ is Linux 5.14; before it the reader can only ask for read-ahead.
+    {
+        void* probe = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ASSERT_NE(probe, MAP_FAILED);
+        const bool populates = madvise(probe, 4096, MADV_POPULATE_READ) == 0;
+        munmap(probe, 4096);
+        if (!populates) GTEST_SKIP() << "this kernel has no MADV_POPULATE_READ";
+    }
+    // A memfd: shmem's pages are small, where a disk file system may map a large folio at once.
+    const int fd = memfd_create("dmafeed-y4m", MFD_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    // 512x256 4:2:0: 192 KiB a frame, 48 pages, more than the kernel maps around one fault.
+    constexpr uint32_t w = 512, h = 256;
+    std::string bytes = "YUV4MPEG2 W512 H256\n";
+    for (uint8_t i = 0; i < 4; ++i) bytes += frame_420(w, h, static_cast<uint8_t>(16 + i), 128, 128);
+    ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    auto r = Y4mReader::open_file(path);
+    close(fd);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    std::vector<uint8_t> y(size_t{w} * h, 0), cb(size_t{w / 2} * (h / 2), 0), cr(cb.size(), 0);
+    const Y4mReader::PlaneDestination to[3] = {{y.data(), w}, {cb.data(), w / 2}, {cr.data(), w / 2}};
+    // Frame 0 without a prefetch: the mapping faults as it is read.
+    long before = minor_faults();
+    ASSERT_TRUE(*r->next_into(to));
+    ASSERT_GE(minor_faults() - before, 3) << "reading a frame without a prefetch should fault its pages in";
+    EXPECT_EQ(y[0], 16);
+    // Frames 1 and 2, each prefetched: no fault while reading, the right bytes.
+    for (uint8_t i = 1; i <= 2; ++i) {
+        EXPECT_EQ(r->prefetch_next(), r->header().frame_bytes() + 64);
+        before = minor_faults();
+        ASSERT_TRUE(*r->next_into(to));
+        EXPECT_EQ(minor_faults() - before, 0) << "frame " << int{i};
+        EXPECT_EQ(y[0], 16 + i);
+        EXPECT_EQ(y.back(), 16 + i);
+    }
+    // The last frame: what is left of the file; then nothing.
+    EXPECT_EQ(r->prefetch_next(), 6 + r->header().frame_bytes());
+    ASSERT_TRUE(*r->next_into(to));
+    EXPECT_EQ(r->prefetch_next(), 0U);
+    EXPECT_FALSE(*r->next_into(to));
+}
+
+TEST(Y4m, PrefetchOfAStreamThatIsNotAMappedFileDoesNothing)
+{
+    std::string bytes = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3);
+    auto r = open_bytes(bytes);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->prefetch_next(), 0U);
+    ASSERT_TRUE(*r->next());
+    EXPECT_EQ(r->plane(0)[0], 1);
 }
 
 TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)
