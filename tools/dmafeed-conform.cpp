@@ -246,7 +246,7 @@ int run(const Options& o)
             {.kind = o.allocator, .device_path = o.device, .upload = producer::UploadPath::staging});
         auto made = factory(main_device);
         if (made) {
-            contexts = std::move(made).value();
+            contexts = std::move(made->contexts);
         } else {
             notes.push_back("no allocator here: " + made.error().message());
         }

@@ -92,7 +92,7 @@ int run(const Options& o)
     if (!contexts) {
         report.allocator_errors.push_back(contexts.error().message());
     } else {
-        for (const auto& ctx : *contexts) {
+        for (const auto& ctx : contexts->contexts) {
             info::LocalAllocator local{.name = ctx->describe(), .pairs = {}};
             const auto* vulkan = dynamic_cast<const VulkanAllocator*>(&ctx->allocator());
             for (const FormatModifier& p : ctx->allocator().supported()) {

@@ -223,8 +223,11 @@ int play(const cli::Options& o, Clock::time_point process_start)
     config.stride_align = o.stride_align;
     config.yuv = o.yuv;
     config.window = {.title = o.title, .app_id = o.app_id, .fullscreen = o.fullscreen};
-    config.allocators = producer::system_allocators(
-        {.kind = o.allocator, .device_path = o.device, .prepare_patterns = o.input.empty(), .draw = o.render});
+    config.allocators = producer::system_allocators({.kind = o.allocator,
+                                                     .device_path = o.device,
+                                                     .prepare_patterns = o.input.empty(),
+                                                     .draw = o.render,
+                                                     .quick_start = o.quick_start});
     Result<std::unique_ptr<producer::Producer>> created = Error{"no format to try"};
     std::string failures;
     for (const DrmFormat f : formats) {  // a stream's formats, best first; else the one asked for

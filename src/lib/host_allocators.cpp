@@ -68,8 +68,7 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
 {
     auto made = std::make_shared<SharedVulkanList>();
     const VkImageUsageFlags image_usage = usage | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-    producer::AllocatorFactory factory = [options, made, image_usage](dev_t target)
-        -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+    producer::AllocatorFactory factory = [options, made, image_usage](dev_t target) -> Result<producer::DeviceContexts> {
         std::optional<dev_t> wanted;
         if (!options.device_path.empty()) {
             struct stat st {};
@@ -121,7 +120,7 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
         }
         for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
         if (shared) made->devices.push_back(shared.get());
-        return out;
+        return producer::DeviceContexts{std::move(out), nullptr};
     };
     return {std::move(factory), std::move(made)};
 }

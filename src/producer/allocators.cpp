@@ -266,66 +266,130 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The DRM device the allocators are for: --device's, else the compositor's target device.
+Result<std::optional<dev_t>> wanted_device(const AllocatorOptions& options, dev_t target)
+{
+    if (!options.device_path.empty()) {
+        struct stat st {};
+        if (::stat(options.device_path.c_str(), &st) != 0) return Error::from_errno("--device " + options.device_path, errno);
+        if (!S_ISCHR(st.st_mode)) return Error{"--device " + options.device_path + " is not a DRM device node"};
+        return std::optional<dev_t>{st.st_rdev};
+    }
+    if (target != 0) return std::optional<dev_t>{target};
+    return std::optional<dev_t>{};
+}
+
+// Every context for the device, in the order rule's order.
+Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::optional<dev_t> wanted)
+{
+    AllocatorContexts out;
+    std::unique_ptr<AllocatorContext> vulkan_context;
+    std::vector<std::string> failures;
+    std::shared_ptr<VulkanStack> stack;
+    auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns, options.draw);
+    if (vulkan) {
+        stack = std::move(*vulkan);
+    } else {
+        failures.push_back("vulkan: " + vulkan.error().message());
+    }
+    if (stack && options.kind != AllocatorKind::gbm) {
+        auto allocator = VulkanAllocator::create(*stack->device, image_usage, pattern_usage);
+        if (allocator) {
+            vulkan_context = std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload);
+        } else {
+            failures.push_back("vulkan: " + allocator.error().message());
+        }
+    }
+    if (options.kind != AllocatorKind::vulkan) {
+        GbmAllocatorOptions gbm{.node = options.device_path,
+                                .device = wanted,
+                                .vulkan = stack ? stack->device.get() : nullptr,
+                                .usage = image_usage,
+                                .extra_usage = pattern_usage};
+        auto allocator = GbmAllocator::create(gbm);
+        if (allocator) {
+            out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator), options.draw));
+        } else {
+            failures.push_back("gbm: " + allocator.error().message());
+        }
+    }
+    // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
+    // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
+    // allocates on that device, goes first and Vulkan stays the fallback.
+    if (vulkan_context) {
+        const bool later = gbm_first(wanted.has_value(), stack && stack->matched) && !out.empty();
+        out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
+    }
+    if (out.empty()) {
+        std::string msg = "no allocator works here";
+        for (const auto& f : failures) msg += "\n  " + f;
+        return Error{msg};
+    }
+    for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
+    return out;
+}
+
+// make_contexts() in a thread of its own. Only the options (a copy) and the result are shared
+// with it; the result is read after `done` (release/acquire) or after joining.
+class BackgroundContexts final : public PendingContexts {
+public:
+    BackgroundContexts(AllocatorOptions options, std::optional<dev_t> wanted)
+        : thread_{[this, options = std::move(options), wanted] {
+              result_.emplace(make_contexts(options, wanted));
+              done_.store(true, std::memory_order_release);
+          }}
+    {
+    }
+    ~BackgroundContexts() override
+    {
+        if (thread_.joinable()) thread_.join();
+    }
+    bool ready() const override { return done_.load(std::memory_order_acquire); }
+    Result<AllocatorContexts> take() override
+    {
+        if (thread_.joinable()) thread_.join();
+        if (!result_) return Error{"the background allocators were taken already"};
+        Result<AllocatorContexts> out = std::move(*result_);
+        result_.reset();
+        return out;
+    }
+    std::string describe() const override { return "the Vulkan device and the allocators that use it"; }
+
+private:
+    std::optional<Result<AllocatorContexts>> result_;
+    std::atomic<bool> done_{false};
+    std::thread thread_;  // last: it starts once the members it writes exist
+};
+
+}  // namespace
+
 AllocatorFactory system_allocators(const AllocatorOptions& options)
 {
-    return [options](dev_t target) -> Result<std::vector<std::unique_ptr<AllocatorContext>>> {
-        std::optional<dev_t> wanted;
-        if (!options.device_path.empty()) {
-            struct stat st {};
-            if (::stat(options.device_path.c_str(), &st) != 0) {
-                return Error::from_errno("--device " + options.device_path, errno);
+    return [options](dev_t target) -> Result<DeviceContexts> {
+        auto wanted = wanted_device(options, target);
+        if (!wanted) return std::move(wanted).error();
+        const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;
+        if (quick) {
+            // GBM alone (its driver loaded before the Vulkan thread starts, so that the two do not
+            // initialise a shared compiler at once), its buffers filled on the CPU; Vulkan behind it.
+            auto gbm = GbmAllocator::create({.node = options.device_path, .device = *wanted, .usage = image_usage});
+            if (gbm) {
+                // The background's GBM goes straight to the node found here (no second probe).
+                AllocatorOptions background = options;
+                background.device_path = (*gbm)->node();
+                DeviceContexts out;
+                out.contexts.push_back(std::make_unique<GbmContext>(nullptr, std::move(*gbm), options.draw));
+                out.pending = std::make_unique<BackgroundContexts>(std::move(background), *wanted);
+                return out;
             }
-            if (!S_ISCHR(st.st_mode)) return Error{"--device " + options.device_path + " is not a DRM device node"};
-            wanted = st.st_rdev;
-        } else if (target != 0) {
-            wanted = target;
+            log::debug("quick start: GBM cannot start here (%s); setting up every allocator first",
+                       gbm.error().message().c_str());
         }
-
-        std::vector<std::unique_ptr<AllocatorContext>> out;
-        std::unique_ptr<AllocatorContext> vulkan_context;
-        std::vector<std::string> failures;
-        std::shared_ptr<VulkanStack> stack;
-        auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns, options.draw);
-        if (vulkan) {
-            stack = std::move(*vulkan);
-        } else {
-            failures.push_back("vulkan: " + vulkan.error().message());
-        }
-        if (stack && options.kind != AllocatorKind::gbm) {
-            auto allocator = VulkanAllocator::create(*stack->device, image_usage, pattern_usage);
-            if (allocator) {
-                vulkan_context = std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload);
-            } else {
-                failures.push_back("vulkan: " + allocator.error().message());
-            }
-        }
-        if (options.kind != AllocatorKind::vulkan) {
-            GbmAllocatorOptions gbm{.node = options.device_path,
-                                    .device = wanted,
-                                    .vulkan = stack ? stack->device.get() : nullptr,
-                                    .usage = image_usage,
-                                    .extra_usage = pattern_usage};
-            auto allocator = GbmAllocator::create(gbm);
-            if (allocator) {
-                out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator), options.draw));
-            } else {
-                failures.push_back("gbm: " + allocator.error().message());
-            }
-        }
-        // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
-        // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
-        // allocates on that device, goes first and Vulkan stays the fallback.
-        if (vulkan_context) {
-            const bool later = gbm_first(wanted.has_value(), stack && stack->matched) && !out.empty();
-            out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
-        }
-        if (out.empty()) {
-            std::string msg = "no allocator works here";
-            for (const auto& f : failures) msg += "\n  " + f;
-            return Error{msg};
-        }
-        for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
-        return out;
+        auto made = make_contexts(options, *wanted);
+        if (!made) return std::move(made).error();
+        return DeviceContexts{std::move(*made), nullptr};
     };
 }
 

@@ -3,7 +3,8 @@
 // An AllocatorContext owns an allocator and whatever it needs (a Vulkan instance and device, an
 // uploader). The producer asks an AllocatorFactory for the contexts of each device the compositor
 // names (a tranche's target device; 0 when the compositor does not say), once per device, and
-// negotiates over them in the factory's order.
+// negotiates over them in the factory's order. A factory may hand out stand-ins first and set the
+// preferred contexts up in the background (PendingContexts, AllocatorOptions::quick_start).
 #pragma once
 
 #include "alloc/allocator.hpp"
@@ -60,9 +61,37 @@ protected:
     render::CpuPatternDrawer cpu_drawer_;
 };
 
-// The contexts for one device, in preference order. An error (why no allocator works for that
-// device) takes the device's tranches out of the negotiation.
-using AllocatorFactory = std::function<Result<std::vector<std::unique_ptr<AllocatorContext>>>(dev_t target_device)>;
+using AllocatorContexts = std::vector<std::unique_ptr<AllocatorContext>>;
+
+// Contexts a factory is still setting up in the background (AllocatorOptions::quick_start: the
+// Vulkan device, which takes seconds on lavapipe under emulation), to replace the ones it gave to
+// start with. Destroying it waits for the set-up to end.
+class PendingContexts {
+public:
+    PendingContexts() = default;
+    PendingContexts(const PendingContexts&) = delete;
+    PendingContexts& operator=(const PendingContexts&) = delete;
+    virtual ~PendingContexts() = default;
+    // take() would not wait.
+    virtual bool ready() const = 0;
+    // Waits for them: every context of the device, in preference order (the stand-ins' allocators
+    // among them), or why there are none (then the stand-ins stay). Once.
+    virtual Result<AllocatorContexts> take() = 0;
+    // What is being set up, for logs: "Vulkan and GBM with Vulkan imports".
+    virtual std::string describe() const = 0;
+};
+
+// What a factory gives for one device: its contexts in preference order and, where they stand in
+// for better ones still being set up, those (the producer switches to them when they are ready,
+// keeping its buffers where the new first choice is the same allocator and layout).
+struct DeviceContexts {
+    AllocatorContexts contexts;
+    std::unique_ptr<PendingContexts> pending;
+};
+
+// The contexts for one device. An error (why no allocator works for that device) takes the
+// device's tranches out of the negotiation.
+using AllocatorFactory = std::function<Result<DeviceContexts>(dev_t target_device)>;
 
 enum class AllocatorKind { automatic, vulkan, gbm };
 
@@ -94,6 +123,12 @@ struct AllocatorOptions {
     bool prepare_patterns = false;
     // Who draws the patterns (AllocatorContext::draw), where both could.
     PatternDraw draw = PatternDraw::automatic;
+    // Quick start (kind automatic or gbm, draw not gpu): GBM comes up first, without Vulkan, and
+    // its buffers are drawn and written on the CPU, while the Vulkan device is set up in a
+    // background thread (PendingContexts); then the usual contexts (Vulkan and GBM, in the order
+    // rule's order) take over. The first frame does not wait for Vulkan (seconds on lavapipe).
+    // Where GBM cannot start, everything is set up at once as without it.
+    bool quick_start = false;
 };
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the

@@ -342,7 +342,7 @@ void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
     offer_changed_ = true;
 }
 
-Result<std::vector<std::unique_ptr<AllocatorContext>>*> Producer::contexts_for(dev_t device)
+Result<AllocatorContexts*> Producer::contexts_for(dev_t device)
 {
     auto it = contexts_.find(device);
     if (it != contexts_.end()) return &it->second;
@@ -352,13 +352,67 @@ Result<std::vector<std::unique_ptr<AllocatorContext>>*> Producer::contexts_for(d
         context_errors_[device] = made.error().message();
         return std::move(made).error();
     }
-    for (const auto& c : *made) {
+    for (const auto& c : made->contexts) {
         log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
     }
-    return &contexts_.emplace(device, std::move(*made)).first->second;
+    if (made->pending) {
+        std::string names;
+        for (const auto& c : made->contexts) names += (names.empty() ? "" : ", ") + c->describe();
+        log::info("quick start: %s to begin with; setting up %s in the background", names.c_str(),
+                  made->pending->describe().c_str());
+        pending_[device] = std::move(made->pending);
+    }
+    return &contexts_.emplace(device, std::move(made->contexts)).first->second;
 }
 
-Result<void> Producer::negotiate()
+Result<bool> Producer::adopt_pending(bool wait)
+{
+    bool adopted = false;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        if (!wait && !it->second->ready()) {
+            ++it;
+            continue;
+        }
+        const dev_t device = it->first;
+        const std::string what = it->second->describe();
+        auto taken = it->second->take();
+        it = pending_.erase(it);
+        const double after = ms_since(created_at_);
+        if (!taken) {
+            log::info("%s could not be set up after %.0f ms (%s); the allocators in use stay", what.c_str(), after,
+                      taken.error().message().c_str());
+            continue;
+        }
+        std::string names;
+        for (const auto& c : *taken) {
+            names += (names.empty() ? "" : ", ") + c->describe();
+            log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
+        }
+        log::info("%s ready after %.0f ms: allocators now %s", what.c_str(), after, names.c_str());
+        // A buffer moves to the new context of the same allocator (the same name): it keeps being
+        // used where the new first choice is its layout. The others are rebuilt by negotiate().
+        AllocatorContexts& in_use = contexts_[device];
+        for (auto& slot : slots_) {
+            const bool ours = std::any_of(in_use.begin(), in_use.end(), [&](const auto& c) { return c.get() == slot->context; });
+            if (!ours) continue;
+            for (const auto& c : *taken) {
+                if (c->describe() == slot->context->describe()) {
+                    slot->context = c.get();
+                    break;
+                }
+            }
+        }
+        replaced_contexts_.push_back(std::move(in_use));
+        in_use = std::move(*taken);
+        adopted = true;
+    }
+    if (adopted) {
+        if (auto r = negotiate("the allocators set up in the background are ready"); !r) return std::move(r).error();
+    }
+    return adopted;
+}
+
+Result<void> Producer::negotiate(const char* why)
 {
     offer_changed_ = false;
     const OfferFor offer_for = [this](dev_t device) {
@@ -375,16 +429,23 @@ Result<void> Producer::negotiate()
         return refused_.count({(*contexts_for(c.target_device))->at(c.allocator)->describe(), c.target_device, c.pair}) != 0;
     };
     auto candidates = producer::negotiate(offer_, {config_.format, config_.modifier}, offer_for, is_refused);
+    if (!candidates && !pending_.empty()) {
+        // The stand-ins cannot make the format: wait for the allocators being set up.
+        auto adopted = adopt_pending(true);
+        if (!adopted) return std::move(adopted).error();
+        if (*adopted) return {};  // adopt_pending negotiated again
+    }
     if (!candidates) return std::move(candidates).error();
-    const bool same_first = !candidates_.empty() && candidates_.front().pair == candidates->front().pair &&
-                            candidates_.front().target_device == candidates->front().target_device &&
-                            candidates_.front().allocator == candidates->front().allocator;
-    const bool first_time = candidates_.empty();
+    const Candidate& front = candidates->front();
+    const RefusalKey key{(*contexts_for(front.target_device))->at(front.allocator)->describe(), front.target_device, front.pair};
+    const bool first_time = !first_key_;
+    const bool same_first = first_key_ && *first_key_ == key;
     candidates_ = std::move(*candidates);
+    first_key_ = key;
     if (!first_time && !same_first) {
         ++generation_;
-        log::info("dmabuf feedback changed: rebuilding the buffers for %s %s", name(candidates_.front().pair.format).c_str(),
-                  name(candidates_.front().pair.modifier).c_str());
+        log::info("%s: rebuilding the buffers for %s %s from %s", why, name(candidates_.front().pair.format).c_str(),
+                  name(candidates_.front().pair.modifier).c_str(), std::get<std::string>(key).c_str());
     }
     if (!same_first) candidate_index_ = 0;
     return {};
@@ -456,6 +517,13 @@ Result<Producer::Slot*> Producer::make_slot()
         slots_.push_back(std::move(slot));
         return slots_.back().get();
     }
+    if (!pending_.empty()) {
+        // Every layout of the stand-ins failed: wait for the allocators being set up, and try theirs.
+        auto adopted = adopt_pending(true);
+        if (!adopted) return std::move(adopted).error();
+        candidate_index_ = 0;
+        return make_slot();
+    }
     std::string msg = "the compositor refused every buffer layout dmafeed could make for " + name(config_.format) + ":";
     for (const auto& [allocator, device, pair] : refused_) {
         if (pair.format == config_.format) msg += "\n  " + name(pair.modifier) + " from " + allocator;
@@ -500,6 +568,9 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
     if (window_->closed()) return Error{"the compositor closed the window"};
     if (offer_changed_) {
         if (auto r = negotiate(); !r) return std::move(r).error().context("after a dmabuf feedback change");
+    }
+    if (!pending_.empty()) {
+        if (auto r = adopt_pending(false); !r) return std::move(r).error();
     }
     if (!config_.width || !config_.height) check_resize();
 

@@ -35,6 +35,12 @@
 //    (logged once).
 // `automatic` takes syncobj, then the explicit-sync protocol, where offered, else implicit sync.
 //
+// Quick start: a factory may give contexts that stand in while others are set up in the background
+// (DeviceContexts::pending). The producer switches at the first acquire() after they are ready; a
+// buffer moves to the new context of the same allocator (describe()), and a new generation starts
+// only where the new first candidate (allocator, device, pair) differs. Where the stand-ins have
+// no candidate, or every layout of theirs is refused, it waits for the others.
+//
 // Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
 // size reallocates (ResizePolicy::reallocate) or scales with wp_viewporter (ResizePolicy::scale,
 // where offered). Either way buffers of the old layout are destroyed as the compositor releases
@@ -231,8 +237,12 @@ private:
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
     Result<void> start();
-    Result<void> negotiate();
-    Result<std::vector<std::unique_ptr<AllocatorContext>>*> contexts_for(dev_t device);
+    // `why` the candidates are made again, for the log line when the first one changes.
+    Result<void> negotiate(const char* why = "dmabuf feedback changed");
+    Result<AllocatorContexts*> contexts_for(dev_t device);
+    // Switches to the contexts a factory was setting up in the background (DeviceContexts::
+    // pending): those that are ready, or all of them (waiting) with `wait`. True when any came.
+    Result<bool> adopt_pending(bool wait);
     Result<Slot*> make_slot();
     void retire_old_slots();
     void check_resize();
@@ -252,13 +262,19 @@ private:
     std::unique_ptr<wl::Globals> globals_;
     std::unique_ptr<wl::Window> window_;
     std::unique_ptr<wl::DmabufFeedback> feedback_;
-    std::map<dev_t, std::vector<std::unique_ptr<AllocatorContext>>> contexts_;
+    std::map<dev_t, AllocatorContexts> contexts_;
     std::map<dev_t, std::string> context_errors_;
+    std::map<dev_t, std::unique_ptr<PendingContexts>> pending_;
+    // Contexts replaced by the ones that were pending: kept while the producer lives, as frames
+    // handed out before the switch and buffers made before it may still point to them.
+    std::vector<AllocatorContexts> replaced_contexts_;
+    std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<Slot>> slots_;  // after contexts_: buffers die before their allocators
 
     wl::Feedback offer_;  // the compositor's current offer
     bool offer_changed_ = false;
     std::vector<Candidate> candidates_;
+    std::optional<RefusalKey> first_key_;  // candidates_.front()'s allocator, device and pair
     std::set<RefusalKey> refused_;
     std::vector<std::string> allocation_failures_;
     std::optional<Choice> choice_;

@@ -90,10 +90,10 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
 producer::AllocatorFactory MemfdFactory::factory() const
 {
     return [alloc = allocator, asked = asked, fence = fence_writes, draws = draws,
-            log = draw_log](dev_t device) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+            log = draw_log](dev_t device) -> Result<producer::DeviceContexts> {
         asked->push_back(device);
-        std::vector<std::unique_ptr<producer::AllocatorContext>> out;
-        out.push_back(std::make_unique<MemfdContext>(alloc, fence, draws, log));
+        producer::DeviceContexts out;
+        out.contexts.push_back(std::make_unique<MemfdContext>(alloc, fence, draws, log));
         return out;
     };
 }

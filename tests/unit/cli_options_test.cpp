@@ -31,6 +31,7 @@ TEST(CliOptions, Defaults)
     EXPECT_EQ(o->render, producer::PatternDraw::automatic);
     EXPECT_EQ(o->yuv, sources::YuvEncoding{});
     EXPECT_FALSE(o->yuv_given);
+    EXPECT_TRUE(o->quick_start);
 }
 
 TEST(CliOptions, EveryOptionInBothSpellings)
@@ -39,7 +40,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
                          "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
                          "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
                          "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000",
-                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full"});
+                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full", "--no-quick-start"});
     ASSERT_TRUE(o.ok()) << o.error().message();
     EXPECT_EQ(o->width, 1280u);
     EXPECT_EQ(o->height, 720u);
@@ -63,6 +64,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->render, producer::PatternDraw::gpu);
     EXPECT_EQ(o->yuv, (sources::YuvEncoding{sources::YuvMatrix::bt709, sources::YuvRange::full}));
     EXPECT_TRUE(o->yuv_given);
+    EXPECT_FALSE(o->quick_start);
 }
 
 TEST(CliOptions, FourccAndHexModifier)
@@ -90,6 +92,7 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);
     EXPECT_NE(error_of({"--timeout", "10"}).find("100 to 600000"), std::string::npos);
     EXPECT_EQ(error_of({"--json=yes"}), "--json: takes no value");
+    EXPECT_EQ(error_of({"--no-quick-start=1"}), "--no-quick-start: takes no value");
     EXPECT_NE(error_of({"--render", "fpga"}).find("use auto, gpu or cpu"), std::string::npos);
     EXPECT_NE(error_of({"--yuv-matrix", "rec709"}).find("bt601, bt709 or bt2020"), std::string::npos);
     EXPECT_NE(error_of({"--yuv-range", "tv"}).find("limited or full"), std::string::npos);

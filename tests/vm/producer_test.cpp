@@ -148,12 +148,12 @@ producer::AllocatorFactory vulkan_then_gbm()
 {
     auto vulkan = producer::system_allocators({.kind = producer::AllocatorKind::vulkan, .upload = producer::UploadPath::staging});
     auto gbm = producer::system_allocators({.kind = producer::AllocatorKind::gbm, .upload = producer::UploadPath::staging});
-    return [vulkan, gbm](dev_t target) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
+    return [vulkan, gbm](dev_t target) -> Result<producer::DeviceContexts> {
         auto out = vulkan(target);
         if (!out) return out;
         auto more = gbm(target);
         if (!more) return more;
-        for (auto& c : *more) out->push_back(std::move(c));
+        for (auto& c : more->contexts) out->contexts.push_back(std::move(c));
         return out;
     };
 }

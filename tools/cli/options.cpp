@@ -47,7 +47,12 @@ Frames:
   --duration S            stop after S seconds (with neither: run until the window is closed)
 
 Buffers and sync:
-  --allocator A           auto (default: Vulkan, then GBM), vulkan or gbm
+  --allocator A           auto (default: Vulkan and GBM; Vulkan first, unless the compositor names
+                          a DRM device that the Vulkan device is not), vulkan or gbm. With auto
+                          and gbm the first frames come from GBM, drawn on the CPU, while the
+                          Vulkan device starts in the background (seconds on lavapipe); then the
+                          buffers are rebuilt only if the first choice changed
+  --no-quick-start        set every allocator up before the first frame
   --device PATH           DRM node to allocate on (default: the compositor's target device)
   --buffers N             buffers in the pool, 2 to 4 (default 3)
   --stride-align N        align strides to N bytes (forces LINEAR)
@@ -109,13 +114,14 @@ Result<Options> parse(std::span<const char* const> args)
         };
 
         if (arg == "-h" || arg == "--help" || arg == "--version" || arg == "--fullscreen" || arg == "--json" ||
-            arg == "--list-formats") {
+            arg == "--list-formats" || arg == "--no-quick-start") {
             if (auto r = flag(); !r) return std::move(r).error();
             if (arg == "-h" || arg == "--help") o.help = true;
             if (arg == "--version") o.version = true;
             if (arg == "--fullscreen") o.fullscreen = true;
             if (arg == "--json") o.json = true;
             if (arg == "--list-formats") o.list_formats = true;
+            if (arg == "--no-quick-start") o.quick_start = false;
             continue;
         }
         static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",

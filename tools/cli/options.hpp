@@ -21,6 +21,7 @@ struct Options {
     std::optional<DrmModifier> modifier;      // unset: auto
     producer::AllocatorKind allocator = producer::AllocatorKind::automatic;
     std::string device;
+    bool quick_start = true;  // AllocatorOptions::quick_start (--no-quick-start)
     double fps = 0;  // 0: as fast as the compositor asks (frame callbacks)
     std::optional<uint64_t> frames;
     std::optional<double> duration_s;

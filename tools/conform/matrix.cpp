@@ -142,9 +142,9 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
     }
     config.disjoint = c.layout == "fd-per-plane";
     producer::AllocatorContext* lent = c.context;
-    config.allocators = [lent](dev_t) -> Result<std::vector<std::unique_ptr<producer::AllocatorContext>>> {
-        std::vector<std::unique_ptr<producer::AllocatorContext>> contexts;
-        contexts.push_back(std::make_unique<BorrowedContext>(*lent));
+    config.allocators = [lent](dev_t) -> Result<producer::DeviceContexts> {
+        producer::DeviceContexts contexts;
+        contexts.contexts.push_back(std::make_unique<BorrowedContext>(*lent));
         return contexts;
     };
 
