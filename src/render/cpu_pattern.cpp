@@ -58,9 +58,7 @@ Result<void> CpuPatternDrawer::draw(const Buffer& buffer, const sources::Pattern
         scratch_.width = r.width;
         scratch_.height = r.height;
         scratch_.rgb.resize(size_t{r.width} * r.height * 3);
-        for (uint32_t y = 0; y < r.height; ++y) {
-            for (uint32_t x = 0; x < r.width; ++x) scratch_.set(x, y, sources::pattern_pixel(frame, r.x + x, r.y + y));
-        }
+        sources::fill_pattern(frame, r.x, r.y, scratch_);
         cached->packer.pack(scratch_);
         const std::vector<PlanePixels> planes = cached->packer.planes();
         if (auto written = buffer.write_region(planes, r); !written) return std::move(written).error().context("CPU pattern");

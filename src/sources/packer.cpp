@@ -4,6 +4,8 @@
 #include "sources/texel.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 
 namespace dmafeed::sources {
 
@@ -67,10 +69,25 @@ Result<Packer> Packer::create(DrmFormat format, uint32_t width, uint32_t height,
 
 void Packer::pack(const RgbImage& image)
 {
+    const size_t image_row = size_t{image.width} * 3;
+    // Whether the image rows a texel row covers are the same bytes as those the row before covers
+    // (test patterns repeat rows for long stretches): then the packed row is the same too.
+    const auto same_rows_as_above = [&](const Plane& plane, uint32_t ty) {
+        const uint32_t top = ty * plane.vsub;
+        if (ty == 0 || top + plane.vsub > image.height) return false;  // the first row, or a short one at the bottom
+        return std::memcmp(image.rgb.data() + size_t{top} * image_row, image.rgb.data() + size_t{top - plane.vsub} * image_row,
+                           size_t{plane.vsub} * image_row) == 0;
+    };
     for (Plane& plane : planes_) {
         const size_t n = plane.texel_bytes;
         for (uint32_t ty = 0; ty < plane.height; ++ty) {
             uint8_t* row = plane.bytes.data() + size_t{ty} * plane.row_bytes;
+            if (same_rows_as_above(plane, ty)) {
+                std::memcpy(row, row - plane.row_bytes, plane.row_bytes);
+                continue;
+            }
+            std::optional<Rgb> last;  // the colour of the texel before, and its word
+            uint64_t last_word = 0;
             for (uint32_t tx = 0; tx < plane.width; ++tx) {
                 // The block of image pixels this texel covers, averaged.
                 unsigned r = 0, g = 0, b = 0, count = 0;
@@ -82,11 +99,14 @@ void Packer::pack(const RgbImage& image)
                 }
                 const Rgb c{static_cast<uint8_t>((r + count / 2) / count), static_cast<uint8_t>((g + count / 2) / count),
                             static_cast<uint8_t>((b + count / 2) / count)};
-                const Ycbcr ycc = plane.yuv ? rgb_to_ycbcr(c, coefficients_) : Ycbcr{};
-                const uint8_t inputs[6] = {c.r, c.g, c.b, ycc.y, ycc.cb, ycc.cr};  // in Channel order
-                uint64_t word = plane.constant;
-                for (const FieldTable& f : plane.fields) word |= f.word[inputs[f.input]];
-                store_le(row + tx * n, word, static_cast<unsigned>(n));
+                if (!last || *last != c) {
+                    const Ycbcr ycc = plane.yuv ? rgb_to_ycbcr(c, coefficients_) : Ycbcr{};
+                    const uint8_t inputs[6] = {c.r, c.g, c.b, ycc.y, ycc.cb, ycc.cr};  // in Channel order
+                    last_word = plane.constant;
+                    for (const FieldTable& f : plane.fields) last_word |= f.word[inputs[f.input]];
+                    last = c;
+                }
+                store_le(row + tx * n, last_word, static_cast<unsigned>(n));
             }
         }
     }

@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstdio>
+#include <cstring>
 #include <drm_fourcc.h>
 
 namespace dmafeed::sources {
@@ -120,6 +121,32 @@ Rgb pattern_pixel(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
     return f.colour;
 }
 
+bool pattern_row_repeats(const PatternFrame& f, uint32_t y) noexcept
+{
+    if (y == 0) return false;
+    if (f.stamped && y <= stamp_rows) return y < stamp_rows;  // within the stamp; its last row and the next differ
+    switch (f.kind) {
+    case PatternKind::checker: return y % 16 != 0;
+    case PatternKind::moving_box: return y != f.box_y && y != f.box_y + f.box_size;
+    case PatternKind::smpte:
+    case PatternKind::ramp:
+    case PatternKind::solid: return true;
+    }
+    return false;
+}
+
+void fill_pattern(const PatternFrame& f, uint32_t x0, uint32_t y0, RgbImage& image)
+{
+    const size_t row_bytes = size_t{image.width} * 3;
+    for (uint32_t y = 0; y < image.height; ++y) {
+        if (y > 0 && pattern_row_repeats(f, y0 + y)) {
+            std::memcpy(image.rgb.data() + y * row_bytes, image.rgb.data() + (y - 1) * row_bytes, row_bytes);
+            continue;
+        }
+        for (uint32_t x = 0; x < image.width; ++x) image.set(x, y, pattern_pixel(f, x0 + x, y0 + y));
+    }
+}
+
 namespace {
 
 // The parts of `a` outside `b`: the bands of `a` above and below `b`, then those left and right
@@ -190,9 +217,7 @@ std::vector<PlanePixels> PatternSource::render(uint64_t frame, uint64_t time_ms)
 {
     RgbImage& im = image_;
     const PatternFrame f = pattern_frame(spec_, im.width, im.height, frame, time_ms);
-    for (uint32_t y = 0; y < im.height; ++y) {
-        for (uint32_t x = 0; x < im.width; ++x) im.set(x, y, pattern_pixel(f, x, y));
-    }
+    fill_pattern(f, 0, 0, im);
     packer_.pack(im);
     return packer_.planes();
 }

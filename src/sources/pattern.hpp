@@ -46,6 +46,13 @@ struct PatternFrame {
 };
 PatternFrame pattern_frame(const PatternSpec& spec, uint32_t width, uint32_t height, uint64_t frame, uint64_t time_ms);
 Rgb pattern_pixel(const PatternFrame& frame, uint32_t x, uint32_t y) noexcept;
+// Whether rows `y` and `y - 1` (y >= 1) have the same pixels at every x: a row can then be
+// copied instead of computed. Rows differ only at the stamp's edge, a checker square's edge and
+// the box's top and bottom.
+bool pattern_row_repeats(const PatternFrame& frame, uint32_t y) noexcept;
+// Every pixel of `rows` rows from row `y0`, columns x0 .. x0 + image.width - 1, into `image`
+// (rows 0 .. rows - 1), a row computed only where it does not repeat the one above.
+void fill_pattern(const PatternFrame& frame, uint32_t x0, uint32_t y0, RgbImage& image);
 
 using dmafeed::PixelRect;
 // The pixels where `after` differs from `before` (a buffer that shows `before` needs only these

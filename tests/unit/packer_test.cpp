@@ -5,6 +5,7 @@
 #include "sources/packer.hpp"
 #include "sources/texel.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <drm_fourcc.h>
@@ -290,6 +291,49 @@ TEST(Packer, OddSizesAndStrides)
     auto f16 = Packer::create(DrmFormat{DRM_FORMAT_ABGR16161616F}, 3, 1);
     ASSERT_TRUE(f16.ok());
     EXPECT_EQ(f16->planes()[0].row_bytes, 24U);
+}
+
+TEST(Packer, RepeatedRowsAndRunsPackAsEachRowAloneDoes)
+{
+    // Packing copies a texel row whose image rows repeat those above, and reuses a texel's word
+    // when its colour repeats the one before. Each texel row must still be what packing its image
+    // rows alone gives (a Packer of those rows only, where nothing can be copied). The image has
+    // runs of equal rows (odd lengths: a 4:2:0 row pair half inside a run), runs of equal pixels
+    // and single odd ones.
+    constexpr uint32_t w = 13, h = 11;
+    RgbImage image{w, h, std::vector<uint8_t>(size_t{w} * h * 3)};
+    const uint32_t row_kind[h] = {0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3};
+    for (uint32_t y = 0; y < h; ++y) {
+        for (uint32_t x = 0; x < w; ++x) {
+            const auto k = static_cast<uint8_t>(row_kind[y]);
+            image.set(x, y, x < 5 ? Rgb{200, 20, 40} : x == 7 ? Rgb{k, 250, 3} : Rgb{static_cast<uint8_t>(30 * k), 90, 160});
+        }
+    }
+    for (const FormatInfo& info : known_formats()) {
+        if (!packable(info.format)) continue;
+        auto whole = Packer::create(info.format, w, h);
+        ASSERT_TRUE(whole.ok());
+        whole->pack(image);
+        const auto planes = whole->planes();
+        for (uint32_t p = 0; p < info.plane_count; ++p) {
+            const uint32_t vsub = info.planes[p].v_subsampling;
+            for (uint32_t ty = 0; ty * vsub < h; ++ty) {
+                const uint32_t rows = std::min(vsub, h - ty * vsub);
+                RgbImage part{w, rows, {}};
+                part.rgb.assign(image.rgb.begin() + std::ptrdiff_t{ty} * vsub * w * 3,
+                                image.rgb.begin() + (std::ptrdiff_t{ty} * vsub + rows) * w * 3);
+                auto alone = Packer::create(info.format, w, rows);
+                ASSERT_TRUE(alone.ok());
+                alone->pack(part);
+                const auto alone_planes = alone->planes();
+                const PlanePixels& want = alone_planes[p];
+                const PlanePixels& got = planes[p];
+                ASSERT_TRUE(std::equal(want.data.begin(), want.data.begin() + want.row_bytes,
+                                       got.data.begin() + std::ptrdiff_t{ty} * got.row_bytes))
+                    << name(info.format) << " plane " << p << " texel row " << ty;
+            }
+        }
+    }
 }
 
 }  // namespace

@@ -20,6 +20,31 @@ TEST(Pattern, TheStampRoundTripsAtManyWidths)
     }
 }
 
+TEST(Pattern, FillingCopiesOnlyRowsThatPatternPixelGivesAlike)
+{
+    // fill_pattern copies a row where pattern_row_repeats says so: every kind, at frames that put
+    // the box and the checker phase in other places, for a whole frame and a region off the origin.
+    for (const PatternKind kind :
+         {PatternKind::smpte, PatternKind::ramp, PatternKind::checker, PatternKind::moving_box, PatternKind::solid}) {
+        for (const uint64_t n : {0U, 1U, 7U, 40U, 333U}) {
+            const PatternFrame f = pattern_frame({kind, Rgb{9, 8, 7}}, 97, 61, n, n * 33);
+            for (const PixelRect r : {PixelRect{0, 0, 97, 61}, PixelRect{5, 3, 40, 50}, PixelRect{90, 7, 7, 2}}) {
+                RgbImage image;
+                image.width = r.width;
+                image.height = r.height;
+                image.rgb.assign(size_t{r.width} * r.height * 3, 0xAB);
+                fill_pattern(f, r.x, r.y, image);
+                for (uint32_t y = 0; y < r.height; ++y) {
+                    for (uint32_t x = 0; x < r.width; ++x) {
+                        ASSERT_EQ(image.at(x, y), pattern_pixel(f, r.x + x, r.y + y))
+                            << "kind " << static_cast<int>(kind) << " frame " << n << " at (" << r.x + x << "," << r.y + y << ")";
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(Pattern, TooNarrowForAStampDecodesToNothing)
 {
     auto src = PatternSource::create({PatternKind::smpte, {}}, DrmFormat{DRM_FORMAT_XRGB8888}, 32, 32);
