@@ -55,6 +55,7 @@ struct Run {
     double first_presented_ms = -1;  // from the start of the process to the first presented frame
     double first_commit_ms = -1;     // from the start of the process to the first commit of a buffer
     std::string stop_reason;
+    std::string first_allocator;     // of the first committed buffer (the quick start's stand-in)
     double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
     double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
     uint64_t write_bytes = 0;        // pixel bytes written
@@ -112,9 +113,10 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("{\n");
         if (choice) {
             std::printf("  \"format\": \"%s\",\n  \"modifier\": \"%s\",\n  \"width\": %u,\n  \"height\": %u,\n"
-                        "  \"allocator\": \"%s\",\n",
+                        "  \"allocator\": \"%s\",\n  \"first_allocator\": \"%s\",\n",
                         name(choice->candidate.pair.format).c_str(), name(choice->candidate.pair.modifier).c_str(),
-                        choice->width, choice->height, json_escape(choice->allocator).c_str());
+                        choice->width, choice->height, json_escape(choice->allocator).c_str(),
+                        json_escape(run.first_allocator).c_str());
         }
         if (choice) {
             std::printf("  \"buffer_bytes\": %llu,\n  \"theoretical_bytes\": %llu,\n",
@@ -405,6 +407,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (auto r = p.queue(**frame); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
         if (run.first_commit_ms < 0) {
             run.first_commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start).count();
+            if (p.choice()) run.first_allocator = p.choice()->allocator;
         }
         ++run.frames;
         if (y4m) {

@@ -1,5 +1,6 @@
 #include "producer/allocators.hpp"
 
+#include "alloc/dumb_allocator.hpp"
 #include "alloc/gbm_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
 #include "render/gpu_pattern.hpp"
@@ -363,6 +364,20 @@ private:
     std::thread thread_;  // last: it starts once the members it writes exist
 };
 
+// Dumb buffers (quick start): drawn and written on the CPU by the base class.
+class DumbContext final : public AllocatorContext {
+public:
+    explicit DumbContext(std::unique_ptr<DumbAllocator> allocator) : allocator_{std::move(allocator)} {}
+    Allocator& allocator() override { return *allocator_; }
+    std::string describe() const override
+    {
+        return "dumb buffers on " + allocator_->node() + " (" + allocator_->kernel_driver() + ")";
+    }
+
+private:
+    std::unique_ptr<DumbAllocator> allocator_;
+};
+
 }  // namespace
 
 AllocatorFactory system_allocators(const AllocatorOptions& options)
@@ -372,8 +387,17 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (!wanted) return std::move(wanted).error();
         const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;
         if (quick) {
-            // GBM alone (its driver loaded before the Vulkan thread starts, so that the two do not
-            // initialise a shared compiler at once), its buffers filled on the CPU; Vulkan behind it.
+            // Dumb buffers where the device's primary node makes them: no userspace driver to load.
+            auto dumb = DumbAllocator::create(options.device_path, *wanted);
+            if (dumb) {
+                DeviceContexts out;
+                out.contexts.push_back(std::make_unique<DumbContext>(std::move(*dumb)));
+                out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
+                return out;
+            }
+            log::debug("quick start: %s", dumb.error().message().c_str());
+            // Else GBM alone (its driver loaded before the Vulkan thread starts, so that the two do
+            // not initialise a shared compiler at once), its buffers filled on the CPU.
             auto gbm = GbmAllocator::create({.node = options.device_path, .device = *wanted, .usage = image_usage});
             if (gbm) {
                 // The background's GBM goes straight to the node found here (no second probe).

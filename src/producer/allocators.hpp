@@ -123,11 +123,12 @@ struct AllocatorOptions {
     bool prepare_patterns = false;
     // Who draws the patterns (AllocatorContext::draw), where both could.
     PatternDraw draw = PatternDraw::automatic;
-    // Quick start (kind automatic or gbm, draw not gpu): GBM comes up first, without Vulkan, and
-    // its buffers are drawn and written on the CPU, while the Vulkan device is set up in a
-    // background thread (PendingContexts); then the usual contexts (Vulkan and GBM, in the order
-    // rule's order) take over. The first frame does not wait for Vulkan (seconds on lavapipe).
-    // Where GBM cannot start, everything is set up at once as without it.
+    // Quick start (kind automatic or gbm, draw not gpu): dumb buffers of the device's primary node
+    // (DumbAllocator: no userspace driver loaded), else GBM alone without Vulkan, stand in, drawn
+    // and written on the CPU, while the Vulkan device is set up in a background thread
+    // (PendingContexts); then the usual contexts (Vulkan and GBM, in the order rule's order) take
+    // over. The first frame waits neither for Vulkan (seconds on lavapipe) nor for Mesa's driver.
+    // Where neither stand-in can start, everything is set up at once as without it.
     bool quick_start = false;
 };
 

@@ -197,5 +197,41 @@ TEST_F(VirtioProducer, FallsBackToGbmWhenWestonRefusesLavapipeBuffers)
     check_gbm_choice(**p, {3, 128, 250}, "virtio-producer-gbm");
 }
 
+TEST_F(VirtioProducer, QuickStartShowsDumbBuffersFirstThenGbmBuffersOnceVulkanIsUp)
+{
+    const int fds_before = open_fd_count();
+    {
+        auto config = config_for(*weston_, producer::AllocatorKind::automatic, DrmFormat{DRM_FORMAT_XRGB8888});
+        config.allocators = producer::system_allocators({.quick_start = true});
+        auto p = Producer::create(config);
+        ASSERT_TRUE(p.ok()) << p.error().message();
+        present(**p, {250, 20, 90}, 1);
+        if (HasFatalFailure()) return;
+        ASSERT_TRUE((*p)->choice());
+        EXPECT_EQ((*p)->choice()->allocator, "dumb buffers on /dev/dri/card0 (virtio_gpu)")
+            << "the first frame should not wait for Vulkan (lavapipe takes seconds here)";
+        EXPECT_EQ((*p)->choice()->candidate.pair.modifier, modifier_linear);
+        auto image = shared_weston()->capture("virtio-quick-start-dumb");
+        ASSERT_TRUE(image.ok()) << image.error().message();
+        std::string first;
+        EXPECT_EQ(mismatches(*image, {250, 20, 90}, 0, &first), 0u) << "first mismatch at " << first;
+        // Vulkan comes up in the background; then GBM (first: lavapipe is not the virtio device)
+        // takes over, which is another allocator: a new generation of buffers.
+        for (int i = 0; i < 400 && (*p)->rebuilds() == 0; ++i) {
+            present(**p, {20, 200, 90}, 1);
+            if (HasFatalFailure()) return;
+        }
+        ASSERT_EQ((*p)->rebuilds(), 1u) << "Vulkan was not up after 400 frames";
+        present(**p, {20, 200, 90}, 3);
+        if (HasFatalFailure()) return;
+        EXPECT_EQ((*p)->choice()->allocator.rfind("gbm on /dev/dri/card0", 0), 0u) << (*p)->choice()->allocator;
+        EXPECT_EQ((*p)->stats().refused, 0u);
+        image = shared_weston()->capture("virtio-quick-start-gbm");
+        ASSERT_TRUE(image.ok()) << image.error().message();
+        EXPECT_EQ(mismatches(*image, {20, 200, 90}, 0, &first), 0u) << "first mismatch at " << first;
+    }
+    EXPECT_EQ(open_fd_count(), fds_before) << open_fd_list();
+}
+
 }  // namespace
 }  // namespace dmafeed::test
