@@ -387,8 +387,10 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (!wanted) return std::move(wanted).error();
         const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;
         if (quick) {
-            // Dumb buffers where the device's primary node makes them: no userspace driver to load.
-            auto dumb = DumbAllocator::create(options.device_path, *wanted);
+            // Dumb buffers where the device's primary node makes them: no userspace driver to load
+            // (automatic only: `gbm` asks for GBM's buffers from the first frame).
+            auto dumb = options.kind == AllocatorKind::automatic ? DumbAllocator::create(options.device_path, *wanted)
+                                                                 : Result<std::unique_ptr<DumbAllocator>>{Error{"--allocator gbm"}};
             if (dumb) {
                 DeviceContexts out;
                 out.contexts.push_back(std::make_unique<DumbContext>(std::move(*dumb)));

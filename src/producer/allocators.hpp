@@ -124,7 +124,7 @@ struct AllocatorOptions {
     // Who draws the patterns (AllocatorContext::draw), where both could.
     PatternDraw draw = PatternDraw::automatic;
     // Quick start (kind automatic or gbm, draw not gpu): dumb buffers of the device's primary node
-    // (DumbAllocator: no userspace driver loaded), else GBM alone without Vulkan, stand in, drawn
+    // (DumbAllocator: no userspace driver loaded; automatic only), else GBM alone without Vulkan, stand in, drawn
     // and written on the CPU, while the Vulkan device is set up in a background thread
     // (PendingContexts); then the usual contexts (Vulkan and GBM, in the order rule's order) take
     // over. The first frame waits neither for Vulkan (seconds on lavapipe) nor for Mesa's driver.

@@ -252,24 +252,33 @@ TEST(Y4m, PrefetchPutsTheNextFramesPagesInPlaceSoReadingItTakesNoPageFault)
     // 512x256 4:2:0: 192 KiB a frame, 48 pages, more than the kernel maps around one fault.
     constexpr uint32_t w = 512, h = 256;
     std::string bytes = "YUV4MPEG2 W512 H256\n";
-    for (uint8_t i = 0; i < 4; ++i) bytes += frame_420(w, h, static_cast<uint8_t>(16 + i), 128, 128);
+    for (uint8_t i = 0; i < 5; ++i) bytes += frame_420(w, h, static_cast<uint8_t>(16 + i), 128, 128);
     ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
     auto r = Y4mReader::open_file(path);
     close(fd);
     ASSERT_TRUE(r.ok()) << r.error().message();
     std::vector<uint8_t> y(size_t{w} * h, 0), cb(size_t{w / 2} * (h / 2), 0), cr(cb.size(), 0);
     const Y4mReader::PlaneDestination to[3] = {{y.data(), w}, {cb.data(), w / 2}, {cr.data(), w / 2}};
-    // Frame 0 without a prefetch: the mapping faults as it is read.
+    // Frame 0 warms the destination up. Faults are the thread's (a sanitizer's shadow memory
+    // faults too, the same for every frame): frame 1, read without a prefetch, against frames 2
+    // and 3, read after one.
+    ASSERT_TRUE(*r->next_into(to));
+    EXPECT_EQ(y[0], 16);
     long before = minor_faults();
     ASSERT_TRUE(*r->next_into(to));
-    ASSERT_GE(minor_faults() - before, 3) << "reading a frame without a prefetch should fault its pages in";
-    EXPECT_EQ(y[0], 16);
-    // Frames 1 and 2, each prefetched: no fault while reading, the right bytes.
-    for (uint8_t i = 1; i <= 2; ++i) {
+    const long without = minor_faults() - before;
+    ASSERT_GE(without, 3) << "reading a frame without a prefetch should fault its pages in";
+    EXPECT_EQ(y[0], 17);
+    for (uint8_t i = 2; i <= 3; ++i) {
         EXPECT_EQ(r->prefetch_next(), r->header().frame_bytes() + 64);
         before = minor_faults();
         ASSERT_TRUE(*r->next_into(to));
-        EXPECT_EQ(minor_faults() - before, 0) << "frame " << int{i};
+        const long with = minor_faults() - before;
+        EXPECT_LE(with + 3, without) << "frame " << int{i} << ": " << with << " page faults after a prefetch, " << without
+                                     << " without";
+#if !defined(__SANITIZE_ADDRESS__)
+        EXPECT_EQ(with, 0) << "frame " << int{i};
+#endif
         EXPECT_EQ(y[0], 16 + i);
         EXPECT_EQ(y.back(), 16 + i);
     }
