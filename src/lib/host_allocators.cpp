@@ -2,7 +2,6 @@
 
 #include "alloc/gbm_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
-#include "util/log.hpp"
 #include "vk/physical_device.hpp"
 
 #include <algorithm>
@@ -109,18 +108,11 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
                 failures.push_back("gbm: " + allocator.error().message());
             }
         }
-        if (vulkan_context) {
-            const bool later = producer::gbm_first(wanted.has_value(), shared && shared->matched) && !out.empty();
-            out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
-        }
-        if (out.empty()) {
-            std::string msg = "no allocator works here";
-            for (const auto& f : failures) msg += "\n  " + f;
-            return Error{msg};
-        }
-        for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
+        auto ordered = producer::order_contexts(std::move(out), std::move(vulkan_context), wanted.has_value(),
+                                                shared && shared->matched, failures);
+        if (!ordered) return std::move(ordered).error();
         if (shared) made->devices.push_back(shared.get());
-        return producer::DeviceContexts{std::move(out), nullptr};
+        return producer::DeviceContexts{std::move(*ordered), nullptr};
     };
     return {std::move(factory), std::move(made)};
 }

@@ -267,6 +267,25 @@ private:
 
 }  // namespace
 
+Result<AllocatorContexts> order_contexts(AllocatorContexts others, std::unique_ptr<AllocatorContext> vulkan, bool device_wanted,
+                                         bool vulkan_is_that_device, const std::vector<std::string>& failures)
+{
+    // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
+    // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
+    // allocates on that device, goes first and Vulkan stays the fallback.
+    if (vulkan) {
+        const bool later = gbm_first(device_wanted, vulkan_is_that_device) && !others.empty();
+        others.insert(later ? others.end() : others.begin(), std::move(vulkan));
+    }
+    if (others.empty()) {
+        std::string msg = "no allocator works here";
+        for (const auto& f : failures) msg += "\n  " + f;
+        return Error{msg};
+    }
+    for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
+    return others;
+}
+
 namespace {
 
 // The DRM device the allocators are for: --device's, else the compositor's target device.
@@ -316,20 +335,7 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
             failures.push_back("gbm: " + allocator.error().message());
         }
     }
-    // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
-    // (lavapipe for a virtio-gpu compositor, which refuses its buffers): then GBM, which
-    // allocates on that device, goes first and Vulkan stays the fallback.
-    if (vulkan_context) {
-        const bool later = gbm_first(wanted.has_value(), stack && stack->matched) && !out.empty();
-        out.insert(later ? out.end() : out.begin(), std::move(vulkan_context));
-    }
-    if (out.empty()) {
-        std::string msg = "no allocator works here";
-        for (const auto& f : failures) msg += "\n  " + f;
-        return Error{msg};
-    }
-    for (const auto& f : failures) log::debug("allocator not used: %s", f.c_str());
-    return out;
+    return order_contexts(std::move(out), std::move(vulkan_context), wanted.has_value(), stack && stack->matched, failures);
 }
 
 // make_contexts() in a thread of its own. Only the options (a copy) and the result are shared
@@ -389,15 +395,16 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (quick) {
             // Dumb buffers where the device's primary node makes them: no userspace driver to load
             // (automatic only: `gbm` asks for GBM's buffers from the first frame).
-            auto dumb = options.kind == AllocatorKind::automatic ? DumbAllocator::create(options.device_path, *wanted)
-                                                                 : Result<std::unique_ptr<DumbAllocator>>{Error{"--allocator gbm"}};
-            if (dumb) {
-                DeviceContexts out;
-                out.contexts.push_back(std::make_unique<DumbContext>(std::move(*dumb)));
-                out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
-                return out;
+            if (options.kind == AllocatorKind::automatic) {
+                auto dumb = DumbAllocator::create(options.device_path, *wanted);
+                if (dumb) {
+                    DeviceContexts out;
+                    out.contexts.push_back(std::make_unique<DumbContext>(std::move(*dumb)));
+                    out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
+                    return out;
+                }
+                log::debug("quick start: %s", dumb.error().message().c_str());
             }
-            log::debug("quick start: %s", dumb.error().message().c_str());
             // Else GBM alone (its driver loaded before the Vulkan thread starts, so that the two do
             // not initialise a shared compiler at once), its buffers filled on the CPU.
             auto gbm = GbmAllocator::create({.node = options.device_path, .device = *wanted, .usage = image_usage});

@@ -145,4 +145,10 @@ inline bool gbm_first(bool device_wanted, bool vulkan_is_that_device) noexcept
     return device_wanted && !vulkan_is_that_device;
 }
 
+// The end of every factory: `vulkan` (may be null) put before or after `others` (GBM) by the order
+// rule; no context at all is an error listing `failures` ("ALLOCATOR: why"), which are otherwise
+// logged (debug) as the allocators not used.
+Result<AllocatorContexts> order_contexts(AllocatorContexts others, std::unique_ptr<AllocatorContext> vulkan, bool device_wanted,
+                                         bool vulkan_is_that_device, const std::vector<std::string>& failures);
+
 }  // namespace dmafeed::producer

@@ -22,6 +22,17 @@ std::chrono::milliseconds left_until(Clock::time_point deadline)
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
+// The contexts' names, comma-separated; each one's pair count goes to the debug log.
+std::string describe_contexts(const AllocatorContexts& contexts)
+{
+    std::string names;
+    for (const auto& c : contexts) {
+        names += (names.empty() ? "" : ", ") + c->describe();
+        log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
+    }
+    return names;
+}
+
 }  // namespace
 
 std::string Choice::to_string() const
@@ -352,12 +363,8 @@ Result<AllocatorContexts*> Producer::contexts_for(dev_t device)
         context_errors_[device] = made.error().message();
         return std::move(made).error();
     }
-    for (const auto& c : made->contexts) {
-        log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
-    }
+    const std::string names = describe_contexts(made->contexts);
     if (made->pending) {
-        std::string names;
-        for (const auto& c : made->contexts) names += (names.empty() ? "" : ", ") + c->describe();
         log::info("quick start: %s to begin with; setting up %s in the background", names.c_str(),
                   made->pending->describe().c_str());
         pending_[device] = std::move(made->pending);
@@ -383,11 +390,7 @@ Result<bool> Producer::adopt_pending(bool wait)
                       taken.error().message().c_str());
             continue;
         }
-        std::string names;
-        for (const auto& c : *taken) {
-            names += (names.empty() ? "" : ", ") + c->describe();
-            log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
-        }
+        const std::string names = describe_contexts(*taken);
         log::info("%s ready after %.0f ms: allocators now %s", what.c_str(), after, names.c_str());
         // A buffer moves to the new context of the same allocator (the same name): it keeps being
         // used where the new first choice is its layout. The others are rebuilt by negotiate().
