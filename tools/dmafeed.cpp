@@ -10,6 +10,7 @@
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -310,7 +311,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
             if (read_in_place) {
                 auto mapped = p.begin_cpu_write(**frame);
                 if (!mapped) { std::fprintf(stderr, "\ndmafeed: %s\n", mapped.error().message().c_str()); status = 1; break; }
-                std::vector<sources::Y4mReader::PlaneDestination> to(3);
+                std::array<sources::Y4mReader::PlaneDestination, 3> to{};
                 for (size_t i = 0; i < direct_planes->size(); ++i) to[(*direct_planes)[i]] = {(*mapped)[i].data, (*mapped)[i].stride};
                 more = y4m->next_into(to);
                 p.end_cpu_write(**frame);

@@ -2,9 +2,12 @@
 
 #include "alloc/dmabuf_mapping.hpp"
 #include "drm/format_info.hpp"
+#include "util/frame_copy.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <sys/stat.h>
 
 namespace dmafeed {
 
@@ -41,6 +44,12 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
         return Error{what() + ": a CPU mapping needs a LINEAR layout; this buffer's is " +
                      (layout.is_implicit() ? std::string{"not known (INVALID)"} : name(layout))};
     }
+    // Planes of one dma-buf share a mapping: one DMA_BUF_IOCTL_SYNC start (the first begin()) and
+    // one end for the whole write, however it returns.
+    struct EndAccess {
+        const Buffer& buffer;
+        ~EndAccess() { buffer.end_cpu_write(); }
+    } end_access{*this};
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         const BufferPlane& plane = planes_[p];
         const uint32_t hsub = info->planes[p].h_subsampling, vsub = info->planes[p].v_subsampling;
@@ -64,9 +73,8 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
         map->begin();
         uint8_t* dst = map->bytes().data() + plane.offset + size_t{row0} * plane.stride + size_t{col} * info->planes[p].bytes_per_pixel;
         for (uint32_t y = 0; y < rows; ++y) {
-            std::memcpy(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, bytes);
+            copy_frame_bytes(dst + size_t{y} * plane.stride, planes[p].data.data() + size_t{y} * planes[p].row_bytes, bytes);
         }
-        map->end();
     }
     return {};
 }
@@ -75,21 +83,41 @@ Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
 {
     const FormatInfo* info = format_info(format());
     if (!info || p >= info->plane_count || p >= planes_.size()) return Error{"no plane " + std::to_string(p)};
-    const BufferPlane& plane = planes_[p];
-    // The mapping spans the whole plane (kept for the next write), from the dma-buf's start.
-    const uint64_t end = plane.offset + uint64_t{plane.stride} * (plane_height(*info, p, height()) - 1) + min_stride(*info, p, width());
-    if (cpu_maps_.size() <= p) cpu_maps_.resize(p + 1);
-    std::optional<DmabufMapping>& map = cpu_maps_[p];
+    if (cpu_map_of_plane_.empty()) {
+        // Planes whose fds are one dma-buf (one file: device and inode) share a mapping, so that a
+        // frame's access is one DMA_BUF_IOCTL_SYNC start and end, not one per plane.
+        std::vector<struct stat> files(info->plane_count);
+        cpu_map_of_plane_.assign(info->plane_count, 0);
+        size_t maps = 0;
+        for (uint32_t q = 0; q < info->plane_count; ++q) {
+            const bool known = fstat(planes_[q].fd.get(), &files[q]) == 0;
+            uint32_t same = q;
+            for (uint32_t r = 0; known && r < q && same == q; ++r) {
+                if (files[r].st_dev == files[q].st_dev && files[r].st_ino == files[q].st_ino) same = r;
+            }
+            cpu_map_of_plane_[q] = same == q ? maps++ : cpu_map_of_plane_[same];
+        }
+        cpu_maps_.resize(maps);
+    }
+    const size_t index = cpu_map_of_plane_[p];
+    // The mapping spans the planes that share it (kept for the next write), from the dma-buf's start.
+    uint64_t end = 0;
+    for (uint32_t q = 0; q < info->plane_count; ++q) {
+        if (cpu_map_of_plane_[q] != index) continue;
+        end = std::max(end, planes_[q].offset + uint64_t{planes_[q].stride} * (plane_height(*info, q, height()) - 1) +
+                                min_stride(*info, q, width()));
+    }
+    std::optional<DmabufMapping>& map = cpu_maps_[index];
     if (!map || map->bytes().size() < end) {
         map.reset();
-        auto made = DmabufMapping::map_persistent(plane.fd.get(), end, DmabufMapping::Access::write);
+        auto made = DmabufMapping::map_persistent(planes_[p].fd.get(), end, DmabufMapping::Access::write);
         if (!made) return std::move(made).error();
         map.emplace(std::move(*made));
     }
     return &*map;
 }
 
-Result<std::vector<Buffer::MappedPlane>> Buffer::begin_cpu_write() const
+Result<Buffer::MappedPlanes> Buffer::begin_cpu_write() const
 {
     // Called once a frame: the message is made only for an error.
     const auto what = [this] {
@@ -99,8 +127,7 @@ Result<std::vector<Buffer::MappedPlane>> Buffer::begin_cpu_write() const
     const FormatInfo* info = format_info(format());
     if (!info) return Error{what() + ": not in the format table"};
     if (!layout_modifier().is_linear()) return Error{what() + ": a CPU mapping needs a LINEAR layout"};
-    std::vector<MappedPlane> out;
-    out.reserve(info->plane_count);
+    MappedPlanes out;
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         auto mapped = plane_mapping(p);
         if (!mapped) {
@@ -108,7 +135,7 @@ Result<std::vector<Buffer::MappedPlane>> Buffer::begin_cpu_write() const
             return std::move(mapped).error().context(what() + ": plane " + std::to_string(p));
         }
         (*mapped)->begin();
-        out.push_back({(*mapped)->bytes().data() + planes_[p].offset, planes_[p].stride});
+        out.planes[out.count++] = {(*mapped)->bytes().data() + planes_[p].offset, planes_[p].stride};
     }
     return out;
 }

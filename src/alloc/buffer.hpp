@@ -9,6 +9,7 @@
 #include "util/unique_fd.hpp"
 #include "vk/upload.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -73,7 +74,14 @@ public:
         uint8_t* data = nullptr;
         uint32_t stride = 0;
     };
-    virtual Result<std::vector<MappedPlane>> begin_cpu_write() const;
+    // One per format plane (at most 4), held in place: a frame's access allocates nothing.
+    struct MappedPlanes {
+        std::array<MappedPlane, 4> planes{};
+        size_t count = 0;
+        size_t size() const noexcept { return count; }
+        const MappedPlane& operator[](size_t i) const noexcept { return planes[i]; }
+    };
+    virtual Result<MappedPlanes> begin_cpu_write() const;
     void end_cpu_write() const noexcept;
     // The regions that fill every format plane with vk::Uploader (the vulkan fill path only; the
     // base class has no images and says so).
@@ -87,8 +95,10 @@ protected:
     void set_modifier(DrmModifier modifier) noexcept { modifier_ = modifier; }
     std::vector<BufferPlane> planes_;
     uint64_t allocated_bytes_ = 0;
-    mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per plane, after planes_: unmapped first
-    // Plane p's kept mapping (made on first use, from the dma-buf's start to the plane's end).
+    mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per dma-buf, after planes_: unmapped first
+    mutable std::vector<size_t> cpu_map_of_plane_;                 // plane -> its dma-buf's entry in cpu_maps_
+    // Plane p's kept mapping (made on first use, from the dma-buf's start to the end of the last
+    // plane in it): planes of one dma-buf share one.
     Result<DmabufMapping*> plane_mapping(uint32_t p) const;
 
 private:

@@ -312,7 +312,7 @@ Result<void> GbmBuffer::write_region(std::span<const PlanePixels> planes, PixelR
     return Buffer::write_region(planes, region);
 }
 
-Result<std::vector<Buffer::MappedPlane>> GbmBuffer::begin_cpu_write() const
+Result<Buffer::MappedPlanes> GbmBuffer::begin_cpu_write() const
 {
     if (!writable_) return read_only("map");
     return Buffer::begin_cpu_write();

@@ -95,7 +95,7 @@ public:
     // Writes every format plane (one entry per plane, rows `row_bytes` apart) through a CPU mapping
     // of its dma-buf, bracketed by DMA_BUF_IOCTL_SYNC. Either fill path, where the layout is LINEAR.
     Result<void> write_region(std::span<const PlanePixels> planes, PixelRect region) const override;
-    Result<std::vector<MappedPlane>> begin_cpu_write() const override;
+    Result<MappedPlanes> begin_cpu_write() const override;
     // What vk::Uploader needs to fill every format plane (the vulkan fill path only).
     Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 

@@ -86,7 +86,7 @@ public:
         frame_.plane_count = info ? info->plane_count : static_cast<uint32_t>(b.planes().size());
         // The buffer's kept mappings (made on its first frame), bracketed by DMA_BUF_IOCTL_SYNC
         // until queue(); not CPU-mappable: data stays null.
-        std::vector<Buffer::MappedPlane> mapped;
+        Buffer::MappedPlanes mapped;
         if (linear) {
             if (auto m = b.begin_cpu_write(); m) {
                 mapped = std::move(*m);

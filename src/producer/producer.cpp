@@ -634,7 +634,7 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
     return {};
 }
 
-Result<std::vector<Buffer::MappedPlane>> Producer::begin_cpu_write(const Frame& frame)
+Result<Buffer::MappedPlanes> Producer::begin_cpu_write(const Frame& frame)
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"begin_cpu_write: frame " + std::to_string(frame.number) + " is not acquired"};

@@ -157,7 +157,7 @@ public:
     // into the buffer): every plane's mapping, where the allocator writes CPU pixels in place
     // (AllocatorContext::writes_in_place; an error elsewhere: use write()). end_cpu_write() ends
     // the access; abandon() gives back a frame that will not be queued.
-    Result<std::vector<Buffer::MappedPlane>> begin_cpu_write(const Frame& frame);
+    Result<Buffer::MappedPlanes> begin_cpu_write(const Frame& frame);
     void end_cpu_write(const Frame& frame);
     bool writes_in_place(const Frame& frame) const;
     Result<void> abandon(const Frame& frame);

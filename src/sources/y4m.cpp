@@ -1,5 +1,7 @@
 #include "sources/y4m.hpp"
 
+#include "util/frame_copy.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -92,7 +94,7 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
     UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (!fd) return Error::from_errno("open " + path, errno);
     const int raw = fd.get();
-    // A regular file is mapped: a frame is then one memcpy from the page cache into its
+    // A regular file is mapped: a frame is then one copy from the page cache into its
     // destination (a buffer's mapping), not a read() into it, which costs the kernel a copy loop
     // per page. Past the mapped size (a file that grew since) it is read.
     struct stat st {};
@@ -113,7 +115,7 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
                         return static_cast<long>(n);
                     }
                     const size_t n = std::min<size_t>(want, size - *pos);
-                    std::memcpy(dst, bytes.get() + *pos, n);
+                    copy_frame_bytes(dst, bytes.get() + *pos, n);
                     *pos += n;
                     return static_cast<long>(n);
                 },
@@ -163,7 +165,7 @@ Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
         } else {
             if (bounce_buffer_.empty()) bounce_buffer_.resize(size_t{1} << 20U);
             n = read_(bounce_buffer_.data(), std::min(size - got, bounce_buffer_.size()));
-            if (n > 0) std::memcpy(dst + got, bounce_buffer_.data(), static_cast<size_t>(n));
+            if (n > 0) copy_frame_bytes(dst + got, bounce_buffer_.data(), static_cast<size_t>(n));
         }
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -180,6 +182,23 @@ Result<std::string> Y4mReader::line(const char* what)
 {
     std::string out;
     const uint64_t start = offset_;
+    if (mapped_ && offset_ < mapped_size_) {
+        // A mapped file: the line's end is found in the mapping, and the line taken in one read
+        // rather than a read a byte (a FRAME line per frame). Anything unusual (no newline within
+        // the longest line, the mapping's end) goes the byte-by-byte way below, which says what.
+        const uint8_t* at = mapped_.get() + offset_;
+        const void* newline = std::memchr(at, '\n', std::min<size_t>(max_line + 1, mapped_size_ - offset_));
+        if (newline) {
+            out.resize(static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1);
+            auto got = fill(reinterpret_cast<uint8_t*>(out.data()), out.size());
+            if (!got) return std::move(got).error();
+            if (*got == out.size()) {
+                out.pop_back();
+                return out;
+            }
+            return Error{source_ + ": byte " + std::to_string(start) + ": the " + what + " line ends without a newline"};
+        }
+    }
     uint8_t c = 0;
     while (true) {
         auto got = fill(&c, 1);

@@ -70,14 +70,19 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
     if (!supported_.contains(pair)) return Error{"memfd: " + dmafeed::name(pair.format) + " " + dmafeed::name(pair.modifier) + " not supported"};
     if (fail_allocation.contains(pair)) return Error{"memfd: allocation of " + dmafeed::name(pair.format) + " failed (test knob)"};
     auto layout = linear_layout(request.format, request.width, request.height, request.stride_align ? request.stride_align : 4,
-                                /*one_buffer=*/true);
+                                /*one_buffer=*/!memfd_per_plane);
     if (!layout) return std::move(layout).error();
-    const uint64_t size = buffer_size(*layout);
-    UniqueFd fd{memfd_create("dmafeed-test-buffer", MFD_CLOEXEC)};
-    if (!fd) return Error::from_errno("memfd_create", errno);
-    if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return Error::from_errno("ftruncate", errno);
     auto buffer = std::make_unique<MemfdBuffer>(request.format, pair.modifier, request.width, request.height);
+    uint64_t size = 0;
+    UniqueFd fd;
     for (const PlaneLayout& p : *layout) {
+        if (!fd || memfd_per_plane) {
+            const uint64_t bytes = memfd_per_plane ? p.size : buffer_size(*layout);
+            fd = UniqueFd{memfd_create("dmafeed-test-buffer", MFD_CLOEXEC)};
+            if (!fd) return Error::from_errno("memfd_create", errno);
+            if (ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) return Error::from_errno("ftruncate", errno);
+            size += bytes;
+        }
         auto dup = fd.dup();
         if (!dup) return std::move(dup).error();
         buffer->add_plane({std::move(*dup), p.offset, p.stride, p.size});

@@ -28,6 +28,9 @@ public:
 
     // Pairs whose allocation fails (as a driver can).
     FormatSet fail_allocation;
+    // Every plane in a memfd of its own, at offset 0 (as a driver with a bo per plane does); by
+    // default the planes follow each other in one memfd, each plane's fd a dup of it.
+    bool memfd_per_plane = false;
     uint64_t allocations = 0;
 
 private:

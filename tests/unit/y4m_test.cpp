@@ -1,6 +1,7 @@
 // The Y4M reader on valid and broken streams, and the conversion into buffer planes.
 #include "sources/y4m.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <drm_fourcc.h>
@@ -225,6 +226,48 @@ TEST(Y4m, AFileIsReadThroughItsMappingAndWhatItGainsAfterwardsToo)
     ASSERT_TRUE(more.ok());
     EXPECT_FALSE(*more);
     unlink(path);
+}
+
+// A stream read from a file (mapped): its FRAME lines are found in the mapping; the answers are
+// those of a stream read a byte at a time.
+TEST(Y4m, FrameLinesOfAMappedFileReadAsThoseOfAStream)
+{
+    const std::string header = "YUV4MPEG2 W4 H2\n";
+    const std::string with_params = "FRAME Ip XCOLORRANGE=FULL" + frame_420(4, 2, 7, 8, 9).substr(5);
+    const std::string cases[] = {
+        header + frame_420(4, 2, 1, 2, 3) + with_params,     // two frames, the second with parameters
+        header + frame_420(4, 2, 1, 2, 3) + "FRAMEX\n",       // a malformed second FRAME line
+        header + frame_420(4, 2, 1, 2, 3) + "FRAME",           // the file ends in the FRAME line
+        header + frame_420(4, 2, 1, 2, 3) + "FRAME " + std::string(5000, 'X') + "\n",  // too long
+        header + frame_420(4, 2, 1, 2, 3) + "\n",              // an empty line
+    };
+    for (const std::string& bytes : cases) {
+        char path[] = "/tmp/dmafeed-y4m-XXXXXX";
+        const int fd = mkstemp(path);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+        close(fd);
+        auto mapped = Y4mReader::open_file(path);
+        unlink(path);
+        auto streamed = open_bytes(bytes);
+        ASSERT_TRUE(mapped.ok() && streamed.ok());
+        for (int frame = 0; frame < 3; ++frame) {
+            auto a = mapped->next();
+            auto b = streamed->next();
+            ASSERT_EQ(a.ok(), b.ok()) << "frame " << frame << ": " << (a.ok() ? b.error().message() : a.error().message());
+            if (!a.ok()) {
+                std::string streamed_error = b.error().message();
+                streamed_error.replace(streamed_error.find("test.y4m"), std::strlen("test.y4m"), path);
+                EXPECT_EQ(a.error().message(), streamed_error);
+                break;
+            }
+            ASSERT_EQ(*a, *b) << "frame " << frame;
+            if (!*a) break;
+            for (size_t p = 0; p < 3; ++p) {
+                EXPECT_TRUE(std::ranges::equal(mapped->plane(p), streamed->plane(p))) << "frame " << frame << " plane " << p;
+            }
+        }
+    }
 }
 
 // Page faults of this thread so far.
