@@ -60,6 +60,11 @@ struct Run {
     double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
     double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
     uint64_t write_bytes = 0;        // pixel bytes written
+    // The same for buffers written before (steady state): a buffer's first write also pays for
+    // mapping it and faulting its pages in, which the memcpy figures' buffers paid untimed.
+    double steady_write_seconds = 0;
+    uint64_t steady_write_bytes = 0;
+    std::vector<uint64_t> written_buffers;  // serials of the buffers written so far
     double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run: the best of 10 in a row
     // The same memcpy (between two buffers of ours) done in the frame loop, every 8th frame read
     // in place, right after that frame's read: as cold in the caches and TLBs as the frames are.
@@ -73,6 +78,18 @@ struct Run {
     uint64_t gpu_frames = 0;         // patterns drawn by the compute shader
     uint64_t cpu_drawn_frames = 0;   // patterns drawn by the CPU straight into the buffer (what changed)
     uint64_t cpu_frames = 0;         // frames filled from whole CPU frames (patterns or --input)
+
+    void count_write(uint64_t buffer_serial, double took, uint64_t bytes)
+    {
+        write_seconds += took;
+        write_bytes += bytes;
+        if (std::find(written_buffers.begin(), written_buffers.end(), buffer_serial) != written_buffers.end()) {
+            steady_write_seconds += took;
+            steady_write_bytes += bytes;
+        } else {
+            written_buffers.push_back(buffer_serial);
+        }
+    }
 };
 
 // CPU time of the process (all threads, including the Vulkan driver's), in milliseconds.
@@ -134,8 +151,10 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                     run.cpu_at_first_ms, steady);
         std::printf("  \"fill_ms_per_frame\": %.3f,\n",
                     run.frames ? run.fill_seconds * 1e3 / static_cast<double>(run.frames) : 0.0);
-        std::printf("  \"write_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
+        std::printf("  \"write_mb_per_s\": %.1f,\n  \"write_steady_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
+                    run.steady_write_seconds > 0 ? static_cast<double>(run.steady_write_bytes) / run.steady_write_seconds / 1e6
+                                                 : 0.0,
                     run.memcpy_mb_per_s);
         if (run.loop_memcpy_seconds > 0) {
             std::printf("  \"loop_memcpy_mb_per_s\": %.1f,\n",
@@ -303,6 +322,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (!frame) { std::fprintf(stderr, "\ndmafeed: %s\n", frame.error().message().c_str()); status = 1; break; }
         if (!*frame) continue;  // dropped: every buffer is held
         const Buffer& buffer = *(*frame)->buffer;
+        const uint64_t frame_serial = (*frame)->buffer_serial;
         bool read_in_place = false;
         if (y4m && direct_planes) {
             read_in_place = p.writes_in_place(**frame);
@@ -332,9 +352,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
             }
             if (read_in_place) {
                 const double seconds = std::chrono::duration<double>(Clock::now() - read_start).count();
-                run.write_seconds += seconds;
+                run.count_write(frame_serial, seconds, y4m->header().frame_bytes());
                 run.fill_seconds += seconds;
-                run.write_bytes += y4m->header().frame_bytes();
                 if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
                 if (run.frames % 8 == 4) {
                     const size_t bytes = y4m->header().frame_bytes();
@@ -399,8 +418,9 @@ int play(const cli::Options& o, Clock::time_point process_start)
             }
             const auto write_start = Clock::now();
             written = p.write(**frame, planes);
-            run.write_seconds += std::chrono::duration<double>(Clock::now() - write_start).count();
-            for (const auto& pl : planes) run.write_bytes += pl.data.size();
+            uint64_t bytes = 0;
+            for (const auto& pl : planes) bytes += pl.data.size();
+            run.count_write(frame_serial, std::chrono::duration<double>(Clock::now() - write_start).count(), bytes);
             ++run.cpu_frames;
         }
         run.fill_seconds += std::chrono::duration<double>(Clock::now() - fill_start).count();
