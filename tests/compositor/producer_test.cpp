@@ -984,7 +984,9 @@ TEST(ProducerSyncTest, ABufferIsReusedOnlyAfterItsReleaseFenceSignals)
     MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
     auto cfg = config_for(*comp, memfd);
     cfg.buffers = 2;
-    cfg.timeout = 300ms;
+    // Long enough that the signal below, 100 ms in, lands inside it even on a machine busy with a
+    // VM and a parallel build (a 300 ms timeout and a 150 ms signal once failed CI that way).
+    cfg.timeout = 1500ms;
     auto p = make(cfg);
     ASSERT_TRUE(p);
     ASSERT_TRUE(present_solid(*p, {1, 1, 1}));  // A
@@ -996,11 +998,11 @@ TEST(ProducerSyncTest, ABufferIsReusedOnlyAfterItsReleaseFenceSignals)
     auto frame = p->acquire();
     ASSERT_FALSE(frame.ok());
     EXPECT_NE(frame.error().message().find("release fence did not signal"), std::string::npos) << frame.error().message();
-    EXPECT_GE(std::chrono::steady_clock::now() - t0, 290ms);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 1490ms);
 
-    // Signalled 150 ms from now: acquire() waits for it, then hands A out.
+    // Signalled 100 ms from now: acquire() waits for it, then hands A out.
     std::thread signaller{[&] {
-        std::this_thread::sleep_for(150ms);
+        std::this_thread::sleep_for(100ms);
         comp->signal_release_fences();
     }};
     t0 = std::chrono::steady_clock::now();
@@ -1008,7 +1010,7 @@ TEST(ProducerSyncTest, ABufferIsReusedOnlyAfterItsReleaseFenceSignals)
     const auto waited = std::chrono::steady_clock::now() - t0;
     signaller.join();
     ASSERT_TRUE(reused.ok()) << reused.error().message();
-    EXPECT_GE(waited, 140ms);
+    EXPECT_GE(waited, 95ms);
     EXPECT_GE(p->sync_stats().fenced_releases, 1u);
     EXPECT_GE(p->sync_stats().release_fence_waits, 1u);
 }
