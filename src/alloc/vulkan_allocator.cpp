@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
+#include <span>
 #include <string>
 
 namespace dmafeed {
@@ -53,7 +55,74 @@ class VulkanBufferBuilder {
 public:
     VulkanBufferBuilder(const vk::Device& device, VulkanBuffer& buffer) : device_{device}, buffer_{buffer} {}
 
+    // One image in memory of its own: a dedicated allocation, or one memory per plane when disjoint.
     Result<DrmModifier> add_image(const ImageSpec& spec)
+    {
+        auto modifier = create_image(spec);
+        if (!modifier) return modifier;
+        if (auto r = bind_own_memory(buffer_.parts_.size() - 1, spec); !r) return std::move(r).error();
+        return modifier;
+    }
+
+    // One image per spec, bound one after another into a single exported memory (the first at its
+    // memory_offset, each next one at its alignment and `align`), so the planes share one dma-buf.
+    // Where the driver requires a dedicated allocation for an image, each image gets its own.
+    Result<void> add_images_in_one_memory(std::span<const ImageSpec> specs, uint32_t align)
+    {
+        const size_t first = buffer_.parts_.size();
+        for (const ImageSpec& spec : specs) {
+            if (auto m = create_image(spec); !m) return std::move(m).error().context("plane " + std::to_string(&spec - specs.data()));
+        }
+        std::vector<VkDeviceSize> offsets;
+        VkMemoryRequirements total{.size = 0, .alignment = 1, .memoryTypeBits = ~0U};
+        for (size_t i = 0; i < specs.size(); ++i) {
+            VkMemoryDedicatedRequirements dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
+            VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &dedicated};
+            const VkImageMemoryRequirementsInfo2 info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+                                                     .image = buffer_.parts_[first + i].image};
+            vkGetImageMemoryRequirements2(device_.handle(), &info, &req);
+            if (dedicated.requiresDedicatedAllocation) {
+                log::debug("plane %zu's image requires a dedicated allocation: one memory per plane", i);
+                return bind_each_own_memory(first, specs);
+            }
+            const VkMemoryRequirements& r = req.memoryRequirements;
+            const VkDeviceSize offset =
+                i == 0 ? specs[0].memory_offset : align_up(total.size, std::lcm(r.alignment, VkDeviceSize{std::max(align, 1U)}));
+            offsets.push_back(offset);
+            total.size = offset + r.size;
+            total.alignment = std::max(total.alignment, r.alignment);
+            total.memoryTypeBits &= r.memoryTypeBits;
+        }
+        if (total.memoryTypeBits == 0) {
+            log::debug("the plane images have no memory type in common: one memory per plane");
+            return bind_each_own_memory(first, specs);
+        }
+        auto fd = allocate_and_export(total, VK_NULL_HANDLE);
+        if (!fd) return std::move(fd).error();
+        std::vector<VkBindImageMemoryInfo> binds;
+        for (size_t i = 0; i < specs.size(); ++i) {
+            binds.push_back({.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
+                             .image = buffer_.parts_[first + i].image,
+                             .memory = buffer_.memories_.back(),
+                             .memoryOffset = offsets[i]});
+        }
+        if (const VkResult r = vkBindImageMemory2(device_.handle(), static_cast<uint32_t>(binds.size()), binds.data());
+            r != VK_SUCCESS) {
+            return vk::vk_error("vkBindImageMemory2 (one memory for " + std::to_string(specs.size()) + " plane images)", r);
+        }
+        for (size_t i = 0; i < specs.size(); ++i) {
+            auto fds = dup_per_plane(*fd, buffer_.parts_[first + i].plane_count);
+            if (!fds) return std::move(fds).error();
+            if (auto r = record_planes(first + i, specs[i], std::move(fds).value(), offsets[i]); !r) {
+                return std::move(r).error().context("plane " + std::to_string(i));
+            }
+        }
+        return {};
+    }
+
+private:
+    // Creates the image of `spec` as the buffer's next part; returns the modifier the driver chose.
+    Result<DrmModifier> create_image(const ImageSpec& spec)
     {
         const VkDevice dev = device_.handle();
         std::vector<uint64_t> mod_values;
@@ -92,11 +161,7 @@ public:
         if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &image); r != VK_SUCCESS) {
             return vk::vk_error("vkCreateImage", r);
         }
-        VulkanImagePart part{.image = image,
-                             .format = spec.format,
-                             .extent = spec.extent,
-                             .first_plane = static_cast<uint32_t>(buffer_.planes_.size()),
-                             .plane_count = 0};
+        VulkanImagePart part{.image = image, .format = spec.format, .extent = spec.extent, .first_plane = 0, .plane_count = 0};
         buffer_.parts_.push_back(part);
 
         VkImageDrmFormatModifierPropertiesEXT chosen{.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT};
@@ -110,7 +175,23 @@ public:
             return Error{"the driver chose modifier " + name(modifier) + ", which it does not list for this format"};
         }
         buffer_.parts_.back().plane_count = planes;
+        return modifier;
+    }
 
+    Result<void> bind_each_own_memory(size_t first, std::span<const ImageSpec> specs)
+    {
+        for (size_t i = 0; i < specs.size(); ++i) {
+            if (auto r = bind_own_memory(first + i, specs[i]); !r) return std::move(r).error().context("plane " + std::to_string(i));
+        }
+        return {};
+    }
+
+    // Memory of its own for part `index`, bound at spec.memory_offset; records its planes.
+    Result<void> bind_own_memory(size_t index, const ImageSpec& spec)
+    {
+        const VkDevice dev = device_.handle();
+        const VkImage image = buffer_.parts_[index].image;
+        const uint32_t planes = buffer_.parts_[index].plane_count;
         std::vector<UniqueFd> fds;
         if (spec.disjoint) {
             std::vector<VkBindImagePlaneMemoryInfo> plane_binds(planes);
@@ -146,19 +227,36 @@ public:
             if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), spec.memory_offset); r != VK_SUCCESS) {
                 return vk::vk_error("vkBindImageMemory", r);
             }
-            fds.push_back(std::move(fd).value());
-            for (uint32_t p = 1; p < planes; ++p) {  // one fd per plane, all of the same dma-buf
-                auto copy = fds.front().dup();
-                if (!copy) return std::move(copy).error();
-                fds.push_back(std::move(copy).value());
-            }
+            auto all = dup_per_plane(*fd, planes);
+            if (!all) return std::move(all).error();
+            fds = std::move(all).value();
         }
+        return record_planes(index, spec, std::move(fds), spec.memory_offset);
+    }
 
+    // One fd for each of `planes` memory planes, all of the dma-buf `fd`.
+    static Result<std::vector<UniqueFd>> dup_per_plane(const UniqueFd& fd, uint32_t planes)
+    {
+        std::vector<UniqueFd> fds;
         for (uint32_t p = 0; p < planes; ++p) {
+            auto copy = fd.dup();
+            if (!copy) return std::move(copy).error();
+            fds.push_back(std::move(copy).value());
+        }
+        return fds;
+    }
+
+    // Appends part `index`'s memory planes to the buffer: fds[p] at `bind_offset` plus the
+    // driver's layout of the plane.
+    Result<void> record_planes(size_t index, const ImageSpec& spec, std::vector<UniqueFd> fds, VkDeviceSize bind_offset)
+    {
+        VulkanImagePart& part = buffer_.parts_[index];
+        part.first_plane = static_cast<uint32_t>(buffer_.planes_.size());
+        for (uint32_t p = 0; p < part.plane_count; ++p) {
             const VkImageSubresource sub{.aspectMask = static_cast<VkImageAspectFlags>(memory_plane_aspect(p))};
             VkSubresourceLayout layout{};
-            vkGetImageSubresourceLayout(dev, image, &sub, &layout);
-            if (layout.offset + spec.memory_offset > std::numeric_limits<uint32_t>::max() ||
+            vkGetImageSubresourceLayout(device_.handle(), part.image, &sub, &layout);
+            if (layout.offset + bind_offset > std::numeric_limits<uint32_t>::max() ||
                 layout.rowPitch > std::numeric_limits<uint32_t>::max()) {
                 return Error{"plane " + std::to_string(p) + " layout does not fit linux-dmabuf's 32-bit offset/stride"};
             }
@@ -172,19 +270,20 @@ public:
                              std::to_string(spec.explicit_layout[p].stride) + " it was given"};
             }
             buffer_.planes_.push_back(BufferPlane{.fd = std::move(fds[p]),
-                                                  .offset = static_cast<uint32_t>(layout.offset) + spec.memory_offset,
+                                                  .offset = static_cast<uint32_t>(layout.offset + bind_offset),
                                                   .stride = static_cast<uint32_t>(layout.rowPitch),
                                                   .size = layout.size});
         }
         if (spec.usage & VK_IMAGE_USAGE_STORAGE_BIT) {
-            auto view = storage_view(device_, image, spec.format);
+            auto view = storage_view(device_, part.image, spec.format);
             if (!view) return std::move(view).error();
-            buffer_.parts_.back().storage_view = *view;
+            buffer_.parts_[index].storage_view = *view;
         }
-        return modifier;
+        return {};
     }
 
-private:
+    static VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize align) { return (value + align - 1) / align * align; }
+
     // `req` for an image bound `offset` bytes into its memory; an offset the image's alignment
     // does not allow shows up as vkBindImageMemory's error.
     static VkMemoryRequirements with_offset(VkMemoryRequirements req, uint32_t offset)
@@ -349,7 +448,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         return std::move(ok).error().context(what);
     }
     const bool disjoint = req.disjoint && !per_plane && info->plane_count > 1 && usable.front()->disjoint;
-    if (req.disjoint && !disjoint && info->plane_count > 1) {
+    if (req.disjoint && !per_plane && !disjoint && info->plane_count > 1) {
         log::info("%s: disjoint planes are not supported for this pair; using one memory", what.c_str());
     }
 
@@ -363,6 +462,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         layout = std::move(l).value();
     }
     if (per_plane) {
+        std::vector<ImageSpec> specs;
         for (uint32_t p = 0; p < info->plane_count; ++p) {
             ImageSpec spec{.format = info->planes[p].vk_format,
                            .extent = {plane_width(*info, p, req.width), plane_height(*info, p, req.height)},
@@ -372,8 +472,17 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
                            .usage = usage,
                            .memory_offset = req.plane_offset};
             if (!layout.empty()) spec.explicit_layout = {layout[p]};
-            auto chosen = builder.add_image(spec);
-            if (!chosen) return std::move(chosen).error().context(what + ": plane " + std::to_string(p));
+            specs.push_back(std::move(spec));
+        }
+        // One dma-buf for the frame, as a multi-planar image would give: a consumer (and a CPU
+        // writer) maps and syncs it once. Disjoint asks for one per plane.
+        if (req.disjoint || usable.front()->dedicated_only) {
+            for (uint32_t p = 0; p < info->plane_count; ++p) {
+                auto chosen = builder.add_image(specs[p]);
+                if (!chosen) return std::move(chosen).error().context(what + ": plane " + std::to_string(p));
+            }
+        } else if (auto r = builder.add_images_in_one_memory(specs, req.stride_align); !r) {
+            return std::move(r).error().context(what);
         }
     } else {
         ImageSpec spec{.format = info->vk_format,
@@ -387,8 +496,9 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         if (!chosen) return std::move(chosen).error().context(what);
         buffer->set_modifier(*chosen);
     }
-    log::debug("%s: %s, %zu plane(s), %s, usage %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(),
-               buffer->planes().size(), per_plane ? "one image per plane" : "one image", vk::usage_string(usage).c_str());
+    log::debug("%s: %s, %zu plane(s), %s in %zu memor%s, usage %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(),
+               buffer->planes().size(), per_plane ? "one image per plane" : "one image", buffer->memories_.size(),
+               buffer->memories_.size() == 1 ? "y" : "ies", vk::usage_string(usage).c_str());
     return std::unique_ptr<Buffer>{std::move(buffer)};
 }
 

@@ -1,11 +1,14 @@
 // The Vulkan allocator: VkImages with VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT whose memory is
-// exported as dma-buf (VkExportMemoryAllocateInfo{DMA_BUF}, dedicated allocations).
+// exported as dma-buf (VkExportMemoryAllocateInfo{DMA_BUF}).
 //
 // Two ways to build a buffer, chosen per (format, modifier) from the capability query:
 //  - one image of the format's VkFormat (multi-planar for YUV), the driver picking a modifier from
-//    the request's list; disjoint (one memory per plane) on request where supported;
+//    the request's list, in a dedicated allocation; disjoint (one memory per plane) on request
+//    where supported;
 //  - for YUV formats the driver cannot export as a whole (lavapipe), one image per plane (NV12:
-//    R8 + R8G8), all with the same modifier, one dma-buf each.
+//    R8 + R8G8), all with the same modifier, bound one after another into one exported memory: one
+//    dma-buf with a plane offset each, as a multi-planar image gives. One memory and dma-buf per
+//    plane on a disjoint request, or where the driver wants dedicated allocations.
 // With AllocationRequest::stride_align, LINEAR is forced with an explicit layout
 // (VkImageDrmFormatModifierExplicitCreateInfoEXT) whose strides and offsets are aligned.
 // Where every candidate modifier is also exportable with the allocator's extra usage (STORAGE) and

@@ -42,6 +42,7 @@ std::vector<DriverModifier> list_modifiers(VkPhysicalDevice device, bool flags2,
 
 struct ImageSupport {
     VkExtent2D max_extent{};
+    bool dedicated_only = false;  // its export needs a dedicated allocation
 };
 
 // The spec's test for one (VkFormat, modifier, usage, flags): supported and EXPORTABLE as dma-buf.
@@ -71,7 +72,9 @@ std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format,
         return std::nullopt;
     }
     const VkExtent3D e = props.imageFormatProperties.maxExtent;
-    return ImageSupport{{e.width, e.height}};
+    return ImageSupport{{e.width, e.height},
+                        (ext_props.externalMemoryProperties.externalMemoryFeatures &
+                         VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0};
 }
 
 // Usage bits need matching format features; leave out pairs that cannot do what was asked.
@@ -150,7 +153,7 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                                      exportable(device, info.vk_format, dm.modifier, more, 0);
                 if (caps.exportable.add(info.format, dm.modifier)) {
                     caps.pairs.push_back({{info.format, dm.modifier}, dm.planes, false, dm.features, support->max_extent,
-                                          disjoint, storage});
+                                          disjoint, storage, support->dedicated_only});
                 }
             }
         }
@@ -161,6 +164,7 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
         for (size_t m = 0; m < common.size(); ++m) {
             bool ok = true;
             bool storage = extra_usage != 0;
+            bool dedicated_only = false;
             for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
                 const PlaneInfo& plane = info.planes[p];
                 const auto mods = list_modifiers(device, flags2, plane.vk_format);
@@ -174,12 +178,14 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                 storage = storage && ok && features_cover(it->features, more) &&
                           exportable(device, plane.vk_format, common[m].modifier, more, 0);
                 if (ok) {
+                    dedicated_only = dedicated_only || support->dedicated_only;
                     extents[m].width = std::min(extents[m].width, support->max_extent.width * plane.h_subsampling);
                     extents[m].height = std::min(extents[m].height, support->max_extent.height * plane.v_subsampling);
                 }
             }
             if (ok && caps.exportable.add(info.format, common[m].modifier)) {
-                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false, storage});
+                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false,
+                                      storage, dedicated_only});
             }
         }
     }

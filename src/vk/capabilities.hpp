@@ -8,7 +8,8 @@
 //
 // A YUV format whose multi-planar VkFormat the driver cannot export (lavapipe: no YUV modifiers at
 // all) is still exportable "per plane" when every plane's own VkFormat is (NV12: R8 + R8G8, each a
-// LINEAR image of its own); the buffer then has one dma-buf per plane.
+// LINEAR image of its own); the allocator binds those images into one memory, so the buffer is
+// still one dma-buf, unless the export needs dedicated allocations or disjoint planes are asked for.
 #pragma once
 
 #include "drm/format_set.hpp"
@@ -29,6 +30,9 @@ struct PairCapability {
     VkExtent2D max_extent{};            // of the whole image
     bool disjoint = false;              // VK_IMAGE_CREATE_DISJOINT_BIT supported for this pair
     bool storage = false;               // also exportable with the extra usage (STORAGE: GPU patterns)
+    // Exporting needs a dedicated allocation (VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT; of any
+    // plane's image when per plane): per-plane images then cannot share one memory.
+    bool dedicated_only = false;
 };
 
 struct ExportCapabilities {

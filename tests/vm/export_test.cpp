@@ -3,6 +3,7 @@
 //    (/proc/self/fd link "/dmabuf:"), and offsets/strides fit inside it;
 //  - a pattern copied in through Vulkan reads back byte for byte through mmap of the dma-buf,
 //    bracketed by DMA_BUF_IOCTL_SYNC;
+//  - YUV from per-plane images is one dma-buf, planes one after another (one per plane: disjoint);
 //  - an aligned stride (256) gives LINEAR with that alignment;
 //  - bad requests fail with a message naming format, modifier and device; nothing leaks;
 //  - 1,000 allocate/free cycles leave the fd count unchanged.
@@ -14,6 +15,9 @@
 #include "vulkan_fixture.hpp"
 
 #include <gtest/gtest.h>
+#include <set>
+#include <sys/stat.h>
+#include <utility>
 #include <memory>
 #include <string>
 
@@ -89,6 +93,56 @@ TEST_F(NodrmExport, YuvFromPerPlaneImagesWithOddSize)
         check_round_trip(*allocator_, *uploader_,
                          {.format = DrmFormat{fourcc}, .width = 63, .height = 35, .modifiers = {modifier_linear}});
     }
+}
+
+// lavapipe has no multi-planar LINEAR images: its YUV buffers are one image per plane. Those are
+// bound into one memory, so the frame is one dma-buf with a plane offset each (what a CPU writer
+// maps and syncs once); disjoint asks for one dma-buf per plane instead.
+TEST_F(NodrmExport, PerPlaneYuvIsOneDmabufWithThePlanesOneAfterAnother)
+{
+    const int fds_before = open_fd_count();
+    struct Case {
+        uint32_t fourcc;
+        uint32_t stride_align;
+        uint32_t plane_offset;
+        bool disjoint;
+    };
+    for (const Case c : {Case{DRM_FORMAT_NV12, 0, 0, false}, Case{DRM_FORMAT_P010, 0, 0, false},
+                         Case{DRM_FORMAT_YUV420, 0, 0, false}, Case{DRM_FORMAT_YUV420, 256, 0, false},
+                         Case{DRM_FORMAT_NV12, 0, 4096, false}, Case{DRM_FORMAT_YUV420, 0, 0, true}}) {
+        const DrmFormat format{c.fourcc};
+        const AllocationRequest req{.format = format, .width = 63, .height = 35, .modifiers = {modifier_linear},
+                                    .stride_align = c.stride_align, .plane_offset = c.plane_offset, .disjoint = c.disjoint};
+        SCOPED_TRACE(name(format) + " stride_align " + std::to_string(c.stride_align) + " plane_offset " +
+                     std::to_string(c.plane_offset) + (c.disjoint ? " disjoint" : ""));
+        ASSERT_TRUE(allocator_->capabilities().find({format, modifier_linear})->per_plane_images)
+            << "lavapipe now exports multi-planar LINEAR images: this test no longer covers per-plane images";
+        auto allocated = allocator_->allocate(req);
+        ASSERT_TRUE(allocated.ok()) << allocated.error().message();
+        const auto& buffer = static_cast<const VulkanBuffer&>(**allocated);
+        const FormatInfo* info = format_info(format);
+        ASSERT_EQ(buffer.planes().size(), info->plane_count);
+        EXPECT_EQ(buffer.parts().size(), info->plane_count);
+        EXPECT_EQ(buffer.memories().size(), c.disjoint ? info->plane_count : 1U);
+
+        std::set<std::pair<dev_t, ino_t>> dmabufs;
+        for (const BufferPlane& plane : buffer.planes()) {
+            struct stat st{};
+            ASSERT_EQ(fstat(plane.fd.get(), &st), 0);
+            dmabufs.insert({st.st_dev, st.st_ino});
+        }
+        EXPECT_EQ(dmabufs.size(), c.disjoint ? info->plane_count : 1U);
+        EXPECT_EQ(buffer.planes()[0].offset, c.plane_offset);
+        if (!c.disjoint) {
+            for (uint32_t p = 1; p < info->plane_count; ++p) {
+                const BufferPlane& before = buffer.planes()[p - 1];
+                const uint64_t end = before.offset + uint64_t{before.stride} * plane_height(*info, p - 1, req.height);
+                EXPECT_GE(buffer.planes()[p].offset, end) << "plane " << p << " overlaps plane " << p - 1;
+            }
+        }
+        ASSERT_NO_FATAL_FAILURE(check_round_trip(*allocator_, *uploader_, req));
+    }
+    EXPECT_EQ(open_fd_count(), fds_before);
 }
 
 TEST_F(NodrmExport, StrideAlignmentForcesAlignedLinearLayouts)
