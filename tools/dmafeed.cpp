@@ -64,6 +64,10 @@ struct Run {
     // mapping it and faulting its pages in, which the memcpy figures' buffers paid untimed.
     double steady_write_seconds = 0;
     uint64_t steady_write_bytes = 0;
+    // Of steady_write_seconds, the part spent outside the copy, where it is known (Y4M read in
+    // place): beginning and ending the CPU access (DMA_BUF_IOCTL_SYNC start and end).
+    double steady_sync_seconds = 0;
+    uint64_t steady_sync_frames = 0;
     std::vector<uint64_t> written_buffers;  // serials of the buffers written so far
     double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run: the best of 10 in a row
     // The same memcpy (between two buffers of ours) done in the frame loop, every 8th frame read
@@ -79,13 +83,18 @@ struct Run {
     uint64_t cpu_drawn_frames = 0;   // patterns drawn by the CPU straight into the buffer (what changed)
     uint64_t cpu_frames = 0;         // frames filled from whole CPU frames (patterns or --input)
 
-    void count_write(uint64_t buffer_serial, double took, uint64_t bytes)
+    // `sync`: the part of `took` outside the copy, where it is known (else negative).
+    void count_write(uint64_t buffer_serial, double took, uint64_t bytes, double sync = -1)
     {
         write_seconds += took;
         write_bytes += bytes;
         if (std::find(written_buffers.begin(), written_buffers.end(), buffer_serial) != written_buffers.end()) {
             steady_write_seconds += took;
             steady_write_bytes += bytes;
+            if (sync >= 0) {
+                steady_sync_seconds += sync;
+                ++steady_sync_frames;
+            }
         } else {
             written_buffers.push_back(buffer_serial);
         }
@@ -156,6 +165,15 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                     run.steady_write_seconds > 0 ? static_cast<double>(run.steady_write_bytes) / run.steady_write_seconds / 1e6
                                                  : 0.0,
                     run.memcpy_mb_per_s);
+        if (run.steady_sync_frames > 0) {
+            // The steady upload split: DMA_BUF_IOCTL_SYNC start and end (with the bookkeeping
+            // around them) a frame, and the rate of the copy alone (the FRAME line's parse included).
+            std::printf("  \"write_sync_us_per_frame\": %.1f,\n  \"write_copy_steady_mb_per_s\": %.1f,\n",
+                        run.steady_sync_seconds * 1e6 / static_cast<double>(run.steady_sync_frames),
+                        run.steady_write_seconds > run.steady_sync_seconds
+                            ? static_cast<double>(run.steady_write_bytes) / (run.steady_write_seconds - run.steady_sync_seconds) / 1e6
+                            : 0.0);
+        }
         if (run.loop_memcpy_seconds > 0) {
             std::printf("  \"loop_memcpy_mb_per_s\": %.1f,\n",
                         static_cast<double>(run.loop_memcpy_bytes) / run.loop_memcpy_seconds / 1e6);
@@ -328,13 +346,18 @@ int play(const cli::Options& o, Clock::time_point process_start)
             read_in_place = p.writes_in_place(**frame);
             const auto read_start = Clock::now();
             Result<bool> more = false;
+            double sync_seconds = 0;
             if (read_in_place) {
                 auto mapped = p.begin_cpu_write(**frame);
+                const auto copy_start = Clock::now();
                 if (!mapped) { std::fprintf(stderr, "\ndmafeed: %s\n", mapped.error().message().c_str()); status = 1; break; }
                 std::array<sources::Y4mReader::PlaneDestination, 3> to{};
                 for (size_t i = 0; i < direct_planes->size(); ++i) to[(*direct_planes)[i]] = {(*mapped)[i].data, (*mapped)[i].stride};
                 more = y4m->next_into(to);
+                const auto copy_end = Clock::now();
                 p.end_cpu_write(**frame);
+                sync_seconds = std::chrono::duration<double>(copy_start - read_start).count() +
+                               std::chrono::duration<double>(Clock::now() - copy_end).count();
                 if (y4m->bounced() && !told_bounce) {
                     std::fprintf(stderr, "dmafeed: note: the input cannot be read straight into the buffer (its file system "
                                          "pins the pages it reads into, which a dma-buf's mapping does not allow): each "
@@ -352,7 +375,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
             }
             if (read_in_place) {
                 const double seconds = std::chrono::duration<double>(Clock::now() - read_start).count();
-                run.count_write(frame_serial, seconds, y4m->header().frame_bytes());
+                run.count_write(frame_serial, seconds, y4m->header().frame_bytes(), sync_seconds);
                 run.fill_seconds += seconds;
                 if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
                 if (run.frames % 8 == 4) {

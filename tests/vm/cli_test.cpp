@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 #include <sys/wait.h>
 #include <gtest/gtest.h>
@@ -239,6 +240,33 @@ TEST_F(NodrmCli, ATruncatedY4mShowsTheGoodFramesThenFailsNamingTheFrame)
     EXPECT_EQ(exit_code(st), 1) << out;
     EXPECT_NE(out.find("frame 4 is cut short"), std::string::npos) << out;
     EXPECT_NE(out.find("\"frames_queued\": 4,"), std::string::npos) << out;
+}
+
+// The number after `"key": ` in a JSON summary; nullopt when the key is missing.
+std::optional<double> json_number(const std::string& json, const std::string& key)
+{
+    const std::string tag = "\"" + key + "\": ";
+    const size_t at = json.find(tag);
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtod(json.c_str() + at + tag.size(), nullptr);
+}
+
+TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
+{
+    // 40 frames of 64x32 into lavapipe's YUV420 (one dma-buf: one sync start and end a frame),
+    // read in place; buffers come back, so most writes are steady ones.
+    const std::string path = artifacts_dir() + "/split.y4m";
+    write_y4m(path, 64, 32, 40);
+    std::string out;
+    const ExitStatus st = run("cli-y4m-split", {"--input", path, "--fps", "120", "--json"}, &out);
+    ASSERT_EQ(exit_code(st), 0) << out;
+    const auto steady = json_number(out, "write_steady_mb_per_s");
+    const auto sync = json_number(out, "write_sync_us_per_frame");
+    const auto copy = json_number(out, "write_copy_steady_mb_per_s");
+    ASSERT_TRUE(steady && sync && copy) << out;
+    EXPECT_GT(*steady, 0.0) << out;
+    EXPECT_GT(*sync, 0.0) << "the sync ioctls take time" << out;
+    EXPECT_GT(*copy, *steady) << "the copy alone is faster than the copy with the syncs around it" << out;
 }
 
 TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
