@@ -79,31 +79,46 @@ Result<void> Buffer::write_region(std::span<const PlanePixels> planes, PixelRect
     return {};
 }
 
+void Buffer::group_planes() const
+{
+    if (!dmabuf_of_plane_.empty()) return;
+    // Planes whose fds are one dma-buf (one file: device and inode) form one group, so that what
+    // is done once per dma-buf is: one mapping and one DMA_BUF_IOCTL_SYNC start and end a frame,
+    // one implicit-sync fence.
+    std::vector<struct stat> files(planes_.size());
+    dmabuf_of_plane_.assign(planes_.size(), 0);
+    for (size_t q = 0; q < planes_.size(); ++q) {
+        const bool known = fstat(planes_[q].fd.get(), &files[q]) == 0;
+        size_t same = q;
+        for (size_t r = 0; known && r < q && same == q; ++r) {
+            if (files[r].st_dev == files[q].st_dev && files[r].st_ino == files[q].st_ino) same = r;
+        }
+        if (same == q) {
+            dmabuf_of_plane_[q] = dmabuf_fds_.size();
+            dmabuf_fds_.push_back(planes_[q].fd.get());
+        } else {
+            dmabuf_of_plane_[q] = dmabuf_of_plane_[same];
+        }
+    }
+    cpu_maps_.resize(dmabuf_fds_.size());
+}
+
+std::span<const int> Buffer::dmabuf_fds() const
+{
+    group_planes();
+    return dmabuf_fds_;
+}
+
 Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
 {
     const FormatInfo* info = format_info(format());
     if (!info || p >= info->plane_count || p >= planes_.size()) return Error{"no plane " + std::to_string(p)};
-    if (cpu_map_of_plane_.empty()) {
-        // Planes whose fds are one dma-buf (one file: device and inode) share a mapping, so that a
-        // frame's access is one DMA_BUF_IOCTL_SYNC start and end, not one per plane.
-        std::vector<struct stat> files(info->plane_count);
-        cpu_map_of_plane_.assign(info->plane_count, 0);
-        size_t maps = 0;
-        for (uint32_t q = 0; q < info->plane_count; ++q) {
-            const bool known = fstat(planes_[q].fd.get(), &files[q]) == 0;
-            uint32_t same = q;
-            for (uint32_t r = 0; known && r < q && same == q; ++r) {
-                if (files[r].st_dev == files[q].st_dev && files[r].st_ino == files[q].st_ino) same = r;
-            }
-            cpu_map_of_plane_[q] = same == q ? maps++ : cpu_map_of_plane_[same];
-        }
-        cpu_maps_.resize(maps);
-    }
-    const size_t index = cpu_map_of_plane_[p];
+    group_planes();
+    const size_t index = dmabuf_of_plane_[p];
     // The mapping spans the planes that share it (kept for the next write), from the dma-buf's start.
     uint64_t end = 0;
-    for (uint32_t q = 0; q < info->plane_count; ++q) {
-        if (cpu_map_of_plane_[q] != index) continue;
+    for (uint32_t q = 0; q < std::min<size_t>(info->plane_count, planes_.size()); ++q) {
+        if (dmabuf_of_plane_[q] != index) continue;
         end = std::max(end, planes_[q].offset + uint64_t{planes_[q].stride} * (plane_height(*info, q, height()) - 1) +
                                 min_stride(*info, q, width()));
     }

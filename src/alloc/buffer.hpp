@@ -49,6 +49,9 @@ public:
     uint32_t width() const noexcept { return width_; }
     uint32_t height() const noexcept { return height_; }
     std::span<const BufferPlane> planes() const noexcept { return planes_; }
+    // One fd for each distinct dma-buf of the planes (planes of one memory are one dma-buf), in
+    // plane order: for what is done once per dma-buf (implicit-sync fences).
+    std::span<const int> dmabuf_fds() const;
     // Bytes of memory behind the planes (each distinct dma-buf counted once).
     uint64_t allocated_bytes() const noexcept { return allocated_bytes_; }
     virtual FillPath fill_path() const noexcept = 0;
@@ -96,7 +99,10 @@ protected:
     std::vector<BufferPlane> planes_;
     uint64_t allocated_bytes_ = 0;
     mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per dma-buf, after planes_: unmapped first
-    mutable std::vector<size_t> cpu_map_of_plane_;                 // plane -> its dma-buf's entry in cpu_maps_
+    mutable std::vector<size_t> dmabuf_of_plane_;  // plane -> its dma-buf's index (dmabuf_fds_, cpu_maps_)
+    mutable std::vector<int> dmabuf_fds_;          // of planes_, which outlive it
+    // Fills the three above on first use (planes_ is complete by then).
+    void group_planes() const;
     // Plane p's kept mapping (made on first use, from the dma-buf's start to the end of the last
     // plane in it): planes of one dma-buf share one.
     Result<DmabufMapping*> plane_mapping(uint32_t p) const;

@@ -130,6 +130,32 @@ TEST_F(NodrmProducer, ImplicitSyncAttachesTheUploadFenceToTheDmabufs)
     EXPECT_EQ(mismatches(*image, {77, 1, 250}, 0, &first), 0u) << "first mismatch at " << first;
 }
 
+TEST_F(NodrmProducer, ImplicitSyncWaitsAndAttachesOncePerDmabufNotPerPlane)
+{
+    // lavapipe's NV12 and YUV420 are one dma-buf for all planes: a reused buffer's fences are
+    // waited for once (not once per plane), and each upload fence attached once.
+    for (const uint32_t fourcc : {DRM_FORMAT_NV12, DRM_FORMAT_YUV420}) {
+        SCOPED_TRACE(name(DrmFormat{fourcc}));
+        auto config = config_for(*weston_, producer::AllocatorKind::vulkan, DrmFormat{fourcc});
+        config.sync = producer::SyncMode::implicit_sync;
+        config.buffers = 2;
+        auto p = Producer::create(config);
+        ASSERT_TRUE(p.ok()) << p.error().message();
+        constexpr int frames = 10;
+        present(**p, {30, 160, 90}, frames);
+        if (HasFatalFailure()) return;
+        const auto& sync = (*p)->sync_stats();
+        std::printf("%s implicit sync: %llu fences attached, %llu dma-buf fence waits\n", name(DrmFormat{fourcc}).c_str(),
+                    static_cast<unsigned long long>(sync.implicit_attached),
+                    static_cast<unsigned long long>(sync.release_fence_waits));
+        EXPECT_EQ(sync.implicit_attached, uint64_t{frames});
+        // At least 6 of the 10 frames reuse one of the 2 buffers (after a resize, 4 are new).
+        EXPECT_GE(sync.release_fence_waits, 6u);
+        EXPECT_LE(sync.release_fence_waits, uint64_t{frames}) << "fences waited for once per plane";
+        EXPECT_EQ(sync.cpu_waits, 0u);
+    }
+}
+
 TEST_F(NodrmProducer, PresentsNv12AsTheBt601LimitedRangeDecode)
 {
     auto p = Producer::create(config_for(*weston_, producer::AllocatorKind::vulkan, DrmFormat{DRM_FORMAT_NV12}));
