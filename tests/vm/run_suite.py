@@ -7,6 +7,9 @@ hands it the XML that the guest wrote, so each check shows up on its own in meso
 The HTML reports the guest left in the artifacts (dmafeed-conform's) are then loaded in headless
 Chromium on the host, each a check of its own in that XML.
 
+A session in which the suite's shared weston died of weston 14's kiosk-shell crash (SIGSEGV in
+kiosk-shell.so, seen in the guest's dmesg) runs once more, and that run is the verdict.
+
 Exit status: the guest program's, 77 (skip) when the VM cannot run here, except under CI=true,
 where a skipped or empty vm suite is a failure.
 """
@@ -44,6 +47,22 @@ def summarize(xml_path: str) -> tuple[int, int, int]:
     failures = int(root.get("failures", 0)) + int(root.get("errors", 0))
     skipped = sum(1 for tc in root.iter("testcase") if tc.get("result") == "skipped" or tc.find("skipped") is not None)
     return tests, failures, skipped
+
+
+def kiosk_shell_crash(artifacts: str) -> str | None:
+    """The kernel's line for a SIGSEGV in weston's kiosk-shell.so, when the suite's shared weston
+    died of it (the conform checks' own westons are run again by those checks); else None."""
+    def read(name: str) -> str:
+        try:
+            with open(os.path.join(artifacts, name), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+    guest = read("guest.log")
+    if not re.search(r"weston (died during the test|was already gone): weston killed by signal 11", guest):
+        return None
+    line = next((l for l in read("dmesg.txt").splitlines() if "segfault" in l and "kiosk-shell.so" in l), None)
+    return line.strip() if line else None
 
 
 def render_html_reports(artifacts: str) -> list[tuple[str, str]]:
@@ -117,8 +136,6 @@ def main() -> int:
     if not shutil.which("qemu-system-x86_64"):
         return skip("qemu-system-x86_64 is not installed (run tools/setup)")
 
-    shutil.rmtree(args.artifacts, ignore_errors=True)
-    os.makedirs(args.artifacts, exist_ok=True)
     program = os.path.abspath(args.program)
     guest_cmd = [
         "sh", "-c",
@@ -127,9 +144,28 @@ def main() -> int:
     ]
     cmd = [sys.executable, args.vm, "run", "--setup", args.setup, "--timeout", str(args.timeout),
            "--artifacts", args.artifacts, "--cwd", os.path.dirname(program), "--"] + guest_cmd
-    print("run_suite: " + " ".join(cmd), flush=True)
-    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)
-    print(f"run_suite: guest exit status {rc}; artifacts in {args.artifacts}", flush=True)
+
+    def run_session() -> int:
+        shutil.rmtree(args.artifacts, ignore_errors=True)
+        os.makedirs(args.artifacts, exist_ok=True)
+        print("run_suite: " + " ".join(cmd), flush=True)
+        status = subprocess.call(cmd, stdin=subprocess.DEVNULL)
+        print(f"run_suite: guest exit status {status}; artifacts in {args.artifacts}", flush=True)
+        return status
+
+    rc = run_session()
+    crash = kiosk_shell_crash(args.artifacts) if rc not in (0, SKIP) else None
+    if crash:
+        # weston 14's kiosk shell sometimes dies of SIGSEGV when a client goes (a weston bug, see
+        # the README's weston 14 section); every test after it fails for want of a compositor.
+        # The session runs once more; its result is the verdict. A crash that dmafeed causes
+        # every time fails again.
+        kept = args.artifacts + "-weston-crash"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.move(args.artifacts, kept)
+        print(f"run_suite: the shared weston died in weston 14's kiosk shell ({crash}); the {args.setup} "
+              f"session runs again (the crashed one's artifacts: {kept})", file=sys.stderr, flush=True)
+        rc = run_session()
     if rc == SKIP:
         return skip("the VM could not be prepared here (see the message above)")
 
