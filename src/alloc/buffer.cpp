@@ -5,7 +5,6 @@
 #include "util/frame_copy.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <sys/stat.h>
 
@@ -101,6 +100,15 @@ void Buffer::group_planes() const
         }
     }
     cpu_maps_.resize(dmabuf_fds_.size());
+    // Each mapping's size: from the dma-buf's start to the end of the last plane in it.
+    map_bytes_.assign(dmabuf_fds_.size(), 0);
+    if (const FormatInfo* info = format_info(format())) {
+        for (uint32_t q = 0; q < std::min<size_t>(info->plane_count, planes_.size()); ++q) {
+            uint64_t& end = map_bytes_[dmabuf_of_plane_[q]];
+            end = std::max(end, planes_[q].offset + uint64_t{planes_[q].stride} * (plane_height(*info, q, height()) - 1) +
+                                    min_stride(*info, q, width()));
+        }
+    }
 }
 
 std::span<const int> Buffer::dmabuf_fds() const
@@ -114,14 +122,9 @@ Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
     const FormatInfo* info = format_info(format());
     if (!info || p >= info->plane_count || p >= planes_.size()) return Error{"no plane " + std::to_string(p)};
     group_planes();
+    // The mapping spans the planes that share it (kept for the next write).
     const size_t index = dmabuf_of_plane_[p];
-    // The mapping spans the planes that share it (kept for the next write), from the dma-buf's start.
-    uint64_t end = 0;
-    for (uint32_t q = 0; q < std::min<size_t>(info->plane_count, planes_.size()); ++q) {
-        if (dmabuf_of_plane_[q] != index) continue;
-        end = std::max(end, planes_[q].offset + uint64_t{planes_[q].stride} * (plane_height(*info, q, height()) - 1) +
-                                min_stride(*info, q, width()));
-    }
+    const uint64_t end = map_bytes_[index];
     std::optional<DmabufMapping>& map = cpu_maps_[index];
     if (!map || map->bytes().size() < end) {
         map.reset();

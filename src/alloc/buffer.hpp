@@ -101,7 +101,8 @@ protected:
     mutable std::vector<std::optional<DmabufMapping>> cpu_maps_;  // per dma-buf, after planes_: unmapped first
     mutable std::vector<size_t> dmabuf_of_plane_;  // plane -> its dma-buf's index (dmabuf_fds_, cpu_maps_)
     mutable std::vector<int> dmabuf_fds_;          // of planes_, which outlive it
-    // Fills the three above on first use (planes_ is complete by then).
+    mutable std::vector<uint64_t> map_bytes_;      // per dma-buf: its mapping's size (to its last plane's end)
+    // Fills the four above on first use (planes_ is complete by then).
     void group_planes() const;
     // Plane p's kept mapping (made on first use, from the dma-buf's start to the end of the last
     // plane in it): planes of one dma-buf share one.

@@ -2,9 +2,7 @@
 
 #include "drm/device.hpp"
 #include "drm/format_info.hpp"
-#include "drm/sync_file.hpp"
 #include "util/log.hpp"
-#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "wl/listener.hpp"
 
 #include <algorithm>
