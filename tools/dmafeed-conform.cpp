@@ -10,12 +10,14 @@
 #include "conform/misuse.hpp"
 #include "conform/report.hpp"
 #include "conform/spawn.hpp"
+#include "conform/watchdog.hpp"
 #include "drm/device.hpp"
 #include "info/probe.hpp"
 #include "producer/allocators.hpp"
 #include "util/log.hpp"
 
 #include <charconv>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +71,9 @@ Options:
                         wlr-screencopy (zwlr_screencopy_manager_v1), weston (weston_capture_v1:
                         start weston with --debug); one that is named but not offered is an error
   --timeout MS          bound on every wait for the compositor (default 5000)
+  --case-limit S        a case still running after S seconds is stuck (a wait without a bound, in
+                        the kernel or a driver): the run stops there and says where each thread
+                        waits (default 120)
   --tap FILE            TAP report ('-': standard output)
   --junit FILE          JUnit XML report
   --json FILE           JSON report ('-': standard output)
@@ -80,7 +85,7 @@ Options:
   --version             the version
 
 Exit status: 0 every case as expected (skips included), 1 a case differs from the table or the
-compositor could not be tested, 2 usage error.
+compositor could not be tested, 2 usage error, 3 a case got stuck (see --case-limit).
 
 Examples:
   dmafeed-conform --html report.html
@@ -103,6 +108,7 @@ struct Options {
     std::string device;
     conform::CaptureMethod capture = conform::CaptureMethod::automatic;
     int timeout_ms = 5000;
+    double case_limit_s = 120;
     std::string tap, junit, json, html;
     std::string compositor;
     bool quiet = false;
@@ -291,8 +297,21 @@ int run(const Options& o)
     }
 
     Progress progress{ids.size(), o.quiet};
-    conform::Hooks hooks{.on_start = [&](std::string_view id) { progress.start(id); },
-                         .on_done = [&](const conform::CaseResult& r) { progress.done(r); }};
+    const pid_t compositor_pid = spawned ? spawned->pid() : 0;
+    const auto case_limit = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>{o.case_limit_s});
+    conform::Watchdog watchdog{case_limit, [compositor_pid] {
+                                   if (compositor_pid > 0) kill(compositor_pid, SIGKILL);
+                               }};
+    conform::Hooks hooks{.on_start =
+                             [&](std::string_view id) {
+                                 progress.start(id);
+                                 watchdog.arm(id);
+                             },
+                         .on_done =
+                             [&](const conform::CaseResult& r) {
+                                 watchdog.disarm();
+                                 progress.done(r);
+                             }};
     std::vector<conform::CaseResult> results;
     std::map<int, std::string> baseline;
     if (leak_checks) {
@@ -407,7 +426,7 @@ int main(int argc, char** argv)
         } else if (arg == "--display" || arg == "--spawn" || arg == "--spawn-log" || arg == "--expect" || arg == "--only" ||
                    arg == "--filter" || arg == "--size" || arg == "--allocator" || arg == "--device" || arg == "--capture" ||
                    arg == "--timeout" || arg == "--tap" || arg == "--junit" || arg == "--json" || arg == "--html" ||
-                   arg == "--compositor") {
+                   arg == "--compositor" || arg == "--case-limit") {
             const char* v = value();
             if (!v || !*v) return usage_error(std::string{arg} + " needs a value");
             const std::string_view s = v;
@@ -466,6 +485,12 @@ int main(int argc, char** argv)
                 const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), o.timeout_ms);
                 if (ec != std::errc{} || end != s.data() + s.size() || o.timeout_ms < 100 || o.timeout_ms > 600000) {
                     return usage_error("--timeout: '" + std::string{s} + "': milliseconds, 100 to 600000");
+                }
+            }
+            if (arg == "--case-limit") {
+                const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), o.case_limit_s);
+                if (ec != std::errc{} || end != s.data() + s.size() || !(o.case_limit_s >= 0.01) || o.case_limit_s > 86400) {
+                    return usage_error("--case-limit: '" + std::string{s} + "': seconds, 0.01 to 86400");
                 }
             }
         } else {

@@ -39,7 +39,7 @@ Result<std::unique_ptr<Submitter>> Submitter::create(const Device& device, std::
 Submitter::~Submitter()
 {
     const VkDevice dev = device_.handle();
-    (void)wait();
+    if (!wait()) return;  // the device may still use them: leaked, not freed under its feet
     if (done_) vkDestroySemaphore(dev, done_, nullptr);
     if (fence_) vkDestroyFence(dev, fence_, nullptr);
     if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
@@ -48,10 +48,14 @@ Submitter::~Submitter()
 Result<void> Submitter::wait()
 {
     if (!in_flight_) return {};
-    in_flight_ = false;
-    if (const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX); r != VK_SUCCESS) {
-        return vk_error("vkWaitForFences (" + what_ + ")", r);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(gpu_timeout).count();
+    const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, static_cast<uint64_t>(ns));
+    if (r == VK_TIMEOUT) {
+        return Error{"the GPU work (" + what_ + ") did not finish within " + std::to_string(gpu_timeout.count()) +
+                     " s: the Vulkan device or its driver is hung"};
     }
+    if (r != VK_SUCCESS) return vk_error("vkWaitForFences (" + what_ + ")", r);
+    in_flight_ = false;
     return {};
 }
 

@@ -9,6 +9,7 @@
 #include "util/unique_fd.hpp"
 #include "vk/device.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vulkan/vulkan.h>
@@ -28,8 +29,11 @@ public:
     // Ends and submits what was recorded since begin(). fenced: a sync_file for the compositor
     // (no fd when the work had already finished or the device cannot export one: then it waited).
     Result<UniqueFd> submit(bool fenced);
-    // Waits for the last submission, if any.
+    // Waits for the last submission, if any, for at most `gpu_timeout`: work that takes longer
+    // means a hung device or driver, reported as an error rather than a process that never ends.
     Result<void> wait();
+
+    static constexpr std::chrono::seconds gpu_timeout{20};
 
 private:
     Submitter(const Device& device, std::string what) : device_{device}, what_{std::move(what)} {}

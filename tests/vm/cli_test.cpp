@@ -196,9 +196,10 @@ TEST_F(NodrmCli, OnLavapipeTheCpuRedrawsInPlaceAndTheCaptureIsTheWholeFrameItsSt
 
 // A Y4M stream of one colour (Y=128 Cb=96 Cr=192, BT.601 limited: RGB 233,91,66): `frames` frames
 // of width x height, 4:2:0, written to `path`; `cut` bytes are left off the end.
-void write_y4m(const std::string& path, uint32_t width, uint32_t height, int frames, size_t cut = 0)
+void write_y4m(const std::string& path, uint32_t width, uint32_t height, int frames, size_t cut = 0, int fps = 25)
 {
-    std::string s = "YUV4MPEG2 W" + std::to_string(width) + " H" + std::to_string(height) + " F25:1 Ip A1:1 C420jpeg\n";
+    std::string s = "YUV4MPEG2 W" + std::to_string(width) + " H" + std::to_string(height) + " F" + std::to_string(fps) +
+                    ":1 Ip A1:1 C420jpeg\n";
     for (int i = 0; i < frames; ++i) {
         s += "FRAME\n";
         s += std::string(size_t{width} * height, static_cast<char>(128));
@@ -212,7 +213,9 @@ void write_y4m(const std::string& path, uint32_t width, uint32_t height, int fra
 TEST_F(NodrmCli, AY4mStreamIsShownAsYuv420WithTheBt601Colour)
 {
     const std::string path = artifacts_dir() + "/solid.y4m";
-    write_y4m(path, weston_->options().width, weston_->options().height, 200);
+    // 200 frames at 4 fps: the stream outlasts capture_until's 60 s (at 25 fps it ended after 8 s,
+    // before a capture on a loaded CI machine), and the test ends it once the capture matches.
+    write_y4m(path, weston_->options().width, weston_->options().height, 200, 0, 4);
     auto child = spawn("cli-y4m", {"--input", path, "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto close_to = [](const Image& im) {

@@ -155,6 +155,24 @@ TEST_F(NodrmConform, UsageErrorsExit2)
     std::string out;
     EXPECT_EQ(run_conform("conform-usage", {"--only", "everything"}, &out), 2) << out;
     EXPECT_NE(out.find("--only: unknown group 'everything'"), std::string::npos) << out;
+    EXPECT_EQ(run_conform("conform-usage-limit", {"--case-limit", "0"}, &out), 2) << out;
+    EXPECT_NE(out.find("--case-limit: '0': seconds, 0.01 to 86400"), std::string::npos) << out;
+}
+
+TEST_F(NodrmConform, ACaseThatOutlivesTheCaseLimitEndsTheRunWithStatus3AndTheCompositor)
+{
+    // The leak check after the misuse cases waits 300 ms at least for weston's files to settle:
+    // past a 0.1 s limit, whichever case the watchdog catches first.
+    std::string out;
+    EXPECT_EQ(run_conform("conform-stuck", {"--only", "misuse,leaks", "--filter", "misuse/plane_idx/*", "--case-limit", "0.1"},
+                          &out),
+              3)
+        << out;
+    EXPECT_NE(out.find("has not ended after 0.1 s: it is stuck"), std::string::npos) << out;
+    EXPECT_NE(out.find(", running the case: state "), std::string::npos) << out;
+    // The spawned weston went with it (SIGKILL) rather than outliving the run. ([d]: the pattern
+    // does not match the shell that runs pgrep.)
+    EXPECT_NE(std::system("pgrep -f -- 'socket=[d]mafeed-conform-' >/dev/null"), 0) << "a spawned weston outlived the run";
 }
 
 }  // namespace
