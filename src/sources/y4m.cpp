@@ -149,6 +149,18 @@ uint64_t Y4mReader::prefetch_next()
     return want;
 }
 
+std::span<const uint8_t> Y4mReader::upcoming_frame() const
+{
+    if (!mapped_ || offset_ >= mapped_size_) return {};
+    const uint8_t* at = mapped_.get() + offset_;
+    const size_t left = mapped_size_ - offset_;
+    const void* newline = std::memchr(at, '\n', std::min<size_t>(max_line + 1, left));
+    if (!newline) return {};
+    const size_t data = static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1;
+    if (left - data < header_.frame_bytes()) return {};
+    return {at + data, static_cast<size_t>(header_.frame_bytes())};
+}
+
 Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
 {
     size_t got = 0;

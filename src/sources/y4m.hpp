@@ -92,6 +92,10 @@ public:
     // fault every few pages. For a caller to do while the current frame is shown. Returns the
     // bytes asked for: 0 for other inputs and at the end of the mapping.
     uint64_t prefetch_next();
+    // A mapped file's next frame data, in place (after its FRAME line, frame_bytes() long), for
+    // a caller that measures a copy of exactly the bytes the next read will copy; empty for other
+    // inputs, at the end, or where the FRAME line or the frame is not whole in the mapping.
+    std::span<const uint8_t> upcoming_frame() const;
 
 private:
     Y4mReader(ReadFn read, std::string source) : read_{std::move(read)}, source_{std::move(source)} {}

@@ -342,6 +342,37 @@ TEST(Y4m, PrefetchOfAStreamThatIsNotAMappedFileDoesNothing)
     EXPECT_EQ(r->plane(0)[0], 1);
 }
 
+TEST(Y4m, TheUpcomingFrameOfAMappedFileIsTheBytesTheNextReadCopies)
+{
+    // The second FRAME line has parameters; the third frame is cut short.
+    const std::string bytes = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3) + "FRAME Ixyz" +
+                              frame_420(4, 2, 4, 5, 6).substr(5) + frame_420(4, 2, 7, 8, 9).substr(0, 10);
+    char path[] = "/tmp/dmafeed-y4m-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    close(fd);
+    auto r = Y4mReader::open_file(path);
+    unlink(path);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    for (uint8_t first : {1, 4}) {
+        const std::span<const uint8_t> upcoming = r->upcoming_frame();
+        ASSERT_EQ(upcoming.size(), 12U) << "frame starting " << int{first};
+        ASSERT_TRUE(*r->next());
+        std::vector<uint8_t> read;
+        for (size_t p = 0; p < 3; ++p) read.insert(read.end(), r->plane(p).begin(), r->plane(p).end());
+        EXPECT_TRUE(std::ranges::equal(upcoming, read)) << "frame starting " << int{first};
+        EXPECT_EQ(upcoming.front(), first);
+    }
+    EXPECT_TRUE(r->upcoming_frame().empty()) << "the third frame is not whole";
+    EXPECT_FALSE(r->next().ok());
+    EXPECT_TRUE(r->upcoming_frame().empty());
+    // Not a mapped file: nothing in place to show.
+    auto streamed = open_bytes(bytes);
+    ASSERT_TRUE(streamed.ok());
+    EXPECT_TRUE(streamed->upcoming_frame().empty());
+}
+
 TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)
 {
     Y4mHeader h;

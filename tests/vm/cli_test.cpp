@@ -270,6 +270,13 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     EXPECT_GT(*steady, 0.0) << out;
     EXPECT_GT(*sync, 0.0) << "the sync ioctls take time" << out;
     EXPECT_GT(*copy, *steady) << "the copy alone is faster than the copy with the syncs around it" << out;
+    // The reference copies of the same input bytes (frames 4, 12, 20, ...: memcpy on some, the
+    // upload's copy_frame_bytes on the others).
+    const auto same_memcpy = json_number(out, "input_memcpy_mb_per_s");
+    const auto same_copy = json_number(out, "input_copy_frame_bytes_mb_per_s");
+    ASSERT_TRUE(same_memcpy && same_copy) << out;
+    EXPECT_GT(*same_memcpy, 0.0) << out;
+    EXPECT_GT(*same_copy, 0.0) << out;
 }
 
 TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
