@@ -17,8 +17,8 @@
 #include "util/log.hpp"
 
 #include <charconv>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>

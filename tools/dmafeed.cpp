@@ -2,6 +2,7 @@
 // zwp_linux_dmabuf_v1 (see --help).
 #include "cli/json.hpp"
 #include "cli/options.hpp"
+#include "cli/pacing.hpp"
 
 #include "drm/format_info.hpp"
 #include "producer/producer.hpp"
@@ -341,7 +342,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
             if (auto r = p.dispatch(wait); !r) { std::fprintf(stderr, "\ndmafeed: %s\n", r.error().message().c_str()); status = 1; break; }
             continue;
         }
-        next_frame = std::max(next_frame + period, now);
+        next_frame = cli::next_due<Clock>(next_frame, now, period);
 
         // A stream whose planes the buffer's are (YUV420, YUV422, YUV444) is read straight into the
         // buffer's mappings where its allocator writes in place: one copy a frame. Other frames are

@@ -1,6 +1,9 @@
 // dmafeed's command line: every option, defaults, and the errors a user gets (exit status 2).
 #include "cli/options.hpp"
+#include "cli/pacing.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
 #include <vector>
@@ -97,6 +100,38 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--yuv-matrix", "rec709"}).find("bt601, bt709 or bt2020"), std::string::npos);
     EXPECT_NE(error_of({"--yuv-range", "tv"}).find("limited or full"), std::string::npos);
     EXPECT_EQ(error_of({"--input", "-", "--render", "gpu"}), "--render applies to patterns, not to --input");
+}
+
+TEST(Pacing, OnTimeFramesKeepTheBeatAndALateOneRestartsItWithoutABurst)
+{
+    using Clock = std::chrono::steady_clock;
+    using std::chrono::milliseconds;
+    const Clock::time_point t0{};
+    const Clock::duration period = milliseconds{250};  // 4 fps
+    // Sent on time, or late by less than a period: the next is due one period after this one was.
+    EXPECT_EQ(next_due<Clock>(t0, t0, period), t0 + milliseconds{250});
+    EXPECT_EQ(next_due<Clock>(t0 + milliseconds{250}, t0 + milliseconds{260}, period), t0 + milliseconds{500});
+    // Late by more than a period (the first frame shown 2.1 s late): a full period from now, not
+    // now (which sent a second frame right behind it).
+    EXPECT_EQ(next_due<Clock>(t0 + milliseconds{250}, t0 + milliseconds{2100}, period), t0 + milliseconds{2350});
+
+    // A loop like dmafeed's: a frame is sent when it is due and the one before was shown; the
+    // compositor holds the first one 2.1 s, then shows each frame 10 ms after it is sent.
+    Clock::time_point due = t0, now = t0;
+    std::vector<Clock::time_point> sent;
+    for (int i = 0; i < 8; ++i) {
+        now = std::max(now, due);
+        sent.push_back(now);
+        due = next_due<Clock>(due, now, period);
+        now += i == 0 ? milliseconds{2100} : milliseconds{10};
+    }
+    for (size_t i = 1; i < sent.size(); ++i) {
+        EXPECT_GE(sent[i] - sent[i - 1], period) << "frame " << i << " was sent "
+                                                 << std::chrono::duration_cast<milliseconds>(sent[i] - sent[i - 1]).count()
+                                                 << " ms after the one before";
+    }
+    EXPECT_EQ(sent[1], t0 + milliseconds{2100});  // the late frame goes at once
+    EXPECT_EQ(sent.back(), t0 + milliseconds{2100 + 6 * 250});
 }
 
 TEST(CliOptions, HelpTeachesWithExamples)

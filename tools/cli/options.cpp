@@ -42,7 +42,9 @@ Frames:
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
   --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
                           offering wp_color_representation_v1 (dmafeed declares the encoding)
-  --fps N                 frames per second (default: every frame the compositor asks for)
+  --fps N                 frames per second (default: every frame the compositor asks for); a
+                          frame that is late by more than a period restarts the beat, late
+                          frames are not sent back to back
   --frames N              stop after N frames
   --duration S            stop after S seconds (with neither: run until the window is closed)
 
