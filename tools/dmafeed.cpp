@@ -93,6 +93,24 @@ struct Run {
     uint64_t cpu_drawn_frames = 0;   // patterns drawn by the CPU straight into the buffer (what changed)
     uint64_t cpu_frames = 0;         // frames filled from whole CPU frames (patterns or --input)
 
+    // Times one copy of `input` (the next frame's data, in place in the input) into memory of ours,
+    // by memcpy or copy_frame_bytes in turn; false when there is nothing in place to copy.
+    bool time_input_copy(std::span<const uint8_t> input)
+    {
+        if (input.empty()) return false;
+        input_memcpy_to.resize(input.size());
+        const size_t how = input_memcpy_bytes[0] > input_memcpy_bytes[1] ? 1 : 0;
+        const auto t0 = Clock::now();
+        if (how == 0) {
+            std::memcpy(input_memcpy_to.data(), input.data(), input.size());
+        } else {
+            copy_frame_bytes(input_memcpy_to.data(), input.data(), input.size());
+        }
+        input_memcpy_seconds[how] += std::chrono::duration<double>(Clock::now() - t0).count();
+        input_memcpy_bytes[how] += input.size();
+        return true;
+    }
+
     // `sync`: the part of `took` outside the copy, where it is known (else negative). `steady_sample`:
     // false for a write whose source was made warm on purpose (see input_memcpy_seconds).
     void count_write(uint64_t buffer_serial, double took, uint64_t bytes, double sync = -1, bool steady_sample = true)
@@ -362,23 +380,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (y4m && direct_planes) {
             read_in_place = p.writes_in_place(**frame);
             Result<bool> more = false;
-            bool reference_frame = false;
+            const bool reference_frame = read_in_place && run.frames % 8 == 4 && run.time_input_copy(y4m->upcoming_frame());
             double sync_seconds = 0;
-            if (read_in_place && run.frames % 8 == 4) {
-                if (const std::span<const uint8_t> input = y4m->upcoming_frame(); !input.empty()) {
-                    run.input_memcpy_to.resize(input.size());
-                    const size_t how = run.frames % 16 == 4 ? 0 : 1;
-                    const auto t0 = Clock::now();
-                    if (how == 0) {
-                        std::memcpy(run.input_memcpy_to.data(), input.data(), input.size());
-                    } else {
-                        copy_frame_bytes(run.input_memcpy_to.data(), input.data(), input.size());
-                    }
-                    run.input_memcpy_seconds[how] += std::chrono::duration<double>(Clock::now() - t0).count();
-                    run.input_memcpy_bytes[how] += input.size();
-                    reference_frame = true;
-                }
-            }
             const auto read_start = Clock::now();
             if (read_in_place) {
                 auto mapped = p.begin_cpu_write(**frame);

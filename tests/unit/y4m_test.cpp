@@ -29,6 +29,18 @@ Result<Y4mReader> open_bytes(const std::string& bytes, size_t chunk = 7)
         "test.y4m");
 }
 
+// `bytes` in a new file under /tmp (for open_file, which maps it); its path, or "" on failure.
+std::string write_temp_file(const std::string& bytes)
+{
+    char path[] = "/tmp/dmafeed-y4m-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) return {};
+    const bool written = write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    close(fd);
+    if (!written) unlink(path);
+    return written ? path : "";
+}
+
 std::string frame_420(uint32_t w, uint32_t h, uint8_t y, uint8_t u, uint8_t v)
 {
     return "FRAME\n" + std::string(size_t{w} * h, static_cast<char>(y)) + std::string(size_t{w / 2} * (h / 2), static_cast<char>(u)) +
@@ -242,13 +254,10 @@ TEST(Y4m, FrameLinesOfAMappedFileReadAsThoseOfAStream)
         header + frame_420(4, 2, 1, 2, 3) + "\n",              // an empty line
     };
     for (const std::string& bytes : cases) {
-        char path[] = "/tmp/dmafeed-y4m-XXXXXX";
-        const int fd = mkstemp(path);
-        ASSERT_GE(fd, 0);
-        ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-        close(fd);
+        const std::string path = write_temp_file(bytes);
+        ASSERT_FALSE(path.empty());
         auto mapped = Y4mReader::open_file(path);
-        unlink(path);
+        unlink(path.c_str());
         auto streamed = open_bytes(bytes);
         ASSERT_TRUE(mapped.ok() && streamed.ok());
         for (int frame = 0; frame < 3; ++frame) {
@@ -347,13 +356,10 @@ TEST(Y4m, TheUpcomingFrameOfAMappedFileIsTheBytesTheNextReadCopies)
     // The second FRAME line has parameters; the third frame is cut short.
     const std::string bytes = "YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3) + "FRAME Ixyz" +
                               frame_420(4, 2, 4, 5, 6).substr(5) + frame_420(4, 2, 7, 8, 9).substr(0, 10);
-    char path[] = "/tmp/dmafeed-y4m-XXXXXX";
-    const int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-    close(fd);
+    const std::string path = write_temp_file(bytes);
+    ASSERT_FALSE(path.empty());
     auto r = Y4mReader::open_file(path);
-    unlink(path);
+    unlink(path.c_str());
     ASSERT_TRUE(r.ok()) << r.error().message();
     for (uint8_t first : {1, 4}) {
         const std::span<const uint8_t> upcoming = r->upcoming_frame();

@@ -125,13 +125,14 @@ void Watchdog::report_and_exit(const std::string& case_id, pid_t tid)
                  "\ndmafeed-conform: the case %s has not ended after %.1f s: it is stuck (the run ends here, exit "
                  "status %d). Where each thread waits:\n",
                  case_id.c_str(), std::chrono::duration<double>(limit_).count(), stuck_exit_status);
+    const std::string self = std::to_string(current_tid()), stuck = std::to_string(tid);
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator{"/proc/self/task", ec}) {
         const fs::path task = entry.path();
         const std::string name = task.filename().string();
-        if (name == std::to_string(current_tid())) continue;  // this one, writing the report
+        if (name == self) continue;  // this one, writing the report
         std::fprintf(stderr, "  thread %s (%s)%s: state %s, in the kernel at %s\n", name.c_str(), read_text(task / "comm").c_str(),
-                     name == std::to_string(tid) ? ", running the case" : "", thread_state(task).c_str(),
+                     name == stuck ? ", running the case" : "", thread_state(task).c_str(),
                      read_text(task / "wchan").c_str());
         const std::string stack = read_text(task / "stack");
         std::istringstream lines{stack};
