@@ -7,6 +7,12 @@
 // width * height * bytes per pixel, no stride padding). LINEAR rows are held to a ratio target
 // (default 1.05) and say PASS or FAIL; other modifiers have no target.
 //
+// For LINEAR rows, a second table: what one CPU access to such a buffer costs (begin_cpu_write +
+// end_cpu_write: a DMA_BUF_IOCTL_SYNC start and end on its dma-buf), N times in a row and N times
+// each after a 2 ms sleep (the thread leaves the CPU between accesses, as the player's does
+// between frames). Under TCG the second is 6 to 12 times the first: the emulator's cost of a
+// thread coming back to the CPU, which a frame loop pays and a tight loop does not.
+//
 // Needs a device that exports dma-bufs: run it in the VM with tools/bench.
 #include "alloc/vulkan_allocator.hpp"
 #include "drm/device.hpp"
@@ -28,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace dmafeed {
@@ -55,6 +62,11 @@ Options:
 
 Columns: median and p95 in milliseconds; allocated and theoretical in bytes; ratio =
 allocated / theoretical.
+
+For LINEAR rows, a second table: one CPU access to the buffer (begin_cpu_write + end_cpu_write,
+a DMA_BUF_IOCTL_SYNC start and end), median and p90 in microseconds over N accesses in a row, and
+over N accesses each after a 2 ms sleep (as between a player's frames).
+
 Exit status: 0 every LINEAR row within the target, 1 a row over it, 2 bad arguments,
 3 no usable Vulkan device or an allocation failed.
 )";
@@ -161,6 +173,38 @@ double percentile(std::vector<double> v, double p)
     return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
+struct CpuAccess {
+    std::string label;
+    std::vector<double> in_a_row, after_sleep;  // microseconds
+};
+
+// One CPU access (begin_cpu_write + end_cpu_write) to the buffer, timed `runs` times in a row and
+// `runs` times each after a 2 ms sleep, after one untimed access that maps it.
+Result<CpuAccess> time_cpu_access(const Buffer& buffer, uint32_t runs)
+{
+    const auto access = [&buffer]() -> Result<double> {
+        const auto start = std::chrono::steady_clock::now();
+        auto mapped = buffer.begin_cpu_write();
+        buffer.end_cpu_write();
+        if (!mapped) return std::move(mapped).error().context("CPU access");
+        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    };
+    if (auto first = access(); !first) return std::move(first).error();
+    CpuAccess out;
+    for (uint32_t i = 0; i < runs; ++i) {
+        auto us = access();
+        if (!us) return std::move(us).error();
+        out.in_a_row.push_back(*us);
+    }
+    for (uint32_t i = 0; i < runs; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{2});
+        auto us = access();
+        if (!us) return std::move(us).error();
+        out.after_sleep.push_back(*us);
+    }
+    return out;
+}
+
 int run(const Options& o)
 {
     auto instance = vk::Instance::create({.application_name = "dmafeed-bench-alloc"});
@@ -197,6 +241,7 @@ int run(const Options& o)
     std::printf("%-10s %-10s %-8s %10s %10s %12s %12s %7s  %s\n", "format", "size", "modifier", "median ms", "p95 ms",
                 "allocated", "theoretical", "ratio", "result");
     bool over_target = false;
+    std::vector<CpuAccess> accesses;
     for (DrmFormat format : o.formats) {
         const FormatInfo* info = format_info(format);
         if (!info) {
@@ -207,6 +252,7 @@ int run(const Options& o)
             const AllocationRequest req{.format = format, .width = size.width, .height = size.height, .modifiers = {o.modifier}};
             std::vector<double> ms;
             uint64_t allocated = 0;
+            std::unique_ptr<Buffer> last;
             for (uint32_t i = 0; i <= o.runs; ++i) {  // run 0 is the warm-up
                 const auto start = std::chrono::steady_clock::now();
                 auto buffer = (*allocator)->allocate(req);
@@ -217,6 +263,7 @@ int run(const Options& o)
                 }
                 allocated = std::max(allocated, (*buffer)->allocated_bytes());
                 if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+                last = std::move(*buffer);
             }
             const uint64_t theoretical = theoretical_bytes(*info, size.width, size.height);
             const double ratio = static_cast<double>(allocated) / static_cast<double>(theoretical);
@@ -231,6 +278,24 @@ int run(const Options& o)
                         name(o.modifier).c_str(), median(ms), percentile(ms, 95), static_cast<unsigned long long>(allocated),
                         static_cast<unsigned long long>(theoretical), ratio, result.c_str());
             std::fflush(stdout);
+            if (o.modifier.is_linear()) {
+                auto access = time_cpu_access(*last, o.runs);
+                if (!access) {
+                    log::error("%s", access.error().message().c_str());
+                    return 3;
+                }
+                access->label = log::format("%-10s %-10s", name(format).c_str(), size_text.c_str());
+                accesses.push_back(std::move(*access));
+            }
+        }
+    }
+    if (!accesses.empty()) {
+        std::printf("\nCPU access to a LINEAR buffer (begin_cpu_write + end_cpu_write: DMA_BUF_IOCTL_SYNC start and end), "
+                    "microseconds\n%-10s %-10s %16s %8s %19s %8s\n",
+                    "format", "size", "in a row: median", "p90", "after 2 ms: median", "p90");
+        for (const CpuAccess& a : accesses) {
+            std::printf("%s %16.1f %8.1f %19.1f %8.1f\n", a.label.c_str(), median(a.in_a_row), percentile(a.in_a_row, 90),
+                        median(a.after_sleep), percentile(a.after_sleep, 90));
         }
     }
     return over_target ? 1 : 0;

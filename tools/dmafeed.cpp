@@ -72,6 +72,10 @@ struct Run {
     uint64_t steady_sync_frames = 0;
     std::vector<uint64_t> written_buffers;  // serials of the buffers written so far
     double memcpy_mb_per_s = 0;      // a memcpy of one frame's bytes, measured in this run: the best of 10 in a row
+    // The steady upload's access bracket (begin_cpu_write + end_cpu_write: DMA_BUF_IOCTL_SYNC start
+    // and end) done 10 times in a row on one acquired buffer, the best, in microseconds: what the
+    // bracket costs with warm caches, beside write_sync_us_per_frame, what it costs in the loop.
+    double sync_tight_us = 0;
     // The same memcpy (between two buffers of ours) done in the frame loop, every 8th frame read
     // in place, right after that frame's read: as cold in the caches and TLBs as the frames are.
     double loop_memcpy_seconds = 0;
@@ -153,6 +157,22 @@ double memcpy_rate(uint64_t bytes)
     return best;
 }
 
+// The best of 10 CPU-access brackets in a row (begin_cpu_write, end_cpu_write) on an acquired
+// frame, in microseconds; 0 if the frame cannot be mapped.
+double sync_pair_us(producer::Producer& p, const producer::Frame& frame)
+{
+    double best = 0;
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = Clock::now();
+        const bool mapped = p.begin_cpu_write(frame).ok();
+        p.end_cpu_write(frame);
+        const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        if (!mapped) return 0;
+        if (i == 0 || us < best) best = us;
+    }
+    return best;
+}
+
 // The bytes a buffer of this format and size needs at least (tight rows).
 uint64_t theoretical_bytes(DrmFormat format, uint32_t width, uint32_t height)
 {
@@ -204,6 +224,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                             ? static_cast<double>(run.steady_write_bytes) / (run.steady_write_seconds - run.steady_sync_seconds) / 1e6
                             : 0.0);
         }
+        if (run.sync_tight_us > 0) std::printf("  \"write_sync_tight_us\": %.1f,\n", run.sync_tight_us);
         if (run.loop_memcpy_seconds > 0) {
             std::printf("  \"loop_memcpy_mb_per_s\": %.1f,\n",
                         static_cast<double>(run.loop_memcpy_bytes) / run.loop_memcpy_seconds / 1e6);
@@ -414,6 +435,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 run.count_write(frame_serial, seconds, y4m->header().frame_bytes(), sync_seconds, !reference_frame);
                 run.fill_seconds += seconds;
                 if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
+                if (run.sync_tight_us == 0 && run.steady_sync_frames > 0) run.sync_tight_us = sync_pair_us(p, **frame);
                 if (run.frames % 8 == 4) {
                     const size_t bytes = y4m->header().frame_bytes();
                     if (run.memcpy_from.size() != bytes) {

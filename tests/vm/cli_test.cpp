@@ -270,6 +270,10 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     EXPECT_GT(*steady, 0.0) << out;
     EXPECT_GT(*sync, 0.0) << "the sync ioctls take time" << out;
     EXPECT_GT(*copy, *steady) << "the copy alone is faster than the copy with the syncs around it" << out;
+    // The same bracket, 10 in a row on one buffer (its best): measured once the first steady frame is in.
+    const auto tight = json_number(out, "write_sync_tight_us");
+    ASSERT_TRUE(tight) << out;
+    EXPECT_GT(*tight, 0.0) << out;
     // The reference copies of the same input bytes (frames 4, 12, 20, ...: memcpy on some, the
     // upload's copy_frame_bytes on the others).
     const auto same_memcpy = json_number(out, "input_memcpy_mb_per_s");
