@@ -2,6 +2,7 @@
 
 #include "alloc/dumb_allocator.hpp"
 #include "alloc/gbm_allocator.hpp"
+#include "alloc/udmabuf_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
 #include "render/gpu_pattern.hpp"
 #include "util/log.hpp"
@@ -384,6 +385,18 @@ private:
     std::unique_ptr<DumbAllocator> allocator_;
 };
 
+// udmabuf buffers (quick start where the compositor names no DRM device): drawn and written on
+// the CPU by the base class.
+class UdmabufContext final : public AllocatorContext {
+public:
+    explicit UdmabufContext(std::unique_ptr<UdmabufAllocator> allocator) : allocator_{std::move(allocator)} {}
+    Allocator& allocator() override { return *allocator_; }
+    std::string describe() const override { return "udmabuf buffers (" + allocator_->path() + ")"; }
+
+private:
+    std::unique_ptr<UdmabufAllocator> allocator_;
+};
+
 }  // namespace
 
 AllocatorFactory system_allocators(const AllocatorOptions& options)
@@ -395,6 +408,18 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
         if (quick) {
             // Dumb buffers where the device's primary node makes them: no userspace driver to load
             // (automatic only: `gbm` asks for GBM's buffers from the first frame).
+            // Where the compositor names none (a software compositor) and no device is given,
+            // udmabuf buffers: memfds made dma-bufs, no device at all.
+            if (options.kind == AllocatorKind::automatic && !*wanted && options.device_path.empty()) {
+                auto udmabuf = UdmabufAllocator::create();
+                if (udmabuf) {
+                    DeviceContexts out;
+                    out.contexts.push_back(std::make_unique<UdmabufContext>(std::move(*udmabuf)));
+                    out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
+                    return out;
+                }
+                log::debug("quick start: %s", udmabuf.error().message().c_str());
+            }
             if (options.kind == AllocatorKind::automatic) {
                 auto dumb = DumbAllocator::create(options.device_path, *wanted);
                 if (dumb) {

@@ -123,7 +123,9 @@ struct AllocatorOptions {
     bool prepare_patterns = false;
     // Who draws the patterns (AllocatorContext::draw), where both could.
     PatternDraw draw = PatternDraw::automatic;
-    // Quick start (kind automatic or gbm, draw not gpu): dumb buffers of the device's primary node
+    // Quick start (kind automatic or gbm, draw not gpu): udmabuf buffers where the compositor names
+    // no DRM device and --device is not given (UdmabufAllocator: no device, no userspace driver;
+    // automatic only), else dumb buffers of the device's primary node
     // (DumbAllocator: no userspace driver loaded; automatic only), else GBM alone without Vulkan, stand in, drawn
     // and written on the CPU, while the Vulkan device is set up in a background thread
     // (PendingContexts); then the usual contexts (Vulkan and GBM, in the order rule's order) take

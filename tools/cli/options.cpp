@@ -52,9 +52,10 @@ Buffers and sync:
   --allocator A           auto (default: Vulkan and GBM; Vulkan first, unless the compositor names
                           a DRM device that the Vulkan device is not), vulkan or gbm. The first
                           frames are drawn on the CPU into dumb buffers of the compositor's DRM
-                          device (auto; else GBM's) or GBM's (gbm) while the Vulkan device starts
-                          in the background (seconds on lavapipe); then the buffers are rebuilt
-                          only if the first choice changed
+                          device (auto; else GBM's; udmabuf buffers where it names none) or
+                          GBM's (gbm) while the Vulkan device starts in the background (seconds
+                          on lavapipe); then the buffers are rebuilt only if the first choice
+                          changed
   --no-quick-start        set every allocator up before the first frame
   --device PATH           DRM node to allocate on (default: the compositor's target device)
   --buffers N             buffers in the pool, 2 to 4 (default 3)
