@@ -35,7 +35,7 @@ typedef struct dmafeed_config {
     uint64_t modifier;
     uint32_t width, height; /* 0: the compositor's size */
     uint32_t buffers;       /* 2..4 */
-    const char* allocator;  /* "auto", "vulkan", "gbm" */
+    const char* allocator;  /* "auto", "vulkan", "gbm", "udmabuf" (CPU pointers only) */
     const char* device;     /* NULL: the compositor's target device */
     const char* sync;       /* "auto", "explicit", "implicit" */
     int drop_when_full;

@@ -58,7 +58,7 @@ struct Config {
     uint32_t width = 0;   // 0 x 0: the compositor's configure, else 640 x 480
     uint32_t height = 0;
     uint32_t buffers = 3;             // 2..4
-    std::string allocator = "auto";   // auto, vulkan, gbm
+    std::string allocator = "auto";   // auto, vulkan, gbm, udmabuf (system memory, CPU pointers only)
     std::string device;               // a DRM node path; empty: the compositor's target device
     std::string sync = "auto";        // auto, explicit, implicit
     bool drop_when_full = false;      // acquire() returns no frame at once when every buffer is held

@@ -275,8 +275,9 @@ std::unique_ptr<Producer> Producer::create(const Config& config, std::string* er
     producer::AllocatorKind kind = producer::AllocatorKind::automatic;
     if (config.allocator == "vulkan") kind = producer::AllocatorKind::vulkan;
     else if (config.allocator == "gbm") kind = producer::AllocatorKind::gbm;
+    else if (config.allocator == "udmabuf") kind = producer::AllocatorKind::udmabuf;
     else if (config.allocator != "auto" && !config.allocator.empty())
-        return fail("allocator '" + config.allocator + "': use auto, vulkan or gbm");
+        return fail("allocator '" + config.allocator + "': use auto, vulkan, gbm or udmabuf");
     if (config.sync == "explicit") pc.sync = producer::SyncMode::explicit_sync;
     else if (config.sync == "implicit") pc.sync = producer::SyncMode::implicit_sync;
     else if (config.sync != "auto" && !config.sync.empty()) return fail("sync '" + config.sync + "': use auto, explicit or implicit");

@@ -399,9 +399,23 @@ private:
 
 }  // namespace
 
+Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& path)
+{
+    auto allocator = UdmabufAllocator::create(path);
+    if (!allocator) return std::move(allocator).error();
+    return std::unique_ptr<AllocatorContext>{std::make_unique<UdmabufContext>(std::move(*allocator))};
+}
+
 AllocatorFactory system_allocators(const AllocatorOptions& options)
 {
     return [options](dev_t target) -> Result<DeviceContexts> {
+        if (options.kind == AllocatorKind::udmabuf) {
+            auto udmabuf = udmabuf_context();
+            if (!udmabuf) return std::move(udmabuf).error();
+            DeviceContexts out;
+            out.contexts.push_back(std::move(*udmabuf));
+            return out;
+        }
         auto wanted = wanted_device(options, target);
         if (!wanted) return std::move(wanted).error();
         const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;
@@ -411,10 +425,10 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             // Where the compositor names none (a software compositor) and no device is given,
             // udmabuf buffers: memfds made dma-bufs, no device at all.
             if (options.kind == AllocatorKind::automatic && !*wanted && options.device_path.empty()) {
-                auto udmabuf = UdmabufAllocator::create();
+                auto udmabuf = udmabuf_context();
                 if (udmabuf) {
                     DeviceContexts out;
-                    out.contexts.push_back(std::make_unique<UdmabufContext>(std::move(*udmabuf)));
+                    out.contexts.push_back(std::move(*udmabuf));
                     out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
                     return out;
                 }

@@ -93,7 +93,9 @@ struct DeviceContexts {
 // device's tranches out of the negotiation.
 using AllocatorFactory = std::function<Result<DeviceContexts>(dev_t target_device)>;
 
-enum class AllocatorKind { automatic, vulkan, gbm };
+// udmabuf: only udmabuf buffers (UdmabufAllocator: system memory made a dma-buf, LINEAR, filled on
+// the CPU), no Vulkan, no GBM; for compositors' imports of system-memory dma-bufs.
+enum class AllocatorKind { automatic, vulkan, gbm, udmabuf };
 
 // Who draws test patterns into a buffer both could draw (a LINEAR buffer with Vulkan images):
 //  - gpu: the compute shader (render::PatternRenderer);
@@ -133,6 +135,10 @@ struct AllocatorOptions {
     // Where neither stand-in can start, everything is set up at once as without it.
     bool quick_start = false;
 };
+
+// The udmabuf buffers' context (AllocatorKind::udmabuf, and the quick start's stand-in where the
+// compositor names no DRM device): on `path` ("/dev/udmabuf" when empty).
+Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& path = {});
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the
 // target device's nodes); `automatic` offers both, so that buffers the compositor refuses from one

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
+#include <utility>
 #include <vector>
 
 namespace dmafeed::cli {
@@ -35,6 +36,24 @@ TEST(CliOptions, Defaults)
     EXPECT_EQ(o->yuv, sources::YuvEncoding{});
     EXPECT_FALSE(o->yuv_given);
     EXPECT_TRUE(o->quick_start);
+}
+
+TEST(CliOptions, EveryAllocatorKindHasItsName)
+{
+    const std::pair<const char*, producer::AllocatorKind> kinds[] = {{"auto", producer::AllocatorKind::automatic},
+                                                                      {"vulkan", producer::AllocatorKind::vulkan},
+                                                                      {"gbm", producer::AllocatorKind::gbm},
+                                                                      {"udmabuf", producer::AllocatorKind::udmabuf}};
+    for (const auto& [name, kind] : kinds) {
+        auto o = parse_args({"--allocator", name});
+        ASSERT_TRUE(o.ok()) << name << ": " << o.error().message();
+        EXPECT_EQ(o->allocator, kind) << name;
+    }
+    // udmabuf buffers are on no device and drawn on the CPU: what cannot apply is said.
+    EXPECT_NE(error_of({"--allocator", "udmabuf", "--device", "/dev/dri/card0"}).find("--device cannot be used with --allocator udmabuf"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--allocator", "udmabuf", "--render", "gpu"}).find("--render gpu cannot be used with --allocator udmabuf"),
+              std::string::npos);
 }
 
 TEST(CliOptions, EveryOptionInBothSpellings)
@@ -89,7 +108,7 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--format", "NOPE"}).find("--format"), std::string::npos);
     EXPECT_NE(error_of({"--pattern", "plaid"}).find("unknown pattern 'plaid'"), std::string::npos);
     EXPECT_NE(error_of({"--pattern", "solid:12"}).find("6 hex digits"), std::string::npos);
-    EXPECT_NE(error_of({"--allocator", "cpu"}).find("use auto, vulkan or gbm"), std::string::npos);
+    EXPECT_NE(error_of({"--allocator", "cpu"}).find("use auto, vulkan, gbm or udmabuf"), std::string::npos);
     EXPECT_NE(error_of({"--sync", "maybe"}).find("use auto, explicit or implicit"), std::string::npos);
     EXPECT_NE(error_of({"--stride-align", "100"}).find("power of two"), std::string::npos);
     EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);

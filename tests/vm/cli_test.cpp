@@ -310,6 +310,34 @@ TEST_F(NodrmCli, TheCApiExampleShowsItsColourThroughCpuPointers)
     EXPECT_NE(out.find("queued "), std::string::npos) << out;
 }
 
+TEST_F(NodrmCli, TheCApiExampleShowsItsColourFromUdmabufBuffers)
+{
+    // The same example on allocator "udmabuf": system memory made dma-bufs, CPU pointers only.
+    auto child = spawn("c-example-udmabuf", {"a05a28", "100000", "udmabuf"}, DMAFEED_EXAMPLE_PATH);
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto image = capture_until("nodrm-c-example-udmabuf", [](const Image& im) { return differing(im, 0xa0, 0x5a, 0x28) == 0; });
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("c-example-udmabuf");
+    ASSERT_TRUE(image.ok()) << image.error().message() << "\n" << out;
+    EXPECT_EQ(differing(*image, 0xa0, 0x5a, 0x28), 0u) << out;
+    EXPECT_TRUE(st.clean()) << st.describe() << "\n" << out;
+}
+
+TEST_F(NodrmCli, UdmabufBuffersShowTheExactSolidColour)
+{
+    auto child = spawn("cli-udmabuf", {"--allocator", "udmabuf", "--pattern", "solid:5b2fd0", "--fps", "10", "--json"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    auto image = capture_until("nodrm-cli-udmabuf", [](const Image& im) { return differing(im, 0x5b, 0x2f, 0xd0) == 0; });
+    const ExitStatus st = child->terminate(std::chrono::seconds{10});
+    const std::string out = output("cli-udmabuf");
+    ASSERT_TRUE(image.ok()) << image.error().message() << "\n" << out;
+    EXPECT_EQ(differing(*image, 0x5b, 0x2f, 0xd0), 0u) << out;
+    ASSERT_TRUE(st.clean()) << st.describe() << "\n" << out;
+    EXPECT_NE(out.find("\"allocator\": \"udmabuf buffers (/dev/udmabuf)\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"modifier\": \"LINEAR\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"frames_drawn_on_gpu\": 0,"), std::string::npos) << out;
+}
+
 TEST_F(NodrmCli, ACHostClearsTheFramesVulkanImagesUnderTheValidationLayer)
 {
     // tests/vm/vulkan_host.c: the C API's Vulkan device and images, the host's own command buffer

@@ -50,12 +50,14 @@ Frames:
 
 Buffers and sync:
   --allocator A           auto (default: Vulkan and GBM; Vulkan first, unless the compositor names
-                          a DRM device that the Vulkan device is not), vulkan or gbm. The first
-                          frames are drawn on the CPU into dumb buffers of the compositor's DRM
-                          device (auto; else GBM's; udmabuf buffers where it names none) or
-                          GBM's (gbm) while the Vulkan device starts in the background (seconds
-                          on lavapipe); then the buffers are rebuilt only if the first choice
-                          changed
+                          a DRM device that the Vulkan device is not), vulkan, gbm or udmabuf
+                          (system memory made a dma-buf by /dev/udmabuf, LINEAR, drawn on the
+                          CPU: what a compositor imports from a camera or a software decoder).
+                          With auto and gbm the first frames are drawn on the CPU into dumb
+                          buffers of the compositor's DRM device (auto; else GBM's; udmabuf
+                          buffers where it names none) or GBM's (gbm) while the Vulkan device
+                          starts in the background (seconds on lavapipe); then the buffers are
+                          rebuilt only if the first choice changed
   --no-quick-start        set every allocator up before the first frame
   --device PATH           DRM node to allocate on (default: the compositor's target device)
   --buffers N             buffers in the pool, 2 to 4 (default 3)
@@ -165,7 +167,8 @@ Result<Options> parse(std::span<const char* const> args)
             if (s == "auto") o.allocator = producer::AllocatorKind::automatic;
             else if (s == "vulkan") o.allocator = producer::AllocatorKind::vulkan;
             else if (s == "gbm") o.allocator = producer::AllocatorKind::gbm;
-            else return usage(opt, "'" + std::string{s} + "': use auto, vulkan or gbm");
+            else if (s == "udmabuf") o.allocator = producer::AllocatorKind::udmabuf;
+            else return usage(opt, "'" + std::string{s} + "': use auto, vulkan, gbm or udmabuf");
         } else if (arg == "--device") {
             if (s.empty()) return usage(opt, "needs a DRM node path such as /dev/dri/renderD128");
             o.device = s;
@@ -233,6 +236,12 @@ Result<Options> parse(std::span<const char* const> args)
     if (!o.input.empty() && o.pattern_given) return Error{"--input and --pattern exclude each other: frames come from one"};
     if (!o.input.empty() && o.render_given) return Error{"--render applies to patterns, not to --input"};
     if (!o.input.empty() && o.size_given) return Error{"--size cannot be used with --input: the stream's size is used"};
+    if (o.allocator == producer::AllocatorKind::udmabuf && !o.device.empty()) {
+        return Error{"--device cannot be used with --allocator udmabuf: udmabuf buffers are system memory, on no DRM device"};
+    }
+    if (o.allocator == producer::AllocatorKind::udmabuf && o.render == producer::PatternDraw::gpu) {
+        return Error{"--render gpu cannot be used with --allocator udmabuf: its buffers are drawn on the CPU"};
+    }
     return o;
 }
 

@@ -2,7 +2,8 @@
  * dmafeed): fills every frame with one colour through the CPU pointers and queues it, paced by the
  * compositor, until N frames or SIGINT/SIGTERM; then prints the stats.
  *
- * Usage: dmafeed-example RRGGBB [FRAMES]      (runs against $WAYLAND_DISPLAY) */
+ * Usage: dmafeed-example RRGGBB [FRAMES [ALLOCATOR]]    (runs against $WAYLAND_DISPLAY)
+ *   ALLOCATOR: auto (default), vulkan, gbm or udmabuf */
 #include <dmafeed/dmafeed.h>
 
 #include <signal.h>
@@ -23,7 +24,7 @@ static void on_presented(void* user, uint64_t frame_id, uint64_t pts_ns, int pre
 int main(int argc, char** argv)
 {
     if (argc < 2 || strlen(argv[1]) != 6) {
-        fprintf(stderr, "usage: %s RRGGBB [FRAMES]\n", argv[0]);
+        fprintf(stderr, "usage: %s RRGGBB [FRAMES [auto|vulkan|gbm|udmabuf]]\n", argv[0]);
         return 2;
     }
     const unsigned long rgb = strtoul(argv[1], NULL, 16);
@@ -36,6 +37,7 @@ int main(int argc, char** argv)
     config.explicit_modifier = 1; /* LINEAR: CPU pointers */
     config.modifier = 0;
     config.title = "dmafeed C example";
+    if (argc > 3) config.allocator = argv[3];
     char error[1024];
     dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
     if (!p) {
