@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/udmabuf.h>
+#include <string>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace dmafeed {
 namespace {
