@@ -10,7 +10,7 @@
 // For LINEAR rows, a second table: what one CPU access to such a buffer costs (begin_cpu_write +
 // end_cpu_write: a DMA_BUF_IOCTL_SYNC start and end on its dma-buf), N times in a row and N times
 // each after a 2 ms sleep (the thread leaves the CPU between accesses, as the player's does
-// between frames). Under TCG the second is 6 to 12 times the first: the emulator's cost of a
+// between frames). Under TCG the second is 5 to 19 times the first: the emulator's cost of a
 // thread coming back to the CPU, which a frame loop pays and a tight loop does not.
 //
 // Needs a device that exports dma-bufs: run it in the VM with tools/bench.
