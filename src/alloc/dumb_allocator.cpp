@@ -1,8 +1,9 @@
 #include "alloc/dumb_allocator.hpp"
 
+#include "alloc/cpu_buffers.hpp"
+
 #include "drm/device.hpp"
 #include "drm/format_info.hpp"
-#include "sources/packer.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -75,9 +76,7 @@ Result<std::unique_ptr<DumbAllocator>> DumbAllocator::create(const std::string& 
     }
     auto probe = make_dumb(a->fd_.get(), 256, 16, path);
     if (!probe) return std::move(probe).error().context("dumb buffers");
-    for (const FormatInfo& info : known_formats()) {
-        if (sources::packable(info.format)) a->supported_.add(info.format, modifier_linear);
-    }
+    a->supported_ = cpu_fillable_linear_formats();
     return a;
 }
 
@@ -85,17 +84,12 @@ Result<std::unique_ptr<Buffer>> DumbAllocator::allocate(const AllocationRequest&
 {
     const std::string what = "dumb " + dmafeed::name(request.format) + " " + std::to_string(request.width) + "x" +
                              std::to_string(request.height);
-    const FormatInfo* info = format_info(request.format);
-    if (!info || !supported_.contains(request.format, modifier_linear)) {
-        return Error{what + ": not a format the CPU can fill"};
-    }
-    if (std::find(request.modifiers.begin(), request.modifiers.end(), modifier_linear) == request.modifiers.end()) {
-        return Error{what + ": dumb buffers are LINEAR only"};
-    }
+    auto checked = check_cpu_linear_request(request, supported_, what, "dumb buffers");
+    if (!checked) return std::move(checked).error();
+    const FormatInfo* info = *checked;
     if (request.plane_offset != 0 || request.disjoint) {
         return Error{what + ": dumb buffers hold the planes back to back in one dma-buf (no plane offset, no fd per plane)"};
     }
-    if (request.width == 0 || request.height == 0) return Error{what + ": an empty size"};
     uint64_t widest = 0, rows = 0;
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         widest = std::max(widest, min_stride(*info, p, request.width));

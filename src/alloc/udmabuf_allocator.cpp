@@ -1,9 +1,8 @@
 #include "alloc/udmabuf_allocator.hpp"
 
+#include "alloc/cpu_buffers.hpp"
 #include "drm/format_info.hpp"
-#include "sources/packer.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/udmabuf.h>
@@ -57,12 +56,10 @@ Result<std::unique_ptr<UdmabufAllocator>> UdmabufAllocator::create(const std::st
     a->path_ = path.empty() ? "/dev/udmabuf" : path;
     a->fd_ = UniqueFd{::open(a->path_.c_str(), O_RDWR | O_CLOEXEC)};
     if (!a->fd_) return Error::from_errno("udmabuf buffers: open " + a->path_, errno);
-    const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    auto probe = make_udmabuf(a->fd_.get(), page, a->path_);
+    a->page_ = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    auto probe = make_udmabuf(a->fd_.get(), a->page_, a->path_);
     if (!probe) return std::move(probe).error().context("udmabuf buffers");
-    for (const FormatInfo& info : known_formats()) {
-        if (sources::packable(info.format)) a->supported_.add(info.format, modifier_linear);
-    }
+    a->supported_ = cpu_fillable_linear_formats();
     return a;
 }
 
@@ -70,16 +67,10 @@ Result<std::unique_ptr<Buffer>> UdmabufAllocator::allocate(const AllocationReque
 {
     const std::string what = "udmabuf " + dmafeed::name(request.format) + " " + std::to_string(request.width) + "x" +
                              std::to_string(request.height);
-    const FormatInfo* info = format_info(request.format);
-    if (!info || !supported_.contains(request.format, modifier_linear)) {
-        return Error{what + ": not a format the CPU can fill"};
-    }
-    if (std::find(request.modifiers.begin(), request.modifiers.end(), modifier_linear) == request.modifiers.end()) {
-        return Error{what + ": udmabuf buffers are LINEAR only"};
-    }
-    if (request.width == 0 || request.height == 0) return Error{what + ": an empty size"};
+    auto checked = check_cpu_linear_request(request, supported_, what, "udmabuf buffers");
+    if (!checked) return std::move(checked).error();
+    const FormatInfo* info = *checked;
     const uint64_t align = request.stride_align ? request.stride_align : 64;
-    const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     // Each plane's place: one memory for all (offsets back to back), or one each (disjoint).
     struct Place {
         uint64_t offset = 0, stride = 0, bytes = 0;
@@ -99,7 +90,7 @@ Result<std::unique_ptr<Buffer>> UdmabufAllocator::allocate(const AllocationReque
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         const Place& place = places[p];
         if (request.disjoint || p == 0) {
-            const uint64_t bytes = align_up(request.disjoint ? place.offset + place.bytes : end, page);
+            const uint64_t bytes = align_up(request.disjoint ? place.offset + place.bytes : end, page_);
             auto made = make_udmabuf(fd_.get(), bytes, path_);
             if (!made) return std::move(made).error().context(what);
             shared = std::move(*made);

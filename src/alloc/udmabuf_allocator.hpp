@@ -39,6 +39,7 @@ private:
     UdmabufAllocator() = default;
     UniqueFd fd_;
     std::string path_;
+    uint64_t page_ = 4096;  // the system's page size: udmabuf maps whole pages
     FormatSet supported_;
 };
 

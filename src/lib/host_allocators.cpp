@@ -68,13 +68,8 @@ HostAllocators host_allocators(const producer::AllocatorOptions& options, VkImag
     auto made = std::make_shared<SharedVulkanList>();
     const VkImageUsageFlags image_usage = usage | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
     producer::AllocatorFactory factory = [options, made, image_usage](dev_t target) -> Result<producer::DeviceContexts> {
-        if (options.kind == producer::AllocatorKind::udmabuf) {  // CPU pointers only, no Vulkan images
-            auto udmabuf = producer::udmabuf_context();
-            if (!udmabuf) return std::move(udmabuf).error();
-            producer::DeviceContexts out;
-            out.contexts.push_back(std::move(*udmabuf));
-            return out;
-        }
+        // CPU pointers only, no Vulkan images.
+        if (options.kind == producer::AllocatorKind::udmabuf) return producer::udmabuf_contexts();
         std::optional<dev_t> wanted;
         if (!options.device_path.empty()) {
             struct stat st {};

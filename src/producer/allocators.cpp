@@ -406,16 +406,19 @@ Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& pat
     return std::unique_ptr<AllocatorContext>{std::make_unique<UdmabufContext>(std::move(*allocator))};
 }
 
+Result<DeviceContexts> udmabuf_contexts()
+{
+    auto udmabuf = udmabuf_context();
+    if (!udmabuf) return std::move(udmabuf).error();
+    DeviceContexts out;
+    out.contexts.push_back(std::move(*udmabuf));
+    return out;
+}
+
 AllocatorFactory system_allocators(const AllocatorOptions& options)
 {
     return [options](dev_t target) -> Result<DeviceContexts> {
-        if (options.kind == AllocatorKind::udmabuf) {
-            auto udmabuf = udmabuf_context();
-            if (!udmabuf) return std::move(udmabuf).error();
-            DeviceContexts out;
-            out.contexts.push_back(std::move(*udmabuf));
-            return out;
-        }
+        if (options.kind == AllocatorKind::udmabuf) return udmabuf_contexts();
         auto wanted = wanted_device(options, target);
         if (!wanted) return std::move(wanted).error();
         const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;

@@ -139,6 +139,8 @@ struct AllocatorOptions {
 // The udmabuf buffers' context (AllocatorKind::udmabuf, and the quick start's stand-in where the
 // compositor names no DRM device): on `path` ("/dev/udmabuf" when empty).
 Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& path = {});
+// AllocatorKind::udmabuf's contexts, for every factory: the udmabuf context alone.
+Result<DeviceContexts> udmabuf_contexts();
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the
 // target device's nodes); `automatic` offers both, so that buffers the compositor refuses from one
