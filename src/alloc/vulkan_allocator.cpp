@@ -13,8 +13,6 @@
 namespace dmafeed {
 namespace {
 
-constexpr auto dma_buf = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
-
 VkImageAspectFlagBits memory_plane_aspect(uint32_t plane)
 {
     switch (plane) {
@@ -53,7 +51,10 @@ struct ImageSpec {
 // destructor (every handle is recorded the moment it exists).
 class VulkanBufferBuilder {
 public:
-    VulkanBufferBuilder(const vk::Device& device, VulkanBuffer& buffer) : device_{device}, buffer_{buffer} {}
+    VulkanBufferBuilder(const vk::Device& device, VulkanBuffer& buffer, VkExternalMemoryHandleTypeFlagBits handle_type)
+        : device_{device}, buffer_{buffer}, handle_type_{handle_type}
+    {
+    }
 
     // One image in memory of its own: a dedicated allocation, or one memory per plane when disjoint.
     Result<DrmModifier> add_image(const ImageSpec& spec)
@@ -143,7 +144,7 @@ private:
         VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
                                                  .pNext = layouts.empty() ? static_cast<void*>(&list_info)
                                                                           : static_cast<void*>(&explicit_info),
-                                                 .handleTypes = dma_buf};
+                                                 .handleTypes = static_cast<VkExternalMemoryHandleTypeFlags>(handle_type_)};
         VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                              .pNext = &external,
                              .flags = spec.disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U,
@@ -219,9 +220,17 @@ private:
                 return vk::vk_error("vkBindImageMemory2 (disjoint)", r);
             }
         } else {
-            VkMemoryRequirements req{};
-            vkGetImageMemoryRequirements(dev, image, &req);
-            // A dedicated allocation is bound at offset 0 only.
+            VkMemoryDedicatedRequirements dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
+            VkMemoryRequirements2 req2{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &dedicated};
+            const VkImageMemoryRequirementsInfo2 info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = image};
+            vkGetImageMemoryRequirements2(dev, &info, &req2);
+            const VkMemoryRequirements& req = req2.memoryRequirements;
+            // A dedicated allocation is bound at offset 0 only: a plane offset needs memory the
+            // image does not own, which a driver that requires dedicated allocations refuses.
+            if (spec.memory_offset && dedicated.requiresDedicatedAllocation) {
+                return Error{"the driver requires a dedicated allocation for this image, which is bound at offset 0 only: "
+                             "a plane offset of " + std::to_string(spec.memory_offset) + " bytes cannot be honoured"};
+            }
             auto fd = allocate_and_export(with_offset(req, spec.memory_offset), spec.memory_offset ? VK_NULL_HANDLE : image);
             if (!fd) return std::move(fd).error();
             if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), spec.memory_offset); r != VK_SUCCESS) {
@@ -304,7 +313,7 @@ private:
                                                 .image = dedicated_image};
         VkExportMemoryAllocateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
                                                .pNext = dedicated_image ? &dedicated : nullptr,
-                                               .handleTypes = dma_buf};
+                                               .handleTypes = static_cast<VkExternalMemoryHandleTypeFlags>(handle_type_)};
         VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                 .pNext = &export_info,
                                 .allocationSize = req.size,
@@ -314,8 +323,9 @@ private:
             return vk::vk_error("vkAllocateMemory of " + std::to_string(req.size) + " bytes", r);
         }
         buffer_.memories_.push_back(memory);
+        buffer_.memory_records_.push_back({req.size, *type, dedicated_image != VK_NULL_HANDLE});
         buffer_.allocated_bytes_ += req.size;
-        VkMemoryGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR, .memory = memory, .handleType = dma_buf};
+        VkMemoryGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR, .memory = memory, .handleType = handle_type_};
         int raw = -1;
         const VkResult r = device_.fn().get_memory_fd(device_.handle(), &get, &raw);
         UniqueFd fd{raw};
@@ -327,6 +337,7 @@ private:
 
     const vk::Device& device_;
     VulkanBuffer& buffer_;
+    VkExternalMemoryHandleTypeFlagBits handle_type_;
 };
 
 Result<VkImageView> storage_view(const vk::Device& device, VkImage image, VkFormat format)
@@ -384,9 +395,11 @@ Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<cons
 }
 
 Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage,
-                                                                 VkImageUsageFlags extra_usage)
+                                                                 VkImageUsageFlags extra_usage,
+                                                                 VkExternalMemoryHandleTypeFlagBits handle_type)
 {
-    auto caps = vk::query_export_capabilities(device.physical_handle(), device.info().api_version, usage, extra_usage);
+    auto caps = vk::query_export_capabilities(device.physical_handle(), device.info().api_version, usage, extra_usage,
+                                              handle_type);
     if (!caps) return std::move(caps).error();
     if (caps->exportable.empty()) {
         return Error{device.info().name + " can export no format with a DRM modifier for usage " + vk::usage_string(usage)};
@@ -428,6 +441,13 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         return Error{msg};
     }
     const bool per_plane = usable.front()->per_plane_images;
+    // Memory the image does not own (the plane offset) cannot be exported where the export needs
+    // a dedicated allocation (VkExternalMemoryProperties' DEDICATED_ONLY).
+    if (req.plane_offset > 0 && usable.front()->dedicated_only) {
+        return Error{what + ": the driver exports " + dmafeed::name(req.format) +
+                     " only from dedicated allocations, which start at offset 0: a plane offset of " +
+                     std::to_string(req.plane_offset) + " bytes cannot be honoured"};
+    }
     std::vector<DrmModifier> modifiers;
     VkExtent2D max_extent{UINT32_MAX, UINT32_MAX};
     // The extra usage only where the driver may pick any of the modifiers with it, and where every
@@ -453,7 +473,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
     }
 
     std::unique_ptr<VulkanBuffer> buffer{new VulkanBuffer{device_, req.format, modifiers.front(), req.width, req.height}};
-    VulkanBufferBuilder builder{device_, *buffer};
+    VulkanBufferBuilder builder{device_, *buffer, caps_.handle_type};
     const VkImageUsageFlags usage = caps_.usage | (extra ? caps_.extra_usage : 0U);
     std::vector<PlaneLayout> layout;
     if (explicit_linear) {

@@ -55,6 +55,14 @@ public:
     bool per_plane_images() const noexcept { return parts_.size() > 1; }
     // The device memory objects (host-visible on lavapipe), for tests and CPU upload.
     const std::vector<VkDeviceMemory>& memories() const noexcept { return memories_; }
+    // How each of memories() was allocated: what an importer of an OPAQUE_FD must repeat
+    // (allocationSize, memoryTypeIndex, dedicated or not).
+    struct MemoryRecord {
+        VkDeviceSize size = 0;
+        uint32_t type_index = 0;
+        bool dedicated = false;
+    };
+    const std::vector<MemoryRecord>& memory_records() const noexcept { return memory_records_; }
     // What vk::Uploader needs to fill every format plane from `planes` (one entry per plane).
     Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 
@@ -68,14 +76,18 @@ private:
     const vk::Device& device_;
     std::vector<VulkanImagePart> parts_;
     std::vector<VkDeviceMemory> memories_;
+    std::vector<MemoryRecord> memory_records_;  // one per memories_ entry
 };
 
 class VulkanAllocator final : public Allocator {
 public:
     // `device` must outlive the allocator and its buffers. `usage` is what buffers are made for;
     // `extra_usage` is added to the images of the pairs that allow it (vk::PairCapability::storage).
-    static Result<std::unique_ptr<VulkanAllocator>> create(const vk::Device& device, VkImageUsageFlags usage,
-                                                           VkImageUsageFlags extra_usage = 0);
+    // `handle_type`: DMA_BUF; OPAQUE_FD only for the gpu tier (vk::ExportCapabilities::handle_type),
+    // whose buffers' plane fds are then opaque Vulkan memory fds, not dma-bufs.
+    static Result<std::unique_ptr<VulkanAllocator>> create(
+        const vk::Device& device, VkImageUsageFlags usage, VkImageUsageFlags extra_usage = 0,
+        VkExternalMemoryHandleTypeFlagBits handle_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
 
     std::string_view name() const noexcept override { return "vulkan"; }
     const FormatSet& supported() const noexcept override { return caps_.exportable; }

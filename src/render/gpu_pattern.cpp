@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 // SPIR-V of pattern.comp, made by glslangValidator at build time (src/meson.build).
 #include "pattern_spv.h"
@@ -123,6 +124,7 @@ PatternRenderer::~PatternRenderer()
 {
     const VkDevice dev = device_.handle();
     submitter_.reset();  // waits for the last frame before the pipeline goes
+    if (timestamps_) vkDestroyQueryPool(dev, timestamps_, nullptr);
     if (descriptor_pool_) vkDestroyDescriptorPool(dev, descriptor_pool_, nullptr);  // frees sets_
     if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
     if (pipeline_layout_) vkDestroyPipelineLayout(dev, pipeline_layout_, nullptr);
@@ -171,6 +173,10 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
     auto begun = submitter_->begin();  // waits for the previous frame: the sets are free again
     if (!begun) return std::move(begun).error();
     VkCommandBuffer cmd = *begun;
+    if (timestamps_) {
+        vkCmdResetQueryPool(cmd, timestamps_, 0, 2);
+        vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
+    }
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
     for (uint32_t p = 0; p < info.plane_count; ++p) {
         const VulkanImagePart& part = parts[p];
@@ -246,7 +252,39 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
                              nullptr, 0, nullptr, 1, &release);
     }
+    if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 1);
+    timed_frame_ = timestamps_ != VK_NULL_HANDLE;
     return submitter_->submit(true);
+}
+
+Result<void> PatternRenderer::enable_gpu_timing()
+{
+    if (timestamps_) return {};
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(device_.physical_handle(), &n, nullptr);
+    std::vector<VkQueueFamilyProperties> families(n);
+    vkGetPhysicalDeviceQueueFamilyProperties(device_.physical_handle(), &n, families.data());
+    if (device_.queue_family() >= n || families[device_.queue_family()].timestampValidBits == 0) {
+        return Error{"GPU timing: the queue family has no timestamps (timestampValidBits 0)"};
+    }
+    VkPhysicalDeviceProperties props{};
+    vkGetPhysicalDeviceProperties(device_.physical_handle(), &props);
+    timestamp_period_ns_ = static_cast<double>(props.limits.timestampPeriod);
+    const VkQueryPoolCreateInfo qci{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
+    if (const VkResult r = vkCreateQueryPool(device_.handle(), &qci, nullptr, &timestamps_); r != VK_SUCCESS) {
+        return vk::vk_error("vkCreateQueryPool (GPU timing)", r);
+    }
+    return {};
+}
+
+Result<double> PatternRenderer::last_gpu_time_ms()
+{
+    if (!timestamps_ || !timed_frame_) return Error{"GPU timing: no timed render() yet"};
+    uint64_t ticks[2] = {};
+    const VkResult r = vkGetQueryPoolResults(device_.handle(), timestamps_, 0, 2, sizeof ticks, ticks, sizeof ticks[0],
+                                             VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (r != VK_SUCCESS) return vk::vk_error("vkGetQueryPoolResults (GPU timing)", r);
+    return static_cast<double>(ticks[1] - ticks[0]) * timestamp_period_ns_ / 1e6;
 }
 
 }  // namespace dmafeed::render

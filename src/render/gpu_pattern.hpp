@@ -49,6 +49,13 @@ public:
                             const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
                             std::optional<std::span<const sources::PixelRect>> regions = std::nullopt);
 
+    // GPU timestamps around each render() from now on (a query pool of two; the queue family must
+    // have timestampValidBits). For benchmarks: the shader's time without the CPU's.
+    Result<void> enable_gpu_timing();
+    // The GPU time of the last render() in milliseconds (waits for it to finish); an error before
+    // enable_gpu_timing() or any render().
+    Result<double> last_gpu_time_ms();
+
 private:
     explicit PatternRenderer(const vk::Device& device) : device_{device} {}
     const vk::Device& device_;
@@ -59,6 +66,9 @@ private:
     VkPipeline pipeline_ = VK_NULL_HANDLE;
     VkDescriptorPool descriptor_pool_ = VK_NULL_HANDLE;
     VkDescriptorSet sets_[4] = {};  // one per plane, rewritten per frame (after the previous one is done)
+    VkQueryPool timestamps_ = VK_NULL_HANDLE;  // enable_gpu_timing(): start and end of each render()
+    double timestamp_period_ns_ = 0;
+    bool timed_frame_ = false;  // a render() wrote both timestamps
 };
 
 }  // namespace dmafeed::render

@@ -45,9 +45,10 @@ struct ImageSupport {
     bool dedicated_only = false;  // its export needs a dedicated allocation
 };
 
-// The spec's test for one (VkFormat, modifier, usage, flags): supported and EXPORTABLE as dma-buf.
+// The spec's test for one (VkFormat, modifier, usage, flags): supported and EXPORTABLE as `handle`.
 std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format, DrmModifier modifier,
-                                       VkImageUsageFlags usage, VkImageCreateFlags flags)
+                                       VkImageUsageFlags usage, VkImageCreateFlags flags,
+                                       VkExternalMemoryHandleTypeFlagBits handle)
 {
     VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
@@ -55,7 +56,7 @@ std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
     VkPhysicalDeviceExternalImageFormatInfo ext_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
                                                      .pNext = &mod_info,
-                                                     .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT};
+                                                     .handleType = handle};
     VkPhysicalDeviceImageFormatInfo2 info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
                                           .pNext = &ext_info,
                                           .format = format,
@@ -131,9 +132,13 @@ std::string usage_string(VkImageUsageFlags usage)
 }
 
 Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
-                                                     VkImageUsageFlags usage, VkImageUsageFlags extra_usage)
+                                                     VkImageUsageFlags usage, VkImageUsageFlags extra_usage,
+                                                     VkExternalMemoryHandleTypeFlagBits handle)
 {
+    const auto exportable = [handle](VkPhysicalDevice d, VkFormat f, DrmModifier m, VkImageUsageFlags u,
+                                     VkImageCreateFlags flags) { return dmafeed::vk::exportable(d, f, m, u, flags, handle); };
     ExportCapabilities caps;
+    caps.handle_type = handle;
     caps.usage = usage;
     caps.extra_usage = extra_usage;
     const VkImageUsageFlags more = usage | extra_usage;
@@ -147,8 +152,13 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                 if (!features_cover(dm.features, usage)) continue;
                 auto support = exportable(device, info.vk_format, dm.modifier, usage, 0);
                 if (!support) continue;
-                const bool disjoint = info.plane_count > 1 && (dm.features & VK_FORMAT_FEATURE_2_DISJOINT_BIT) &&
-                                      exportable(device, info.vk_format, dm.modifier, usage, VK_IMAGE_CREATE_DISJOINT_BIT);
+                // Disjoint planes each get memory of their own, which cannot be dedicated to the image
+                // (VUID-VkMemoryDedicatedAllocateInfo-image-01797): not where export needs dedicated.
+                const auto disjoint_support =
+                    info.plane_count > 1 && (dm.features & VK_FORMAT_FEATURE_2_DISJOINT_BIT)
+                        ? exportable(device, info.vk_format, dm.modifier, usage, VK_IMAGE_CREATE_DISJOINT_BIT)
+                        : std::nullopt;
+                const bool disjoint = disjoint_support && !disjoint_support->dedicated_only;
                 const bool storage = extra_usage != 0 && features_cover(dm.features, more) &&
                                      exportable(device, info.vk_format, dm.modifier, more, 0);
                 if (caps.exportable.add(info.format, dm.modifier)) {

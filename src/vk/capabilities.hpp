@@ -36,6 +36,10 @@ struct PairCapability {
 };
 
 struct ExportCapabilities {
+    // What the memory is exported as: DMA_BUF for compositors. OPAQUE_FD only in the gpu tier
+    // (tests/gpu), on drivers that export no dma-buf (NVIDIA without nvidia-drm): the same images,
+    // modifiers and plane layouts, shared only with Vulkan.
+    VkExternalMemoryHandleTypeFlagBits handle_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
     VkImageUsageFlags usage = 0;
     VkImageUsageFlags extra_usage = 0;  // what PairCapability::storage was asked about
     FormatSet exportable;              // table order, modifiers in driver order
@@ -58,8 +62,11 @@ uint32_t modifier_plane_count(VkPhysicalDevice device, uint32_t api_version, VkF
 
 // `usage` is what the producer will do with every image (e.g. TRANSFER_DST); a pair is also
 // marked `storage` where it is exportable with `usage | extra_usage` (extra_usage: STORAGE, or 0).
-Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, uint32_t api_version,
-                                                     VkImageUsageFlags usage, VkImageUsageFlags extra_usage = 0);
+// `handle_type`: see ExportCapabilities::handle_type. A pair whose export needs a dedicated
+// allocation is never `disjoint`: a dedicated allocation cannot back a disjoint image.
+Result<ExportCapabilities> query_export_capabilities(
+    VkPhysicalDevice device, uint32_t api_version, VkImageUsageFlags usage, VkImageUsageFlags extra_usage = 0,
+    VkExternalMemoryHandleTypeFlagBits handle_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
 
 std::string usage_string(VkImageUsageFlags usage);
 

@@ -21,10 +21,13 @@ bool exports_sync_fd_semaphores(const PhysicalDeviceInfo& physical)
 
 }  // namespace
 
-Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physical)
+Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physical,
+                                               VkExternalMemoryHandleTypeFlagBits handle_type)
 {
-    if (const auto miss = physical.missing(); !miss.empty()) {
-        return Error{physical.name + " cannot export dma-bufs: lacks " + miss.front()};
+    const bool dma_buf = handle_type == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+    if (const auto miss = physical.missing(handle_type); !miss.empty()) {
+        return Error{physical.name + (dma_buf ? " cannot export dma-bufs: lacks " : " cannot export memory: lacks ") +
+                     miss.front()};
     }
     uint32_t n = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(physical.handle, &n, nullptr);
@@ -44,7 +47,10 @@ Result<std::unique_ptr<Device>> Device::create(const PhysicalDeviceInfo& physica
                                        .queueFamilyIndex = *family,
                                        .queueCount = 1,
                                        .pQueuePriorities = &priority};
-    std::vector<const char*> extensions(std::begin(required_device_extensions), std::end(required_device_extensions));
+    std::vector<const char*> extensions;
+    for (const char* ext : required_device_extensions) {
+        if (dma_buf || std::string_view{ext} != VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME) extensions.push_back(ext);
+    }
     const bool sync_fd = exports_sync_fd_semaphores(physical);
     if (sync_fd) extensions.push_back(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
     VkPhysicalDeviceFeatures supported{};
@@ -84,7 +90,7 @@ Result<OpenedDevice> open_device(std::optional<dev_t> wanted, const InstanceOpti
     if (!handles) return std::move(handles).error();
     std::vector<PhysicalDeviceInfo> infos;
     for (VkPhysicalDevice h : *handles) infos.push_back(query_physical_device(h));
-    auto choice = select_device(infos, wanted, {});
+    auto choice = select_device(infos, wanted);
     if (!choice) return std::move(choice).error();
     log::debug("vulkan: %s", choice->reason.c_str());
     auto device = Device::create(infos[choice->index]);

@@ -24,8 +24,12 @@ struct DeviceFunctions {
 
 class Device {
 public:
-    // The instance that `physical` came from must outlive the device.
-    static Result<std::unique_ptr<Device>> create(const PhysicalDeviceInfo& physical);
+    // The instance that `physical` came from must outlive the device. `handle_type`: what memory
+    // is exported as (vk::ExportCapabilities::handle_type); OPAQUE_FD leaves
+    // VK_EXT_external_memory_dma_buf out.
+    static Result<std::unique_ptr<Device>> create(
+        const PhysicalDeviceInfo& physical,
+        VkExternalMemoryHandleTypeFlagBits handle_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
 
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;

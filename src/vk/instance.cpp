@@ -101,6 +101,20 @@ const std::vector<Suppression>& known_mistakes()
          {"VkFormatFeatureFlags (0x0)", "VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT"},
          "layer 1.3.239 reads DRM-modifier format features from VkDrmFormatModifierPropertiesList2EXT only, which "
          "lavapipe 25 leaves empty (its List variant has TRANSFER_DST)"},
+        // The same empty list, read for the source of a copy (the gpu tier's read-back of an image
+        // imported with an explicit LINEAR modifier, whose List features include TRANSFER_SRC).
+        {"VUID-vkCmdCopyImageToBuffer-srcImage-01998",
+         {"VkFormatFeatureFlags (0x0)", "VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT"},
+         "layer 1.3.239 reads DRM-modifier format features from VkDrmFormatModifierPropertiesList2EXT only, which "
+         "lavapipe 25 leaves empty (its List variant has TRANSFER_SRC)"},
+        // And for the pattern shader's storage views of DRM-modifier images: features read as 0
+        // ("Unhandled"), although the view was made with STORAGE usage, which needs STORAGE_IMAGE,
+        // and shaderStorageImageWriteWithoutFormat is enabled, which implies writes without format.
+        {"VUID-vkCmdDispatch-OpTypeImage-07027",
+         {"feature flags (Unhandled VkFormatFeatureFlagBits2)", "STORAGE_WRITE_WITHOUT_FORMAT"},
+         "layer 1.3.239 reads DRM-modifier format features from VkDrmFormatModifierPropertiesList2EXT only, which "
+         "lavapipe 25 leaves empty; the List variant has STORAGE_IMAGE, and the device enables "
+         "shaderStorageImageWriteWithoutFormat"},
     };
     return list;
 }

@@ -43,13 +43,17 @@ bool PhysicalDeviceInfo::has_extension(std::string_view ext) const
     return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
 }
 
-std::vector<std::string> PhysicalDeviceInfo::missing() const
+std::vector<std::string> PhysicalDeviceInfo::missing(VkExternalMemoryHandleTypeFlagBits handle_type) const
 {
     std::vector<std::string> out;
     if (api_version < VK_API_VERSION_1_2) {
         out.push_back("API " + version_string(api_version) + " < 1.2");
     }
     for (const char* ext : required_device_extensions) {
+        if (handle_type != VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT &&
+            std::string_view{ext} == VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME) {
+            continue;
+        }
         if (!has_extension(ext)) {
             out.emplace_back(ext);
         }
@@ -90,7 +94,7 @@ PhysicalDeviceInfo query_physical_device(VkPhysicalDevice device)
 }
 
 Result<DeviceChoice> select_device(const std::vector<PhysicalDeviceInfo>& candidates, std::optional<dev_t> wanted,
-                                   const SameDrmDevice& same_drm_device)
+                                   SameDrmDevice same_drm_device)
 {
     std::vector<size_t> qualified;
     std::string lacking;
@@ -113,6 +117,9 @@ Result<DeviceChoice> select_device(const std::vector<PhysicalDeviceInfo>& candid
     }
 
     std::string why_no_match;
+    if (wanted && same_drm_device == nullptr) {
+        return Error{"select_device: no DRM device matcher given"};
+    }
     if (wanted) {
         const std::string want_desc = drm::describe_device(*wanted);
         bool any_drm_info = false;

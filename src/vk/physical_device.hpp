@@ -6,9 +6,9 @@
 // main or target device.
 #pragma once
 
+#include "drm/device.hpp"
 #include "util/result.hpp"
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -36,13 +36,18 @@ struct PhysicalDeviceInfo {
 
     bool has_extension(std::string_view name) const;
     // What keeps this device from being used, in words ("VK_EXT_image_drm_format_modifier", "API 1.1 < 1.2").
-    std::vector<std::string> missing() const;
+    // With OPAQUE_FD (the gpu tier's stand-in, vk::ExportCapabilities::handle_type),
+    // VK_EXT_external_memory_dma_buf is not needed.
+    std::vector<std::string> missing(
+        VkExternalMemoryHandleTypeFlagBits handle_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT) const;
 };
 
 PhysicalDeviceInfo query_physical_device(VkPhysicalDevice device);
 
-// Whether two dev_t name one DRM device (drm::same_device by default; tests inject their own).
-using SameDrmDevice = std::function<bool(dev_t, dev_t)>;
+// Whether two dev_t name one DRM device. Every caller uses drm::same_device (libdrm's
+// drmDevicesEqual over both nodes); unit tests pass a fake topology. A plain function pointer: there
+// is no empty state to call.
+using SameDrmDevice = bool (*)(dev_t, dev_t);
 
 struct DeviceChoice {
     size_t index = 0;     // into the candidates
@@ -58,7 +63,7 @@ struct DeviceChoice {
 //     integrated GPU > virtual GPU > CPU > other, then enumeration order; the reason says why no
 //     match was possible.
 Result<DeviceChoice> select_device(const std::vector<PhysicalDeviceInfo>& candidates, std::optional<dev_t> wanted,
-                                   const SameDrmDevice& same_drm_device);
+                                   SameDrmDevice same_drm_device = drm::same_device);
 
 std::string device_type_name(VkPhysicalDeviceType type);
 

@@ -1,6 +1,9 @@
 #include "vk/physical_device.hpp"
 
+#include "drm/device.hpp"
+
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 using dmafeed::vk::PhysicalDeviceInfo;
@@ -103,4 +106,33 @@ TEST(DeviceSelect, NoDevicesAtAll)
     auto choice = select_device({}, std::nullopt, same);
     ASSERT_FALSE(choice.ok());
     EXPECT_NE(choice.error().message().find("no Vulkan device found"), std::string::npos);
+}
+
+// The real matcher (drm::same_device, libdrm), as open_device uses it: a device that reports its
+// DRM node and a compositor that names one. Here neither is a DRM device (the host has no DRM):
+// no match, a reason that names the wanted device, and no exception. (The vm suite's virtio
+// set-up runs the same matcher on real nodes.)
+TEST(DeviceSelect, TheDefaultMatcherIsLibdrmsAndNeverThrows)
+{
+    struct stat null_st{};
+    ASSERT_EQ(stat("/dev/null", &null_st), 0);
+    const dev_t not_drm = null_st.st_rdev;
+    const std::vector<PhysicalDeviceInfo> devs{
+        device("reports-render-node", VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, render0, card0),
+        device("cpu", VK_PHYSICAL_DEVICE_TYPE_CPU),
+    };
+    auto choice = select_device(devs, not_drm);
+    ASSERT_TRUE(choice.ok()) << choice.error().message();
+    EXPECT_FALSE(choice->matched);
+    EXPECT_EQ(choice->index, 0U);  // by type
+    EXPECT_NE(choice->reason.find("not a DRM device"), std::string::npos) << choice->reason;
+    EXPECT_FALSE(dmafeed::drm::same_device(not_drm, not_drm));  // libdrm, not the numbers
+}
+
+TEST(DeviceSelect, ANullMatcherIsAnErrorNotACrash)
+{
+    const std::vector<PhysicalDeviceInfo> devs{device("gpu", VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, render0)};
+    auto choice = select_device(devs, render0, nullptr);
+    ASSERT_FALSE(choice.ok());
+    EXPECT_NE(choice.error().message().find("matcher"), std::string::npos);
 }

@@ -140,7 +140,7 @@ protected:
         ASSERT_TRUE(handles.ok()) << handles.error().message();
         std::vector<vk::PhysicalDeviceInfo> infos;
         for (VkPhysicalDevice d : *handles) infos.push_back(vk::query_physical_device(d));
-        auto choice = vk::select_device(infos, std::nullopt, drm::same_device);
+        auto choice = vk::select_device(infos, std::nullopt);
         ASSERT_TRUE(choice.ok()) << choice.error().message();
         auto device = vk::Device::create(infos[choice->index]);
         ASSERT_TRUE(device.ok()) << device.error().message();

@@ -21,7 +21,7 @@ Result<VulkanStack> VulkanStack::create(const vk::InstanceOptions& options, VkIm
     if (!handles) return std::move(handles).error();
     std::vector<vk::PhysicalDeviceInfo> infos;
     for (VkPhysicalDevice d : *handles) infos.push_back(vk::query_physical_device(d));
-    auto choice = vk::select_device(infos, std::nullopt, drm::same_device);
+    auto choice = vk::select_device(infos, std::nullopt);
     if (!choice) return std::move(choice).error();
     auto device = vk::Device::create(infos[choice->index]);
     if (!device) return std::move(device).error();
