@@ -2,7 +2,7 @@
 //   - drm::same_device (libdrm's drmDevicesEqual) on virtio-gpu's real nodes: card0 and renderD128
 //     are one device, in either order; a DRM minor without a node, /dev/udmabuf and /dev/null are
 //     not that device (nor the same as themselves: they are no DRM devices).
-//   - The fake-DRM-node layer (tests/vm/drm_node_layer) makes lavapipe report card0 and
+//   - The driver shim layer (tests/vm/driver_shim) makes lavapipe report card0 and
 //     renderD128 through VK_EXT_physical_device_drm: the extension list keeps the count/array
 //     protocol, the properties come through a pNext chain unharmed, vkCreateDevice accepts the
 //     extension; vk::select_device with the default matcher picks lavapipe as `matched` for either
@@ -13,6 +13,8 @@
 // The in-process checks set the layer's variables for the instances they create (no other thread
 // runs meanwhile) and put the old environment back.
 #include "vm_session.hpp"
+
+#include "scoped_env.hpp"
 
 #include "child_process.hpp"
 #include "dmafeed/dmafeed.hpp"
@@ -54,37 +56,11 @@ dev_t rdev(const char* path)
 // The environment that enables the layer, its nodes given as paths ("": the device reports none).
 std::map<std::string, std::string> layer_env(const std::string& primary, const std::string& render)
 {
-    return {{"VK_LAYER_PATH", DMAFEED_FAKE_DRM_LAYER_DIR},
-            {"VK_INSTANCE_LAYERS", DMAFEED_FAKE_DRM_LAYER_NAME},
+    return {{"VK_LAYER_PATH", DMAFEED_DRIVER_SHIM_DIR},
+            {"VK_INSTANCE_LAYERS", DMAFEED_DRIVER_SHIM_NAME},
             {"DMAFEED_FAKE_DRM_PRIMARY", primary},
             {"DMAFEED_FAKE_DRM_RENDER", render}};
 }
-
-// Sets variables of this process's environment and puts the old values back. Only while no other
-// thread of this process runs: getenv is not safe against a concurrent setenv.
-class ScopedEnv {
-public:
-    explicit ScopedEnv(const std::map<std::string, std::string>& vars)
-    {
-        for (const auto& [name, value] : vars) {
-            const char* old = std::getenv(name.c_str());
-            saved_[name] = old ? std::optional<std::string>{old} : std::nullopt;
-            ::setenv(name.c_str(), value.c_str(), 1);
-        }
-    }
-    ~ScopedEnv()
-    {
-        for (const auto& [name, value] : saved_) {
-            if (value) ::setenv(name.c_str(), value->c_str(), 1);
-            else ::unsetenv(name.c_str());
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    std::map<std::string, std::optional<std::string>> saved_;
-};
 
 class VirtioDrmNode : public ::testing::Test {
 protected:
@@ -186,9 +162,9 @@ TEST_F(VirtioDrmNode, TheLayerAddsTheExtensionKeepingTheCountArrayProtocolAndThe
     EXPECT_EQ(vkEnumerateDeviceExtensionProperties(pd, nullptr, &zero, &one), VK_INCOMPLETE);
     EXPECT_EQ(zero, 0u);
     uint32_t layer_n = 0;
-    ASSERT_EQ(vkEnumerateDeviceExtensionProperties(pd, DMAFEED_FAKE_DRM_LAYER_NAME, &layer_n, nullptr), VK_SUCCESS);
+    ASSERT_EQ(vkEnumerateDeviceExtensionProperties(pd, DMAFEED_DRIVER_SHIM_NAME, &layer_n, nullptr), VK_SUCCESS);
     ASSERT_EQ(layer_n, 1u) << "the layer's own list";
-    EXPECT_EQ(vkEnumerateDeviceExtensionProperties(pd, DMAFEED_FAKE_DRM_LAYER_NAME, &layer_n, &one), VK_SUCCESS);
+    EXPECT_EQ(vkEnumerateDeviceExtensionProperties(pd, DMAFEED_DRIVER_SHIM_NAME, &layer_n, &one), VK_SUCCESS);
     EXPECT_STREQ(one.extensionName, VK_EXT_PHYSICAL_DEVICE_DRM_EXTENSION_NAME);
 
     // The DRM struct between two the driver fills: both filled, the chain as it was.

@@ -1,17 +1,28 @@
-// A Vulkan layer for the vm suite that makes a driver without VK_EXT_physical_device_drm (lavapipe)
-// look like one that reports its DRM node, so that the matching of a Vulkan device to the
-// compositor's DRM device (vk::select_device with drm::same_device) runs on real nodes.
+// A Vulkan layer for the vm suite that makes lavapipe behave, where asked, like the real drivers
+// dmafeed meets elsewhere, so that the code only they reach runs in the guest.
 //
-// For every physical device whose driver lacks the extension:
+// DRM node (DMAFEED_FAKE_DRM_PRIMARY, DMAFEED_FAKE_DRM_RENDER: paths of character devices): a
+// driver without VK_EXT_physical_device_drm looks like one that reports its DRM node, so that the
+// matching of a Vulkan device to the compositor's DRM device (vk::select_device with
+// drm::same_device) runs on real nodes. For every physical device whose driver lacks the extension:
 //  - vkEnumerateDeviceExtensionProperties lists VK_EXT_physical_device_drm after the driver's
 //    extensions (count/array protocol: VK_INCOMPLETE when the array is too short);
 //  - vkGetPhysicalDeviceProperties2 (and its KHR alias) fills a VkPhysicalDeviceDrmPropertiesEXT in
 //    the pNext chain (taken out of the chain while the driver fills the rest) with the numbers of
-//    the character devices named by DMAFEED_FAKE_DRM_PRIMARY and DMAFEED_FAKE_DRM_RENDER (paths,
-//    stat()ed when the instance is created; unset, empty or not a character device: hasPrimary or
-//    hasRender is false);
+//    the character devices named by the two variables (stat()ed when the instance is created;
+//    unset, empty or not a character device: hasPrimary or hasRender is false);
 //  - vkCreateDevice takes VK_EXT_physical_device_drm out of the enabled extensions.
-// A driver that has the extension, and everything else, passes through.
+//
+// Dedicated allocations (DMAFEED_FAKE_DEDICATED=1): the driver wants a dedicated allocation for
+// every image and every export, as NVIDIA's and some AMD drivers do for exportable images:
+//  - vkGetPhysicalDeviceImageFormatProperties2 (and KHR) adds DEDICATED_ONLY to the external
+//    memory features it reports as exportable or importable;
+//  - vkGetImageMemoryRequirements2 (and KHR) says requiresDedicatedAllocation and
+//    prefersDedicatedAllocation for a whole image (not for one plane of a disjoint image, which
+//    cannot have a dedicated allocation).
+// The validation layer, listed before this one, then holds dmafeed to those requirements.
+//
+// Everything else passes through.
 //
 // Enabled with VK_LAYER_PATH=<the manifest's folder> VK_INSTANCE_LAYERS=<its name>; the manifest is
 // made by meson next to the library. Interface version 2 (vkNegotiateLoaderLayerInterfaceVersion);
@@ -37,7 +48,7 @@
 
 namespace {
 
-constexpr const char* layer_name = DMAFEED_FAKE_DRM_LAYER_NAME;
+constexpr const char* layer_name = DMAFEED_DRIVER_SHIM_NAME;
 
 // A DRM node as VkPhysicalDeviceDrmPropertiesEXT carries it.
 struct Node {
@@ -67,15 +78,45 @@ struct InstanceData {
     PFN_vkEnumerateDeviceExtensionProperties enumerate_device_extensions = nullptr;
     PFN_vkGetPhysicalDeviceProperties2 properties2 = nullptr;
     PFN_vkGetPhysicalDeviceProperties2 properties2_khr = nullptr;
+    PFN_vkGetPhysicalDeviceImageFormatProperties2 image_format_properties2 = nullptr;
+    PFN_vkGetPhysicalDeviceImageFormatProperties2 image_format_properties2_khr = nullptr;
     Node primary;
     Node render;
+    bool dedicated = false;  // DMAFEED_FAKE_DEDICATED=1
 };
 
 // The next entity's entry points for one device.
 struct DeviceData {
     PFN_vkGetDeviceProcAddr get_proc_addr = nullptr;
     PFN_vkDestroyDevice destroy = nullptr;
+    PFN_vkGetImageMemoryRequirements2 image_memory_requirements2 = nullptr;
+    PFN_vkGetImageMemoryRequirements2 image_memory_requirements2_khr = nullptr;
+    bool dedicated = false;
 };
+
+bool env_flag(const char* var)
+{
+    const char* v = std::getenv(var);
+    return v && std::strcmp(v, "1") == 0;
+}
+
+// The struct of type `type` in an output chain, or nullptr.
+template <typename T>
+T* find_out(void* chain, VkStructureType type)
+{
+    for (auto* s = static_cast<VkBaseOutStructure*>(chain); s; s = s->pNext) {
+        if (s->sType == type) return reinterpret_cast<T*>(s);
+    }
+    return nullptr;
+}
+
+bool chain_has(const void* chain, VkStructureType type)
+{
+    for (auto* s = static_cast<const VkBaseInStructure*>(chain); s; s = s->pNext) {
+        if (s->sType == type) return true;
+    }
+    return false;
+}
 
 struct Registry {
     std::mutex mutex;
@@ -248,6 +289,66 @@ VKAPI_ATTR void VKAPI_CALL get_physical_device_properties2_khr(VkPhysicalDevice 
     properties2(device, properties, true);
 }
 
+VkResult image_format_properties2(VkPhysicalDevice device, const VkPhysicalDeviceImageFormatInfo2* info,
+                                  VkImageFormatProperties2* properties, bool khr) noexcept
+try {
+    const auto d = instance_data(device);
+    if (!d) return VK_ERROR_INITIALIZATION_FAILED;
+    const VkResult r = (khr ? d->image_format_properties2_khr : d->image_format_properties2)(device, info, properties);
+    if (r != VK_SUCCESS || !d->dedicated) return r;
+    if (auto* ext = find_out<VkExternalImageFormatProperties>(properties->pNext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES)) {
+        VkExternalMemoryFeatureFlags& f = ext->externalMemoryProperties.externalMemoryFeatures;
+        if (f & (VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)) {
+            f |= VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT;
+        }
+    }
+    return r;
+} catch (...) {
+    return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL get_image_format_properties2(VkPhysicalDevice device, const VkPhysicalDeviceImageFormatInfo2* info,
+                                                            VkImageFormatProperties2* properties) noexcept
+{
+    return image_format_properties2(device, info, properties, false);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL get_image_format_properties2_khr(VkPhysicalDevice device,
+                                                                const VkPhysicalDeviceImageFormatInfo2* info,
+                                                                VkImageFormatProperties2* properties) noexcept
+{
+    return image_format_properties2(device, info, properties, true);
+}
+
+void image_memory_requirements2(VkDevice device, const VkImageMemoryRequirementsInfo2* info, VkMemoryRequirements2* req,
+                                bool khr) noexcept
+{
+    std::optional<DeviceData> d;
+    try {
+        d = device_data(device);
+    } catch (...) {
+    }
+    if (!d) return;
+    (khr ? d->image_memory_requirements2_khr : d->image_memory_requirements2)(device, info, req);
+    if (!d->dedicated || chain_has(info->pNext, VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO)) return;
+    if (auto* ded = find_out<VkMemoryDedicatedRequirements>(req->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS)) {
+        ded->requiresDedicatedAllocation = VK_TRUE;
+        ded->prefersDedicatedAllocation = VK_TRUE;
+    }
+}
+
+VKAPI_ATTR void VKAPI_CALL get_image_memory_requirements2(VkDevice device, const VkImageMemoryRequirementsInfo2* info,
+                                                          VkMemoryRequirements2* req) noexcept
+{
+    image_memory_requirements2(device, info, req, false);
+}
+
+VKAPI_ATTR void VKAPI_CALL get_image_memory_requirements2_khr(VkDevice device, const VkImageMemoryRequirementsInfo2* info,
+                                                              VkMemoryRequirements2* req) noexcept
+{
+    image_memory_requirements2(device, info, req, true);
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL create_instance(const VkInstanceCreateInfo* info, const VkAllocationCallbacks* allocator,
                                                VkInstance* instance) noexcept
 {
@@ -268,6 +369,11 @@ VKAPI_ATTR VkResult VKAPI_CALL create_instance(const VkInstanceCreateInfo* info,
     d.properties2 = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(next_gipa(*instance, "vkGetPhysicalDeviceProperties2"));
     d.properties2_khr =
         reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(next_gipa(*instance, "vkGetPhysicalDeviceProperties2KHR"));
+    d.image_format_properties2 = reinterpret_cast<PFN_vkGetPhysicalDeviceImageFormatProperties2>(
+        next_gipa(*instance, "vkGetPhysicalDeviceImageFormatProperties2"));
+    d.image_format_properties2_khr = reinterpret_cast<PFN_vkGetPhysicalDeviceImageFormatProperties2>(
+        next_gipa(*instance, "vkGetPhysicalDeviceImageFormatProperties2KHR"));
+    d.dedicated = env_flag("DMAFEED_FAKE_DEDICATED");
     d.primary = node_from_env("DMAFEED_FAKE_DRM_PRIMARY");
     d.render = node_from_env("DMAFEED_FAKE_DRM_RENDER");
     try {
@@ -324,7 +430,11 @@ try {
     passed.ppEnabledExtensionNames = extensions.empty() ? nullptr : extensions.data();
     if (const VkResult r = next_create(physical, &passed, allocator, device); r != VK_SUCCESS) return r;
 
-    const DeviceData dd{next_gdpa, reinterpret_cast<PFN_vkDestroyDevice>(next_gdpa(*device, "vkDestroyDevice"))};
+    const DeviceData dd{
+        next_gdpa, reinterpret_cast<PFN_vkDestroyDevice>(next_gdpa(*device, "vkDestroyDevice")),
+        reinterpret_cast<PFN_vkGetImageMemoryRequirements2>(next_gdpa(*device, "vkGetImageMemoryRequirements2")),
+        reinterpret_cast<PFN_vkGetImageMemoryRequirements2>(next_gdpa(*device, "vkGetImageMemoryRequirements2KHR")),
+        d->dedicated};
     try {
         Registry& r = registry();
         const std::lock_guard lock{r.mutex};
@@ -367,7 +477,14 @@ try {
     if (std::strcmp(name, "vkGetDeviceProcAddr") == 0) return as_void(&get_device_proc_addr);
     if (std::strcmp(name, "vkDestroyDevice") == 0) return as_void(&destroy_device);
     const auto d = device ? device_data(device) : std::nullopt;
-    return d ? d->get_proc_addr(device, name) : nullptr;
+    if (!d) return nullptr;
+    if (d->dedicated && std::strcmp(name, "vkGetImageMemoryRequirements2") == 0 && d->image_memory_requirements2) {
+        return as_void(&get_image_memory_requirements2);
+    }
+    if (d->dedicated && std::strcmp(name, "vkGetImageMemoryRequirements2KHR") == 0 && d->image_memory_requirements2_khr) {
+        return as_void(&get_image_memory_requirements2_khr);
+    }
+    return d->get_proc_addr(device, name);
 } catch (...) {
     return nullptr;
 }
@@ -392,6 +509,13 @@ try {
     }
     if (std::strcmp(name, "vkGetPhysicalDeviceProperties2KHR") == 0 && d->properties2_khr) {
         return as_void(&get_physical_device_properties2_khr);
+    }
+    if (d->dedicated && std::strcmp(name, "vkGetPhysicalDeviceImageFormatProperties2") == 0 && d->image_format_properties2) {
+        return as_void(&get_image_format_properties2);
+    }
+    if (d->dedicated && std::strcmp(name, "vkGetPhysicalDeviceImageFormatProperties2KHR") == 0 &&
+        d->image_format_properties2_khr) {
+        return as_void(&get_image_format_properties2_khr);
     }
     return d->get_proc_addr(instance, name);
 } catch (...) {
