@@ -50,6 +50,28 @@ std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format,
                                        VkImageUsageFlags usage, VkImageCreateFlags flags,
                                        VkExternalMemoryHandleTypeFlagBits handle)
 {
+    const auto support = external_image_support(device, format, modifier, usage, flags, handle);
+    if (!support || !(support->features & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)) return std::nullopt;
+    return ImageSupport{support->max_extent, (support->features & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0};
+}
+
+// Usage bits need matching format features; leave out pairs that cannot do what was asked.
+bool features_cover(VkFormatFeatureFlags2 features, VkImageUsageFlags usage)
+{
+    const auto need = [&](VkImageUsageFlags u, VkFormatFeatureFlags2 f) { return !(usage & u) || (features & f); };
+    return need(VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT) &&
+           need(VK_IMAGE_USAGE_TRANSFER_SRC_BIT, VK_FORMAT_FEATURE_2_TRANSFER_SRC_BIT) &&
+           need(VK_IMAGE_USAGE_STORAGE_BIT, VK_FORMAT_FEATURE_2_STORAGE_IMAGE_BIT) &&
+           need(VK_IMAGE_USAGE_SAMPLED_BIT, VK_FORMAT_FEATURE_2_SAMPLED_IMAGE_BIT) &&
+           need(VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_FORMAT_FEATURE_2_COLOR_ATTACHMENT_BIT);
+}
+
+}  // namespace
+
+std::optional<ExternalImageSupport> external_image_support(VkPhysicalDevice device, VkFormat format, DrmModifier modifier,
+                                                           VkImageUsageFlags usage, VkImageCreateFlags flags,
+                                                           VkExternalMemoryHandleTypeFlagBits handle)
+{
     VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
         .drmFormatModifier = modifier.value(),
@@ -69,27 +91,9 @@ std::optional<ImageSupport> exportable(VkPhysicalDevice device, VkFormat format,
     if (vkGetPhysicalDeviceImageFormatProperties2(device, &info, &props) != VK_SUCCESS) {
         return std::nullopt;
     }
-    if (!(ext_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)) {
-        return std::nullopt;
-    }
     const VkExtent3D e = props.imageFormatProperties.maxExtent;
-    return ImageSupport{{e.width, e.height},
-                        (ext_props.externalMemoryProperties.externalMemoryFeatures &
-                         VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0};
+    return ExternalImageSupport{{e.width, e.height}, ext_props.externalMemoryProperties.externalMemoryFeatures};
 }
-
-// Usage bits need matching format features; leave out pairs that cannot do what was asked.
-bool features_cover(VkFormatFeatureFlags2 features, VkImageUsageFlags usage)
-{
-    const auto need = [&](VkImageUsageFlags u, VkFormatFeatureFlags2 f) { return !(usage & u) || (features & f); };
-    return need(VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT) &&
-           need(VK_IMAGE_USAGE_TRANSFER_SRC_BIT, VK_FORMAT_FEATURE_2_TRANSFER_SRC_BIT) &&
-           need(VK_IMAGE_USAGE_STORAGE_BIT, VK_FORMAT_FEATURE_2_STORAGE_IMAGE_BIT) &&
-           need(VK_IMAGE_USAGE_SAMPLED_BIT, VK_FORMAT_FEATURE_2_SAMPLED_IMAGE_BIT) &&
-           need(VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_FORMAT_FEATURE_2_COLOR_ATTACHMENT_BIT);
-}
-
-}  // namespace
 
 std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, uint32_t api_version, VkFormat format)
 {

@@ -60,6 +60,17 @@ std::vector<DriverModifier> driver_modifiers(VkPhysicalDevice device, uint32_t a
 // drmFormatModifierPlaneCount of (format, modifier); 0 when the driver does not list the pair.
 uint32_t modifier_plane_count(VkPhysicalDevice device, uint32_t api_version, VkFormat format, DrmModifier modifier);
 
+// What vkGetPhysicalDeviceImageFormatProperties2 says of one (VkFormat, modifier, usage, flags)
+// with external memory `handle`: nullopt where unsupported, else the maximum extent and the
+// external memory features (EXPORTABLE, IMPORTABLE, DEDICATED_ONLY).
+struct ExternalImageSupport {
+    VkExtent2D max_extent{};
+    VkExternalMemoryFeatureFlags features = 0;
+};
+std::optional<ExternalImageSupport> external_image_support(VkPhysicalDevice device, VkFormat format, DrmModifier modifier,
+                                                           VkImageUsageFlags usage, VkImageCreateFlags flags,
+                                                           VkExternalMemoryHandleTypeFlagBits handle);
+
 // `usage` is what the producer will do with every image (e.g. TRANSFER_DST); a pair is also
 // marked `storage` where it is exportable with `usage | extra_usage` (extra_usage: STORAGE, or 0).
 // `handle_type`: see ExportCapabilities::handle_type. A pair whose export needs a dedicated

@@ -1,6 +1,7 @@
 #include "import_readback.hpp"
 
 #include "drm/format_info.hpp"
+#include "vk/capabilities.hpp"
 #include "vk/submitter.hpp"
 #include "vk/vk_error.hpp"
 
@@ -179,23 +180,10 @@ struct Import {
 bool importable_for_read_back(const vk::Device& device, VkFormat format, uint64_t modifier,
                               VkExternalMemoryHandleTypeFlagBits handle, bool disjoint)
 {
-    VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
-                                                           .drmFormatModifier = modifier,
-                                                           .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    VkPhysicalDeviceExternalImageFormatInfo ext_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
-                                                     .pNext = &mod_info,
-                                                     .handleType = handle};
-    VkPhysicalDeviceImageFormatInfo2 info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
-                                          .pNext = &ext_info,
-                                          .format = format,
-                                          .type = VK_IMAGE_TYPE_2D,
-                                          .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                                          .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                                          .flags = disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U};
-    VkExternalImageFormatProperties ext_props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
-    VkImageFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &ext_props};
-    return vkGetPhysicalDeviceImageFormatProperties2(device.physical_handle(), &info, &props) == VK_SUCCESS &&
-           (ext_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
+    const auto support = vk::external_image_support(device.physical_handle(), format, DrmModifier{modifier},
+                                                    VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                                                    disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U, handle);
+    return support && (support->features & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
 }
 
 Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, const VulkanBuffer& buffer, bool disjoint)
