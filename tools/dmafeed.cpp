@@ -115,6 +115,11 @@ struct Run {
         return true;
     }
 
+    // --measure-upload, after a frame of a Y4M read in place into `frame`: the memcpy rate of one
+    // frame (once), the CPU-access bracket 10 times in a row (once, after the first steady frame),
+    // and every 8th frame a memcpy between two buffers of ours as cold as the frames are.
+    void measure_in_loop(producer::Producer& p, const producer::Frame& frame, size_t frame_bytes);
+
     // `sync`: the part of `took` outside the copy, where it is known (else negative). `steady_sample`:
     // false for a write whose source was made warm on purpose (see input_memcpy_seconds).
     void count_write(uint64_t buffer_serial, double took, uint64_t bytes, double sync = -1, bool steady_sample = true)
@@ -173,6 +178,21 @@ double sync_pair_us(producer::Producer& p, const producer::Frame& frame)
     return best;
 }
 
+void Run::measure_in_loop(producer::Producer& p, const producer::Frame& frame, size_t frame_bytes)
+{
+    if (memcpy_mb_per_s == 0) memcpy_mb_per_s = memcpy_rate(frame_bytes);
+    if (sync_tight_us == 0 && steady_sync_frames > 0) sync_tight_us = sync_pair_us(p, frame);
+    if (frames % 8 != 4) return;
+    if (memcpy_from.size() != frame_bytes) {
+        memcpy_from.assign(frame_bytes, 1);
+        memcpy_to.assign(frame_bytes, 0);
+    }
+    const auto t0 = Clock::now();
+    std::memcpy(memcpy_to.data(), memcpy_from.data(), frame_bytes);
+    loop_memcpy_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    loop_memcpy_bytes += frame_bytes;
+}
+
 // The bytes a buffer of this format and size needs at least (tight rows).
 uint64_t theoretical_bytes(DrmFormat format, uint32_t width, uint32_t height)
 {
@@ -210,11 +230,11 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                     run.cpu_at_first_ms, steady);
         std::printf("  \"fill_ms_per_frame\": %.3f,\n",
                     run.frames ? run.fill_seconds * 1e3 / static_cast<double>(run.frames) : 0.0);
-        std::printf("  \"write_mb_per_s\": %.1f,\n  \"write_steady_mb_per_s\": %.1f,\n  \"memcpy_mb_per_s\": %.1f,\n",
+        std::printf("  \"write_mb_per_s\": %.1f,\n  \"write_steady_mb_per_s\": %.1f,\n",
                     run.write_seconds > 0 ? static_cast<double>(run.write_bytes) / run.write_seconds / 1e6 : 0.0,
                     run.steady_write_seconds > 0 ? static_cast<double>(run.steady_write_bytes) / run.steady_write_seconds / 1e6
-                                                 : 0.0,
-                    run.memcpy_mb_per_s);
+                                                 : 0.0);
+        if (run.memcpy_mb_per_s > 0) std::printf("  \"memcpy_mb_per_s\": %.1f,\n", run.memcpy_mb_per_s);
         if (run.steady_sync_frames > 0) {
             // The steady upload split: DMA_BUF_IOCTL_SYNC start and end (with the bookkeeping
             // around them) a frame, and the rate of the copy alone (the FRAME line's parse included).
@@ -401,7 +421,8 @@ int play(const cli::Options& o, Clock::time_point process_start)
         if (y4m && direct_planes) {
             read_in_place = p.writes_in_place(**frame);
             Result<bool> more = false;
-            const bool reference_frame = read_in_place && run.frames % 8 == 4 && run.time_input_copy(y4m->upcoming_frame());
+            const bool reference_frame =
+                o.measure_upload && read_in_place && run.frames % 8 == 4 && run.time_input_copy(y4m->upcoming_frame());
             double sync_seconds = 0;
             const auto read_start = Clock::now();
             if (read_in_place) {
@@ -434,19 +455,7 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 const double seconds = std::chrono::duration<double>(Clock::now() - read_start).count();
                 run.count_write(frame_serial, seconds, y4m->header().frame_bytes(), sync_seconds, !reference_frame);
                 run.fill_seconds += seconds;
-                if (run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(y4m->header().frame_bytes());
-                if (run.sync_tight_us == 0 && run.steady_sync_frames > 0) run.sync_tight_us = sync_pair_us(p, **frame);
-                if (run.frames % 8 == 4) {
-                    const size_t bytes = y4m->header().frame_bytes();
-                    if (run.memcpy_from.size() != bytes) {
-                        run.memcpy_from.assign(bytes, 1);
-                        run.memcpy_to.assign(bytes, 0);
-                    }
-                    const auto t0 = Clock::now();
-                    std::memcpy(run.memcpy_to.data(), run.memcpy_from.data(), bytes);
-                    run.loop_memcpy_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-                    run.loop_memcpy_bytes += bytes;
-                }
+                if (o.measure_upload) run.measure_in_loop(p, **frame, y4m->header().frame_bytes());
                 ++run.cpu_frames;
             }
         }
@@ -492,15 +501,11 @@ int play(const cli::Options& o, Clock::time_point process_start)
                 }
                 planes = pattern->render(run.frames, time_ms);
             }
-            if (run.memcpy_mb_per_s == 0) {
-                uint64_t bytes = 0;
-                for (const auto& pl : planes) bytes += pl.data.size();
-                run.memcpy_mb_per_s = memcpy_rate(bytes);
-            }
-            const auto write_start = Clock::now();
-            written = p.write(**frame, planes);
             uint64_t bytes = 0;
             for (const auto& pl : planes) bytes += pl.data.size();
+            if (o.measure_upload && run.memcpy_mb_per_s == 0) run.memcpy_mb_per_s = memcpy_rate(bytes);
+            const auto write_start = Clock::now();
+            written = p.write(**frame, planes);
             run.count_write(frame_serial, std::chrono::duration<double>(Clock::now() - write_start).count(), bytes);
             ++run.cpu_frames;
         }

@@ -62,7 +62,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
                          "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
                          "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
                          "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000",
-                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full", "--no-quick-start"});
+                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full", "--no-quick-start", "--measure-upload"});
     ASSERT_TRUE(o.ok()) << o.error().message();
     EXPECT_EQ(o->width, 1280u);
     EXPECT_EQ(o->height, 720u);
@@ -87,6 +87,8 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->yuv, (sources::YuvEncoding{sources::YuvMatrix::bt709, sources::YuvRange::full}));
     EXPECT_TRUE(o->yuv_given);
     EXPECT_FALSE(o->quick_start);
+    EXPECT_TRUE(o->measure_upload);
+    EXPECT_FALSE(parse_args({})->measure_upload) << "benchmark work only when asked";
 }
 
 TEST(CliOptions, FourccAndHexModifier)
@@ -161,7 +163,7 @@ TEST(CliOptions, HelpTeachesWithExamples)
     const std::string help = help_text();
     for (const char* opt : {"--size", "--format", "--modifier", "--allocator", "--device", "--fps", "--frames",
                             "--duration", "--pattern", "--fullscreen", "--title", "--app-id", "--sync", "--stride-align",
-                            "--json", "--list-formats", "--render", "--yuv-matrix", "--yuv-range", "--timeout", "Examples:",
+                            "--json", "--list-formats", "--render", "--yuv-matrix", "--yuv-range", "--timeout", "--measure-upload", "Examples:",
                             "Exit status"}) {
         EXPECT_NE(help.find(opt), std::string::npos) << opt;
     }

@@ -261,7 +261,7 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     const std::string path = artifacts_dir() + "/split.y4m";
     write_y4m(path, 64, 32, 40);
     std::string out;
-    const ExitStatus st = run("cli-y4m-split", {"--input", path, "--fps", "120", "--json"}, &out);
+    const ExitStatus st = run("cli-y4m-split", {"--input", path, "--fps", "120", "--json", "--measure-upload"}, &out);
     ASSERT_EQ(exit_code(st), 0) << out;
     const auto steady = json_number(out, "write_steady_mb_per_s");
     const auto sync = json_number(out, "write_sync_us_per_frame");
@@ -281,6 +281,22 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     ASSERT_TRUE(same_memcpy && same_copy) << out;
     EXPECT_GT(*same_memcpy, 0.0) << out;
     EXPECT_GT(*same_copy, 0.0) << out;
+}
+
+TEST_F(NodrmCli, WithoutMeasureUploadThePlayerDoesNoBenchmarkWork)
+{
+    // The same stream without --measure-upload: the upload is still counted, but nothing is copied
+    // or synced beside it, so none of the reference figures is in the summary.
+    const std::string path = artifacts_dir() + "/plain.y4m";
+    write_y4m(path, 64, 32, 24);
+    std::string out;
+    const ExitStatus st = run("cli-y4m-plain", {"--input", path, "--fps", "120", "--json"}, &out);
+    ASSERT_EQ(exit_code(st), 0) << out;
+    EXPECT_TRUE(json_number(out, "write_steady_mb_per_s")) << out;
+    for (const char* key : {"memcpy_mb_per_s", "write_sync_tight_us", "loop_memcpy_mb_per_s", "input_memcpy_mb_per_s",
+                            "input_copy_frame_bytes_mb_per_s"}) {
+        EXPECT_EQ(out.find(std::string{"\""} + key + "\""), std::string::npos) << key << " measured without --measure-upload";
+    }
 }
 
 TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)

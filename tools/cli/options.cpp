@@ -73,6 +73,11 @@ Window:
 
 Output:
   --json                  print a JSON summary on stdout at the end
+  --measure-upload        also measure the upload of CPU pixels against copies of the same bytes
+                          (a memcpy of one frame; for a Y4M read in place, every 8th frame's
+                          data copied by memcpy and by the upload's copy, and the CPU-access
+                          bracket 10 times in a row): extra work in the frame loop, for
+                          benchmarks; the figures go into the --json summary
   --list-formats          list the formats dmafeed knows and exit
   -h, --help              this text
   --version               the version
@@ -120,7 +125,7 @@ Result<Options> parse(std::span<const char* const> args)
         };
 
         if (arg == "-h" || arg == "--help" || arg == "--version" || arg == "--fullscreen" || arg == "--json" ||
-            arg == "--list-formats" || arg == "--no-quick-start") {
+            arg == "--list-formats" || arg == "--no-quick-start" || arg == "--measure-upload") {
             if (auto r = flag(); !r) return std::move(r).error();
             if (arg == "-h" || arg == "--help") o.help = true;
             if (arg == "--version") o.version = true;
@@ -128,6 +133,7 @@ Result<Options> parse(std::span<const char* const> args)
             if (arg == "--json") o.json = true;
             if (arg == "--list-formats") o.list_formats = true;
             if (arg == "--no-quick-start") o.quick_start = false;
+            if (arg == "--measure-upload") o.measure_upload = true;
             continue;
         }
         static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",

@@ -41,6 +41,9 @@ struct Options {
     size_t buffers = 3;
     int timeout_ms = 5000;  // bound on every wait for the compositor
     bool json = false;
+    // Benchmark work in the frame loop (tools/bench-present asks for it): the upload measured
+    // against copies of the same bytes, and the CPU-access bracket in a row.
+    bool measure_upload = false;
     bool list_formats = false;
     bool help = false;
     bool version = false;
