@@ -1,11 +1,13 @@
 // Frame statistics from wp_presentation feedback: presented frames and fps, latency (queue to
 // presentation) percentiles, discarded and dropped frames, zero-copy presentations.
-// Pure bookkeeping; times are nanoseconds of the presentation clock.
+// Pure bookkeeping in fixed memory (LatencyHistogram: percentiles exact for the first 1024 frames,
+// then within 0.8% above); times are nanoseconds of the presentation clock.
 #pragma once
+
+#include "producer/latency_histogram.hpp"
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace dmafeed::producer {
 
@@ -48,10 +50,7 @@ private:
     uint32_t refresh_ns_ = 0;
     uint64_t first_ns_ = 0;
     uint64_t last_ns_ = 0;
-    std::vector<uint64_t> latencies_ns_;  // one per presented frame (8 bytes a frame)
+    LatencyHistogram latencies_ns_;  // fixed size, however many frames
 };
-
-// The p-th percentile (0..100) of `values` by nearest rank; 0 for an empty set.
-double percentile(std::vector<uint64_t> values, double p);
 
 }  // namespace dmafeed::producer

@@ -6,18 +6,6 @@
 namespace dmafeed::producer {
 namespace {
 
-TEST(Stats, PercentileByNearestRank)
-{
-    EXPECT_EQ(percentile({}, 50), 0.0);
-    EXPECT_EQ(percentile({7}, 99), 7.0);
-    std::vector<uint64_t> v;
-    for (uint64_t i = 100; i >= 1; --i) v.push_back(i);
-    EXPECT_EQ(percentile(v, 50), 50.0);
-    EXPECT_EQ(percentile(v, 99), 99.0);
-    EXPECT_EQ(percentile(v, 100), 100.0);
-    EXPECT_EQ(percentile(v, 0), 1.0);
-}
-
 TEST(Stats, FpsLatencyAndCounters)
 {
     Stats s;
