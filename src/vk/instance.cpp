@@ -115,6 +115,21 @@ const std::vector<Suppression>& known_mistakes()
          "layer 1.3.239 reads DRM-modifier format features from VkDrmFormatModifierPropertiesList2EXT only, which "
          "lavapipe 25 leaves empty; the List variant has STORAGE_IMAGE, and the device enables "
          "shaderStorageImageWriteWithoutFormat"},
+        // Binding the planes of a disjoint image with DRM-modifier tiling: the spec asks for
+        // VK_IMAGE_ASPECT_MEMORY_PLANE_i_BIT_EXT (VUID-VkBindImagePlaneMemoryInfo-planeAspect-02284);
+        // layer 1.3.239 applies the LINEAR/OPTIMAL rule (02283) instead, then takes every
+        // MEMORY_PLANE aspect for plane 0 (04006: bound twice; 02858: plane 1 not bound). Fixed in
+        // the layer after 1.3.239 (Vulkan-ValidationLayers issue 6467, pull request 6511). Seen with
+        // NVIDIA 580 on an H100 (the gpu tier, whose disjoint buffers read back exact).
+        {"VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283",
+         {"VkBindImagePlaneMemoryInfo::planeAspect is VK_IMAGE_ASPECT_MEMORY_PLANE_"},
+         "layer 1.3.239 checks DRM-modifier disjoint binds against the LINEAR/OPTIMAL rule"},
+        {"VUID-vkBindImageMemory2-pBindInfos-04006",
+         {"The same disjoint image sub-resource for plane 0 is being bound twice"},
+         "layer 1.3.239 takes VK_IMAGE_ASPECT_MEMORY_PLANE_i_BIT_EXT for plane 0"},
+        {"VUID-vkBindImageMemory2-pBindInfos-02858",
+         {"of the disjoint image was not bound"},
+         "layer 1.3.239 takes VK_IMAGE_ASPECT_MEMORY_PLANE_i_BIT_EXT for plane 0"},
     };
     return list;
 }
