@@ -330,7 +330,7 @@ Result<DrmModifier> parse_modifier(std::string_view text)
         message += ": expected linear, implicit, a modifier name (INTEL:Y_TILED, I915_FORMAT_MOD_Y_TILED) or "
                    "a 64-bit hex value (0x0100000000000002)";
     }
-    message += "; --list-formats shows the modifiers the compositor offers";
+    message += "; dmafeed-info shows the modifiers the compositor offers and this machine can make";
     return Error{std::move(message)};
 }
 
