@@ -8,6 +8,8 @@
 //
 // Run by tools/gpu-check (meson suite `gpu`). Without a GPU the program prints why and exits 77.
 #include "alloc/gbm_allocator.hpp"
+#include "dmafeed/dmafeed.hpp"
+#include "test_compositor.hpp"
 #include "alloc/vulkan_allocator.hpp"
 #include "drm/format_info.hpp"
 #include "drm/sync_file.hpp"
@@ -19,6 +21,7 @@
 #include "vk/capabilities.hpp"
 #include "vk/upload.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,7 +120,7 @@ protected:
     {
         if (ref.is_pattern && render::PatternRenderer::cannot_draw(*gpu->device, buffer, buffer.parts()).empty()) {
             const auto frame = sources::pattern_frame(pattern, buffer.width(), buffer.height(), 7, 700);
-            auto fence = renderer_->render(buffer, buffer.parts(), frame, sources::yuv_coefficients({}));
+            auto fence = renderer_->render(buffer, buffer.parts(), frame, pixels::yuv_coefficients({}));
             if (!fence) return std::move(fence).error();
             if (fence->valid()) {
                 auto done = drm::wait_fence(fence->get(), 20s);
@@ -372,6 +375,101 @@ TEST_F(Gpu, GbmOnTheGpusRenderNodeIsImportedIntoVulkanAndFilled)
     ASSERT_TRUE(uploader_->upload(*regions).ok());
     std::printf("GBM bo on the render node: modifier %s, imported: %s\n", name(buffer.modifier()).c_str(),
                 buffer.fill_path_reason().c_str());
+}
+
+// The library's Vulkan-host path, as a media pipeline uses it: a host clears a frame's image with
+// its own commands on the producer's device and queues it; the buffer that reaches the compositor
+// (the in-process test compositor: no display is needed) is imported as a compositor would and
+// read back, every pixel the host's colour.
+TEST_F(Gpu, TheLibrarysVulkanHostClearsAFrameAndTheCompositorsImportReadsItBack)
+{
+    if (!gpu->dma_buf()) GTEST_SKIP() << "the library hands its buffers over as dma-bufs: " << gpu->why_no_dma_buf;
+    const DrmFormat xrgb{DRM_FORMAT_XRGB8888};
+    FormatSet offered;
+    for (const DrmModifier m : allocator_->supported().modifiers_for(xrgb)) offered.add(xrgb, m);
+    test::Config comp_config;
+    comp_config.dmabuf_version = 3;  // modifier events only: no main device, the library picks the GPU
+    comp_config.formats = offered;
+    comp_config.width = static_cast<int32_t>(width);
+    comp_config.height = static_cast<int32_t>(height);
+    auto compositor = TestCompositor::create(comp_config);
+    ASSERT_TRUE(compositor.ok()) << compositor.error().message();
+
+    dmafeed::Config config;
+    config.display = (*compositor)->socket_name();
+    config.allocator = "vulkan";
+    config.width = width;
+    config.height = height;
+    std::string error;
+    auto producer = dmafeed::Producer::create(config, &error);
+    ASSERT_NE(producer, nullptr) << error;
+    dmafeed::Frame* frame = producer->acquire(5000, &error);
+    ASSERT_NE(frame, nullptr) << error;
+    ASSERT_NE(frame->vulkan, nullptr);
+    ASSERT_EQ(frame->image_count, 1U);
+    const dmafeed::VulkanDevice& vk = *frame->vulkan;
+
+    // The host: its own pool, command buffer and fence on the producer's device and queue.
+    VkCommandPool pool = VK_NULL_HANDLE;
+    const VkCommandPoolCreateInfo pci{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = vk.queue_family_index};
+    ASSERT_EQ(vkCreateCommandPool(vk.device, &pci, nullptr, &pool), VK_SUCCESS);
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    const VkCommandBufferAllocateInfo cai{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
+                                          .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
+    ASSERT_EQ(vkAllocateCommandBuffers(vk.device, &cai, &cmd), VK_SUCCESS);
+    const VkCommandBufferBeginInfo begin{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    ASSERT_EQ(vkBeginCommandBuffer(cmd, &begin), VK_SUCCESS);
+    const VkImageSubresourceRange range{.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
+    const VkImage image = frame->images[0].image;
+    const VkImageMemoryBarrier to_dst{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                      .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                      .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+                                      .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                      .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                      .image = image,
+                                      .subresourceRange = range};
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0, nullptr, 1, &to_dst);
+    const VkClearColorValue colour{.float32 = {0x61 / 255.0F, 0x07 / 255.0F, 0xc8 / 255.0F, 1.0F}};
+    vkCmdClearColorImage(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &colour, 1, &range);
+    const VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                       .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                       .oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                       .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                       .srcQueueFamilyIndex = vk.queue_family_index,
+                                       .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
+                                       .image = image,
+                                       .subresourceRange = range};
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0, nullptr, 1,
+                         &release);
+    ASSERT_EQ(vkEndCommandBuffer(cmd), VK_SUCCESS);
+    const VkSubmitInfo submit{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
+    ASSERT_EQ(vkQueueSubmit(vk.queue, 1, &submit, VK_NULL_HANDLE), VK_SUCCESS);
+    ASSERT_EQ(vkQueueWaitIdle(vk.queue), VK_SUCCESS);
+    vkDestroyCommandPool(vk.device, pool, nullptr);
+    ASSERT_TRUE(producer->queue(*frame, 0, &error)) << error;
+
+    ASSERT_TRUE((*compositor)->wait_until([](const Records& r) {
+        return std::any_of(r.commits.begin(), r.commits.end(), [](const CommitRecord& c) { return c.buffer != 0; });
+    })) << "no commit with a buffer reached the compositor";
+    const auto serial = (*compositor)->last_committed_buffer();
+    ASSERT_TRUE(serial.has_value());
+    const Records records = (*compositor)->records();
+    const BufferRecord& buffer = records.buffers[*serial - 1];
+    ASSERT_EQ(buffer.planes.size(), 1U);
+    const PlaneRecord& plane = buffer.planes[0];
+    ASSERT_TRUE(plane.fd && plane.fd->valid());
+    auto got = read_back_dma_buf(*gpu, xrgb, width, height, plane.modifier,
+                                 {.fd = plane.fd->get(), .offset = plane.offset, .stride = plane.stride});
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    size_t wrong = 0;
+    for (size_t i = 0; i + 3 < got->bytes.size(); i += 4) {
+        if (got->bytes[i] != 0xc8 || got->bytes[i + 1] != 0x07 || got->bytes[i + 2] != 0x61) ++wrong;
+    }
+    EXPECT_EQ(wrong, 0U) << "of " << got->bytes.size() / 4 << " pixels (modifier " << name(plane.modifier) << ")";
+    std::printf("library: %s; %zu pixels read back through the compositor's import\n", producer->describe().c_str(),
+                got->bytes.size() / 4);
 }
 
 }  // namespace

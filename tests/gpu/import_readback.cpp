@@ -6,6 +6,7 @@
 #include "vk/vk_error.hpp"
 
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace dmafeed::test {
@@ -186,25 +187,21 @@ bool importable_for_read_back(const vk::Device& device, VkFormat format, uint64_
     return support && (support->features & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
 }
 
-Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, const VulkanBuffer& buffer, bool disjoint)
+// Copies every format plane of the imported images in `out` (one per plane, or one multi-planar
+// image) to host memory, after acquiring them from the foreign queue family.
+Result<std::vector<ReadPlane>> copy_to_host(const GpuContext& gpu, Imported& out, DrmFormat format, uint32_t width,
+                                            uint32_t height)
 {
     const vk::Device& dev = *gpu.device;
-    const FormatInfo* info = format_info(buffer.format());
+    const FormatInfo* info = format_info(format);
     if (!info) return Error{"unknown format"};
-    Imported out{dev.handle()};
-    Import import{gpu, buffer, out};
-    for (size_t i = 0; i < buffer.parts().size(); ++i) {
-        auto image = import.import_part(i, disjoint);
-        if (!image) return std::move(image).error().context("part " + std::to_string(i));
-    }
-
     // Host memory for every format plane, tightly packed, each plane 16-byte aligned.
     std::vector<ReadPlane> planes(info->plane_count);
     std::vector<VkDeviceSize> offsets;
     VkDeviceSize total = 0;
     for (uint32_t p = 0; p < info->plane_count; ++p) {
-        planes[p].row_bytes = plane_width(*info, p, buffer.width()) * info->planes[p].bytes_per_pixel;
-        planes[p].rows = plane_height(*info, p, buffer.height());
+        planes[p].row_bytes = plane_width(*info, p, width) * info->planes[p].bytes_per_pixel;
+        planes[p].rows = plane_height(*info, p, height);
         offsets.push_back(total);
         total += (VkDeviceSize{planes[p].row_bytes} * planes[p].rows + 15) / 16 * 16;
     }
@@ -243,7 +240,7 @@ Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, c
     }
     vkCmdPipelineBarrier(*cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0, nullptr,
                          static_cast<uint32_t>(acquire.size()), acquire.data());
-    const bool per_plane = buffer.parts().size() > 1;
+    const bool per_plane = out.images_.size() > 1;
     for (uint32_t p = 0; p < info->plane_count; ++p) {
         const VkImage image = out.images_[per_plane ? p : 0];
         const VkImageAspectFlags aspect = per_plane || info->plane_count == 1
@@ -254,7 +251,7 @@ Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, c
                                        .bufferImageHeight = 0,
                                        .imageSubresource = {.aspectMask = aspect, .mipLevel = 0, .baseArrayLayer = 0, .layerCount = 1},
                                        .imageOffset = {0, 0, 0},
-                                       .imageExtent = {plane_width(*info, p, buffer.width()), planes[p].rows, 1}};
+                                       .imageExtent = {plane_width(*info, p, width), planes[p].rows, 1}};
         vkCmdCopyImageToBuffer(*cmd, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, out.host_buffer_, 1, &region);
     }
     const VkBufferMemoryBarrier host{.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
@@ -279,6 +276,91 @@ Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, c
     }
     vkUnmapMemory(dev.handle(), out.host_memory_);
     return planes;
+}
+
+
+Result<std::vector<ReadPlane>> read_back_through_import(const GpuContext& gpu, const VulkanBuffer& buffer, bool disjoint)
+{
+    Imported out{gpu.device->handle()};
+    Import import{gpu, buffer, out};
+    for (size_t i = 0; i < buffer.parts().size(); ++i) {
+        auto image = import.import_part(i, disjoint);
+        if (!image) return std::move(image).error().context("part " + std::to_string(i));
+    }
+    return copy_to_host(gpu, out, buffer.format(), buffer.width(), buffer.height());
+}
+
+Result<ReadPlane> read_back_dma_buf(const GpuContext& gpu, DrmFormat format, uint32_t width, uint32_t height,
+                                    DrmModifier modifier, const ForeignPlane& plane)
+{
+    const vk::Device& dev = *gpu.device;
+    const FormatInfo* info = format_info(format);
+    if (!info || info->plane_count != 1) return Error{"read_back_dma_buf: a single-plane format only"};
+    Imported out{dev.handle()};
+    const VkSubresourceLayout layout{.offset = plane.offset, .size = 0, .rowPitch = plane.stride, .arrayPitch = 0, .depthPitch = 0};
+    VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
+        .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
+        .drmFormatModifier = modifier.value(),
+        .drmFormatModifierPlaneCount = 1,
+        .pPlaneLayouts = &layout};
+    VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+                                             .pNext = &explicit_info,
+                                             .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT};
+    const VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                               .pNext = &external,
+                               .imageType = VK_IMAGE_TYPE_2D,
+                               .format = info->vk_format,
+                               .extent = {width, height, 1},
+                               .mipLevels = 1,
+                               .arrayLayers = 1,
+                               .samples = VK_SAMPLE_COUNT_1_BIT,
+                               .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                               .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+                               .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+    VkImage image = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateImage(dev.handle(), &ci, nullptr, &image); r != VK_SUCCESS) {
+        return vk::vk_error("vkCreateImage (import of a dma-buf, explicit modifier " + name(modifier) + ")", r);
+    }
+    out.images_.push_back(image);
+    VkMemoryDedicatedRequirements ded_req{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
+    VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &ded_req};
+    const VkImageMemoryRequirementsInfo2 req_info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = image};
+    vkGetImageMemoryRequirements2(dev.handle(), &req_info, &req);
+    UniqueFd fd{fcntl(plane.fd, F_DUPFD_CLOEXEC, 0)};
+    if (!fd.valid()) return Error{"dup of the dma-buf failed"};
+    const off_t end = lseek(fd.get(), 0, SEEK_END);
+    if (end <= 0) return Error{"lseek of the dma-buf failed"};
+    VkMemoryFdPropertiesKHR props{.sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR};
+    if (const VkResult r = dev.fn().get_memory_fd_properties(dev.handle(), VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+                                                             fd.get(), &props);
+        r != VK_SUCCESS) {
+        return vk::vk_error("vkGetMemoryFdPropertiesKHR", r);
+    }
+    const auto type = dev.memory_type(props.memoryTypeBits & req.memoryRequirements.memoryTypeBits, 0);
+    if (!type) return Error{"no memory type both imports the dma-buf and fits the image"};
+    const bool dedicated = ded_req.requiresDedicatedAllocation || ded_req.prefersDedicatedAllocation;
+    VkMemoryDedicatedAllocateInfo ded{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, .image = image};
+    VkImportMemoryFdInfoKHR import{.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                                   .pNext = dedicated ? &ded : nullptr,
+                                   .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+                                   .fd = fd.get()};
+    const VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                  .pNext = &import,
+                                  .allocationSize = static_cast<VkDeviceSize>(end),
+                                  .memoryTypeIndex = *type};
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    if (const VkResult r = vkAllocateMemory(dev.handle(), &ai, nullptr, &memory); r != VK_SUCCESS) {
+        return vk::vk_error("vkAllocateMemory (import of the dma-buf)", r);
+    }
+    (void)fd.release();  // the import owns it now
+    out.memories_.push_back(memory);
+    if (const VkResult r = vkBindImageMemory(dev.handle(), image, memory, 0); r != VK_SUCCESS) {
+        return vk::vk_error("vkBindImageMemory (import)", r);
+    }
+    auto planes = copy_to_host(gpu, out, format, width, height);
+    if (!planes) return std::move(planes).error();
+    return std::move((*planes)[0]);
 }
 
 }  // namespace dmafeed::test
