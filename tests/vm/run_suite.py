@@ -24,7 +24,25 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 SKIP = 77
-FILTERS = {"nodrm": "Nodrm*", "virtio": "Virtio*"}
+# The checks of the host's set-ups that also run against weston 16 on the sid root; the others
+# expect weston 14 (its missing protocols, its conformance table) or Mesa 25. Not among them:
+# NodrmCli.AGpuDrawnNv12SolidShowsTheNearestColourNv12Allows, because against weston 16 the player
+# takes a multi-planar NV12 image, which --render gpu cannot draw (see tests/vm/README.md).
+NODRM_PLAYER_CHECKS = ":".join("NodrmCli." + name for name in (
+    "SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp",
+    "TheCaptureTellsWhichFrameItShows",
+    "OnLavapipeTheCpuRedrawsInPlaceAndTheCaptureIsTheWholeFrameItsStampNames",
+    "UdmabufBuffersShowTheExactSolidColour",
+    "TheCApiExampleShowsItsColourThroughCpuPointers",
+    "TheCApiExampleShowsItsColourFromUdmabufBuffers",
+))
+FILTERS = {
+    "nodrm": "Nodrm*",
+    "virtio": "Virtio*",
+    "sid-nodrm": "SidRoot.*:SidNodrm*:" + NODRM_PLAYER_CHECKS,
+    "sid-virtio": "SidRoot.*:SidVirtio*:VirtioWeston.*:VirtioProducer.*:VirtioInfo.*:VirtioLibrary.*",
+    "sid-vkms": "SidRoot.*:SidVkms*",
+}
 
 
 def in_ci() -> bool:
@@ -59,10 +77,27 @@ def kiosk_shell_crash(artifacts: str) -> str | None:
         except OSError:
             return ""
     guest = read("guest.log")
-    if not re.search(r"weston (died during the test|was already gone): weston killed by signal 11", guest):
+    if not re.search(r"weston (died during the test|was already gone): weston[ 0-9.]* killed by signal 11", guest):
         return None
     line = next((l for l in read("dmesg.txt").splitlines() if "segfault" in l and "kiosk-shell.so" in l), None)
     return line.strip() if line else None
+
+
+def compositor_crash(artifacts: str) -> str | None:
+    """How the suite's compositor died of a signal (the fixture's line, the kernel's line for it and
+    where its log is), or None when it did not."""
+    def read(name: str) -> str:
+        try:
+            with open(os.path.join(artifacts, name), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+    death = re.search(r"(weston[ 0-9.]* killed by signal [^;\n]*)", read("guest.log"))
+    if not death:
+        return None
+    kernel = next((l.strip() for l in read("dmesg.txt").splitlines() if "segfault" in l or "traps:" in l), "")
+    return (f"{death.group(1)}" + (f"; the kernel says: {kernel}" if kernel else "")
+            + f"; its log: {os.path.join(artifacts, 'weston.log')}")
 
 
 def render_html_reports(artifacts: str) -> list[tuple[str, str]]:
@@ -154,7 +189,9 @@ def main() -> int:
         return status
 
     rc = run_session()
-    crash = kiosk_shell_crash(args.artifacts) if rc not in (0, SKIP) else None
+    sid = args.setup.startswith("sid-")
+    # The re-run is for weston 14's known crash on the host's root; weston 16's crashes fail the run.
+    crash = kiosk_shell_crash(args.artifacts) if rc not in (0, SKIP) and not sid else None
     if crash:
         # weston 14's kiosk shell sometimes dies of SIGSEGV when a client goes (a weston bug, see
         # the README's weston 14 section); every test after it fails for want of a compositor.
@@ -168,6 +205,9 @@ def main() -> int:
         rc = run_session()
     if rc == SKIP:
         return skip("the VM could not be prepared here (see the message above)")
+    died = compositor_crash(args.artifacts) if rc != 0 else None
+    if died:
+        print(f"run_suite: FAIL: the compositor crashed in the {args.setup} session: {died}", file=sys.stderr, flush=True)
 
     guest_xml = os.path.join(args.artifacts, "gtest.xml")
     if not os.path.exists(guest_xml):

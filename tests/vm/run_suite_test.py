@@ -12,7 +12,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_SUITE = os.path.join(HERE, "run_suite.py")
 
-DEATH = "weston died during the test: weston killed by signal 11 (Segmentation fault); log tail:\n"
+DEATH = "weston died during the test: weston 14.0.2 killed by signal 11 (Segmentation fault); log tail:\n"
 KIOSK = ("[   41.548474] weston[169]: segfault at ffffffffffffff80 ip 00007f1fa8c9c878 sp 00007ffc0a6b1780 "
          "error 5 in kiosk-shell.so[3878,7f1fa8c9c000+3000] likely on CPU 1 (core 1, socket 0)\n")
 OTHER = "[   12.000000] weston[169]: segfault at 0 ip 00007f1fa8c9c878 sp 00007ffc0a6b1780 error 4 in libc.so.6\n"

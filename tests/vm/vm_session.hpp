@@ -1,5 +1,6 @@
-// One weston per guest session: started by the first test that needs it, stopped (and checked
-// for a clean exit) when the test program ends. Tests fail, with weston's log, if it died.
+// One weston per guest session: started by the first test that needs it (its DRM backend in the
+// vkms set-ups, else headless), stopped (and checked for a clean exit) when the test program ends.
+// Tests fail, with weston's version and log, if it died.
 #pragma once
 
 #include "weston_fixture.hpp"
@@ -9,13 +10,14 @@
 
 namespace dmafeed::test {
 
-// "nodrm" or "virtio", from the VM rig ($DMAFEED_VM_SETUP); empty outside the VM.
+// "nodrm", "virtio", "sid-nodrm", ... from the VM rig ($DMAFEED_VM_SETUP); empty outside the VM.
 std::string vm_setup();
 
 // The shared weston; nullptr (and a gtest failure) when it cannot start.
 Weston* shared_weston();
 
 // Base fixture for tests that talk to weston: skips in the wrong set-up, fails if weston is gone.
+// A test of set-up "nodrm" also runs in "sid-nodrm" (weston 16 instead of 14) when selected there.
 class WestonTest : public ::testing::Test {
 protected:
     void SetUp() override;

@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 #include <wayland-client.h>
 
 namespace dmafeed::test {
@@ -25,6 +28,34 @@ bool can_connect(const std::string& socket)
     const bool ok = wl_display_roundtrip(display) >= 0;
     wl_display_disconnect(display);
     return ok;
+}
+
+// The first line `weston --version` prints ("weston 16.0.0"), or a line saying it printed none.
+std::string weston_version(const std::string& log_path)
+{
+    auto child = ChildProcess::spawn({.argv = {"weston", "--version"}, .env = {}, .output_path = log_path, .cwd = {}});
+    if (child && child->wait_for(std::chrono::seconds{30})) {
+        std::ifstream in{log_path};
+        std::string line;
+        if (std::getline(in, line) && !line.empty()) return line;
+    }
+    return "weston (no answer to --version)";
+}
+
+// weston.ini for the DRM backend: vkms's connector (Virtual-1) driven at a width x height mode
+// given as a modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking.
+Result<std::string> write_drm_config(const WestonOptions& o)
+{
+    const uint32_t htotal = o.width + 24, vtotal = o.height + 6;
+    char mode[160];
+    std::snprintf(mode, sizeof mode, "%.3f %u %u %u %u %u %u %u %u +hsync +vsync", htotal * vtotal * 60 / 1000.0, o.width,
+                  o.width + 8, o.width + 16, htotal, o.height, o.height + 2, o.height + 4, vtotal);
+    const std::string path = o.log_path + ".ini";
+    std::ofstream out{path};
+    out << "[core]\nidle-time=0\n\n[output]\nname=Virtual-1\nmode=" << mode << "\n";
+    out.close();
+    if (!out) return Error{"cannot write " + path};
+    return path;
 }
 
 }  // namespace
@@ -47,19 +78,25 @@ Result<std::unique_ptr<Weston>> Weston::start(const WestonOptions& options)
     if (!std::getenv("XDG_RUNTIME_DIR")) {
         return Error{"weston: XDG_RUNTIME_DIR is not set"};
     }
-    auto child = ChildProcess::spawn({
-        .argv = {"weston", "--backend=headless", "--renderer=gl", "--debug", "--shell=kiosk",
-                 "--no-config", "--idle-time=0", "--socket=" + opts.socket,
-                 "--width=" + std::to_string(opts.width), "--height=" + std::to_string(opts.height),
-                 "--log=" + opts.log_path},
-        .env = {},
-        .output_path = opts.log_path + ".stderr",
-        .cwd = {},
-    });
+    std::vector<std::string> argv{"weston", "--renderer=gl", "--debug", "--shell=kiosk", "--socket=" + opts.socket,
+                                  "--log=" + opts.log_path};
+    std::map<std::string, std::string> env;
+    if (opts.backend == WestonBackend::drm) {
+        auto config = write_drm_config(opts);
+        if (!config) return std::move(config).error();
+        // No seat manager in the guest: libseat's noop backend opens the devices directly.
+        argv.insert(argv.end(), {"--backend=drm", "--config=" + *config, "--continue-without-input"});
+        env["LIBSEAT_BACKEND"] = "noop";
+    } else {
+        argv.insert(argv.end(), {"--backend=headless", "--no-config", "--idle-time=0", "--width=" + std::to_string(opts.width),
+                                 "--height=" + std::to_string(opts.height)});
+    }
+    std::string version = weston_version(opts.log_path + ".version");
+    auto child = ChildProcess::spawn({.argv = argv, .env = env, .output_path = opts.log_path + ".stderr", .cwd = {}});
     if (!child) {
         return std::move(child).error();
     }
-    std::unique_ptr<Weston> weston{new Weston{opts, std::move(child).value()}};
+    std::unique_ptr<Weston> weston{new Weston{opts, std::move(version), std::move(child).value()}};
     const auto deadline = std::chrono::steady_clock::now() + opts.start_timeout;
     while (!can_connect(opts.socket)) {
         if (std::string report = weston->death_report(); !report.empty()) {
@@ -67,7 +104,7 @@ Result<std::unique_ptr<Weston>> Weston::start(const WestonOptions& options)
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             weston->child_.terminate(stop_grace);
-            return Error{"weston did not open socket '" + opts.socket + "' within " +
+            return Error{weston->version_ + " did not open socket '" + opts.socket + "' within " +
                          std::to_string(opts.start_timeout.count()) + " s; log tail:\n" +
                          file_tail(opts.log_path, 30)};
         }
@@ -87,7 +124,7 @@ std::string Weston::death_report()
     if (!st) {
         return {};
     }
-    return "weston " + st->describe() + "; log tail:\n" + file_tail(options_.log_path, 30) +
+    return version_ + " " + st->describe() + "; log tail:\n" + file_tail(options_.log_path, 30) +
            file_tail(options_.log_path + ".stderr", 10);
 }
 
@@ -98,7 +135,7 @@ Result<void> Weston::stop()
     }
     const ExitStatus st = child_.terminate(stop_grace);
     if (!st.clean()) {
-        return Error{"weston " + st.describe() + " on SIGTERM; log tail:\n" + file_tail(options_.log_path, 30)};
+        return Error{version_ + " " + st.describe() + " on SIGTERM; log tail:\n" + file_tail(options_.log_path, 30)};
     }
     return {};
 }

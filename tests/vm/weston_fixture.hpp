@@ -1,6 +1,6 @@
-// weston inside the VM: headless backend, GL renderer (llvmpipe), --debug so that captures are
-// authorized, kiosk shell, a private socket and a chosen output size. Captures go through
-// weston-screenshooter (weston_capture_v1) into a PNG that the test reads back.
+// weston inside the VM: headless backend (or the DRM backend on vkms), GL renderer (llvmpipe),
+// --debug so that captures are authorized, kiosk shell, a private socket and a chosen output size.
+// Captures go through weston-screenshooter (weston_capture_v1) into a PNG that the test reads back.
 #pragma once
 
 #include "child_process.hpp"
@@ -13,7 +13,13 @@
 
 namespace dmafeed::test {
 
+enum class WestonBackend {
+    headless,  // --backend=headless: an output of width x height
+    drm,       // --backend=drm on /dev/dri/card0 (vkms): real KMS scanout, a width x height mode
+};
+
 struct WestonOptions {
+    WestonBackend backend = WestonBackend::headless;
     uint32_t width = 96;
     uint32_t height = 64;
     std::string socket = "dmafeed-vm-0";
@@ -31,6 +37,8 @@ public:
     const WestonOptions& options() const noexcept { return options_; }
     const std::string& socket() const noexcept { return options_.socket; }
     const std::string& log_path() const noexcept { return options_.log_path; }
+    // What `weston --version` said, e.g. "weston 16.0.0".
+    const std::string& version() const noexcept { return version_; }
 
     // Empty while weston runs; otherwise how it ended plus the tail of its log.
     std::string death_report();
@@ -41,8 +49,10 @@ public:
     Result<Image> capture(const std::string& name);
 
 private:
-    Weston(WestonOptions options, ChildProcess child) : options_{std::move(options)}, child_{std::move(child)} {}
+    Weston(WestonOptions options, std::string version, ChildProcess child)
+        : options_{std::move(options)}, version_{std::move(version)}, child_{std::move(child)} {}
     WestonOptions options_;
+    std::string version_;
     ChildProcess child_;
 };
 
