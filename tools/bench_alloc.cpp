@@ -297,7 +297,7 @@ Result<ShaderTimes> time_shader(render::PatternRenderer& renderer, const Buffer&
 {
     const auto& parts = static_cast<const VulkanBuffer&>(buffer).parts();
     const sources::PatternSpec spec{sources::PatternKind::moving_box, {}};
-    const auto k = sources::yuv_coefficients({});
+    const auto k = pixels::yuv_coefficients({});
     const auto draw = [&](uint64_t n, std::optional<std::span<const sources::PixelRect>> rects) -> Result<double> {
         const auto frame = sources::pattern_frame(spec, buffer.width(), buffer.height(), n, n * 16);
         auto fence = renderer.render(buffer, parts, frame, k, rects);

@@ -42,7 +42,7 @@ int list_formats()
         const uint32_t cc = f.fourcc();
         const char fourcc[5] = {static_cast<char>(cc & 0xff), static_cast<char>((cc >> 8) & 0xff),
                                 static_cast<char>((cc >> 16) & 0xff), static_cast<char>((cc >> 24) & 0xff), 0};
-        const bool patterns = sources::packable(f);
+        const bool patterns = pixels::packable(f);
         std::printf("%-16s %-6s %-6u %s\n", name(f).c_str(), fourcc, info->plane_count, patterns ? "yes" : "no");
     }
     std::printf("\nFORMAT and FOURCC are what --format takes. Which formats and modifiers a compositor and this\n"

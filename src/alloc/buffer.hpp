@@ -4,6 +4,7 @@
 
 #include "alloc/dmabuf_mapping.hpp"
 #include "drm/format.hpp"
+#include "pixels/plane_pixels.hpp"
 #include "util/rect.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
@@ -23,12 +24,6 @@ struct BufferPlane {
     uint32_t offset = 0;  // of the plane in its dma-buf
     uint32_t stride = 0;  // bytes per row
     uint64_t size = 0;    // bytes of the plane (stride * plane rows, or the driver's figure)
-};
-
-// CPU pixels of one format plane (NV12: 0 = Y, 1 = CbCr), `row_bytes` apart.
-struct PlanePixels {
-    std::span<const uint8_t> data;
-    uint32_t row_bytes = 0;
 };
 
 enum class FillPath {

@@ -1,6 +1,6 @@
 #include "alloc/cpu_buffers.hpp"
 
-#include "sources/packer.hpp"
+#include "pixels/packer.hpp"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@ FormatSet cpu_fillable_linear_formats()
 {
     FormatSet out;
     for (const FormatInfo& info : known_formats()) {
-        if (sources::packable(info.format)) out.add(info.format, modifier_linear);
+        if (pixels::packable(info.format)) out.add(info.format, modifier_linear);
     }
     return out;
 }

@@ -26,7 +26,7 @@ Result<UniqueFd> AllocatorContext::write(const Buffer& buffer, std::span<const P
 
 std::string AllocatorContext::cannot_draw(const Buffer& buffer) const { return render::CpuPatternDrawer::cannot_draw(buffer); }
 
-Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                                         const std::optional<std::vector<sources::PixelRect>>& changed)
 {
     if (auto why = AllocatorContext::cannot_draw(buffer); !why.empty()) return Error{"CPU pattern: " + why};
@@ -114,9 +114,9 @@ struct VulkanStack {
     }
 
     Result<UniqueFd> draw(const Buffer& buffer, std::span<const VulkanImagePart> parts, const sources::PatternFrame& frame,
-                          sources::YuvEncoding encoding, const std::optional<std::vector<sources::PixelRect>>& changed)
+                          pixels::YuvEncoding encoding, const std::optional<std::vector<sources::PixelRect>>& changed)
     {
-        const sources::YuvCoefficients coefficients = sources::yuv_coefficients(encoding);
+        const pixels::YuvCoefficients coefficients = pixels::yuv_coefficients(encoding);
         if (!renderer) {
             if (builder.joinable()) builder.join();
             auto made = built ? std::move(*built) : render::PatternRenderer::create(*device);
@@ -178,7 +178,7 @@ public:
         return drawer(buffer, &why) == Drawer::none ? why : std::string{};
     }
     bool draws_on_gpu(const Buffer& buffer) const override { return drawer(buffer, nullptr) == Drawer::gpu; }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         std::string why;
@@ -229,7 +229,7 @@ public:
         return drawer(buffer, &why) == Drawer::none ? why : std::string{};
     }
     bool draws_on_gpu(const Buffer& buffer) const override { return drawer(buffer, nullptr) == Drawer::gpu; }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         std::string why;

@@ -8,8 +8,8 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
+#include "pixels/color.hpp"
 #include "render/cpu_pattern.hpp"
-#include "sources/color.hpp"
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
 
@@ -54,7 +54,7 @@ public:
     // (render::CpuPatternDrawer, here). `changed` set: the buffer holds a frame that differs only
     // there. Returns a sync_file like write().
     virtual Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                                  sources::YuvEncoding encoding,
+                                  pixels::YuvEncoding encoding,
                                   const std::optional<std::vector<sources::PixelRect>>& changed);
 
 protected:

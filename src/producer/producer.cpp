@@ -120,16 +120,16 @@ Result<void> Producer::start()
 namespace {
 
 // wp_color_representation_surface_v1 enum values.
-constexpr uint32_t coefficients_value(sources::YuvMatrix m)
+constexpr uint32_t coefficients_value(pixels::YuvMatrix m)
 {
     switch (m) {
-    case sources::YuvMatrix::bt601: return 4;
-    case sources::YuvMatrix::bt709: return 2;
-    case sources::YuvMatrix::bt2020: return 6;
+    case pixels::YuvMatrix::bt601: return 4;
+    case pixels::YuvMatrix::bt709: return 2;
+    case pixels::YuvMatrix::bt2020: return 6;
     }
     return 4;
 }
-constexpr uint32_t range_value(sources::YuvRange r) { return r == sources::YuvRange::full ? 1 : 2; }
+constexpr uint32_t range_value(pixels::YuvRange r) { return r == pixels::YuvRange::full ? 1 : 2; }
 
 std::string coefficients_pair_name(uint32_t coefficients, uint32_t range)
 {
@@ -144,8 +144,8 @@ Result<void> Producer::setup_color_representation()
 {
     const FormatInfo* info = format_info(config_.format);
     if (!info || !info->is_yuv) return {};
-    const sources::YuvEncoding e = config_.yuv;
-    const bool default_encoding = e == sources::YuvEncoding{};
+    const pixels::YuvEncoding e = config_.yuv;
+    const bool default_encoding = e == pixels::YuvEncoding{};
     if (!globals_->color_representation()) {
         if (!default_encoding) {
             return Error{name(config_.format) + " frames in " + e.to_string() +
@@ -495,7 +495,7 @@ Result<void> Producer::abandon(const Frame& frame)
 }
 
 Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pattern,
-                           sources::YuvEncoding encoding)
+                           pixels::YuvEncoding encoding)
 {
     Slot* slot = find_slot(frame);
     if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};

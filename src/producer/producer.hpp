@@ -105,7 +105,7 @@ struct ProducerConfig {
     // How YUV frames are encoded. Declared with wp_color_representation_v1 where the compositor
     // offers it (and the pair); without it only BT.601 limited range, what compositors assume
     // (measured on weston 14), is accepted: anything else would be shown with the wrong colours.
-    sources::YuvEncoding yuv;
+    pixels::YuvEncoding yuv;
 };
 
 // A buffer handed out by acquire(), to fill and queue().
@@ -165,7 +165,7 @@ public:
     // mapping on the CPU (AllocatorContext::draw, AllocatorOptions::draw): only the pixels that
     // differ from the pattern frame the buffer last got. cannot_draw() says beforehand why that
     // would fail (empty: it works); draws_on_gpu() which of the two it would be.
-    Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, sources::YuvEncoding encoding);
+    Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, pixels::YuvEncoding encoding);
     std::string cannot_draw(const Frame& frame) const;
     bool draws_on_gpu(const Frame& frame) const;
     // draw() would not wait for the pattern pipeline (AllocatorOptions::prepare_patterns).
@@ -232,7 +232,7 @@ private:
         // The pattern frame draw() left in the buffer (write() forgets it): the next draw redraws
         // only what differs.
         std::optional<sources::PatternFrame> drawn;
-        sources::YuvEncoding drawn_encoding;
+        pixels::YuvEncoding drawn_encoding;
     };
 
     explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
@@ -295,7 +295,7 @@ private:
     // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
     // the next drawn frame damages only where it differs. Unset after CPU or host contents.
     std::optional<sources::PatternFrame> shown_pattern_;
-    sources::YuvEncoding shown_encoding_;
+    pixels::YuvEncoding shown_encoding_;
     bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
     std::function<void(const Buffer&, uint64_t)> on_buffer_destroyed_;

@@ -23,12 +23,12 @@ std::string CpuPatternDrawer::cannot_draw(const Buffer& buffer)
                (layout.is_implicit() ? std::string{"not known (INVALID)"} : name(layout));
     }
     // Asked per frame: packable() is a table lookup; Packer::create only for its message.
-    if (!sources::packable(buffer.format())) return sources::Packer::create(buffer.format(), 1, 1).error().message();
+    if (!pixels::packable(buffer.format())) return pixels::Packer::create(buffer.format(), 1, 1).error().message();
     return {};
 }
 
 Result<void> CpuPatternDrawer::draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                                    sources::YuvEncoding encoding, std::optional<std::span<const PixelRect>> regions)
+                                    pixels::YuvEncoding encoding, std::optional<std::span<const PixelRect>> regions)
 {
     const FormatInfo* info = format_info(buffer.format());
     if (!info) return Error{"CPU pattern: " + name(buffer.format()) + " is not in the format table"};
@@ -49,7 +49,7 @@ Result<void> CpuPatternDrawer::draw(const Buffer& buffer, const sources::Pattern
             return c.format == buffer.format() && c.width == r.width && c.height == r.height && c.encoding == encoding;
         });
         if (cached == packers_.end()) {
-            auto made = sources::Packer::create(buffer.format(), r.width, r.height, encoding);
+            auto made = pixels::Packer::create(buffer.format(), r.width, r.height, encoding);
             if (!made) return std::move(made).error().context("CPU pattern");
             if (packers_.size() >= 8) packers_.erase(packers_.begin());  // the oldest
             packers_.push_back({buffer.format(), r.width, r.height, encoding, std::move(*made)});

@@ -1,5 +1,5 @@
 // CPU test patterns, drawn in place: the pixels of a sources::PatternFrame that differ from what
-// the buffer holds are computed (sources::pattern_pixel), packed (sources::Packer) and written
+// the buffer holds are computed (sources::pattern_pixel), packed (pixels::Packer) and written
 // straight into the buffer's kept CPU mappings (Buffer::write_region). No frame-sized copy and no
 // GPU work: on a Vulkan device that is the CPU (lavapipe) this is the compute shader's work
 // without the dispatch, the shader build and the fence; and it is how buffers that have no
@@ -10,8 +10,8 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
-#include "sources/color.hpp"
-#include "sources/packer.hpp"
+#include "pixels/color.hpp"
+#include "pixels/packer.hpp"
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
 
@@ -29,7 +29,7 @@ public:
 
     // Draws `frame` (the buffer's size) into `buffer`: only `regions` when given (the buffer shows
     // a frame that differs from `frame` only there), else all of it.
-    Result<void> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+    Result<void> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                       std::optional<std::span<const PixelRect>> regions = std::nullopt);
 
 private:
@@ -37,11 +37,11 @@ private:
     struct CachedPacker {
         DrmFormat format;
         uint32_t width = 0, height = 0;
-        sources::YuvEncoding encoding;
-        sources::Packer packer;
+        pixels::YuvEncoding encoding;
+        pixels::Packer packer;
     };
     std::vector<CachedPacker> packers_;
-    sources::RgbImage scratch_;
+    pixels::RgbImage scratch_;
 };
 
 // `rect` widened to multiples of `hsub` x `vsub` (its far edges may stop at the image's edge),

@@ -1,7 +1,7 @@
 #include "render/gpu_pattern.hpp"
 
 #include "drm/format_info.hpp"
-#include "sources/texel.hpp"
+#include "pixels/texel.hpp"
 #include "vk/vk_error.hpp"
 
 #include <algorithm>
@@ -32,12 +32,12 @@ enum PlaneMode : uint32_t { rgb = 0, luma = 1, chroma_pair = 2, cb_only = 3, cr_
 
 // What the shader writes into a plane of this layout: 8-bit unorm channels on byte boundaries only
 // (the storage view's VkFormat puts R, G, B and A in their places; a CbCr pair is R8G8, Cb first).
-std::optional<PlaneMode> plane_mode(const sources::TexelLayout& t)
+std::optional<PlaneMode> plane_mode(const pixels::TexelLayout& t)
 {
-    using sources::Channel;
+    using pixels::Channel;
     const auto fields = t.used();
-    if (t.encoding != sources::FieldEncoding::unorm ||
-        std::any_of(fields.begin(), fields.end(), [](const sources::Field& f) { return f.bits != 8 || f.offset % 8 != 0; })) {
+    if (t.encoding != pixels::FieldEncoding::unorm ||
+        std::any_of(fields.begin(), fields.end(), [](const pixels::Field& f) { return f.bits != 8 || f.offset % 8 != 0; })) {
         return std::nullopt;
     }
     if (t.bytes == 4 && t.has(Channel::r) && t.has(Channel::g) && t.has(Channel::b)) return rgb;
@@ -135,9 +135,9 @@ PatternRenderer::~PatternRenderer()
 bool PatternRenderer::draws_format(DrmFormat format)
 {
     const FormatInfo* info = format_info(format);
-    const auto layouts = sources::texel_layouts(format);
+    const auto layouts = pixels::texel_layouts(format);
     return info && layouts.size() == info->plane_count &&
-           std::all_of(layouts.begin(), layouts.end(), [](const sources::TexelLayout& t) { return plane_mode(t).has_value(); });
+           std::all_of(layouts.begin(), layouts.end(), [](const pixels::TexelLayout& t) { return plane_mode(t).has_value(); });
 }
 
 std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer& buffer,
@@ -157,7 +157,7 @@ std::string PatternRenderer::cannot_draw(const vk::Device& device, const Buffer&
 }
 
 Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
-                                         const sources::PatternFrame& frame, const sources::YuvCoefficients& k,
+                                         const sources::PatternFrame& frame, const pixels::YuvCoefficients& k,
                                          std::optional<std::span<const sources::PixelRect>> regions)
 {
     if (auto why = cannot_draw(device_, buffer, parts); !why.empty()) return Error{"GPU pattern: " + why};
@@ -166,7 +166,7 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
                      ", the buffer " + std::to_string(buffer.width()) + "x" + std::to_string(buffer.height())};
     }
     const FormatInfo& info = *format_info(buffer.format());
-    const auto layouts = sources::texel_layouts(buffer.format());
+    const auto layouts = pixels::texel_layouts(buffer.format());
     const sources::PixelRect whole{0, 0, buffer.width(), buffer.height()};
     const std::span<const sources::PixelRect> rects = regions ? *regions : std::span<const sources::PixelRect>{&whole, 1};
     const bool keep = regions.has_value();  // the pixels outside `rects` stay

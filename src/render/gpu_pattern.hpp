@@ -13,7 +13,7 @@
 #pragma once
 
 #include "alloc/vulkan_allocator.hpp"
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
@@ -46,7 +46,7 @@ public:
     // those pixels are drawn and the rest of the image is kept (the buffer shows a frame that
     // differs from `frame` only there: sources::pattern_changes); without, all of it.
     Result<UniqueFd> render(const Buffer& buffer, std::span<const VulkanImagePart> parts,
-                            const sources::PatternFrame& frame, const sources::YuvCoefficients& coefficients,
+                            const sources::PatternFrame& frame, const pixels::YuvCoefficients& coefficients,
                             std::optional<std::span<const sources::PixelRect>> regions = std::nullopt);
 
     // GPU timestamps around each render() from now on (a query pool of two; the queue family must

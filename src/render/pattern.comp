@@ -1,7 +1,7 @@
 // dmafeed's test patterns, drawn by the GPU straight into one plane of an exported image.
 //
 // pattern_pixel() is sources::pattern_pixel() (src/sources/pattern.cpp) and encode() is
-// sources::rgb_to_ycbcr() (src/sources/color.cpp) in the same 32-bit integer arithmetic, so that
+// pixels::rgb_to_ycbcr() (src/pixels/color.cpp) in the same 32-bit integer arithmetic, so that
 // the GPU writes the bytes the CPU packer would: tests/vm/gpu_pattern_test.cpp compares them.
 // One invocation per texel of a region of the plane (the whole plane, or what changed since the
 // frame the buffer holds); a chroma texel averages the RGB of the pixels it covers.

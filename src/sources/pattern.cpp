@@ -8,6 +8,10 @@
 #include <drm_fourcc.h>
 
 namespace dmafeed::sources {
+
+using pixels::Rgb;
+using pixels::RgbImage;
+
 namespace {
 
 constexpr uint32_t stamp_rows = 8;
@@ -66,10 +70,10 @@ std::string PatternSpec::to_string() const
 }
 
 Result<PatternSource> PatternSource::create(const PatternSpec& spec, DrmFormat format, uint32_t width, uint32_t height,
-                                           YuvEncoding encoding)
+                                           pixels::YuvEncoding encoding)
 {
     if (width == 0 || height == 0) return Error{"a pattern needs a non-zero size"};
-    auto packer = Packer::create(format, width, height, encoding);
+    auto packer = pixels::Packer::create(format, width, height, encoding);
     if (!packer) return std::move(packer).error();
     RgbImage image{width, height, std::vector<uint8_t>(size_t{width} * height * 3)};
     return PatternSource{spec, std::move(*packer), std::move(image)};

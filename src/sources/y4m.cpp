@@ -395,19 +395,20 @@ Result<Y4mConverter> Y4mConverter::create(const Y4mHeader& header, DrmFormat for
         for (const DrmFormat f : ok) list += (list.empty() ? "" : ", ") + name(f);
         return Error{"a Y4M stream with chroma " + header.chroma_tag + " is shown as " + list + ", not " + name(format)};
     }
-    const std::span<const TexelLayout> layouts = texel_layouts(format);  // every format of formats() has them
+    // Every format of formats() has them.
+    const std::span<const pixels::TexelLayout> layouts = pixels::texel_layouts(format);
     const uint32_t bytes = header.bytes_per_sample();
     const unsigned bits = header.ten_bit() ? 10 : 8;
     Y4mConverter c;
     c.header_ = header;
     for (size_t p = 0; p < layouts.size(); ++p) {
-        const TexelLayout& layout = layouts[p];
+        const pixels::TexelLayout& layout = layouts[p];
         Plane plane{.layout = &layout,
                     .width = p == 0 ? header.width : header.chroma_width(),
                     .height = p == 0 ? header.height : header.chroma_height()};
-        const Field& first = layout.used().front();
+        const pixels::Field& first = layout.used().front();
         if (layout.field_count == 1 && layout.bytes == bytes && first.offset == 0 && first.bits == bits) {
-            plane.stream_plane = static_cast<int>(first.channel) - static_cast<int>(Channel::y);
+            plane.stream_plane = static_cast<int>(first.channel) - static_cast<int>(pixels::Channel::y);
         } else {
             plane.bytes.resize(size_t{plane.width} * plane.height * layout.bytes);
         }
@@ -442,15 +443,15 @@ std::vector<PlanePixels> Y4mConverter::convert(const Y4mReader& reader)
             out.push_back({streams[plane.stream_plane], plane.width * bytes});
             continue;
         }
-        const TexelLayout& layout = *plane.layout;
+        const pixels::TexelLayout& layout = *plane.layout;
         const size_t texels = size_t{plane.width} * plane.height;
         for (size_t i = 0; i < texels; ++i) {
             uint64_t word = 0;
-            for (const Field& f : layout.used()) {
-                const auto stream = static_cast<size_t>(f.channel) - static_cast<size_t>(Channel::y);
-                word |= uint64_t{widen_code(sample(streams[stream], i), bits, f.bits)} << f.offset;
+            for (const pixels::Field& f : layout.used()) {
+                const auto stream = static_cast<size_t>(f.channel) - static_cast<size_t>(pixels::Channel::y);
+                word |= uint64_t{pixels::widen_code(sample(streams[stream], i), bits, f.bits)} << f.offset;
             }
-            store_le(plane.bytes.data() + i * layout.bytes, word, layout.bytes);
+            pixels::store_le(plane.bytes.data() + i * layout.bytes, word, layout.bytes);
         }
         out.push_back({plane.bytes, plane.width * layout.bytes});
     }

@@ -14,9 +14,9 @@
 // that frame only: the frames before it have been returned already.
 #pragma once
 
-#include "alloc/buffer.hpp"
 #include "drm/format.hpp"
-#include "sources/texel.hpp"
+#include "pixels/plane_pixels.hpp"
+#include "pixels/texel.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 
@@ -121,7 +121,7 @@ private:
     uint64_t frames_ = 0;
 };
 
-// Lays a Y4M frame out as the planes of `format`, as the format's texel layout (sources/texel.hpp)
+// Lays a Y4M frame out as the planes of `format`, as the format's texel layout (pixels/texel.hpp)
 // places the samples: a plane that holds the stream's samples as they are is passed through
 // (YUV420/YUV422/YUV444, NV12's Y); the others are written into reused buffers (NV12/NV16/NV24: Cb
 // and Cr interleaved; P010: 10-bit samples in the high bits of 16, interleaved; Q410/Q401: the same
@@ -139,7 +139,7 @@ public:
 
 private:
     struct Plane {
-        const TexelLayout* layout = nullptr;
+        const pixels::TexelLayout* layout = nullptr;
         uint32_t width = 0, height = 0;  // texels
         int stream_plane = -1;           // passed through: the stream's plane (0 Y, 1 Cb, 2 Cr)
         std::vector<uint8_t> bytes;      // otherwise: written here

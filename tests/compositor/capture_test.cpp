@@ -23,8 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 using conform::CaptureMethod;
 using conform::Capturer;
-using sources::Rgb;
-using sources::RgbImage;
+using pixels::Rgb;
+using pixels::RgbImage;
 
 constexpr int32_t output_width = 64;
 constexpr int32_t output_height = 48;

@@ -36,7 +36,7 @@ public:
         if (!draws_) return "the memfd stand-in draws only when asked to (MemfdFactory::draws)";
         return AllocatorContext::cannot_draw(buffer);
     }
-    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, sources::YuvEncoding encoding,
+    Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         if (auto why = cannot_draw(buffer); !why.empty()) return Error{why};

@@ -88,7 +88,7 @@ ProducerConfig config_for(const TestCompositor& c, producer::AllocatorFactory fa
 
 // One solid frame; returns the describe() of the context that filled it ("" on a failure), and
 // the context in `context`.
-std::string present(Producer& p, TestCompositor& comp, sources::Rgb colour, DrmFormat format = xrgb,
+std::string present(Producer& p, TestCompositor& comp, pixels::Rgb colour, DrmFormat format = xrgb,
                     const producer::AllocatorContext** context = nullptr)
 {
     auto frame = p.acquire();

@@ -55,7 +55,7 @@ std::unique_ptr<Producer> make(ProducerConfig config)
 }
 
 // One frame of a solid colour: acquire, write, queue. False when the pool dropped it.
-bool present_solid(Producer& p, sources::Rgb colour, DrmFormat format = xrgb, uint32_t w = 32, uint32_t h = 16)
+bool present_solid(Producer& p, pixels::Rgb colour, DrmFormat format = xrgb, uint32_t w = 32, uint32_t h = 16)
 {
     auto frame = p.acquire();
     EXPECT_TRUE(frame.ok()) << (frame.ok() ? "" : frame.error().message());
@@ -561,7 +561,7 @@ TEST(ProducerTest, TheYuvEncodingIsDeclaredWhereTheCompositorOffersColorRepresen
     MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
     auto cfg = config_for(*comp, memfd);
     cfg.format = nv12;
-    cfg.yuv = {sources::YuvMatrix::bt709, sources::YuvRange::full};
+    cfg.yuv = {pixels::YuvMatrix::bt709, pixels::YuvRange::full};
     auto p = make(cfg);
     ASSERT_TRUE(p && present_solid(*p, {233, 91, 66}, nv12));
     ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
@@ -597,7 +597,7 @@ TEST(ProducerTest, AnotherEncodingWithoutColorRepresentationIsRefusedBeforeAnyth
     MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
     auto cfg = config_for(*comp, memfd);
     cfg.format = nv12;
-    cfg.yuv = {sources::YuvMatrix::bt709, sources::YuvRange::limited};
+    cfg.yuv = {pixels::YuvMatrix::bt709, pixels::YuvRange::limited};
     auto p = Producer::create(cfg);
     ASSERT_FALSE(p.ok());
     EXPECT_NE(p.error().message().find("does not offer wp_color_representation_v1"), std::string::npos) << p.error().message();
@@ -613,7 +613,7 @@ TEST(ProducerTest, AnUnsupportedEncodingNamesWhatTheCompositorSupports)
     MemfdFactory memfd{FormatSet{{nv12, modifier_linear}}};
     auto cfg = config_for(*comp, memfd);
     cfg.format = nv12;
-    cfg.yuv = {sources::YuvMatrix::bt2020, sources::YuvRange::full};
+    cfg.yuv = {pixels::YuvMatrix::bt2020, pixels::YuvRange::full};
     auto p = Producer::create(cfg);
     ASSERT_FALSE(p.ok());
     EXPECT_NE(p.error().message().find("does not support bt2020 full; it supports bt601 limited, bt709 limited"),
@@ -629,7 +629,7 @@ TEST(ProducerTest, RgbFramesDeclareNoYuvEncoding)
     auto comp = start(config);
     MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
     auto cfg = config_for(*comp, memfd);
-    cfg.yuv = {sources::YuvMatrix::bt2020, sources::YuvRange::limited};
+    cfg.yuv = {pixels::YuvMatrix::bt2020, pixels::YuvRange::limited};
     auto p = make(cfg);
     ASSERT_TRUE(p && present_solid(*p, {1, 2, 3}));
     ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 2; }));
@@ -651,7 +651,7 @@ TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
     auto p = make(cfg);
     ASSERT_TRUE(p);
     const sources::PatternSpec box{sources::PatternKind::moving_box, {}};
-    const sources::YuvEncoding k{};
+    const pixels::YuvEncoding k{};
     std::map<uint64_t, sources::PatternFrame> held;  // buffer serial -> the frame drawn into it
     auto draw = [&](uint64_t f) {
         auto frame = p->acquire();
@@ -707,9 +707,9 @@ TEST(ProducerTest, EachBufferIsRedrawnOnlyWhereItsLastPatternFrameDiffers)
     const auto last = sources::pattern_frame(box, 96, 64, 11, 11 * 33);
     for (uint32_t y = 0; y < 64; ++y) {
         for (uint32_t x = 0; x < 96; ++x) {
-            const sources::Rgb want = sources::pattern_pixel(last, x, y);
+            const pixels::Rgb want = sources::pattern_pixel(last, x, y);
             const uint8_t* px = shown->bytes.data() + size_t{y} * shown->stride + x * 4;
-            ASSERT_EQ((sources::Rgb{px[2], px[1], px[0]}), want) << "pixel " << x << "," << y;
+            ASSERT_EQ((pixels::Rgb{px[2], px[1], px[0]}), want) << "pixel " << x << "," << y;
         }
     }
     // A CPU write in between: the next draw into that buffer is a full one again; the others stay partial.

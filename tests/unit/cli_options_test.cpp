@@ -33,7 +33,7 @@ TEST(CliOptions, Defaults)
     EXPECT_EQ(o->buffers, 3u);
     EXPECT_FALSE(o->frames.has_value());
     EXPECT_EQ(o->render, producer::PatternDraw::automatic);
-    EXPECT_EQ(o->yuv, sources::YuvEncoding{});
+    EXPECT_EQ(o->yuv, pixels::YuvEncoding{});
     EXPECT_FALSE(o->yuv_given);
     EXPECT_TRUE(o->quick_start);
 }
@@ -74,7 +74,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_EQ(o->frames, 300u);
     EXPECT_DOUBLE_EQ(*o->duration_s, 2.5);
     EXPECT_EQ(o->pattern.kind, sources::PatternKind::solid);
-    EXPECT_EQ(o->pattern.colour, (sources::Rgb{255, 128, 0}));
+    EXPECT_EQ(o->pattern.colour, (pixels::Rgb{255, 128, 0}));
     EXPECT_TRUE(o->fullscreen);
     EXPECT_EQ(o->title, "t");
     EXPECT_EQ(o->app_id, "a");
@@ -84,7 +84,7 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_TRUE(o->json);
     EXPECT_EQ(o->timeout_ms, 30000);
     EXPECT_EQ(o->render, producer::PatternDraw::gpu);
-    EXPECT_EQ(o->yuv, (sources::YuvEncoding{sources::YuvMatrix::bt709, sources::YuvRange::full}));
+    EXPECT_EQ(o->yuv, (pixels::YuvEncoding{pixels::YuvMatrix::bt709, pixels::YuvRange::full}));
     EXPECT_TRUE(o->yuv_given);
     EXPECT_FALSE(o->quick_start);
     EXPECT_TRUE(o->measure_upload);

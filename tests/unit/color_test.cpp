@@ -1,10 +1,10 @@
 // YUV encodings: known values of each matrix and range, and encode/decode round trips.
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
 
 #include <cstdlib>
 #include <gtest/gtest.h>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 namespace {
 
 Ycbcr encode(Rgb c, YuvMatrix m, YuvRange r) { return rgb_to_ycbcr(c, yuv_coefficients({m, r})); }
@@ -58,4 +58,4 @@ TEST(Color, NamesParseAndErrorsListTheChoices)
 }
 
 }  // namespace
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

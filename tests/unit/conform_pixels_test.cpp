@@ -5,8 +5,8 @@
 // the texture of RGB565's picture, and crop.
 #include "conform/pixels.hpp"
 
-#include "sources/color.hpp"
-#include "sources/texel.hpp"
+#include "pixels/color.hpp"
+#include "pixels/texel.hpp"
 
 #include <drm_fourcc.h>
 
@@ -18,8 +18,8 @@
 namespace dmafeed::conform {
 namespace {
 
-using sources::Rgb;
-using sources::RgbImage;
+using pixels::Rgb;
+using pixels::RgbImage;
 
 constexpr Rgb grey{128, 128, 128};
 
@@ -246,7 +246,7 @@ TEST(YuvExpectation, IsTheBt601LimitedDecodeOfEachColour)
     bool changed = false;
     for (uint32_t y = 0; y < picture.height; ++y) {
         for (uint32_t x = 0; x < picture.width; ++x) {
-            const Rgb decoded = sources::bt601_limited_to_rgb(sources::rgb_to_bt601_limited(picture.at(x, y)));
+            const Rgb decoded = pixels::bt601_limited_to_rgb(pixels::rgb_to_bt601_limited(picture.at(x, y)));
             EXPECT_EQ(wanted.at(x, y), decoded) << "(" << x << "," << y << ")";
             changed = changed || !(decoded == picture.at(x, y));
         }
@@ -332,9 +332,9 @@ TEST(MatrixPictureFor, YuvFlatRgbTexturedAndRgb565InItsOwnCodes)
     for (uint32_t y = 0; y < p.height; ++y) {
         for (uint32_t x = 0; x < p.width; ++x) {
             const Rgb c = p.at(x, y), base = flat.at(x, y);
-            EXPECT_EQ(sources::scale_unorm(c.r, 5) ^ sources::scale_unorm(base.r, 5), x & 7U);
-            EXPECT_EQ(sources::scale_unorm(c.g, 6) ^ sources::scale_unorm(base.g, 6), y & 7U);
-            EXPECT_EQ(sources::scale_unorm(c.b, 5) ^ sources::scale_unorm(base.b, 5), (x + y) & 7U);
+            EXPECT_EQ(pixels::scale_unorm(c.r, 5) ^ pixels::scale_unorm(base.r, 5), x & 7U);
+            EXPECT_EQ(pixels::scale_unorm(c.g, 6) ^ pixels::scale_unorm(base.g, 6), y & 7U);
+            EXPECT_EQ(pixels::scale_unorm(c.b, 5) ^ pixels::scale_unorm(base.b, 5), (x + y) & 7U);
         }
     }
 }

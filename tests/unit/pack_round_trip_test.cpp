@@ -6,8 +6,8 @@
 // BT.601 limited range. Every format the packer fills must have a comment here.
 #include "conform/pixels.hpp"
 #include "drm/format_info.hpp"
-#include "sources/color.hpp"
-#include "sources/packer.hpp"
+#include "pixels/color.hpp"
+#include "pixels/packer.hpp"
 
 #include <cmath>
 #include <drm_fourcc.h>
@@ -21,8 +21,8 @@
 namespace dmafeed::conform {
 namespace {
 
-using sources::Rgb;
-using sources::RgbImage;
+using pixels::Rgb;
+using pixels::RgbImage;
 
 struct Comment {
     std::vector<std::string> planes;  // per plane: "[31:0] x:R:G:B 2:10:10:10" (sizes omitted: one field)
@@ -152,10 +152,10 @@ RgbImage decode(const Comment& c, std::span<const PlanePixels> planes, uint32_t 
                                decode_rgb(values["G"].first, values["G"].second, c.half),
                                decode_rgb(values["B"].first, values["B"].second, c.half)});
             } else {
-                const sources::Ycbcr code{decode_code(values["Y"].first, values["Y"].second),
+                const pixels::Ycbcr code{decode_code(values["Y"].first, values["Y"].second),
                                           decode_code(values["Cb"].first, values["Cb"].second),
                                           decode_code(values["Cr"].first, values["Cr"].second)};
-                out.set(x, y, sources::bt601_limited_to_rgb(code));
+                out.set(x, y, pixels::bt601_limited_to_rgb(code));
             }
         }
     }
@@ -166,7 +166,7 @@ TEST(PackRoundTrip, EveryPackableFormatDecodesToItsExpectation)
 {
     int checked = 0;
     for (const FormatInfo& info : known_formats()) {
-        if (!sources::packable(info.format)) continue;
+        if (!pixels::packable(info.format)) continue;
         const std::string n = name(info.format);
         SCOPED_TRACE(n);
         const auto comment = comments.find(info.format.fourcc());
@@ -174,7 +174,7 @@ TEST(PackRoundTrip, EveryPackableFormatDecodesToItsExpectation)
         ASSERT_EQ(comment->second.planes.size(), info.plane_count);
         for (const auto& [w, h] : {std::pair{32U, 16U}, std::pair{33U, 13U}}) {
             const RgbImage picture = matrix_picture(info.format, w, h);
-            auto packer = sources::Packer::create(info.format, w, h);
+            auto packer = pixels::Packer::create(info.format, w, h);
             ASSERT_TRUE(packer.ok()) << packer.error().message();
             packer->pack(picture);
             const auto planes = packer->planes();

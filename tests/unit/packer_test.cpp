@@ -2,8 +2,8 @@
 // floats, P010/P012/P016/P210, Q410/Q401): exact little-endian words, bit positions, X and alpha,
 // and the texel layouts against the format table; the half-float conversion on known values.
 #include "drm/format_info.hpp"
-#include "sources/packer.hpp"
-#include "sources/texel.hpp"
+#include "pixels/packer.hpp"
+#include "pixels/texel.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 namespace {
 
 constexpr Rgb white{255, 255, 255}, red{255, 0, 0}, green{0, 255, 0}, blue{0, 0, 255}, mid{128, 64, 32};
@@ -337,4 +337,4 @@ TEST(Packer, RepeatedRowsAndRunsPackAsEachRowAloneDoes)
 }
 
 }  // namespace
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

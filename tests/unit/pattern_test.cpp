@@ -27,9 +27,9 @@ TEST(Pattern, FillingCopiesOnlyRowsThatPatternPixelGivesAlike)
     for (const PatternKind kind :
          {PatternKind::smpte, PatternKind::ramp, PatternKind::checker, PatternKind::moving_box, PatternKind::solid}) {
         for (const uint64_t n : {0U, 1U, 7U, 40U, 333U}) {
-            const PatternFrame f = pattern_frame({kind, Rgb{9, 8, 7}}, 97, 61, n, n * 33);
+            const PatternFrame f = pattern_frame({kind, pixels::Rgb{9, 8, 7}}, 97, 61, n, n * 33);
             for (const PixelRect r : {PixelRect{0, 0, 97, 61}, PixelRect{5, 3, 40, 50}, PixelRect{90, 7, 7, 2}}) {
-                RgbImage image;
+                pixels::RgbImage image;
                 image.width = r.width;
                 image.height = r.height;
                 image.rgb.assign(size_t{r.width} * r.height * 3, 0xAB);
@@ -59,8 +59,8 @@ TEST(Pattern, PackedPlanesMatchTheImage)
     ASSERT_TRUE(src.ok());
     const auto planes = src->render(0, 0);
     ASSERT_EQ(planes.size(), 1u);
-    const Rgb px = src->image().at(69, 12);  // the last bar, below the stamp
-    EXPECT_EQ(px, (Rgb{0, 0, 191}));
+    const pixels::Rgb px = src->image().at(69, 12);  // the last bar, below the stamp
+    EXPECT_EQ(px, (pixels::Rgb{0, 0, 191}));
     const auto* p = planes[0].data.data() + 12 * planes[0].row_bytes + 69 * 4;
     EXPECT_EQ(p[0], 191);  // B G R X
     EXPECT_EQ(p[1], 0);

@@ -10,10 +10,10 @@ namespace {
 TEST(Solid, Bt601LimitedMatchesWhatWeston14Shows)
 {
     // Measured in the VM: NV12 Y=128 Cb=96 Cr=192 is captured as 233,91,66.
-    EXPECT_EQ(bt601_limited_to_rgb({128, 96, 192}), (Rgb{233, 91, 66}));
-    EXPECT_EQ(rgb_to_bt601_limited({233, 91, 66}), (Ycbcr{128, 96, 192}));
-    EXPECT_EQ(rgb_to_bt601_limited({0, 0, 0}), (Ycbcr{16, 128, 128}));
-    EXPECT_EQ(rgb_to_bt601_limited({255, 255, 255}), (Ycbcr{235, 128, 128}));
+    EXPECT_EQ(pixels::bt601_limited_to_rgb({128, 96, 192}), (pixels::Rgb{233, 91, 66}));
+    EXPECT_EQ(pixels::rgb_to_bt601_limited({233, 91, 66}), (pixels::Ycbcr{128, 96, 192}));
+    EXPECT_EQ(pixels::rgb_to_bt601_limited({0, 0, 0}), (pixels::Ycbcr{16, 128, 128}));
+    EXPECT_EQ(pixels::rgb_to_bt601_limited({255, 255, 255}), (pixels::Ycbcr{235, 128, 128}));
 }
 
 TEST(Solid, RgbFormatsInMemoryOrder)

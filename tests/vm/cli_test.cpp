@@ -6,7 +6,7 @@
 #include "vm_session.hpp"
 
 #include "child_process.hpp"
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
 #include "sources/pattern.hpp"
 
 #include <cstdlib>
@@ -82,7 +82,7 @@ size_t differing(const Image& image, uint8_t r, uint8_t g, uint8_t b)
 
 std::optional<sources::Stamp> stamp_of(const Image& image)
 {
-    sources::RgbImage rgb{image.width, image.height, {}};
+    pixels::RgbImage rgb{image.width, image.height, {}};
     for (const Rgba& px : image.pixels) rgb.rgb.insert(rgb.rgb.end(), {px.r, px.g, px.b});
     return sources::decode_stamp(rgb);
 }
@@ -110,7 +110,7 @@ TEST_F(NodrmCli, SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp)
 TEST_F(NodrmCli, AGpuDrawnNv12SolidShowsTheNearestColourNv12Allows)
 {
     // 3c8aef in BT.601 limited range, decoded back: the nearest colour NV12 can carry.
-    const sources::Rgb want = sources::bt601_limited_to_rgb(sources::rgb_to_bt601_limited({0x3c, 0x8a, 0xef}));
+    const pixels::Rgb want = pixels::bt601_limited_to_rgb(pixels::rgb_to_bt601_limited({0x3c, 0x8a, 0xef}));
     auto close_to = [&](const Image& im) {
         for (const Rgba& px : im.pixels) {
             if (std::abs(px.r - want.r) > 1 || std::abs(px.g - want.g) > 1 || std::abs(px.b - want.b) > 1) return false;
@@ -172,7 +172,7 @@ TEST_F(NodrmCli, OnLavapipeTheCpuRedrawsInPlaceAndTheCaptureIsTheWholeFrameItsSt
         for (uint32_t y = 0; y < im.height; ++y) {
             for (uint32_t x = 0; x < im.width; ++x) {
                 const Rgba& px = im.pixels[size_t{y} * im.width + x];
-                const sources::Rgb want = sources::pattern_pixel(frame, x, y);
+                const pixels::Rgb want = sources::pattern_pixel(frame, x, y);
                 if (px.r != want.r || px.g != want.g || px.b != want.b) {
                     mismatch = "frame " + std::to_string(stamp->frame) + ": (" + std::to_string(x) + "," + std::to_string(y) +
                                ") is " + std::to_string(px.r) + "," + std::to_string(px.g) + "," + std::to_string(px.b) +

@@ -8,7 +8,7 @@
 #include "drm/sync_file.hpp"
 #include "fd_count.hpp"
 #include "render/gpu_pattern.hpp"
-#include "sources/packer.hpp"
+#include "pixels/packer.hpp"
 #include "sources/pattern.hpp"
 #include "vm_session.hpp"
 #include "vulkan_fixture.hpp"
@@ -25,9 +25,9 @@ namespace {
 using namespace std::chrono_literals;
 using sources::PatternKind;
 using sources::PatternSpec;
-using sources::YuvEncoding;
-using sources::YuvMatrix;
-using sources::YuvRange;
+using pixels::YuvEncoding;
+using pixels::YuvMatrix;
+using pixels::YuvRange;
 
 class NodrmGpuPattern : public ::testing::Test {
 protected:
@@ -69,7 +69,7 @@ protected:
     {
         const auto& parts = static_cast<const VulkanBuffer&>(buffer).parts();
         const auto frame = sources::pattern_frame(spec, buffer.width(), buffer.height(), frame_no, 4321);
-        auto fence = renderer_->render(buffer, parts, frame, sources::yuv_coefficients(encoding));
+        auto fence = renderer_->render(buffer, parts, frame, pixels::yuv_coefficients(encoding));
         EXPECT_TRUE(fence.ok()) << fence.error().message();
         if (!fence) return 0;
         if (fence->valid()) {
@@ -179,7 +179,7 @@ TEST_F(NodrmGpuPattern, RedrawingOnlyWhatChangedGivesTheSameBytesAsAFullDraw)
             ASSERT_NE(buffer, nullptr);
             const PatternSpec spec{kind, {}};
             const auto& parts = static_cast<const VulkanBuffer&>(*buffer).parts();
-            const auto k = sources::yuv_coefficients({});
+            const auto k = pixels::yuv_coefficients({});
             auto previous = sources::pattern_frame(spec, 97, 61, 0, 0);
             ASSERT_TRUE(renderer_->render(*buffer, parts, previous, k).ok());
             size_t partial_pixels = 0;
@@ -226,7 +226,7 @@ TEST_F(NodrmGpuPattern, ABufferWithoutStorageImagesSaysWhy)
     const auto& parts = static_cast<const VulkanBuffer&>(**b).parts();
     const std::string why = render::PatternRenderer::cannot_draw(*stack_->device, **b, parts);
     EXPECT_NE(why.find("no STORAGE usage"), std::string::npos) << why;
-    auto drawn = renderer_->render(**b, parts, sources::pattern_frame({}, 64, 64, 0, 0), sources::yuv_coefficients({}));
+    auto drawn = renderer_->render(**b, parts, sources::pattern_frame({}, 64, 64, 0, 0), pixels::yuv_coefficients({}));
     ASSERT_FALSE(drawn.ok());
     EXPECT_NE(drawn.error().message().find("GPU pattern"), std::string::npos);
 }

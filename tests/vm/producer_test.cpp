@@ -44,7 +44,7 @@ ProducerConfig config_for(const Weston& weston, producer::AllocatorKind kind, Dr
 
 // Presents `frames` frames of `colour`, each after the compositor asked for it, and waits for their
 // presentation feedback.
-void present(Producer& p, sources::Rgb colour, int frames)
+void present(Producer& p, pixels::Rgb colour, int frames)
 {
     for (int i = 0; i < frames; ++i) {
         auto frame = p.acquire();
@@ -64,7 +64,7 @@ void present(Producer& p, sources::Rgb colour, int frames)
 }
 
 // How many pixels of the capture differ from `want` by more than `tolerance` in a channel.
-size_t mismatches(const Image& image, sources::Rgb want, int tolerance, std::string* first)
+size_t mismatches(const Image& image, pixels::Rgb want, int tolerance, std::string* first)
 {
     size_t bad = 0;
     for (uint32_t y = 0; y < image.height; ++y) {
@@ -222,7 +222,7 @@ producer::AllocatorFactory vulkan_then_gbm()
     };
 }
 
-void check_gbm_choice(Producer& p, sources::Rgb colour, const char* capture)
+void check_gbm_choice(Producer& p, pixels::Rgb colour, const char* capture)
 {
     const auto& choice = p.choice();
     ASSERT_TRUE(choice);

@@ -202,12 +202,12 @@ Result<Options> parse(std::span<const char* const> args)
             else return usage(opt, "'" + std::string{s} + "': use auto, gpu or cpu");
             o.render_given = true;
         } else if (arg == "--yuv-matrix") {
-            auto m = sources::YuvEncoding::parse_matrix(s);
+            auto m = pixels::YuvEncoding::parse_matrix(s);
             if (!m) return std::move(m).error().context(opt);
             o.yuv.matrix = *m;
             o.yuv_given = true;
         } else if (arg == "--yuv-range") {
-            auto r = sources::YuvEncoding::parse_range(s);
+            auto r = pixels::YuvEncoding::parse_range(s);
             if (!r) return std::move(r).error().context(opt);
             o.yuv.range = *r;
             o.yuv_given = true;

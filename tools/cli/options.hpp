@@ -29,7 +29,7 @@ struct Options {
     bool pattern_given = false;
     producer::PatternDraw render = producer::PatternDraw::automatic;  // who draws patterns
     bool render_given = false;
-    sources::YuvEncoding yuv;  // how YUV frames are encoded (patterns) or were (--input)
+    pixels::YuvEncoding yuv;  // how YUV frames are encoded (patterns) or were (--input)
     bool yuv_given = false;
     std::string input;  // a Y4M file, or "-" for standard input
     bool size_given = false, format_given = false;

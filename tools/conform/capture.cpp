@@ -133,12 +133,12 @@ public:
     const Layout& layout() const noexcept { return layout_; }
 
     // The pixels as RGB. `y_invert`: the rows are stored bottom-up.
-    sources::RgbImage to_rgb(bool y_invert) const
+    pixels::RgbImage to_rgb(bool y_invert) const
     {
         // XRGB8888 and ARGB8888 are B, G, R, X in memory; XBGR8888 and ABGR8888 R, G, B, X.
         const uint32_t fourcc = layout_.format.fourcc();
         const bool bgr = fourcc == DRM_FORMAT_XRGB8888 || fourcc == DRM_FORMAT_ARGB8888;
-        sources::RgbImage image;
+        pixels::RgbImage image;
         image.width = layout_.width;
         image.height = layout_.height;
         image.rgb.resize(size_t{image.width} * image.height * 3);
@@ -268,7 +268,7 @@ public:
 
     std::string method() const override { return std::string{ext_name} + " (output, wl_shm " + name(format_) + ")"; }
 
-    Result<sources::RgbImage> capture() override
+    Result<pixels::RgbImage> capture() override
     {
         for (int attempt = 0; attempt < 5; ++attempt) {
             if (stopped_) return stopped();
@@ -420,7 +420,7 @@ public:
                " (output, wl_shm " + name(format_) + ")";
     }
 
-    Result<sources::RgbImage> capture() override
+    Result<pixels::RgbImage> capture() override
     {
         auto layout = start_frame();
         if (!layout) {
@@ -525,7 +525,7 @@ public:
 
     std::string method() const override { return "weston_capture_v1 (framebuffer)"; }
 
-    Result<sources::RgbImage> capture() override
+    Result<pixels::RgbImage> capture() override
     {
         for (int attempt = 0; attempt < 5; ++attempt) {
             if (auto ok = connection_->roundtrip(timeout_); !ok) return std::move(ok).error().context("capture");

@@ -12,7 +12,7 @@
 // timeout it was made with.
 #pragma once
 
-#include "sources/packer.hpp"
+#include "pixels/packer.hpp"
 #include "util/result.hpp"
 
 #include <chrono>
@@ -45,7 +45,7 @@ public:
     // (output, wl_shm XRGB8888)", "weston_capture_v1 (framebuffer)".
     virtual std::string method() const = 0;
     // The first output, as RGB.
-    virtual Result<sources::RgbImage> capture() = 0;
+    virtual Result<pixels::RgbImage> capture() = 0;
 };
 
 }  // namespace dmafeed::conform

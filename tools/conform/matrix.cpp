@@ -2,8 +2,8 @@
 
 #include "drm/format_info.hpp"
 #include "pixels.hpp"
+#include "pixels/packer.hpp"
 #include "producer/producer.hpp"
-#include "sources/packer.hpp"
 
 #include <fnmatch.h>
 #include <set>
@@ -26,7 +26,7 @@ public:
     std::string cannot_draw(const Buffer& buffer) const override { return owner_.cannot_draw(buffer); }
     bool draw_ready() override { return owner_.draw_ready(); }
     Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
-                          sources::YuvEncoding encoding,
+                          pixels::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         return owner_.draw(buffer, frame, encoding, changed);
@@ -116,9 +116,9 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
     const uint32_t width = c.layout == "odd-size" ? options.width + 1 : options.width;
     const uint32_t height = c.layout == "odd-size" ? options.height - 3 : options.height;
 
-    auto packer = sources::Packer::create(c.pair.format, width, height);
+    auto packer = pixels::Packer::create(c.pair.format, width, height);
     if (!packer) return finish("skipped", "dmafeed-conform cannot fill this format: " + packer.error().message());
-    const sources::RgbImage picture = matrix_picture(c.pair.format, width, height);
+    const pixels::RgbImage picture = matrix_picture(c.pair.format, width, height);
     const std::optional<Expectation> expected = expectation_for(c.pair.format, picture);
     if (!expected) return finish("tool-error", "no expectation for " + name(c.pair.format) + ", which the packer fills");
     packer->pack(picture);
@@ -196,10 +196,10 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
     auto capture = options.capturer->capture();
     if (!capture) return finish("tool-error", what + "; capture failed: " + capture.error().message());
     const CheckRules& rules = expected->rules;
-    const sources::RgbImage& wanted = expected->picture;
+    const pixels::RgbImage& wanted = expected->picture;
     const Comparison cmp = locate_and_compare(*capture, wanted, rules);
     run.result().wanted = Picture{wanted.width, wanted.height, wanted.rgb};
-    const sources::RgbImage shown = cmp.found ? crop(*capture, cmp.x, cmp.y, wanted.width, wanted.height) : *capture;
+    const pixels::RgbImage shown = cmp.found ? crop(*capture, cmp.x, cmp.y, wanted.width, wanted.height) : *capture;
     run.result().captured = Picture{shown.width, shown.height, shown.rgb};
     return finish(cmp.matches() ? "shown" : "wrong-pixels", what + "; " + cmp.describe(rules));
 }

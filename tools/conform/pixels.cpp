@@ -1,8 +1,8 @@
 #include "pixels.hpp"
 
 #include "drm/format_info.hpp"
-#include "sources/color.hpp"
-#include "sources/texel.hpp"
+#include "pixels/color.hpp"
+#include "pixels/texel.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,8 +13,8 @@
 namespace dmafeed::conform {
 namespace {
 
-using sources::Rgb;
-using sources::RgbImage;
+using pixels::Rgb;
+using pixels::RgbImage;
 
 constexpr std::array<Rgb, 8> block_colours{{
     {220, 40, 40},   // red
@@ -77,12 +77,12 @@ struct RgbDepth {
 };
 std::optional<RgbDepth> rgb_depth(DrmFormat format)
 {
-    const auto layouts = sources::texel_layouts(format);
-    if (!sources::packable(format) || layouts.size() != 1 || layouts[0].is_yuv()) return std::nullopt;
+    const auto layouts = pixels::texel_layouts(format);
+    if (!pixels::packable(format) || layouts.size() != 1 || layouts[0].is_yuv()) return std::nullopt;
     RgbDepth depth;
-    const bool half = layouts[0].encoding == sources::FieldEncoding::float16;
-    for (const sources::Field& f : layouts[0].used()) {
-        if (f.channel == sources::Channel::one) continue;
+    const bool half = layouts[0].encoding == pixels::FieldEncoding::float16;
+    for (const pixels::Field& f : layouts[0].used()) {
+        if (f.channel == pixels::Channel::one) continue;
         depth.bits[static_cast<size_t>(f.channel)] = half ? 16 : f.bits;
         depth.exact = depth.exact && !half && f.bits == 8;
     }
@@ -101,7 +101,7 @@ uint8_t expand(uint32_t code, unsigned bits)
 uint8_t texture(uint8_t v, uint32_t t, unsigned bits)
 {
     if (bits >= 8) return static_cast<uint8_t>(v ^ t);
-    return expand(sources::scale_unorm(v, bits) ^ t, bits);
+    return expand(pixels::scale_unorm(v, bits) ^ t, bits);
 }
 
 RgbImage picture(uint32_t width, uint32_t height, const std::optional<std::array<unsigned, 3>>& texture_bits)
@@ -139,7 +139,7 @@ RgbImage yuv_expectation(const RgbImage& picture)
     RgbImage out = picture;
     for (uint32_t y = 0; y < picture.height; ++y) {
         for (uint32_t x = 0; x < picture.width; ++x) {
-            out.set(x, y, sources::bt601_limited_to_rgb(sources::rgb_to_bt601_limited(picture.at(x, y))));
+            out.set(x, y, pixels::bt601_limited_to_rgb(pixels::rgb_to_bt601_limited(picture.at(x, y))));
         }
     }
     return out;
@@ -148,7 +148,7 @@ RgbImage yuv_expectation(const RgbImage& picture)
 std::optional<Expectation> expectation_for(DrmFormat format, const RgbImage& picture)
 {
     const FormatInfo* info = format_info(format);
-    if (!sources::packable(format) || !info) return std::nullopt;
+    if (!pixels::packable(format) || !info) return std::nullopt;
     if (info->is_yuv) return Expectation{yuv_expectation(picture), yuv_rules};
     const auto depth = rgb_depth(format);
     if (!depth) return std::nullopt;
@@ -156,7 +156,7 @@ std::optional<Expectation> expectation_for(DrmFormat format, const RgbImage& pic
     RgbImage out = picture;
     for (size_t i = 0; i < out.rgb.size(); ++i) {
         const unsigned bits = depth->bits[i % 3];
-        if (bits < 8) out.rgb[i] = expand(sources::scale_unorm(out.rgb[i], bits), bits);
+        if (bits < 8) out.rgb[i] = expand(pixels::scale_unorm(out.rgb[i], bits), bits);
     }
     return Expectation{std::move(out), wide_rgb_rules};
 }

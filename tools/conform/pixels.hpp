@@ -20,7 +20,7 @@
 #pragma once
 
 #include "drm/format.hpp"
-#include "sources/packer.hpp"
+#include "pixels/packer.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -28,12 +28,12 @@
 
 namespace dmafeed::conform {
 
-sources::RgbImage matrix_picture(uint32_t width, uint32_t height, bool textured);
+pixels::RgbImage matrix_picture(uint32_t width, uint32_t height, bool textured);
 // The picture for `format`: textured for RGB formats (in the channels' codes below 8 bits), flat
 // blocks for YUV formats and for formats the packer does not know.
-sources::RgbImage matrix_picture(DrmFormat format, uint32_t width, uint32_t height);
+pixels::RgbImage matrix_picture(DrmFormat format, uint32_t width, uint32_t height);
 // What a YUV buffer packed from `picture` decodes to (BT.601 limited), pixel by pixel.
-sources::RgbImage yuv_expectation(const sources::RgbImage& picture);
+pixels::RgbImage yuv_expectation(const pixels::RgbImage& picture);
 
 struct CheckRules {
     int tolerance = 0;    // per channel
@@ -47,7 +47,7 @@ inline constexpr CheckRules wide_rgb_rules{1, 0};
 inline constexpr CheckRules yuv_rules{3, 2};
 
 struct Expectation {
-    sources::RgbImage picture;  // what the capture should show
+    pixels::RgbImage picture;  // what the capture should show
     CheckRules rules;
 };
 // What a compositor shows on an 8-bit capture of `picture` packed into `format`, and how closely:
@@ -56,7 +56,7 @@ struct Expectation {
 // v / 255 decode back to v) and round(q * 255 / max) of q = round(v * max / 255) below 8 bits
 // (RGB565), with rgb_rules for 8 bits a channel and wide_rgb_rules otherwise. nullopt for a format
 // the packer cannot fill.
-std::optional<Expectation> expectation_for(DrmFormat format, const sources::RgbImage& picture);
+std::optional<Expectation> expectation_for(DrmFormat format, const pixels::RgbImage& picture);
 
 struct Comparison {
     bool found = false;       // a place where the corners match
@@ -68,9 +68,9 @@ struct Comparison {
     bool matches() const noexcept { return found && differing == 0 && compared > 0; }
     std::string describe(const CheckRules& rules) const;
 };
-Comparison locate_and_compare(const sources::RgbImage& capture, const sources::RgbImage& wanted, const CheckRules& rules);
+Comparison locate_and_compare(const pixels::RgbImage& capture, const pixels::RgbImage& wanted, const CheckRules& rules);
 
 // The `width` x `height` part of `image` at (x, y) (clipped).
-sources::RgbImage crop(const sources::RgbImage& image, uint32_t x, uint32_t y, uint32_t width, uint32_t height);
+pixels::RgbImage crop(const pixels::RgbImage& image, uint32_t x, uint32_t y, uint32_t width, uint32_t height);
 
 }  // namespace dmafeed::conform

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 
 struct Rgb {
     uint8_t r = 0, g = 0, b = 0;
@@ -60,4 +60,4 @@ Rgb ycbcr_to_rgb(Ycbcr ycc, YuvEncoding encoding) noexcept;
 Ycbcr rgb_to_bt601_limited(Rgb rgb) noexcept;
 Rgb bt601_limited_to_rgb(Ycbcr ycc) noexcept;
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

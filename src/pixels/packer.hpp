@@ -1,5 +1,5 @@
 // Packing RGB images into the planes of the RGB and YUV formats that have a texel layout
-// (sources/texel.hpp): 8-bit RGB (XRGB8888 family), RGB565/BGR565, 10-bit RGB (XRGB2101010
+// (pixels/texel.hpp): 8-bit RGB (XRGB8888 family), RGB565/BGR565, 10-bit RGB (XRGB2101010
 // family), 16-bit unorm and half-float RGB (XBGR16161616, XBGR16161616F families), 8-bit YUV (NV12,
 // NV16, NV24, YUV420, YVU420, YUV422, YUV444) and 10- to 16-bit YUV (P010, P012, P016, P210, Q410,
 // Q401). RGB is stored as texel.hpp says (8 bits exactly, other widths rounded; X and alpha all
@@ -8,16 +8,16 @@
 // (limited range) or scaled (full range).
 #pragma once
 
-#include "alloc/buffer.hpp"
 #include "drm/format.hpp"
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
+#include "pixels/plane_pixels.hpp"
 #include "util/result.hpp"
 
 #include <array>
 #include <cstdint>
 #include <vector>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 
 // An RGB image, 3 bytes a pixel, rows of width * 3 bytes.
 struct RgbImage {
@@ -60,4 +60,4 @@ private:
     YuvCoefficients coefficients_;
 };
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

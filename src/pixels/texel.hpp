@@ -15,7 +15,7 @@
 #pragma once
 
 #include "drm/format.hpp"
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
 
 #include <array>
 #include <bit>
@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <span>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 
 enum class Channel : uint8_t { r, g, b, y, cb, cr, one };
 enum class FieldEncoding : uint8_t { unorm, float16 };
@@ -75,4 +75,4 @@ inline void store_le(uint8_t* dst, uint64_t word, unsigned bytes) noexcept
     for (unsigned i = 0; i < bytes; ++i) dst[i] = static_cast<uint8_t>(word >> (8 * i));
 }
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

@@ -1,10 +1,10 @@
-#include "sources/texel.hpp"
+#include "pixels/texel.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <drm_fourcc.h>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 namespace {
 
 using enum Channel;
@@ -151,4 +151,4 @@ uint32_t field_value(const Field& f, FieldEncoding encoding, uint8_t input, YuvR
     return scale_unorm(input, f.bits);
 }
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

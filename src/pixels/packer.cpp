@@ -1,13 +1,13 @@
-#include "sources/packer.hpp"
+#include "pixels/packer.hpp"
 
 #include "drm/format_info.hpp"
-#include "sources/texel.hpp"
+#include "pixels/texel.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <optional>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 
 Rgb RgbImage::at(uint32_t x, uint32_t y) const
 {
@@ -119,4 +119,4 @@ std::vector<PlanePixels> Packer::planes() const
     return out;
 }
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels

@@ -1,9 +1,9 @@
-#include "sources/color.hpp"
+#include "pixels/color.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace dmafeed::sources {
+namespace dmafeed::pixels {
 namespace {
 
 uint8_t clamp8(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
@@ -109,4 +109,4 @@ Ycbcr rgb_to_bt601_limited(Rgb rgb) noexcept
 
 Rgb bt601_limited_to_rgb(Ycbcr ycc) noexcept { return ycbcr_to_rgb(ycc, {}); }
 
-}  // namespace dmafeed::sources
+}  // namespace dmafeed::pixels
