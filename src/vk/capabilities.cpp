@@ -148,12 +148,49 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
     const VkImageUsageFlags more = usage | extra_usage;
     const bool flags2 = api_version >= VK_API_VERSION_1_3;
     for (const FormatInfo& info : known_formats()) {
+        // Per-plane path (YUV): every plane's own VkFormat exportable with the same modifier.
+        std::vector<PairCapability> per_plane;
+        if (info.plane_count > 1) {
+            std::vector<DriverModifier> common = list_modifiers(device, flags2, info.planes[0].vk_format);
+            for (const DriverModifier& cm : common) {
+                bool ok = true;
+                bool storage = extra_usage != 0;
+                bool dedicated_only = false;
+                VkExtent2D extent{UINT32_MAX, UINT32_MAX};
+                for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
+                    const PlaneInfo& plane = info.planes[p];
+                    const auto mods = list_modifiers(device, flags2, plane.vk_format);
+                    const auto it = std::find_if(mods.begin(), mods.end(), [&](const DriverModifier& d) {
+                        return d.modifier == cm.modifier && d.planes == 1;
+                    });
+                    auto support = it != mods.end() && features_cover(it->features, usage)
+                                       ? exportable(device, plane.vk_format, cm.modifier, usage, 0)
+                                       : std::nullopt;
+                    ok = support.has_value();
+                    storage = storage && ok && features_cover(it->features, more) &&
+                              exportable(device, plane.vk_format, cm.modifier, more, 0);
+                    if (ok) {
+                        dedicated_only = dedicated_only || support->dedicated_only;
+                        extent.width = std::min(extent.width, support->max_extent.width * plane.h_subsampling);
+                        extent.height = std::min(extent.height, support->max_extent.height * plane.v_subsampling);
+                    }
+                }
+                if (ok) per_plane.push_back({{info.format, cm.modifier}, 1, true, cm.features, extent, false, storage, dedicated_only});
+            }
+        }
+        // With the extra usage (STORAGE: the GPU patterns, which draw one image per plane), a pair
+        // that per-plane images can make with it is made so rather than as one multi-planar image.
+        const auto drawn_per_plane = [&](DrmModifier m) {
+            return extra_usage != 0 && std::any_of(per_plane.begin(), per_plane.end(), [&](const PairCapability& c) {
+                       return c.pair.modifier == m && c.storage;
+                   });
+        };
         // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
         if (info.vk_format != VK_FORMAT_UNDEFINED) {
             for (const DriverModifier& dm : list_modifiers(device, flags2, info.vk_format)) {
                 log::debug("%s %s: %u plane(s), tiling features 0x%llx", name(info.format).c_str(),
                            name(dm.modifier).c_str(), dm.planes, static_cast<unsigned long long>(dm.features));
-                if (!features_cover(dm.features, usage)) continue;
+                if (!features_cover(dm.features, usage) || drawn_per_plane(dm.modifier)) continue;
                 auto support = exportable(device, info.vk_format, dm.modifier, usage, 0);
                 if (!support) continue;
                 // Disjoint planes each get memory of their own, which cannot be dedicated to the image
@@ -171,36 +208,8 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                 }
             }
         }
-        if (info.plane_count == 1) continue;
-        // Per-plane path: every plane's own VkFormat exportable with the same modifier.
-        std::vector<DriverModifier> common = list_modifiers(device, flags2, info.planes[0].vk_format);
-        std::vector<VkExtent2D> extents(common.size(), VkExtent2D{UINT32_MAX, UINT32_MAX});
-        for (size_t m = 0; m < common.size(); ++m) {
-            bool ok = true;
-            bool storage = extra_usage != 0;
-            bool dedicated_only = false;
-            for (uint32_t p = 0; p < info.plane_count && ok; ++p) {
-                const PlaneInfo& plane = info.planes[p];
-                const auto mods = list_modifiers(device, flags2, plane.vk_format);
-                const auto it = std::find_if(mods.begin(), mods.end(), [&](const DriverModifier& d) {
-                    return d.modifier == common[m].modifier && d.planes == 1;
-                });
-                auto support = it != mods.end() && features_cover(it->features, usage)
-                                   ? exportable(device, plane.vk_format, common[m].modifier, usage, 0)
-                                   : std::nullopt;
-                ok = support.has_value();
-                storage = storage && ok && features_cover(it->features, more) &&
-                          exportable(device, plane.vk_format, common[m].modifier, more, 0);
-                if (ok) {
-                    dedicated_only = dedicated_only || support->dedicated_only;
-                    extents[m].width = std::min(extents[m].width, support->max_extent.width * plane.h_subsampling);
-                    extents[m].height = std::min(extents[m].height, support->max_extent.height * plane.v_subsampling);
-                }
-            }
-            if (ok && caps.exportable.add(info.format, common[m].modifier)) {
-                caps.pairs.push_back({{info.format, common[m].modifier}, 1, true, common[m].features, extents[m], false,
-                                      storage, dedicated_only});
-            }
+        for (PairCapability& c : per_plane) {
+            if (caps.exportable.add(c.pair)) caps.pairs.push_back(std::move(c));
         }
     }
     return caps;
