@@ -5,8 +5,9 @@
 //  - one image of the format's VkFormat (multi-planar for YUV), the driver picking a modifier from
 //    the request's list, in a dedicated allocation; disjoint (one memory per plane) on request
 //    where supported;
-//  - for YUV formats the driver cannot export as a whole (lavapipe), one image per plane (NV12:
-//    R8 + R8G8), all with the same modifier, bound one after another into one exported memory: one
+//  - for YUV formats, wherever the driver exports every plane's own VkFormat with the modifier
+//    (see vk/capabilities.hpp for why this path comes first), one image per plane (NV12: R8 +
+//    R8G8), all with the same modifier, bound one after another into one exported memory: one
 //    dma-buf with a plane offset each, as a multi-planar image gives. One memory and dma-buf per
 //    plane on a disjoint request, or where the driver wants dedicated allocations.
 // With AllocationRequest::stride_align, LINEAR is forced with an explicit layout

@@ -178,19 +178,19 @@ Result<ExportCapabilities> query_export_capabilities(VkPhysicalDevice device, ui
                 if (ok) per_plane.push_back({{info.format, cm.modifier}, 1, true, cm.features, extent, false, storage, dedicated_only});
             }
         }
-        // With the extra usage (STORAGE: the GPU patterns, which draw one image per plane), a pair
-        // that per-plane images can make with it is made so rather than as one multi-planar image.
-        const auto drawn_per_plane = [&](DrmModifier m) {
-            return extra_usage != 0 && std::any_of(per_plane.begin(), per_plane.end(), [&](const PairCapability& c) {
-                       return c.pair.modifier == m && c.storage;
-                   });
+        // A pair that per-plane images can make is made so, not as one multi-planar image: the
+        // pattern shader draws one image per plane, and the multi-planar path is not to be trusted
+        // everywhere (Mesa 26.2's lavapipe reports memory-plane layouts of multi-planar
+        // DRM-modifier images that do not hold what was copied into plane 1).
+        const auto made_per_plane = [&](DrmModifier m) {
+            return std::any_of(per_plane.begin(), per_plane.end(), [&](const PairCapability& c) { return c.pair.modifier == m; });
         };
         // Whole-image path: the format's own VkFormat (multi-planar for YUV where one exists).
         if (info.vk_format != VK_FORMAT_UNDEFINED) {
             for (const DriverModifier& dm : list_modifiers(device, flags2, info.vk_format)) {
                 log::debug("%s %s: %u plane(s), tiling features 0x%llx", name(info.format).c_str(),
                            name(dm.modifier).c_str(), dm.planes, static_cast<unsigned long long>(dm.features));
-                if (!features_cover(dm.features, usage) || drawn_per_plane(dm.modifier)) continue;
+                if (!features_cover(dm.features, usage) || made_per_plane(dm.modifier)) continue;
                 auto support = exportable(device, info.vk_format, dm.modifier, usage, 0);
                 if (!support) continue;
                 // Disjoint planes each get memory of their own, which cannot be dedicated to the image

@@ -10,9 +10,10 @@
 // all) is still exportable "per plane" when every plane's own VkFormat is (NV12: R8 + R8G8, each a
 // LINEAR image of its own); the allocator binds those images into one memory, so the buffer is
 // still one dma-buf, unless the export needs dedicated allocations or disjoint planes are asked for.
-// With an extra usage (STORAGE, for the GPU patterns, which draw one image per plane), a YUV pair
-// that per-plane images can make with that usage is made per plane even where the driver also
-// exports the multi-planar VkFormat (Mesa 26's lavapipe, NVIDIA's LINEAR NV12).
+// A YUV pair that per-plane images can make is made per plane even where the driver also exports
+// the multi-planar VkFormat (Mesa 26.2's lavapipe, NVIDIA's LINEAR NV12): the pattern shader draws
+// one image per plane, and Mesa 26.2's lavapipe gets plane 1 of multi-planar DRM-modifier images
+// wrong. The multi-planar image serves the pairs only it can make (and disjoint planes there).
 #pragma once
 
 #include "drm/format_set.hpp"

@@ -58,9 +58,23 @@ class Gpu : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
     {
+        // Two allocators, as the producer has them: one that asks for STORAGE where it can (the GPU
+        // patterns: YUV per plane), one that only uploads (YUV as one multi-planar image where the
+        // driver exports it, disjoint where it can).
         auto allocator = VulkanAllocator::create(*gpu->device, usage, VK_IMAGE_USAGE_STORAGE_BIT, gpu->handle_type);
         ASSERT_TRUE(allocator.ok()) << allocator.error().message();
         allocator_ = std::move(allocator).value();
+        auto upload_allocator = VulkanAllocator::create(*gpu->device, usage, 0, gpu->handle_type);
+        ASSERT_TRUE(upload_allocator.ok()) << upload_allocator.error().message();
+        upload_allocator_ = std::move(upload_allocator).value();
+        for (VulkanAllocator* a : {allocator_.get(), upload_allocator_.get()}) {
+            for (const vk::PairCapability& cap : a->capabilities().pairs) {
+                const bool seen = std::any_of(pairs_.begin(), pairs_.end(), [&](const AllocatorPair& p) {
+                    return p.cap->pair == cap.pair && p.cap->per_plane_images == cap.per_plane_images;
+                });
+                if (!seen) pairs_.push_back({&cap, a});
+            }
+        }
         auto uploader = vk::Uploader::create(*gpu->device);
         ASSERT_TRUE(uploader.ok()) << uploader.error().message();
         uploader_ = std::move(uploader).value();
@@ -72,6 +86,8 @@ protected:
     {
         renderer_.reset();
         uploader_.reset();
+        pairs_.clear();
+        upload_allocator_.reset();
         allocator_.reset();
     }
     void SetUp() override { errors_before_ = gpu->validation_error_count(); }
@@ -160,9 +176,16 @@ protected:
         return "exact (" + *filled + ")";
     }
 
-    static Result<std::unique_ptr<Buffer>> allocate(const vk::PairCapability& cap, bool disjoint = false, uint32_t plane_offset = 0)
+    // Every (format, modifier, path) either allocator makes, with the allocator that makes it.
+    struct AllocatorPair {
+        const vk::PairCapability* cap = nullptr;
+        VulkanAllocator* allocator = nullptr;
+    };
+
+    static Result<std::unique_ptr<Buffer>> allocate(const AllocatorPair& p, bool disjoint = false, uint32_t plane_offset = 0)
     {
-        return allocator_->allocate({.format = cap.pair.format,
+        const vk::PairCapability& cap = *p.cap;
+        return p.allocator->allocate({.format = cap.pair.format,
                                      .width = width,
                                      .height = height,
                                      .modifiers = {cap.pair.modifier},
@@ -172,6 +195,8 @@ protected:
     }
 
     static inline std::unique_ptr<VulkanAllocator> allocator_;
+    static inline std::unique_ptr<VulkanAllocator> upload_allocator_;
+    static inline std::vector<AllocatorPair> pairs_;
     static inline std::unique_ptr<vk::Uploader> uploader_;
     static inline std::unique_ptr<render::PatternRenderer> renderer_;
     size_t errors_before_ = 0;
@@ -189,18 +214,26 @@ TEST_F(Gpu, TheCapabilityQueryCoversEveryModifierTheDriverListsForEveryFormat)
             if (!dm.modifier.is_linear()) ++tiled;
             PairRow& row = table.row(name(info.format), name(dm.modifier), path_name(false));
             row.memory_planes = dm.planes;
-            const vk::PairCapability* cap = allocator_->capabilities().find({info.format, dm.modifier});
-            row.exportable = cap && !cap->per_plane_images;
-            row.storage = row.exportable && cap->storage;
-            row.disjoint = row.exportable && cap->disjoint;
-            row.dedicated_only = row.exportable && cap->dedicated_only;
+            // What the driver says of the whole image (the format's own VkFormat), whichever way
+            // dmafeed makes the pair.
+            const auto raw = vk::external_image_support(dev.physical_handle(), info.vk_format, dm.modifier, usage, 0,
+                                                        gpu->handle_type);
+            row.exportable = raw && (raw->features & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT);
+            row.dedicated_only = row.exportable && (raw->features & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT);
+            const auto raw_storage = vk::external_image_support(dev.physical_handle(), info.vk_format, dm.modifier,
+                                                                usage | VK_IMAGE_USAGE_STORAGE_BIT, 0, gpu->handle_type);
+            row.storage = row.exportable && raw_storage && (raw_storage->features & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT);
+            const vk::PairCapability* cap = upload_allocator_->capabilities().find({info.format, dm.modifier});
+            row.disjoint = cap && !cap->per_plane_images && cap->disjoint;
             row.importable = importable_for_read_back(dev, info.vk_format, dm.modifier.value(), gpu->handle_type, false);
-            if (row.exportable) {
+            if (row.exportable && cap && cap->per_plane_images) row.pixels = "made per plane (next rows)";
+            if (cap && !cap->per_plane_images) {
                 EXPECT_EQ(cap->memory_planes, dm.planes) << row.format << " " << row.modifier;
             }
         }
     }
-    for (const vk::PairCapability& cap : allocator_->capabilities().pairs) {
+    for (const AllocatorPair& entry : pairs_) {
+        const vk::PairCapability& cap = *entry.cap;
         if (!cap.per_plane_images) continue;
         PairRow& row = table.row(name(cap.pair.format), name(cap.pair.modifier), path_name(true));
         row.memory_planes = cap.memory_planes;
@@ -215,8 +248,8 @@ TEST_F(Gpu, TheCapabilityQueryCoversEveryModifierTheDriverListsForEveryFormat)
         }
     }
     std::printf("the driver lists %zu (format, modifier) pairs for dmafeed's formats, %zu of them not LINEAR; dmafeed can export %zu\n",
-                listed, tiled, allocator_->capabilities().pairs.size());
-    EXPECT_GT(allocator_->capabilities().pairs.size(), 0U) << "the driver exports no format with a DRM modifier";
+                listed, tiled, pairs_.size());
+    EXPECT_GT(pairs_.size(), 0U) << "the driver exports no format with a DRM modifier";
     EXPECT_TRUE(allocator_->supported().contains({DrmFormat{DRM_FORMAT_XRGB8888}, modifier_linear}) ||
                 allocator_->supported().modifiers_for(DrmFormat{DRM_FORMAT_XRGB8888}).size() > 0)
         << "XRGB8888, the format every compositor takes, cannot be exported";
@@ -225,10 +258,11 @@ TEST_F(Gpu, TheCapabilityQueryCoversEveryModifierTheDriverListsForEveryFormat)
 TEST_F(Gpu, EveryExportablePairAllocatesWithItsModifierAndItsFdsAreWhatTheyClaim)
 {
     const int fds_before = open_fd_count();
-    for (const vk::PairCapability& cap : allocator_->capabilities().pairs) {
-        const std::string what = name(cap.pair.format) + " " + name(cap.pair.modifier);
+    for (const AllocatorPair& entry : pairs_) {
+        const vk::PairCapability& cap = *entry.cap;
+        const std::string what = name(cap.pair.format) + " " + name(cap.pair.modifier) + " " + path_name(cap.per_plane_images);
         const FormatInfo& info = *format_info(cap.pair.format);
-        auto allocated = allocate(cap);
+        auto allocated = allocate(entry);
         ASSERT_TRUE(allocated.ok()) << what << ": " << allocated.error().message();
         const auto& buffer = static_cast<const VulkanBuffer&>(**allocated);
         EXPECT_EQ(buffer.modifier(), cap.pair.modifier) << what;
@@ -259,14 +293,15 @@ TEST_F(Gpu, EveryExportablePairAllocatesWithItsModifierAndItsFdsAreWhatTheyClaim
 TEST_F(Gpu, EveryPairReadBackThroughAnImportEqualsTheCpuPacker)
 {
     size_t exact = 0, checked = 0;
-    for (const vk::PairCapability& cap : allocator_->capabilities().pairs) {
-        const std::string what = name(cap.pair.format) + " " + name(cap.pair.modifier);
+    for (const AllocatorPair& entry : pairs_) {
+        const vk::PairCapability& cap = *entry.cap;
+        const std::string what = name(cap.pair.format) + " " + name(cap.pair.modifier) + " " + path_name(cap.per_plane_images);
         PairRow& row = table.row(name(cap.pair.format), name(cap.pair.modifier), path_name(cap.per_plane_images));
         if (!row.importable) {
             row.pixels = "not importable for TRANSFER_SRC";
             continue;
         }
-        auto allocated = allocate(cap);
+        auto allocated = allocate(entry);
         ASSERT_TRUE(allocated.ok()) << what << ": " << allocated.error().message();
         row.pixels = round_trip(static_cast<const VulkanBuffer&>(**allocated), false);
         ++checked;
@@ -283,24 +318,26 @@ TEST_F(Gpu, EveryPairReadBackThroughAnImportEqualsTheCpuPacker)
 TEST_F(Gpu, DisjointPlanesAreOneMemoryEachAndReadBackExact)
 {
     size_t tried = 0;
-    for (const vk::PairCapability& cap : allocator_->capabilities().pairs) {
-        if (!cap.disjoint) continue;
+    // Disjoint multi-planar images where the driver exports them; per-plane YUV images, which a
+    // disjoint request gives one memory (and dma-buf) each.
+    for (const vk::PairCapability& cap : upload_allocator_->capabilities().pairs) {
+        if (!cap.disjoint && !(cap.per_plane_images && format_info(cap.pair.format)->plane_count > 1)) continue;
         const std::string what = name(cap.pair.format) + " " + name(cap.pair.modifier) + " disjoint";
         ++tried;
-        auto allocated = allocate(cap, true);
+        auto allocated = allocate({&cap, upload_allocator_.get()}, true);
         ASSERT_TRUE(allocated.ok()) << what << ": " << allocated.error().message();
         const auto& buffer = static_cast<const VulkanBuffer&>(**allocated);
         EXPECT_EQ(buffer.memories().size(), buffer.planes().size()) << what << ": one memory per plane";
-        PairRow& row = table.row(name(cap.pair.format), name(cap.pair.modifier), path_name(false));
-        if (!importable_for_read_back(*gpu->device, format_info(cap.pair.format)->vk_format, cap.pair.modifier.value(),
-                                      gpu->handle_type, true)) {
+        PairRow& row = table.row(name(cap.pair.format), name(cap.pair.modifier), path_name(cap.per_plane_images));
+        if (!cap.per_plane_images && !importable_for_read_back(*gpu->device, format_info(cap.pair.format)->vk_format,
+                                                               cap.pair.modifier.value(), gpu->handle_type, true)) {
             row.disjoint_pixels = "not importable disjoint";
             continue;
         }
-        row.disjoint_pixels = round_trip(buffer, true);
+        row.disjoint_pixels = round_trip(buffer, !cap.per_plane_images);
         EXPECT_EQ(row.disjoint_pixels.rfind("exact", 0), 0U) << what << ": " << row.disjoint_pixels;
     }
-    if (tried == 0) GTEST_SKIP() << "the driver exports no multi-planar format with disjoint planes";
+    if (tried == 0) GTEST_SKIP() << "the driver exports no YUV format, neither with disjoint planes nor per plane";
 }
 
 // A plane offset binds the image into memory it does not own: honoured exactly, or refused with a
@@ -309,7 +346,7 @@ TEST_F(Gpu, APlaneOffsetIsHonouredOrRefusedWithTheReason)
 {
     const vk::PairCapability* cap = allocator_->capabilities().find({DrmFormat{DRM_FORMAT_XRGB8888}, modifier_linear});
     if (!cap) GTEST_SKIP() << "XRGB8888 LINEAR is not exportable";
-    auto allocated = allocate(*cap, false, 65536);
+    auto allocated = allocate({cap, allocator_.get()}, false, 65536);
     if (!allocated) {
         EXPECT_NE(allocated.error().message().find("dedicated"), std::string::npos) << allocated.error().message();
         std::printf("plane offset refused: %s\n", allocated.error().message().c_str());
@@ -328,8 +365,9 @@ TEST_F(Gpu, APlaneOffsetIsHonouredOrRefusedWithTheReason)
 TEST_F(Gpu, TheDriversDedicatedAllocationRequirementsAreMetOnEveryPath)
 {
     size_t requiring = 0;
-    for (const vk::PairCapability& cap : allocator_->capabilities().pairs) {
-        auto allocated = allocate(cap);
+    for (const AllocatorPair& entry : pairs_) {
+        const vk::PairCapability& cap = *entry.cap;
+        auto allocated = allocate(entry);
         ASSERT_TRUE(allocated.ok()) << allocated.error().message();
         const auto& buffer = static_cast<const VulkanBuffer&>(**allocated);
         for (const VulkanImagePart& part : buffer.parts()) {

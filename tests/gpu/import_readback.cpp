@@ -172,6 +172,19 @@ struct Import {
         if (const VkResult r = vkBindImageMemory2(dev.handle(), binds, bind_infos.data()); r != VK_SUCCESS) {
             return vk::vk_error("vkBindImageMemory2 (import)", r);
         }
+        // A driver may take an explicit layout and place the planes its own way: then the import
+        // reads other bytes than the compositor was told, and that is the driver's defect to name.
+        for (uint32_t p = 0; p < part.plane_count; ++p) {
+            const VkImageSubresource sub{.aspectMask = static_cast<VkImageAspectFlags>(memory_plane_aspect(p))};
+            VkSubresourceLayout got{};
+            vkGetImageSubresourceLayout(dev.handle(), image, &sub, &got);
+            if (got.offset != layouts[p].offset || got.rowPitch != layouts[p].rowPitch) {
+                return Error{"the driver placed imported memory plane " + std::to_string(p) + " at offset " +
+                             std::to_string(got.offset) + " with pitch " + std::to_string(got.rowPitch) +
+                             ", not the explicit offset " + std::to_string(layouts[p].offset) + " and pitch " +
+                             std::to_string(layouts[p].rowPitch) + " it was given"};
+            }
+        }
         return image;
     }
 };
