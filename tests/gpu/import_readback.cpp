@@ -19,6 +19,40 @@ VkImageAspectFlagBits memory_plane_aspect(uint32_t p)
     return aspects[p < 4 ? p : 3];
 }
 
+// An image for memory someone else made: `format`, `extent`, the explicit `modifier` and plane
+// layouts, importable as `handle`, for TRANSFER_SRC (the read-back).
+Result<VkImage> create_import_image(VkDevice device, VkFormat format, VkExtent2D extent, DrmModifier modifier,
+                                    const std::vector<VkSubresourceLayout>& layouts, bool disjoint,
+                                    VkExternalMemoryHandleTypeFlagBits handle)
+{
+    VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
+        .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
+        .drmFormatModifier = modifier.value(),
+        .drmFormatModifierPlaneCount = static_cast<uint32_t>(layouts.size()),
+        .pPlaneLayouts = layouts.data()};
+    VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+                                             .pNext = &explicit_info,
+                                             .handleTypes = static_cast<VkExternalMemoryHandleTypeFlags>(handle)};
+    const VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                               .pNext = &external,
+                               .flags = disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U,
+                               .imageType = VK_IMAGE_TYPE_2D,
+                               .format = format,
+                               .extent = {extent.width, extent.height, 1},
+                               .mipLevels = 1,
+                               .arrayLayers = 1,
+                               .samples = VK_SAMPLE_COUNT_1_BIT,
+                               .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+                               .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+                               .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
+    VkImage image = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateImage(device, &ci, nullptr, &image); r != VK_SUCCESS) {
+        return vk::vk_error("vkCreateImage (import, explicit modifier " + name(modifier) + ")", r);
+    }
+    return image;
+}
+
 // Everything the read-back creates, destroyed in reverse.
 class Imported {
 public:
@@ -116,31 +150,10 @@ struct Import {
             layouts.push_back({.offset = bind_at_plane_offset ? 0 : plane.offset, .size = 0, .rowPitch = plane.stride,
                                .arrayPitch = 0, .depthPitch = 0});
         }
-        VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
-            .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-            .drmFormatModifier = buffer.modifier().value(),
-            .drmFormatModifierPlaneCount = part.plane_count,
-            .pPlaneLayouts = layouts.data()};
-        VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-                                                 .pNext = &explicit_info,
-                                                 .handleTypes = static_cast<VkExternalMemoryHandleTypeFlags>(gpu.handle_type)};
-        VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                             .pNext = &external,
-                             .flags = disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U,
-                             .imageType = VK_IMAGE_TYPE_2D,
-                             .format = part.format,
-                             .extent = {part.extent.width, part.extent.height, 1},
-                             .mipLevels = 1,
-                             .arrayLayers = 1,
-                             .samples = VK_SAMPLE_COUNT_1_BIT,
-                             .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                             .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-        VkImage image = VK_NULL_HANDLE;
-        if (const VkResult r = vkCreateImage(dev.handle(), &ci, nullptr, &image); r != VK_SUCCESS) {
-            return vk::vk_error("vkCreateImage (import, explicit modifier " + name(buffer.modifier()) + ")", r);
-        }
+        auto created = create_import_image(dev.handle(), part.format, part.extent, buffer.modifier(), layouts, disjoint,
+                                           gpu.handle_type);
+        if (!created) return std::move(created).error();
+        const VkImage image = *created;
         out.images_.push_back(image);
 
         const uint32_t binds = disjoint ? part.plane_count : 1;
@@ -311,30 +324,10 @@ Result<ReadPlane> read_back_dma_buf(const GpuContext& gpu, DrmFormat format, uin
     if (!info || info->plane_count != 1) return Error{"read_back_dma_buf: a single-plane format only"};
     Imported out{dev.handle()};
     const VkSubresourceLayout layout{.offset = plane.offset, .size = 0, .rowPitch = plane.stride, .arrayPitch = 0, .depthPitch = 0};
-    VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
-        .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-        .drmFormatModifier = modifier.value(),
-        .drmFormatModifierPlaneCount = 1,
-        .pPlaneLayouts = &layout};
-    VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-                                             .pNext = &explicit_info,
-                                             .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT};
-    const VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                               .pNext = &external,
-                               .imageType = VK_IMAGE_TYPE_2D,
-                               .format = info->vk_format,
-                               .extent = {width, height, 1},
-                               .mipLevels = 1,
-                               .arrayLayers = 1,
-                               .samples = VK_SAMPLE_COUNT_1_BIT,
-                               .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                               .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                               .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-    VkImage image = VK_NULL_HANDLE;
-    if (const VkResult r = vkCreateImage(dev.handle(), &ci, nullptr, &image); r != VK_SUCCESS) {
-        return vk::vk_error("vkCreateImage (import of a dma-buf, explicit modifier " + name(modifier) + ")", r);
-    }
+    auto created = create_import_image(dev.handle(), info->vk_format, {width, height}, modifier, {layout}, false,
+                                       VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
+    if (!created) return std::move(created).error();
+    const VkImage image = *created;
     out.images_.push_back(image);
     VkMemoryDedicatedRequirements ded_req{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
     VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &ded_req};

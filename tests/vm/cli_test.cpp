@@ -58,19 +58,6 @@ protected:
         *out = output(name);
         return status ? *status : child->terminate(std::chrono::seconds{1});
     }
-
-    // Captures (the client must be running: weston shows nothing of a surface that is gone) until
-    // `done` accepts a capture, for up to 60 s. The last capture is returned either way.
-    Result<Image> capture_until(const std::string& name, const std::function<bool(const Image&)>& done)
-    {
-        Result<Image> image = Error{"no capture"};
-        for (int i = 0; i < 30; ++i) {
-            std::this_thread::sleep_for(std::chrono::seconds{2});
-            image = weston_->capture(name);
-            if (!image || done(*image)) break;
-        }
-        return image;
-    }
 };
 
 size_t differing(const Image& image, uint8_t r, uint8_t g, uint8_t b)

@@ -66,15 +66,20 @@ def summarize(xml_path: str) -> tuple[int, int, int]:
     return tests, failures, skipped
 
 
+def read_artifact(artifacts: str, name: str) -> str:
+    """A text file of the guest's artifacts, or "" when it is missing."""
+    try:
+        with open(os.path.join(artifacts, name), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def kiosk_shell_crash(artifacts: str) -> str | None:
     """The kernel's line for a SIGSEGV in weston's kiosk-shell.so, when the suite's shared weston
     died of it (the conform checks' own westons are run again by those checks); else None."""
     def read(name: str) -> str:
-        try:
-            with open(os.path.join(artifacts, name), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_artifact(artifacts, name)
     guest = read("guest.log")
     if not re.search(r"weston (died during the test|was already gone): weston[ 0-9.]* killed by signal 11", guest):
         return None
@@ -86,11 +91,7 @@ def compositor_crash(artifacts: str) -> str | None:
     """How the suite's compositor died of a signal (the fixture's line, the kernel's line for it and
     where its log is), or None when it did not."""
     def read(name: str) -> str:
-        try:
-            with open(os.path.join(artifacts, name), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_artifact(artifacts, name)
     death = re.search(r"(weston[ 0-9.]* killed by signal [^;\n]*)", read("guest.log"))
     if not death:
         return None

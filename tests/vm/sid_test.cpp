@@ -91,18 +91,6 @@ protected:
         return ChildProcess::spawn({.argv = argv, .env = {{"WAYLAND_DISPLAY", weston_->socket()}}, .output_path = log_path(name)});
     }
 
-    // Captures until `done` accepts one, for up to 60 s (the client keeps running meanwhile);
-    // the last capture either way.
-    Result<Image> capture_until(const std::string& name, const std::function<bool(const Image&)>& done)
-    {
-        Result<Image> image = Error{"no capture"};
-        for (int i = 0; i < 30; ++i) {
-            std::this_thread::sleep_for(std::chrono::seconds{2});
-            image = weston_->capture(name);
-            if (!image || done(*image)) break;
-        }
-        return image;
-    }
 
     // Runs `argv` until its capture shows r,g,b everywhere, then stops it with SIGTERM.
     void expect_exact_colour(const std::string& name, const std::vector<std::string>& argv, uint8_t r, uint8_t g, uint8_t b)

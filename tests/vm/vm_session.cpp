@@ -1,5 +1,8 @@
 #include "vm_session.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <cstdlib>
 #include <memory>
 
@@ -81,6 +84,17 @@ void WestonTest::TearDown()
         const std::string report = weston_->death_report();
         EXPECT_TRUE(report.empty()) << "weston died during the test: " << report;
     }
+}
+
+Result<Image> WestonTest::capture_until(const std::string& name, const std::function<bool(const Image&)>& done)
+{
+    Result<Image> image = Error{"no capture"};
+    for (int i = 0; i < 30; ++i) {
+        std::this_thread::sleep_for(std::chrono::seconds{2});
+        image = weston_->capture(name);
+        if (!image || done(*image)) break;
+    }
+    return image;
 }
 
 }  // namespace dmafeed::test

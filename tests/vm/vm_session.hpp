@@ -5,6 +5,7 @@
 
 #include "weston_fixture.hpp"
 
+#include <functional>
 #include <gtest/gtest.h>
 #include <string>
 
@@ -25,6 +26,10 @@ protected:
     Weston* weston_ = nullptr;
     // The set-up this test belongs to; tests of another set-up are skipped.
     virtual const char* required_setup() const = 0;
+
+    // Captures (the client must be running: weston shows nothing of a surface that is gone) until
+    // `done` accepts a capture, for up to 60 s. The last capture is returned either way.
+    Result<Image> capture_until(const std::string& name, const std::function<bool(const Image&)>& done);
 };
 
 }  // namespace dmafeed::test
