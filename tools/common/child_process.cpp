@@ -16,10 +16,17 @@ extern char** environ;
 
 namespace dmafeed {
 
-bool ExitStatus::clean() const { return WIFEXITED(raw) && WEXITSTATUS(raw) == 0; }
+namespace {
+constexpr std::chrono::milliseconds kill_grace{5000};
+}  // namespace
+
+bool ExitStatus::clean() const { return !stuck && WIFEXITED(raw) && WEXITSTATUS(raw) == 0; }
 
 std::string ExitStatus::describe() const
 {
+    if (stuck) {
+        return "did not end within 5 s of SIGKILL: stuck in the kernel" + (wchan.empty() ? std::string{} : " (waiting in " + wchan + ")");
+    }
     if (WIFEXITED(raw)) {
         return "exited with status " + std::to_string(WEXITSTATUS(raw));
     }
@@ -86,8 +93,7 @@ ChildProcess::~ChildProcess()
 {
     if (pid_ > 0 && !poll()) {
         ::kill(pid_, SIGKILL);
-        int st = 0;
-        ::waitpid(pid_, &st, 0);
+        (void)wait_for(kill_grace);
     }
 }
 
@@ -126,10 +132,13 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds grace)
         return *st;
     }
     ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    status_ = ExitStatus{st};
-    return *status_;
+    if (auto st = wait_for(kill_grace)) {
+        return *st;
+    }
+    // A process in uninterruptible sleep ignores even SIGKILL: say where it waits, do not block.
+    ExitStatus stuck{.raw = 0, .stuck = true, .wchan = {}};
+    std::ifstream{"/proc/" + std::to_string(pid_) + "/wchan"} >> stuck.wchan;
+    return stuck;
 }
 
 std::string file_tail(const std::string& path, size_t lines)

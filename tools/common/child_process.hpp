@@ -24,6 +24,10 @@ struct SpawnOptions {
 // How a child ended, as a sentence: "exited with status 0", "killed by signal 11 (Segmentation fault)".
 struct ExitStatus {
     int raw = 0;
+    // Still there 5 s after SIGKILL: stuck in the kernel (uninterruptible sleep); `wchan` names the
+    // kernel function it waits in, where /proc tells. Not reaped.
+    bool stuck = false;
+    std::string wchan;
     bool clean() const;  // exited with status 0
     std::string describe() const;
 };
@@ -36,7 +40,7 @@ public:
     ChildProcess& operator=(ChildProcess&&) = delete;
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
-    ~ChildProcess();  // SIGKILL + reap if still running
+    ~ChildProcess();  // SIGKILL + reap if still running (waiting at most 5 s: see ExitStatus::stuck)
 
     pid_t pid() const noexcept { return pid_; }
     // Non-blocking: the exit status once the child has ended (reaped once, then remembered).
