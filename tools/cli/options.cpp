@@ -30,7 +30,8 @@ exported from Vulkan (or GBM) as dma-bufs, in a (format, modifier) negotiated wi
 Frames:
   --size WxH              buffer size (default: what the compositor configures, else 640x480)
   --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
-  --modifier M            auto (default: negotiated), linear, or a value such as 0x0100000000000002
+  --modifier M            auto (default: negotiated), linear, implicit, a name (INTEL:Y_TILED,
+                          I915_FORMAT_MOD_Y_TILED) or a value such as 0x0100000000000002
   --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
   --render WHERE          who draws the pattern, redrawing only what changed: gpu (a compute
                           shader writes the exported image), cpu (straight into the buffer's
@@ -39,6 +40,7 @@ Frames:
                           lavapipe is, else the GPU; whichever can when only one can)
   --input FILE            play a Y4M stream (- for standard input); its size and frame rate are
                           used, and YUV420 (else NV12) for 4:2:0, YUV422/NV16, YUV444/NV24, P010
+                          for 10-bit 4:2:0, Q410/Q401 for 10-bit 4:4:4
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
   --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
                           offering wp_color_representation_v1 (dmafeed declares the encoding)
