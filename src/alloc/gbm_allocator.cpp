@@ -5,6 +5,7 @@
 #include "drm/format_info.hpp"
 #include "util/log.hpp"
 #include "vk/capabilities.hpp"
+#include "vk/import_image.hpp"
 #include "vk/vk_error.hpp"
 
 #include <algorithm>
@@ -433,30 +434,17 @@ private:
             }
             layouts.push_back({.offset = planes[p].offset, .size = 0, .rowPitch = planes[p].stride, .arrayPitch = 0, .depthPitch = 0});
         }
-        VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
-            .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-            .drmFormatModifier = buffer_.layout_modifier_.value(),
-            .drmFormatModifierPlaneCount = count,
-            .pPlaneLayouts = layouts.data()};
-        VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-                                                 .pNext = &explicit_info,
-                                                 .handleTypes = dma_buf};
-        VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                             .pNext = &external,
-                             .imageType = VK_IMAGE_TYPE_2D,
-                             .format = format,
-                             .extent = {extent.width, extent.height, 1},
-                             .mipLevels = 1,
-                             .arrayLayers = 1,
-                             .samples = VK_SAMPLE_COUNT_1_BIT,
-                             .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                             .usage = usage,
-                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                             .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-        VkImage image = VK_NULL_HANDLE;
-        if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &image); r != VK_SUCCESS) {
-            return vk::vk_error("vkCreateImage with the bo's explicit layout", r);
-        }
+        auto created = vk::create_import_image(dev,
+                                               {.format = format,
+                                                .extent = extent,
+                                                .modifier = buffer_.layout_modifier_,
+                                                .layouts = layouts,
+                                                .usage = usage,
+                                                .disjoint = false,
+                                                .handle = dma_buf},
+                                               "vkCreateImage with the bo's explicit layout");
+        if (!created) return std::move(created).error();
+        const VkImage image = *created;
         buffer_.parts_.push_back({.image = image, .format = format, .extent = extent, .first_plane = first, .plane_count = count});
 
         VkImageMemoryRequirementsInfo2 req_info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = image};

@@ -93,7 +93,7 @@ private:
     Feedback pending_;
     FeedbackTranche pending_tranche_;
     bool have_main_device_ = false;
-    std::string pending_fault_;  // non-empty: this round is rejected at done
+    std::string pending_fault_;  // non-empty: the feedback being received is rejected at done
     std::optional<Feedback> current_;
     uint64_t generation_ = 0;
     uint64_t rejected_ = 0;

@@ -2,6 +2,7 @@
 
 #include "drm/format_info.hpp"
 #include "vk/capabilities.hpp"
+#include "vk/import_image.hpp"
 #include "vk/submitter.hpp"
 #include "vk/vk_error.hpp"
 
@@ -19,38 +20,20 @@ VkImageAspectFlagBits memory_plane_aspect(uint32_t p)
     return aspects[p < 4 ? p : 3];
 }
 
-// An image for memory someone else made: `format`, `extent`, the explicit `modifier` and plane
-// layouts, importable as `handle`, for TRANSFER_SRC (the read-back).
+// An image for memory someone else made, for TRANSFER_SRC (the read-back).
 Result<VkImage> create_import_image(VkDevice device, VkFormat format, VkExtent2D extent, DrmModifier modifier,
                                     const std::vector<VkSubresourceLayout>& layouts, bool disjoint,
                                     VkExternalMemoryHandleTypeFlagBits handle)
 {
-    VkImageDrmFormatModifierExplicitCreateInfoEXT explicit_info{
-        .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-        .drmFormatModifier = modifier.value(),
-        .drmFormatModifierPlaneCount = static_cast<uint32_t>(layouts.size()),
-        .pPlaneLayouts = layouts.data()};
-    VkExternalMemoryImageCreateInfo external{.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-                                             .pNext = &explicit_info,
-                                             .handleTypes = static_cast<VkExternalMemoryHandleTypeFlags>(handle)};
-    const VkImageCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-                               .pNext = &external,
-                               .flags = disjoint ? VkImageCreateFlags{VK_IMAGE_CREATE_DISJOINT_BIT} : 0U,
-                               .imageType = VK_IMAGE_TYPE_2D,
-                               .format = format,
-                               .extent = {extent.width, extent.height, 1},
-                               .mipLevels = 1,
-                               .arrayLayers = 1,
-                               .samples = VK_SAMPLE_COUNT_1_BIT,
-                               .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                               .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                               .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-    VkImage image = VK_NULL_HANDLE;
-    if (const VkResult r = vkCreateImage(device, &ci, nullptr, &image); r != VK_SUCCESS) {
-        return vk::vk_error("vkCreateImage (import, explicit modifier " + name(modifier) + ")", r);
-    }
-    return image;
+    return vk::create_import_image(device,
+                                   {.format = format,
+                                    .extent = extent,
+                                    .modifier = modifier,
+                                    .layouts = layouts,
+                                    .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                                    .disjoint = disjoint,
+                                    .handle = handle},
+                                   "vkCreateImage (import, explicit modifier " + name(modifier) + ")");
 }
 
 // Everything the read-back creates, destroyed in reverse.
