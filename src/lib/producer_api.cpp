@@ -1,17 +1,18 @@
 // The public C++ API (include/dmafeed/dmafeed.hpp) over producer::Producer: configuration in
 // plain types, CPU pointers for LINEAR buffers (each plane's dma-buf mapped while the frame is
 // acquired, bracketed by DMA_BUF_IOCTL_SYNC), the Vulkan images of buffers that have them (with
-// views the producer makes and destroys with the buffer) and the device they belong to (from the
-// library's own allocator contexts, lib/host_allocators.hpp), presentation callbacks with the
-// host's timestamps.
+// views the producer makes and destroys with the buffer) and the device they belong to (the
+// allocator contexts' Vulkan device, made with the host's image usage: AllocatorOptions::
+// host_usage), presentation callbacks with the host's timestamps.
 #include "dmafeed/dmafeed.hpp"
 
 #include "alloc/gbm_allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"
 #include "drm/format_info.hpp"
-#include "lib/host_allocators.hpp"
 #include "producer/producer.hpp"
 #include "util/log.hpp"
+#include "vk/device.hpp"
+#include "vk/instance.hpp"
 
 #include <map>
 #include <optional>
@@ -30,13 +31,39 @@ std::span<const VulkanImagePart> image_parts(const Buffer& b)
     return {};
 }
 
+// The Vulkan devices the allocators set up, in order (the first is for the compositor's preferred
+// target device), with the handles the host gets. Shared by the factory's callback and the
+// producer's owner.
+struct HostDevices {
+    std::vector<std::pair<const vk::Device*, VulkanDevice>> devices;
+
+    void add(const producer::ContextVulkan& v)
+    {
+        const vk::Device& d = *v.device;
+        devices.emplace_back(&d, VulkanDevice{.instance = v.instance->handle(),
+                                              .physical_device = d.physical_handle(),
+                                              .device = d.handle(),
+                                              .api_version = std::min(vk::Instance::api_version, d.info().api_version),
+                                              .queue_family_index = d.queue_family(),
+                                              .queue = d.queue(),
+                                              .exports_sync_fd = d.exports_sync_files()});
+    }
+    const VulkanDevice* find(const vk::Device* device) const
+    {
+        for (const auto& [d, handles] : devices) {
+            if (d == device) return &handles;
+        }
+        return nullptr;
+    }
+};
+
 constexpr VkImageUsageFlags view_usages = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_STORAGE_BIT |
                                           VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
 
 class ProducerImpl final : public Producer {
 public:
-    ProducerImpl(std::unique_ptr<producer::Producer> p, std::shared_ptr<lib::SharedVulkanList> vulkan)
-        : vulkan_list_{std::move(vulkan)}, p_{std::move(p)}
+    ProducerImpl(std::unique_ptr<producer::Producer> p, std::shared_ptr<HostDevices> devices)
+        : devices_{std::move(devices)}, p_{std::move(p)}
     {
         p_->on_presented([this](const wl::PresentationResult& r) {
             if (!on_presented_) return;
@@ -154,7 +181,7 @@ public:
     const VulkanDevice* vulkan() const override
     {
         if (last_vulkan_) return last_vulkan_;
-        return vulkan_list_->devices.empty() ? nullptr : &vulkan_list_->devices.front()->handles;
+        return devices_->devices.empty() ? nullptr : &devices_->devices.front().second;
     }
 
     void on_buffer_destroyed(std::function<void(uint64_t buffer_id)> callback) override
@@ -170,20 +197,20 @@ private:
     // cannot be made stays VK_NULL_HANDLE, with a warning).
     void fill_vulkan(const Buffer& b, uint64_t serial)
     {
-        const auto* context = dynamic_cast<const lib::HostContext*>(internal_.context);
-        const lib::SharedVulkan* shared = context ? context->vulkan() : nullptr;
+        const producer::ContextVulkan* context = internal_.context ? internal_.context->vulkan() : nullptr;
+        const VulkanDevice* handles = context ? devices_->find(context->device) : nullptr;
         const auto parts = image_parts(b);
         frame_.buffer_id = serial;
-        if (!shared || parts.empty()) return;
-        frame_.vulkan = &shared->handles;
+        if (!handles || parts.empty()) return;
+        frame_.vulkan = handles;
         last_vulkan_ = frame_.vulkan;
-        frame_.image_usage = context->usage();
+        frame_.image_usage = context->usage;
         auto views = views_.find(serial);
         if (views == views_.end()) {
-            views = views_.emplace(serial, ViewSet{shared->handles.device, {}}).first;
+            views = views_.emplace(serial, ViewSet{handles->device, {}}).first;
             for (const VulkanImagePart& part : parts) {
                 VkImageView view = VK_NULL_HANDLE;
-                if ((context->usage() & view_usages) && part.plane_count == 1) {
+                if ((context->usage & view_usages) && part.plane_count == 1) {
                     const VkImageViewCreateInfo ci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
                                                    .image = part.image,
                                                    .viewType = VK_IMAGE_VIEW_TYPE_2D,
@@ -191,7 +218,7 @@ private:
                                                    .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT,
                                                                         .levelCount = 1,
                                                                         .layerCount = 1}};
-                    if (const VkResult r = vkCreateImageView(shared->handles.device, &ci, nullptr, &view); r != VK_SUCCESS) {
+                    if (const VkResult r = vkCreateImageView(handles->device, &ci, nullptr, &view); r != VK_SUCCESS) {
                         log::warning("buffer %llu: vkCreateImageView failed (VkResult %d): the frame's image has no view",
                                      static_cast<unsigned long long>(serial), static_cast<int>(r));
                         view = VK_NULL_HANDLE;
@@ -234,7 +261,7 @@ private:
         std::vector<VkImageView> views;  // per image part; VK_NULL_HANDLE where none is made
     };
 
-    std::shared_ptr<lib::SharedVulkanList> vulkan_list_;
+    std::shared_ptr<HostDevices> devices_;
     std::unique_ptr<producer::Producer> p_;
     std::map<uint64_t, ViewSet> views_;  // buffer serial -> views, until the buffer goes
     const VulkanDevice* last_vulkan_ = nullptr;
@@ -281,11 +308,14 @@ std::unique_ptr<Producer> Producer::create(const Config& config, std::string* er
     if (config.sync == "explicit") pc.sync = producer::SyncMode::explicit_sync;
     else if (config.sync == "implicit") pc.sync = producer::SyncMode::implicit_sync;
     else if (config.sync != "auto" && !config.sync.empty()) return fail("sync '" + config.sync + "': use auto, explicit or implicit");
-    auto allocators = lib::host_allocators({.kind = kind, .device_path = config.device}, config.vulkan_usage);
-    pc.allocators = std::move(allocators.factory);
+    auto devices = std::make_shared<HostDevices>();
+    pc.allocators = producer::system_allocators({.kind = kind,
+                                                 .device_path = config.device,
+                                                 .host_usage = config.vulkan_usage,
+                                                 .on_vulkan_device = [devices](const producer::ContextVulkan& v) { devices->add(v); }});
     auto p = producer::Producer::create(std::move(pc));
     if (!p) return fail(p.error().message());
-    auto impl = std::make_unique<ProducerImpl>(std::move(*p), std::move(allocators.made));
+    auto impl = std::make_unique<ProducerImpl>(std::move(*p), std::move(devices));
     impl->drop_ = config.drop_when_full;
     return impl;
 }

@@ -38,9 +38,17 @@ Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::Pat
 
 namespace {
 
-constexpr VkImageUsageFlags image_usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-// Added where the driver can export the pair with it: the GPU patterns write storage images.
-constexpr VkImageUsageFlags pattern_usage = VK_IMAGE_USAGE_STORAGE_BIT;
+// Every image is made for this (uploads copy into it) and what a host asks for.
+VkImageUsageFlags image_usage(const AllocatorOptions& options)
+{
+    return VK_IMAGE_USAGE_TRANSFER_DST_BIT | options.host_usage.value_or(0);
+}
+// Added where the driver can export the pair with it: the GPU patterns write storage images. Not
+// for a host's images, whose usage is what the host asked for.
+VkImageUsageFlags pattern_usage(const AllocatorOptions& options)
+{
+    return options.host_usage ? 0 : VK_IMAGE_USAGE_STORAGE_BIT;
+}
 
 // A Vulkan instance and device shared by the Vulkan and GBM contexts of one target device.
 struct VulkanStack {
@@ -56,6 +64,7 @@ struct VulkanStack {
     PatternDraw draw_policy = PatternDraw::automatic;
     std::string name;
     bool matched = false;  // the device is the wanted DRM device (not a fallback such as lavapipe)
+    ContextVulkan published;  // for hosts (AllocatorContext::vulkan)
 
     VulkanStack() = default;
     VulkanStack(const VulkanStack&) = delete;
@@ -65,10 +74,11 @@ struct VulkanStack {
         if (builder.joinable()) builder.join();  // before the device goes
     }
 
-    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, bool validation, bool prepare_patterns,
-                                                       PatternDraw draw_policy)
+    static Result<std::shared_ptr<VulkanStack>> create(std::optional<dev_t> wanted, const AllocatorOptions& options)
     {
-        auto opened = vk::open_device(wanted, {.validation = validation});
+        const bool prepare_patterns = options.prepare_patterns;
+        const PatternDraw draw_policy = options.draw;
+        auto opened = vk::open_device(wanted, {.validation = options.validation});
         if (!opened) return std::move(opened).error();
         auto stack = std::make_shared<VulkanStack>();
         stack->instance.emplace(std::move(opened->instance));
@@ -81,6 +91,7 @@ struct VulkanStack {
         // The pipeline is built ahead only where the GPU will draw (a GPU draw without it builds it then).
         stack->prepare_patterns = prepare_patterns && stack->device->stores_without_format() && !cpu_preferred(draw_policy, *stack);
         stack->matched = opened->matched;
+        stack->published = {.instance = &*stack->instance, .device = stack->device.get(), .usage = image_usage(options)};
         return stack;
     }
 
@@ -190,6 +201,7 @@ public:
         return Error{"pattern: " + why};
     }
     bool draw_ready() override { return stack_->draw_ready(); }
+    const ContextVulkan* vulkan() const noexcept override { return &stack_->published; }
 
 private:
     Drawer drawer(const Buffer& buffer, std::string* why) const
@@ -241,6 +253,10 @@ public:
         return Error{"pattern: " + why};
     }
     bool draw_ready() override { return !stack_ || stack_->draw_ready(); }
+    const ContextVulkan* vulkan() const noexcept override
+    {
+        return stack_ ? &stack_->published : nullptr;
+    }
 
 private:
     // CPU pixels go by a GPU copy where the bo is in Vulkan, unless the Vulkan device is the CPU
@@ -309,14 +325,14 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
     std::unique_ptr<AllocatorContext> vulkan_context;
     std::vector<std::string> failures;
     std::shared_ptr<VulkanStack> stack;
-    auto vulkan = VulkanStack::create(wanted, options.validation, options.prepare_patterns, options.draw);
+    auto vulkan = VulkanStack::create(wanted, options);
     if (vulkan) {
         stack = std::move(*vulkan);
     } else {
         failures.push_back("vulkan: " + vulkan.error().message());
     }
     if (stack && options.kind != AllocatorKind::gbm) {
-        auto allocator = VulkanAllocator::create(*stack->device, image_usage, pattern_usage);
+        auto allocator = VulkanAllocator::create(*stack->device, image_usage(options), pattern_usage(options));
         if (allocator) {
             vulkan_context = std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload);
         } else {
@@ -327,8 +343,8 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
         GbmAllocatorOptions gbm{.node = options.device_path,
                                 .device = wanted,
                                 .vulkan = stack ? stack->device.get() : nullptr,
-                                .usage = image_usage,
-                                .extra_usage = pattern_usage};
+                                .usage = image_usage(options),
+                                .extra_usage = pattern_usage(options)};
         auto allocator = GbmAllocator::create(gbm);
         if (allocator) {
             out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator), options.draw));
@@ -336,7 +352,10 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
             failures.push_back("gbm: " + allocator.error().message());
         }
     }
-    return order_contexts(std::move(out), std::move(vulkan_context), wanted.has_value(), stack && stack->matched, failures);
+    auto ordered = order_contexts(std::move(out), std::move(vulkan_context), wanted.has_value(), stack && stack->matched, failures);
+    // Published once its contexts exist (they keep it alive).
+    if (ordered && stack && options.on_vulkan_device) options.on_vulkan_device(stack->published);
+    return ordered;
 }
 
 // make_contexts() in a thread of its own. Only the options (a copy) and the result are shared
@@ -449,7 +468,7 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             }
             // Else GBM alone (its driver loaded before the Vulkan thread starts, so that the two do
             // not initialise a shared compiler at once), its buffers filled on the CPU.
-            auto gbm = GbmAllocator::create({.node = options.device_path, .device = *wanted, .usage = image_usage});
+            auto gbm = GbmAllocator::create({.node = options.device_path, .device = *wanted, .usage = image_usage(options)});
             if (gbm) {
                 // The background's GBM goes straight to the node found here (no second probe).
                 AllocatorOptions background = options;

@@ -5,6 +5,8 @@
 // names (a tranche's target device; 0 when the compositor does not say), once per device, and
 // negotiates over them in the factory's order. A factory may hand out stand-ins first and set the
 // preferred contexts up in the background (PendingContexts, AllocatorOptions::quick_start).
+// system_allocators() is the one factory of the player, dmafeed-conform and the library (which
+// renders into the images itself: AllocatorOptions::host_usage); tests bring their own.
 #pragma once
 
 #include "alloc/allocator.hpp"
@@ -20,8 +22,21 @@
 #include <string>
 #include <sys/types.h>
 #include <vector>
+#include <vulkan/vulkan.h>
+
+namespace dmafeed::vk {
+class Device;
+class Instance;
+}  // namespace dmafeed::vk
 
 namespace dmafeed::producer {
+
+// The Vulkan device whose images a context's buffers have, for a host that renders into them.
+struct ContextVulkan {
+    const vk::Instance* instance = nullptr;
+    const vk::Device* device = nullptr;
+    VkImageUsageFlags usage = 0;  // what the images are made for (at least; some pairs add more)
+};
 
 class AllocatorContext {
 public:
@@ -56,6 +71,8 @@ public:
     virtual Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame,
                                   pixels::YuvEncoding encoding,
                                   const std::optional<std::vector<sources::PixelRect>>& changed);
+    // The Vulkan device of the buffers' images; null where they have none (CPU mappings only).
+    virtual const ContextVulkan* vulkan() const noexcept { return nullptr; }
 
 protected:
     render::CpuPatternDrawer cpu_drawer_;
@@ -134,6 +151,13 @@ struct AllocatorOptions {
     // over. The first frame waits neither for Vulkan (seconds on lavapipe) nor for Mesa's driver.
     // Where neither stand-in can start, everything is set up at once as without it.
     bool quick_start = false;
+    // Set: a host renders into the buffers' images itself with this usage (the library). The
+    // images are made for it and TRANSFER_DST, without the GPU patterns' storage usage, so only
+    // pairs exportable for that usage are negotiated.
+    std::optional<VkImageUsageFlags> host_usage;
+    // Called with every Vulkan device the factory sets up, in order, on the thread that sets it up
+    // (a background one under quick_start).
+    std::function<void(const ContextVulkan&)> on_vulkan_device;
 };
 
 // The udmabuf buffers' context (AllocatorKind::udmabuf, and the quick start's stand-in where the

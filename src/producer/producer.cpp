@@ -1,9 +1,8 @@
 #include "producer/producer.hpp"
 
-#include "drm/device.hpp"
-#include "drm/format_info.hpp"
+#include "producer/color_representation.hpp"
 #include "util/log.hpp"
-#include "wl/listener.hpp"
+#include "presentation-time-client-protocol.h"
 
 #include <algorithm>
 #include <wayland-client.h>
@@ -20,27 +19,7 @@ std::chrono::milliseconds left_until(Clock::time_point deadline)
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
-// The contexts' names, comma-separated; each one's pair count goes to the debug log.
-std::string describe_contexts(const AllocatorContexts& contexts)
-{
-    std::string names;
-    for (const auto& c : contexts) {
-        names += (names.empty() ? "" : ", ") + c->describe();
-        log::debug("allocator %s: %zu exportable pairs", c->describe().c_str(), c->allocator().supported().size());
-    }
-    return names;
-}
-
 }  // namespace
-
-std::string Choice::to_string() const
-{
-    std::string s = name(candidate.pair.format) + " " + name(candidate.pair.modifier) + " " + std::to_string(width) + "x" +
-                    std::to_string(height) + " from " + allocator;
-    if (candidate.target_device != 0) s += " for " + drm::describe_device(candidate.target_device);
-    if (candidate.scanout) s += " (scanout tranche)";
-    return s;
-}
 
 Result<std::unique_ptr<Producer>> Producer::create(ProducerConfig config)
 {
@@ -77,7 +56,7 @@ Result<void> Producer::start()
     window_ = std::move(*window);
     window_->on_presented([this](const wl::PresentationResult& r) {
         if (r.presented) {
-            stats_.presented(r.queued_ns, r.time_ns, r.refresh_ns, (r.flags & 0x8U) != 0);
+            stats_.presented(r.queued_ns, r.time_ns, r.refresh_ns, (r.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0);
         } else {
             stats_.discarded();
         }
@@ -112,68 +91,13 @@ Result<void> Producer::start()
         offer_ = feedback_from_v3(dmabuf.v3_formats());
         offer_changed_ = true;
     }
-    if (auto r = setup_sync(); !r) return r;
-    if (auto r = setup_color_representation(); !r) return r;
+    auto sync = choose_frame_sync(config_.sync, *globals_, *window_, feedback_.get(), config_.timeout);
+    if (!sync) return std::move(sync).error();
+    sync_ = std::move(*sync);
+    auto yuv = declare_yuv_encoding(config_.format, config_.yuv, *globals_, *window_);
+    if (!yuv) return std::move(yuv).error();
+    yuv_description_ = std::move(*yuv);
     return negotiate();
-}
-
-namespace {
-
-// wp_color_representation_surface_v1 enum values.
-constexpr uint32_t coefficients_value(pixels::YuvMatrix m)
-{
-    switch (m) {
-    case pixels::YuvMatrix::bt601: return 4;
-    case pixels::YuvMatrix::bt709: return 2;
-    case pixels::YuvMatrix::bt2020: return 6;
-    }
-    return 4;
-}
-constexpr uint32_t range_value(pixels::YuvRange r) { return r == pixels::YuvRange::full ? 1 : 2; }
-
-std::string coefficients_pair_name(uint32_t coefficients, uint32_t range)
-{
-    static constexpr const char* names[] = {"?", "identity", "bt709", "fcc", "bt601", "smpte240", "bt2020", "bt2020_cl", "ictcp"};
-    const std::string c = coefficients < std::size(names) ? names[coefficients] : std::to_string(coefficients);
-    return c + (range == 1 ? " full" : range == 2 ? " limited" : " range " + std::to_string(range));
-}
-
-}  // namespace
-
-Result<void> Producer::setup_color_representation()
-{
-    const FormatInfo* info = format_info(config_.format);
-    if (!info || !info->is_yuv) return {};
-    const pixels::YuvEncoding e = config_.yuv;
-    const bool default_encoding = e == pixels::YuvEncoding{};
-    if (!globals_->color_representation()) {
-        if (!default_encoding) {
-            return Error{name(config_.format) + " frames in " + e.to_string() +
-                         ": the compositor does not offer wp_color_representation_v1 to be told so, and would show them "
-                         "as BT.601 limited range (its default) with the wrong colours; use BT.601 limited range here"};
-        }
-        yuv_description_ = e.to_string() + ", the compositor's default (no wp_color_representation_v1)";
-        return {};
-    }
-    const uint32_t coefficients = coefficients_value(e.matrix), range = range_value(e.range);
-    const auto& supported = globals_->supported_coefficients();
-    if (std::find(supported.begin(), supported.end(), std::pair{coefficients, range}) == supported.end()) {
-        std::string list;
-        for (const auto& [c, r] : supported) list += (list.empty() ? "" : ", ") + coefficients_pair_name(c, r);
-        if (default_encoding) {
-            log::info("wp_color_representation_v1 does not list BT.601 limited range (only %s): not declared",
-                      list.empty() ? "nothing" : list.c_str());
-            yuv_description_ = e.to_string() + ", not declared (the compositor does not list it)";
-            return {};
-        }
-        return Error{name(config_.format) + " frames in " + e.to_string() + ": the compositor's wp_color_representation_v1 " +
-                     "does not support " + coefficients_pair_name(coefficients, range) + "; it supports " +
-                     (list.empty() ? "nothing" : list)};
-    }
-    if (auto r = window_->set_color_representation(coefficients, range); !r) return r;
-    yuv_description_ = e.to_string() + ", declared (wp_color_representation_v1)";
-    log::debug("YUV encoding: %s", yuv_description_.c_str());
-    return {};
 }
 
 void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
@@ -182,63 +106,11 @@ void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
     offer_changed_ = true;
 }
 
-Result<AllocatorContexts*> Producer::contexts_for(dev_t device)
-{
-    auto it = contexts_.find(device);
-    if (it != contexts_.end()) return &it->second;
-    if (context_errors_.count(device)) return Error{context_errors_[device]};
-    auto made = config_.allocators(device);
-    if (!made) {
-        context_errors_[device] = made.error().message();
-        return std::move(made).error();
-    }
-    const std::string names = describe_contexts(made->contexts);
-    if (made->pending) {
-        log::info("quick start: %s to begin with; setting up %s in the background", names.c_str(),
-                  made->pending->describe().c_str());
-        pending_[device] = std::move(made->pending);
-    }
-    return &contexts_.emplace(device, std::move(made->contexts)).first->second;
-}
-
 Result<bool> Producer::adopt_pending(bool wait)
 {
-    bool adopted = false;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        if (!wait && !it->second->ready()) {
-            ++it;
-            continue;
-        }
-        const dev_t device = it->first;
-        const std::string what = it->second->describe();
-        auto taken = it->second->take();
-        it = pending_.erase(it);
-        const double after = ms_since(created_at_);
-        if (!taken) {
-            log::info("%s could not be set up after %.0f ms (%s); the allocators in use stay", what.c_str(), after,
-                      taken.error().message().c_str());
-            continue;
-        }
-        const std::string names = describe_contexts(*taken);
-        log::info("%s ready after %.0f ms: allocators now %s", what.c_str(), after, names.c_str());
-        // A buffer moves to the new context of the same allocator (the same name): it keeps being
-        // used where the new first choice is its layout. The others are rebuilt by negotiate().
-        AllocatorContexts& in_use = contexts_[device];
-        for (auto& slot : slots_) {
-            const bool ours = std::any_of(in_use.begin(), in_use.end(), [&](const auto& c) { return c.get() == slot->context; });
-            if (!ours) continue;
-            for (const auto& c : *taken) {
-                if (c->describe() == slot->context->describe()) {
-                    slot->context = c.get();
-                    break;
-                }
-            }
-        }
-        replaced_contexts_.push_back(std::move(in_use));
-        in_use = std::move(*taken);
-        adopted = true;
-    }
-    if (adopted) {
+    auto adopted = contexts_.adopt(wait, pool_);
+    if (!adopted) return std::move(adopted).error();
+    if (*adopted) {
         if (auto r = negotiate("the allocators set up in the background are ready"); !r) return std::move(r).error();
     }
     return adopted;
@@ -247,120 +119,38 @@ Result<bool> Producer::adopt_pending(bool wait)
 Result<void> Producer::negotiate(const char* why)
 {
     offer_changed_ = false;
-    const OfferFor offer_for = [this](dev_t device) {
-        std::vector<AllocatorOffer> offers;
-        auto contexts = contexts_for(device);
-        if (!contexts) {
-            offers.push_back({.name = "allocator", .formats = nullptr, .unavailable = contexts.error().message()});
-            return offers;
-        }
-        for (const auto& c : **contexts) offers.push_back({.name = c->describe(), .formats = &c->allocator().supported()});
-        return offers;
-    };
-    const IsRefused is_refused = [this](const Candidate& c) {
-        return refused_.count({(*contexts_for(c.target_device))->at(c.allocator)->describe(), c.target_device, c.pair}) != 0;
-    };
-    auto candidates = producer::negotiate(offer_, {config_.format, config_.modifier}, offer_for, is_refused);
-    if (!candidates && !pending_.empty()) {
+    auto rebuild = layouts_.update(offer_, contexts_, why);
+    if (!rebuild && contexts_.pending()) {
         // The stand-ins cannot make the format: wait for the allocators being set up.
         auto adopted = adopt_pending(true);
         if (!adopted) return std::move(adopted).error();
         if (*adopted) return {};  // adopt_pending negotiated again
     }
-    if (!candidates) return std::move(candidates).error();
-    const Candidate& front = candidates->front();
-    const RefusalKey key{(*contexts_for(front.target_device))->at(front.allocator)->describe(), front.target_device, front.pair};
-    const bool first_time = !first_key_;
-    const bool same_first = first_key_ && *first_key_ == key;
-    candidates_ = std::move(*candidates);
-    first_key_ = key;
-    if (!first_time && !same_first) {
-        ++generation_;
-        log::info("%s: rebuilding the buffers for %s %s from %s", why, name(candidates_.front().pair.format).c_str(),
-                  name(candidates_.front().pair.modifier).c_str(), std::get<std::string>(key).c_str());
-    }
-    if (!same_first) candidate_index_ = 0;
+    if (!rebuild) return std::move(rebuild).error();
+    if (*rebuild) pool_.next_generation();
     return {};
 }
 
-Result<Producer::Slot*> Producer::make_slot()
+Result<Slot*> Producer::make_slot()
 {
-    for (; candidate_index_ < candidates_.size(); ++candidate_index_) {
-        const Candidate& c = candidates_[candidate_index_];
-        auto contexts = contexts_for(c.target_device);
-        if (!contexts) continue;
-        AllocatorContext* ctx = (**contexts)[c.allocator].get();
-        const RefusalKey key{ctx->describe(), c.target_device, c.pair};
-        if (refused_.count(key)) continue;
-
-        AllocationRequest request{.format = c.pair.format,
-                                  .width = width_,
-                                  .height = height_,
-                                  .modifiers = {c.pair.modifier},
-                                  .stride_align = config_.stride_align,
-                                  .plane_offset = config_.plane_offset,
-                                  .disjoint = config_.disjoint};
-        auto buffer = ctx->allocator().allocate(request);
-        if (!buffer) {
-            log::warning("%s cannot allocate %s %s %ux%u: %s; trying the next layout", ctx->describe().c_str(),
-                         name(c.pair.format).c_str(), name(c.pair.modifier).c_str(), width_, height_,
-                         buffer.error().message().c_str());
-            allocation_failures_.push_back(ctx->describe() + ": " + buffer.error().message());
-            refused_.insert(key);
-            continue;
-        }
-        Buffer& b = **buffer;
-        if (!c.pair.modifier.is_implicit() && b.modifier() != c.pair.modifier && b.layout_modifier() != c.pair.modifier) {
-            log::warning("%s made a %s buffer instead of %s; trying the next layout", ctx->describe().c_str(),
-                         name(b.modifier()).c_str(), name(c.pair.modifier).c_str());
-            refused_.insert(key);
-            continue;
-        }
-        std::vector<wl::DmabufPlane> planes;
-        for (const BufferPlane& p : b.planes()) planes.push_back({p.fd.get(), p.offset, p.stride});
-        const wl::DmabufDescription description{
-            .format = c.pair.format, .modifier = c.pair.modifier, .width = width_, .height = height_, .flags = 0, .planes = planes};
-        auto wl_buffer = wl::DmabufBuffer::create(*connection_, globals_->dmabuf(), description, config_.create_mode,
-                                                  config_.timeout);
-        if (!wl_buffer) return std::move(wl_buffer).error();
-        if (*wl_buffer && config_.create_mode == wl::CreateMode::immediate && !verified_.count(key)) {
-            // The first create_immed buffer of a layout is checked with a roundtrip before it can be
-            // attached: a `failed` for it has arrived by then. Later buffers of a layout that worked
-            // go without one (that is what create_immed saves).
-            if (auto r = connection_->roundtrip(config_.timeout); !r) {
-                return std::move(r).error().context("checking a create_immed buffer");
-            }
-            if ((*wl_buffer)->refused()) wl_buffer->reset();
-        }
-        if (!*wl_buffer) {
-            stats_.refused();
-            refused_.insert(key);
-            log::info("the compositor refused a %s %s %ux%u buffer from %s (`failed`); trying the next layout",
-                      name(c.pair.format).c_str(), name(c.pair.modifier).c_str(), width_, height_, ctx->describe().c_str());
-            continue;
-        }
-        ++buffers_created_;
-        verified_.insert(key);
-        auto slot = std::make_unique<Slot>(Slot{key, std::move(*buffer), std::move(*wl_buffer), ctx, generation_, false});
-        slot->serial = buffers_created_;
-        choice_ = Choice{c, ctx->describe(), width_, height_, 0};
-        choice_->buffer_bytes = slot->buffer->allocated_bytes();
-        if (logged_choices_.insert(key).second) log::info("buffers: %s", choice_->to_string().c_str());
-        slots_.push_back(std::move(slot));
-        return slots_.back().get();
-    }
-    if (!pending_.empty()) {
+    auto made = layouts_.make(width_, height_, contexts_, *connection_, globals_->dmabuf(), stats_);
+    if (!made) return std::move(made).error();
+    if (!*made) {
+        if (!contexts_.pending()) return layouts_.exhausted();
         // Every layout of the stand-ins failed: wait for the allocators being set up, and try theirs.
         auto adopted = adopt_pending(true);
         if (!adopted) return std::move(adopted).error();
-        candidate_index_ = 0;
+        layouts_.restart();
         return make_slot();
     }
-    std::string msg = "the compositor refused every buffer layout dmafeed could make for " + name(config_.format) + ":";
-    for (const auto& [allocator, device, pair] : refused_) {
-        if (pair.format == config_.format) msg += "\n  " + name(pair.modifier) + " from " + allocator;
-    }
-    return Error{msg};
+    auto slot = std::make_unique<Slot>();
+    slot->layout = std::move((*made)->layout);
+    slot->buffer = std::move((*made)->buffer);
+    slot->wl = std::move((*made)->wl);
+    slot->context = (*made)->context;
+    slot->generation = pool_.generation();
+    slot->serial = ++buffers_created_;
+    return &pool_.add(std::move(slot));
 }
 
 void Producer::check_resize()
@@ -374,14 +164,7 @@ void Producer::check_resize()
     log::info("resized to %dx%d: reallocating the buffers", cw, ch);
     width_ = static_cast<uint32_t>(cw);
     height_ = static_cast<uint32_t>(ch);
-    ++generation_;
-}
-
-void Producer::retire_old_slots()
-{
-    std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) {
-        return s->generation != generation_ && !busy(*s) && destroying(*s);
-    });
+    pool_.next_generation();
 }
 
 Result<std::optional<Frame>> Producer::acquire()
@@ -401,28 +184,22 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
     if (offer_changed_) {
         if (auto r = negotiate(); !r) return std::move(r).error().context("after a dmabuf feedback change");
     }
-    if (!pending_.empty()) {
+    if (contexts_.pending()) {
         if (auto r = adopt_pending(false); !r) return std::move(r).error();
     }
     if (!config_.width || !config_.height) check_resize();
 
     const auto deadline = Clock::now() + wait;
     while (true) {
-        retire_old_slots();
-        Slot* free_slot = nullptr;
-        size_t current = 0;
-        for (auto& s : slots_) {
-            if (s->generation != generation_) continue;
-            ++current;
-            if (!free_slot && !busy(*s) && !s->wl->refused()) free_slot = s.get();
-        }
-        if (!free_slot && current < config_.buffers) {
+        pool_.retire_old(*sync_, [this](const Slot& s) { destroying(s); });
+        Slot* free_slot = pool_.free_slot(*sync_);
+        if (!free_slot && !pool_.full()) {
             auto made = make_slot();
             if (!made) return std::move(made).error();
             free_slot = *made;
         }
         if (free_slot) {
-            if (auto r = wait_before_write(*free_slot); !r) return std::move(r).error();
+            if (auto r = sync_->before_write(*free_slot); !r) return std::move(r).error();
             free_slot->acquired = true;
             return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
                                               wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy())),
@@ -438,22 +215,25 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
             return Error{"the compositor held all " + std::to_string(config_.buffers) + " buffers for " +
                          std::to_string(wait.count()) + " ms without releasing one"};
         }
-        if (auto r = wait_for_release(left); !r) return std::move(r).error().context("waiting for a buffer release");
+        if (auto r = sync_->wait_for_release(*connection_, pool_, left); !r) {
+            return std::move(r).error().context("waiting for a buffer release");
+        }
     }
 }
 
-Producer::Slot* Producer::find_slot(const Frame& frame)
+Slot* Producer::acquired_slot(const Frame& frame, const char* what, Result<void>* error)
 {
-    for (auto& s : slots_) {
-        if (s->buffer.get() == frame.buffer) return s.get();
-    }
+    Slot* slot = pool_.find(frame.buffer);
+    if (slot && slot->acquired) return slot;
+    *error = Error{std::string{what} + ": frame " + std::to_string(frame.number) + " is not acquired"};
     return nullptr;
 }
 
 Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> planes)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"write: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "write", &error);
+    if (!slot) return std::move(error).error();
     slot->drawn.reset();
     const auto start = Clock::now();
     auto fence = slot->context->write(*slot->buffer, planes);
@@ -465,8 +245,9 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
 
 Result<Buffer::MappedPlanes> Producer::begin_cpu_write(const Frame& frame)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"begin_cpu_write: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "begin_cpu_write", &error);
+    if (!slot) return std::move(error).error();
     if (!slot->context->writes_in_place(*slot->buffer)) {
         return Error{"begin_cpu_write: " + slot->context->describe() + " fills this buffer by a GPU copy; use write()"};
     }
@@ -476,7 +257,7 @@ Result<Buffer::MappedPlanes> Producer::begin_cpu_write(const Frame& frame)
 
 void Producer::end_cpu_write(const Frame& frame)
 {
-    if (Slot* slot = find_slot(frame)) slot->buffer->end_cpu_write();
+    if (Slot* slot = pool_.find(frame.buffer)) slot->buffer->end_cpu_write();
 }
 
 bool Producer::writes_in_place(const Frame& frame) const
@@ -486,8 +267,9 @@ bool Producer::writes_in_place(const Frame& frame) const
 
 Result<void> Producer::abandon(const Frame& frame)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"abandon: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "abandon", &error);
+    if (!slot) return std::move(error).error();
     slot->acquired = false;
     slot->drawn.reset();
     slot->render_fence.reset();
@@ -497,8 +279,9 @@ Result<void> Producer::abandon(const Frame& frame)
 Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pattern,
                            pixels::YuvEncoding encoding)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"draw: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "draw", &error);
+    if (!slot) return std::move(error).error();
     std::optional<std::vector<sources::PixelRect>> changed;
     if (slot->drawn && slot->drawn_encoding == encoding) {
         changed = sources::pattern_changes(*slot->drawn, pattern);
@@ -532,22 +315,23 @@ std::string Producer::cannot_draw(const Frame& frame) const
 
 Result<void> Producer::set_render_fence(const Frame& frame, UniqueFd fence)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"set_render_fence: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "set_render_fence", &error);
+    if (!slot) return std::move(error).error();
     slot->render_fence = std::move(fence);
     return {};
 }
 
-bool Producer::destroying(const Slot& slot)
+void Producer::destroying(const Slot& slot)
 {
     if (on_buffer_destroyed_) on_buffer_destroyed_(*slot.buffer, slot.serial);
-    return true;
 }
 
 Result<void> Producer::queue(const Frame& frame)
 {
-    Slot* slot = find_slot(frame);
-    if (!slot || !slot->acquired) return Error{"queue: frame " + std::to_string(frame.number) + " is not acquired"};
+    Result<void> error;
+    Slot* slot = acquired_slot(frame, "queue", &error);
+    if (!slot) return std::move(error).error();
     if (auto r = connection_->dispatch_pending(); !r) return std::move(r).error();
     slot->acquired = false;
     if (slot->wl->refused()) {
@@ -555,11 +339,11 @@ Result<void> Producer::queue(const Frame& frame)
         stats_.refused();
         stats_.dropped();
         const FormatModifier pair = std::get<FormatModifier>(slot->layout);
-        refused_.insert(slot->layout);
+        layouts_.refuse(slot->layout);
         log::info("the compositor refused a %s %s buffer made with create_immed (`failed`); trying the next layout",
                   name(pair.format).c_str(), name(pair.modifier).c_str());
-        std::erase_if(slots_, [&](const std::unique_ptr<Slot>& s) { return (s->wl->refused() || s.get() == slot) && destroying(*s); });
-        ++generation_;
+        pool_.remove_refused(slot, [this](const Slot& s) { destroying(s); });
+        pool_.next_generation();
         return negotiate();
     }
     int32_t dest_w = 0, dest_h = 0;
@@ -568,7 +352,7 @@ Result<void> Producer::queue(const Frame& frame)
         dest_h = window_->configured_height();
     }
     wl::CommitSync commit_sync;
-    if (auto r = hand_over_fence(*slot, commit_sync); !r) return r;
+    if (auto r = sync_->hand_over(*slot, commit_sync); !r) return r;
     // Damage: where this drawn pattern frame differs from the one shown; all of it otherwise (and
     // when nothing changed, so that the compositor still repaints and sends the frame callback).
     std::vector<wl::DamageRect> damage;
@@ -581,7 +365,7 @@ Result<void> Producer::queue(const Frame& frame)
     shown_pattern_ = slot->drawn;
     shown_encoding_ = slot->drawn_encoding;
     window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number,
-                     sync_mode_ == SyncMode::explicit_sync ? &commit_sync : nullptr, damage);
+                     sync_->mode() == SyncMode::explicit_sync ? &commit_sync : nullptr, damage);
     slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over
     slot->wl->attached();
     stats_.queued();

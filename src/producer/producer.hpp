@@ -15,30 +15,19 @@
 // destroyed, never attached, and the next candidate is allocated. When every candidate is refused,
 // an error lists them. The layout that worked is logged once.
 //
-// Pool: buffers are made lazily up to `buffers`. When every buffer is held by the compositor,
-// acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after that) or returns
-// no frame at once and counts a drop (FullPolicy::drop).
+// Pool: buffers are made lazily up to `buffers` (buffer_pool.hpp). When every buffer is held by
+// the compositor, acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after
+// that) or returns no frame at once and counts a drop (FullPolicy::drop).
 //
-// Sync. The fill of a frame may end in a render fence (a sync_file from the Vulkan upload).
-//  - explicit with wp_linux_drm_syncobj_v1 (preferred where offered and the compositor's main device
-//    has timeline syncobjs): one DRM syncobj timeline on that device, imported once; per commit an
-//    acquire point (the render fence placed at it, or signalled by the CPU when there is none) and a
-//    release point. A buffer is free again when its release point has signalled (wl_buffer.release
-//    is not relied on, as the protocol says).
-//  - explicit (zwp_linux_explicit_synchronization_v1): the fence goes with the commit as the acquire
-//    fence, and every commit asks for a release event; a buffer is written again only after its
-//    wl_buffer.release and its release event, and after the release fence (if any) has signalled.
-//  - implicit: the fence is attached to every plane's dma-buf (DMA_BUF_IOCTL_IMPORT_SYNC_FILE)
-//    before the commit; before a released buffer is written again, the dma-buf's fences are taken
-//    (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) and waited for. Where those ioctls fail (ENOTTY: an old
-//    kernel, or a memfd), the producer waits for its fence on the CPU before each commit instead
-//    (logged once).
-// `automatic` takes syncobj, then the explicit-sync protocol, where offered, else implicit sync.
+// Sync (frame_sync.hpp, one file per mode): the fill of a frame may end in a render fence (a
+// sync_file from the Vulkan upload), which goes to the compositor with the commit as a syncobj
+// acquire point, an explicit-sync acquire fence or a fence attached to the dma-bufs; a buffer is
+// written again only when the mode says the compositor is done with it.
 //
 // Quick start: a factory may give contexts that stand in while others are set up in the background
-// (DeviceContexts::pending). The producer switches at the first acquire() after they are ready; a
-// buffer moves to the new context of the same allocator (describe()), and a new generation starts
-// only where the new first candidate (allocator, device, pair) differs. Where the stand-ins have
+// (DeviceContexts::pending). The producer switches at the first acquire() after they are ready
+// (context_set.hpp); a new generation starts only where the new first candidate (allocator,
+// device, pair) differs (layout_choice.hpp). Where the stand-ins have
 // no candidate, or every layout of theirs is refused, it waits for the others.
 //
 // Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
@@ -48,8 +37,11 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
-#include "drm/syncobj.hpp"
 #include "producer/allocators.hpp"
+#include "producer/buffer_pool.hpp"
+#include "producer/context_set.hpp"
+#include "producer/frame_sync.hpp"
+#include "producer/layout_choice.hpp"
 #include "producer/negotiation.hpp"
 #include "producer/stats.hpp"
 #include "util/result.hpp"
@@ -71,8 +63,6 @@
 namespace dmafeed::producer {
 
 enum class FullPolicy { wait, drop };
-// automatic: explicit where the compositor offers it, else implicit.
-enum class SyncMode { automatic, explicit_sync, implicit_sync };
 // What a configure with another size does: reallocate the buffers at that size; scale them to it
 // with wp_viewporter (where offered); or keep the buffers as they are, for a client whose size is
 // the point (dmafeed-conform: the compositor places a smaller buffer, fullscreen centers it).
@@ -115,28 +105,6 @@ struct Frame {
     AllocatorContext* context = nullptr;  // its allocator (write() goes through it)
     uint32_t wl_buffer_id = 0;            // the wl_buffer's protocol id, for logs and tests
     uint64_t buffer_serial = 0;           // the buffer's: 1, 2, ... in creation order, never reused
-};
-
-struct SyncStats {
-    uint64_t acquire_fences = 0;      // explicit: commits that carried an acquire fence
-    uint64_t fenced_releases = 0;     // explicit: releases with a fence
-    uint64_t immediate_releases = 0;  // explicit: releases without one
-    uint64_t release_fence_waits = 0;  // fences waited for before a write (release or dma-buf fences)
-    uint64_t implicit_attached = 0;   // implicit: render fences attached to dma-bufs
-    uint64_t cpu_waits = 0;           // render fences waited for on the CPU (the implicit fallback)
-    uint64_t timeline_fences = 0;     // syncobj: render fences placed at an acquire point
-    uint64_t timeline_signals = 0;    // syncobj: acquire points signalled by the CPU (no fence)
-    std::string protocol;             // "wp_linux_drm_syncobj_v1", "zwp_linux_explicit_synchronization_v1", "implicit"
-};
-
-// The layout in use.
-struct Choice {
-    Candidate candidate;
-    std::string allocator;  // AllocatorContext::describe()
-    uint32_t width = 0;
-    uint32_t height = 0;
-    uint64_t buffer_bytes = 0;  // memory of one buffer (Buffer::allocated_bytes)
-    std::string to_string() const;
 };
 
 class Producer {
@@ -188,10 +156,10 @@ public:
     // Dispatches until every queued frame has its presentation feedback (bounded), for final stats.
     Result<void> drain(std::chrono::milliseconds timeout);
 
-    const std::optional<Choice>& choice() const noexcept { return choice_; }
+    const std::optional<Choice>& choice() const noexcept { return layouts_.choice(); }
     // The sync mode in use (never automatic after create()).
-    SyncMode sync_mode() const noexcept { return sync_mode_; }
-    const SyncStats& sync_stats() const noexcept { return sync_stats_; }
+    SyncMode sync_mode() const noexcept { return sync_->mode(); }
+    const SyncStats& sync_stats() const noexcept { return sync_->stats(); }
     // For YUV formats, the encoding and whether it was declared: "BT.709 full range, declared
     // (wp_color_representation_v1)"; "BT.601 limited range, the compositor's default". Empty for RGB.
     const std::string& yuv_description() const noexcept { return yuv_description_; }
@@ -199,15 +167,15 @@ public:
     const wl::Globals& globals() const noexcept { return *globals_; }
     wl::Window& window() noexcept { return *window_; }
     // Buffers alive now (held, free or retiring), and buffers ever created (wl_buffers).
-    size_t buffer_count() const noexcept { return slots_.size(); }
+    size_t buffer_count() const noexcept { return pool_.size(); }
     uint64_t buffers_created() const noexcept { return buffers_created_; }
     // Why allocators could not make a layout (each "ALLOCATOR: error"), in order; such a layout is
     // skipped like a refused one, but the compositor never saw it.
-    const std::vector<std::string>& allocation_failures() const noexcept { return allocation_failures_; }
+    const std::vector<std::string>& allocation_failures() const noexcept { return layouts_.allocation_failures(); }
     // The connection, for its state after an error (a protocol error's interface and code).
     const wl::Connection& connection() const noexcept { return *connection_; }
     // Layout rebuilds so far (feedback changes and resizes that changed the layout).
-    uint64_t rebuilds() const noexcept { return generation_; }
+    uint64_t rebuilds() const noexcept { return pool_.generation(); }
     void on_presented(std::function<void(const wl::PresentationResult&)> callback);
     // Called just before a buffer is destroyed (retired after a rebuild, or refused), while it
     // and its images still exist, with its serial (Frame::buffer_serial). Not called by ~Producer.
@@ -216,87 +184,49 @@ public:
     void handle_feedback(const wl::Feedback& feedback) noexcept;
 
 private:
-    using RefusalKey = std::tuple<std::string, dev_t, FormatModifier>;  // allocator name, device, pair
-    struct Slot {
-        RefusalKey layout;  // what it was made as
-        std::unique_ptr<Buffer> buffer;
-        std::unique_ptr<wl::DmabufBuffer> wl;
-        AllocatorContext* context = nullptr;
-        uint64_t generation = 0;
-        bool acquired = false;  // handed out by acquire(), not queued yet
-        bool release_pending = false;  // explicit sync: the commit's release event has not come
-        UniqueFd render_fence;         // from write(), until the commit
-        UniqueFd release_fence;        // explicit sync: from fenced_release, until waited for
-        uint64_t release_point = 0;    // syncobj: the last commit's release point
-        uint64_t serial = 0;           // Frame::buffer_serial
-        // The pattern frame draw() left in the buffer (write() forgets it): the next draw redraws
-        // only what differs.
-        std::optional<sources::PatternFrame> drawn;
-        pixels::YuvEncoding drawn_encoding;
-    };
-
-    explicit Producer(ProducerConfig config) : config_{std::move(config)} {}
+    explicit Producer(ProducerConfig config)
+        : config_{std::move(config)}, contexts_{config_.allocators}, pool_{config_.buffers},
+          layouts_{{.format = config_.format,
+                    .modifier = config_.modifier,
+                    .stride_align = config_.stride_align,
+                    .plane_offset = config_.plane_offset,
+                    .disjoint = config_.disjoint,
+                    .create_mode = config_.create_mode,
+                    .timeout = config_.timeout}}
+    {
+    }
     Result<void> start();
     // `why` the candidates are made again, for the log line when the first one changes.
     Result<void> negotiate(const char* why = "dmabuf feedback changed");
-    Result<AllocatorContexts*> contexts_for(dev_t device);
-    // Switches to the contexts a factory was setting up in the background (DeviceContexts::
-    // pending): those that are ready, or all of them (waiting) with `wait`. True when any came.
+    // ContextSet::adopt, then a new negotiation where contexts changed. True when any came.
     Result<bool> adopt_pending(bool wait);
     Result<Slot*> make_slot();
-    void retire_old_slots();
     void check_resize();
-    Slot* find_slot(const Frame& frame);
-    bool destroying(const Slot& slot);  // tells on_buffer_destroyed; returns true
+    Slot* acquired_slot(const Frame& frame, const char* what, Result<void>* error);
+    void destroying(const Slot& slot);  // tells on_buffer_destroyed
     Result<std::optional<Frame>> acquire_within(std::chrono::milliseconds wait, bool timeout_is_error, bool drop);
-    Result<void> setup_sync();
-    Result<void> setup_color_representation();
-    Result<void> setup_syncobj();
-    bool busy(const Slot& slot) const;
-    Result<void> wait_for_release(std::chrono::milliseconds timeout);
-    Result<void> wait_before_write(Slot& slot);
-    Result<void> hand_over_fence(Slot& slot, wl::CommitSync& commit_sync);
 
     ProducerConfig config_;
     std::unique_ptr<wl::Connection> connection_;
     std::unique_ptr<wl::Globals> globals_;
     std::unique_ptr<wl::Window> window_;
     std::unique_ptr<wl::DmabufFeedback> feedback_;
-    std::map<dev_t, AllocatorContexts> contexts_;
-    std::map<dev_t, std::string> context_errors_;
-    std::map<dev_t, std::unique_ptr<PendingContexts>> pending_;
-    // Contexts replaced by the ones that were pending: kept while the producer lives, as frames
-    // handed out before the switch and buffers made before it may still point to them.
-    std::vector<AllocatorContexts> replaced_contexts_;
-    std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
-    std::vector<std::unique_ptr<Slot>> slots_;  // after contexts_: buffers die before their allocators
+    ContextSet contexts_;
+    BufferPool pool_;  // after contexts_: buffers die before their allocators
+    LayoutChoice layouts_;
+    std::unique_ptr<FrameSync> sync_;
 
     wl::Feedback offer_;  // the compositor's current offer
     bool offer_changed_ = false;
-    std::vector<Candidate> candidates_;
-    std::optional<RefusalKey> first_key_;  // candidates_.front()'s allocator, device and pair
-    std::set<RefusalKey> refused_;
-    std::vector<std::string> allocation_failures_;
-    std::optional<Choice> choice_;
-    size_t candidate_index_ = 0;
     uint32_t width_ = 0, height_ = 0;
-    uint64_t generation_ = 0;
     uint64_t frames_acquired_ = 0;
     uint64_t buffers_created_ = 0;
-    std::set<RefusalKey> logged_choices_;
-    std::set<RefusalKey> verified_;  // layouts the compositor has accepted a buffer of
     Stats stats_;
-    SyncMode sync_mode_ = SyncMode::implicit_sync;
-    std::unique_ptr<drm::SyncobjTimeline> timeline_;  // syncobj explicit sync
-    wl::ProxyPtr<wp_linux_drm_syncobj_timeline_v1, wl::destroy_syncobj_timeline> timeline_proxy_;
-    uint64_t last_point_ = 0;
-    SyncStats sync_stats_;
     std::string yuv_description_;
     // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
     // the next drawn frame damages only where it differs. Unset after CPU or host contents.
     std::optional<sources::PatternFrame> shown_pattern_;
     pixels::YuvEncoding shown_encoding_;
-    bool dmabuf_sync_unsupported_ = false;  // the dma-buf sync_file ioctls failed once: CPU waits
     std::function<void(const wl::PresentationResult&)> on_presented_;
     std::function<void(const Buffer&, uint64_t)> on_buffer_destroyed_;
 };

@@ -40,7 +40,7 @@ public:
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         if (auto why = cannot_draw(buffer); !why.empty()) return Error{why};
-        draw_log_->push_back(changed);
+        if (draw_log_) draw_log_->push_back(changed);
         return AllocatorContext::draw(buffer, frame, encoding, changed);  // the CPU pattern drawer
     }
     Allocator& allocator() override { return *allocator_; }

@@ -49,7 +49,8 @@ struct MemfdFactory {
     // draw() works: the producer's own CPU pattern drawer (render::CpuPatternDrawer, through
     // AllocatorContext::draw) writes only the `changed` rectangles into the buffer (everything
     // when unset), so that wrong rectangles show as stale pixels. Each call's `changed` is
-    // recorded in `draw_log`. Off: cannot_draw() says no, and patterns go as whole CPU frames.
+    // recorded in `draw_log` (null: not recorded, for a long run whose memory must stay flat). Off:
+    // cannot_draw() says no, and patterns go as whole CPU frames.
     bool draws = false;
     std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log =
         std::make_shared<std::vector<std::optional<std::vector<sources::PixelRect>>>>();

@@ -12,7 +12,9 @@
 
 #include <array>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,6 +74,18 @@ private:
     mutable std::condition_variable cv_;
     Records records_;
 };
+
+// Appends per-frame records (Records::commits, frame_callbacks, presentations, releases), then
+// drops the oldest beyond `kept` (Config::frame_records_kept) when that is set. The vector's
+// capacity stops growing once it has held `kept` + one batch.
+template <class T>
+void append_frame_records(std::vector<T>& to, std::vector<T>&& from, const std::optional<size_t>& kept)
+{
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    if (kept && to.size() > *kept) {
+        to.erase(to.begin(), to.end() - static_cast<std::ptrdiff_t>(*kept));
+    }
+}
 
 struct Server;
 struct Surface;

@@ -734,8 +734,11 @@ void Server::release_buffer(Buffer* buffer)
         wl_buffer_send_release(buffer->resource);
     }
     sync_buffer_released(buffer);
-    const ReleaseRecord record{buffer->serial, now_ns()};
-    records.update([&](Records& r) { r.releases.push_back(record); });
+    std::vector<ReleaseRecord> record{{buffer->serial, now_ns()}};
+    records.update([&](Records& r) {
+        append_frame_records(r.releases, std::move(record), config.frame_records_kept);
+        ++r.totals.releases;
+    });
 }
 
 void Server::release_all()

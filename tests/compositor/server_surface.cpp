@@ -235,11 +235,18 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         .time_ns = now_ns(),
     };
     server->syncobj_commit(surface, pending, record);
+    std::vector<CommitRecord> commits;
+    commits.push_back(std::move(record));
     server->records.update([&](Records& r) {
-        r.presentations.insert(r.presentations.end(), discarded.begin(), discarded.end());
-        r.commits.push_back(std::move(record));
+        r.totals.presentations += discarded.size();
+        append_frame_records(r.presentations, std::move(discarded), server->config.frame_records_kept);
+        append_frame_records(r.commits, std::move(commits), server->config.frame_records_kept);
+        ++r.totals.commits;
     });
     server->xdg_postcommit(surface);
+    if (server->config.tick_on_commit) {
+        server->tick();
+    }
 }
 
 const struct wl_surface_interface surface_impl{
@@ -295,7 +302,8 @@ void surface_destroyed(wl_resource* resource) noexcept
     }
     if (!discarded.empty()) {
         server->records.update([&](Records& r) {
-            r.presentations.insert(r.presentations.end(), discarded.begin(), discarded.end());
+            r.totals.presentations += discarded.size();
+            append_frame_records(r.presentations, std::move(discarded), server->config.frame_records_kept);
         });
     }
     erase_value(server->surfaces, surface);
@@ -441,9 +449,14 @@ void Server::tick_surfaces(uint64_t tick, uint64_t time)
             release_buffer(buffer);
         }
     }
+    const size_t presented = static_cast<size_t>(
+        std::count_if(presentations.begin(), presentations.end(), [](const PresentationRecord& p) { return p.presented; }));
     records.update([&](Records& r) {
-        r.presentations.insert(r.presentations.end(), presentations.begin(), presentations.end());
-        r.frame_callbacks.insert(r.frame_callbacks.end(), callbacks.begin(), callbacks.end());
+        r.totals.presentations += presentations.size();
+        r.totals.presented += presented;
+        r.totals.frame_callbacks += callbacks.size();
+        append_frame_records(r.presentations, std::move(presentations), config.frame_records_kept);
+        append_frame_records(r.frame_callbacks, std::move(callbacks), config.frame_records_kept);
     });
 }
 

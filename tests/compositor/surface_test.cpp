@@ -1,6 +1,7 @@
 // The test compositor's surfaces seen from a raw libwayland-client: commits, frame callbacks,
-// presentation feedback, buffer releases (withheld or not), xdg-shell configure, and the knobs that
-// break things (protocol errors, disconnects, the compositor's death).
+// presentation feedback (on tick() or at every commit), buffer releases (withheld or not), xdg-shell
+// configure, per-frame records kept bounded, and the knobs that break things (protocol errors,
+// disconnects, the compositor's death).
 #include "dmabuf_client.hpp"
 #include "test_compositor.hpp"
 
@@ -8,6 +9,8 @@
 #include <cerrno>
 #include <ctime>
 #include <gtest/gtest.h>
+#include <memory>
+#include <vector>
 #include <wayland-client-protocol.h>
 
 namespace dmafeed::test {
@@ -253,6 +256,87 @@ TEST(CompositorPresentation, SupersededAndInvisibleContentIsDiscarded)
     ASSERT_TRUE(s.client->roundtrip());
     EXPECT_TRUE(unseen.discarded);
     EXPECT_TRUE(hidden.discarded);
+}
+
+TEST(CompositorPresentation, TickOnCommitAnswersEachCommitAtOnce)
+{
+    Session s{{.tick_on_commit = true}};
+    ASSERT_TRUE(s);
+    Presentation p{s};
+    auto surface = s.surface();
+    auto a = s.buffer();
+    auto b = s.buffer();
+    Released released_a{a.get()};
+    for (int i = 0; i < 3; ++i) {
+        FrameDone frame{surface.get()};
+        Feedback feedback{p.presentation.get(), surface.get()};
+        show(surface.get(), i % 2 == 0 ? a.get() : b.get());
+        ASSERT_TRUE(s.client->roundtrip());  // no tick() and no timer: the commit was enough
+        EXPECT_TRUE(frame.time.has_value()) << "frame " << i;
+        EXPECT_TRUE(feedback.presented) << "frame " << i;
+        EXPECT_EQ(feedback.seq, static_cast<uint64_t>(i + 1));
+    }
+    EXPECT_EQ(released_a.count, 1);  // replaced by b's first commit
+    EXPECT_EQ(s.compositor->records().ticks, 3U);
+}
+
+// --- bounded records ---------------------------------------------------------------------------------
+
+TEST(CompositorRecords, FrameRecordsKeptKeepsTheNewestAndTotalsCountEveryOne)
+{
+    Session s{{.frame_records_kept = 4}};
+    ASSERT_TRUE(s);
+    Presentation p{s};
+    auto surface = s.surface();
+    auto a = s.buffer();
+    auto b = s.buffer();
+    for (int i = 0; i < 10; ++i) {
+        FrameDone frame{surface.get()};
+        Feedback feedback{p.presentation.get(), surface.get()};
+        show(surface.get(), i % 2 == 0 ? a.get() : b.get());
+        ASSERT_TRUE(s.client->roundtrip());
+        s.compositor->tick();
+        ASSERT_TRUE(s.client->roundtrip());
+        ASSERT_TRUE(feedback.presented);
+    }
+    const Records r = s.compositor->records();
+    ASSERT_EQ(r.commits.size(), 4U);
+    EXPECT_EQ(r.commits.front().serial, 7U);  // the newest four, oldest first
+    EXPECT_EQ(r.commits.back().serial, 10U);
+    EXPECT_EQ(r.frame_callbacks.size(), 4U);
+    EXPECT_EQ(r.frame_callbacks.back().tick, 10U);
+    EXPECT_EQ(r.presentations.size(), 4U);
+    EXPECT_EQ(r.presentations.back().commit, 10U);
+    EXPECT_EQ(r.releases.size(), 4U);
+    EXPECT_EQ(r.totals.commits, 10U);
+    EXPECT_EQ(r.totals.frame_callbacks, 10U);
+    EXPECT_EQ(r.totals.presentations, 10U);
+    EXPECT_EQ(r.totals.presented, 10U);
+    EXPECT_EQ(r.totals.releases, 9U);  // every commit but the first replaced a buffer
+    EXPECT_EQ(r.buffers.size(), 2U);   // not per-frame: every one is kept
+    EXPECT_EQ(s.compositor->last_committed_buffer(), r.commits.back().buffer);
+
+    // Unbounded (the default): the totals are the records' sizes.
+    Session all;
+    ASSERT_TRUE(all);
+    Presentation q{all};
+    auto other = all.surface();
+    auto c = all.buffer();
+    std::vector<std::unique_ptr<Feedback>> feedbacks;
+    for (int i = 0; i < 3; ++i) {
+        feedbacks.push_back(std::make_unique<Feedback>(q.presentation.get(), other.get()));
+        show(other.get(), c.get());
+        ASSERT_TRUE(all.client->roundtrip());
+    }
+    all.compositor->tick();
+    ASSERT_TRUE(all.client->roundtrip());
+    EXPECT_TRUE(feedbacks[0]->discarded && feedbacks[1]->discarded && feedbacks[2]->presented);
+    const Records u = all.compositor->records();
+    EXPECT_EQ(u.commits.size(), 3U);
+    EXPECT_EQ(u.totals.commits, 3U);
+    EXPECT_EQ(u.presentations.size(), 3U);  // two discarded (superseded), one presented
+    EXPECT_EQ(u.totals.presentations, 3U);
+    EXPECT_EQ(u.totals.presented, 1U);
 }
 
 // --- releases ----------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@
 // directory is created and exported when the variable is unset) or through connect_fd().
 //
 // Time is the test's: frame callbacks, presentation feedback and on_present releases happen on
-// tick(), or on an automatic timer (Config::auto_tick / set_auto_tick).
+// tick(), on an automatic timer (Config::auto_tick / set_auto_tick), or right after each commit
+// (Config::tick_on_commit).
 //
 // wp_linux_drm_syncobj_manager_v1 (Config::syncobj_node): timelines imported on that node; per
 // commit the acquire point is waited for (up to 2 s, recorded) and the release point is signalled
@@ -34,7 +35,8 @@
 // Threads: every knob may be called from any thread; it runs on the server thread and returns once
 // it has been applied and the resulting events are flushed to the clients' sockets, so a client
 // roundtrip after a knob sees its events. After stop() (or the compositor's end) knobs do nothing.
-// Records are snapshots taken under a lock; wait_until() blocks until a predicate holds.
+// Records are snapshots taken under a lock; wait_until() blocks until a predicate holds. Every
+// record is kept unless Config::frame_records_kept bounds the per-frame ones for a long run.
 //
 // Buffers are identified by a serial (1, 2, ...: records().buffers[serial - 1]); params objects
 // likewise (records().params[serial - 1]); surfaces, commits and clients have serials of their own.
@@ -207,10 +209,18 @@ struct Config {
     uint32_t presentation_flags = 0x7;  // vsync | hw_clock | hw_completion
     // Tick on a timer (CLOCK_MONOTONIC, this period) as well as on tick().
     std::optional<std::chrono::nanoseconds> auto_tick;
+    // Tick right after every commit as well (a compositor that repaints as soon as content comes):
+    // a client runs as fast as it can, with no timer and no test thread in its loop.
+    bool tick_on_commit = false;
 
     ReleasePolicy release_policy = ReleasePolicy::on_replace;
     ImmedFailure immed_failure = ImmedFailure::protocol_error;
     bool keep_plane_fds = true;  // keep params' plane fds in the records after the objects are gone
+    // The per-frame records (commits, frame_callbacks, presentations, releases): every one (unset),
+    // or only the newest N of each, so that a long run's memory stays flat. Records::totals counts
+    // them all either way; last_committed_buffer() looks at the kept commits only. (Params and
+    // buffers are all kept: they grow with buffers, not frames.)
+    std::optional<size_t> frame_records_kept;
     bool listen = true;          // create a named socket (otherwise connect_fd() only)
 };
 
@@ -355,13 +365,24 @@ struct ErrorRecord {
     std::string message;
 };
 
+// How many per-frame records there have been, kept or not (Config::frame_records_kept).
+struct RecordTotals {
+    uint64_t commits = 0;
+    uint64_t frame_callbacks = 0;
+    uint64_t presentations = 0;  // presented or discarded
+    uint64_t presented = 0;
+    uint64_t releases = 0;
+};
+
 struct Records {
     std::vector<ParamsRecord> params;  // by serial - 1
     std::vector<BufferRecord> buffers;  // by serial - 1
+    // Per frame, oldest first; only the newest Config::frame_records_kept of each when that is set.
     std::vector<CommitRecord> commits;
     std::vector<FrameCallbackRecord> frame_callbacks;
     std::vector<PresentationRecord> presentations;
     std::vector<ReleaseRecord> releases;
+    RecordTotals totals;
     std::vector<ConfigureRecord> configures;
     std::vector<FeedbackRecord> feedbacks;
     std::vector<ErrorRecord> errors;  // protocol errors the compositor raised
