@@ -4,9 +4,7 @@
 #include "drm/device.hpp"
 #include "drm/format_info.hpp"
 #include "util/log.hpp"
-#include "vk/capabilities.hpp"
-#include "vk/import_image.hpp"
-#include "vk/vk_error.hpp"
+#include "vk/dmabuf_import.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -90,8 +88,6 @@ DrmModifier known_layout(DrmModifier reported, std::span<const DrmModifier> crea
 
 namespace {
 
-constexpr auto dma_buf = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
-
 std::string modifier_list(std::span<const DrmModifier> mods)
 {
     std::string out = "{";
@@ -109,11 +105,6 @@ std::string errno_text(int err)
     if (const char* n = strerrorname_np(err)) text += std::string{" ("} + n + ")";
     return text;
 }
-
-struct BoDeleter {
-    void operator()(gbm_bo* bo) const noexcept { gbm_bo_destroy(bo); }
-};
-using BoPtr = std::unique_ptr<gbm_bo, BoDeleter>;
 
 // Size of a dma-buf; 0 when the fd cannot tell.
 uint64_t dmabuf_size(int fd)
@@ -161,16 +152,16 @@ public:
 
     // gbm_bo_create_with_modifiers2 with `modifiers` (none INVALID), or gbm_bo_create with
     // GBM_BO_USE_LINEAR when `modifiers` is empty. `err` (optional) gets the errno of a failure.
-    Result<BoPtr> create(DrmFormat format, uint32_t width, uint32_t height, std::span<const DrmModifier> modifiers,
-                         uint32_t flags, int* err = nullptr) const
+    Result<UniqueGbmBo> create(DrmFormat format, uint32_t width, uint32_t height, std::span<const DrmModifier> modifiers,
+                               uint32_t flags, int* err = nullptr) const
     {
         std::vector<uint64_t> values;
         for (DrmModifier m : modifiers) values.push_back(m.value());
         errno = 0;
-        BoPtr bo{modifiers.empty()
-                     ? gbm_bo_create(gbm_, width, height, format.fourcc(), flags | GBM_BO_USE_LINEAR)
-                     : gbm_bo_create_with_modifiers2(gbm_, width, height, format.fourcc(), values.data(),
-                                                     static_cast<unsigned>(values.size()), flags)};
+        UniqueGbmBo bo{modifiers.empty()
+                           ? gbm_bo_create(gbm_, width, height, format.fourcc(), flags | GBM_BO_USE_LINEAR)
+                           : gbm_bo_create_with_modifiers2(gbm_, width, height, format.fourcc(), values.data(),
+                                                           static_cast<unsigned>(values.size()), flags)};
         const int saved = errno;
         if (bo) return bo;
         if (err) *err = saved;
@@ -278,27 +269,9 @@ Result<NodeList> nodes_to_try(const GbmAllocatorOptions& options)
 // ---------------------------------------------------------------------------------------------
 // GbmBuffer
 
-GbmBuffer::GbmBuffer(std::shared_ptr<GbmDevice> gbm, gbm_bo* bo, DrmFormat format, uint32_t width, uint32_t height)
-    : Buffer{format, DrmModifier{gbm_bo_get_modifier(bo)}, width, height}, gbm_{std::move(gbm)}, bo_{bo}
+GbmBuffer::GbmBuffer(std::shared_ptr<GbmDevice> gbm, UniqueGbmBo bo, DrmFormat format, uint32_t width, uint32_t height)
+    : Buffer{format, DrmModifier{gbm_bo_get_modifier(bo.get())}, width, height}, gbm_{std::move(gbm)}, bo_{std::move(bo)}
 {
-}
-
-GbmBuffer::~GbmBuffer()
-{
-    destroy_vulkan_objects();
-    gbm_bo_destroy(bo_);
-}
-
-void GbmBuffer::destroy_vulkan_objects() noexcept
-{
-    if (!vulkan_) return;
-    for (const VulkanImagePart& part : parts_) {
-        if (part.storage_view) vkDestroyImageView(vulkan_->handle(), part.storage_view, nullptr);
-        vkDestroyImage(vulkan_->handle(), part.image, nullptr);
-    }
-    for (VkDeviceMemory memory : memories_) vkFreeMemory(vulkan_->handle(), memory, nullptr);
-    parts_.clear();
-    memories_.clear();
 }
 
 Error GbmBuffer::read_only(const char* verb) const
@@ -325,191 +298,30 @@ Result<std::vector<vk::ImageRegion>> GbmBuffer::upload_regions(std::span<const P
         return Error{"upload to " + dmafeed::name(format()) + " GBM bo: it is not imported into Vulkan (" + fill_reason_ +
                      "); use write_planes"};
     }
-    return image_regions(*this, parts_, planes);
+    return image_regions(*this, parts(), planes);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Import into Vulkan
 
-// Imports a GbmBuffer's dma-buf into images of `device`. Every handle is recorded in the buffer the
-// moment it exists; on failure the caller destroys them (GbmBuffer::destroy_vulkan_objects).
-class GbmImporter {
-public:
-    GbmImporter(const vk::Device& device, VkImageUsageFlags usage, VkImageUsageFlags extra_usage, GbmBuffer& buffer,
-                const FormatInfo& info)
-        : device_{device}, usage_{usage}, extra_usage_{extra_usage}, buffer_{buffer}, info_{info}
-    {
-    }
-
-    // On success: what the buffer was imported as, for the log.
-    Result<std::string> import()
-    {
-        buffer_.vulkan_ = &device_;
-        const DrmModifier mod = buffer_.layout_modifier_;
-        if (mod.is_implicit()) {
-            return Error{"the bo reports modifier INVALID and its layout is not otherwise known"};
-        }
-        const auto planes = static_cast<uint32_t>(buffer_.planes_.size());
-        const bool per_plane = info_.plane_count > 1 && mod.is_linear();
-        if (per_plane) {
-            for (uint32_t p = 0; p < info_.plane_count; ++p) {
-                const VkExtent2D extent{plane_width(info_, p, buffer_.width()), plane_height(info_, p, buffer_.height())};
-                const std::string label = dmafeed::name(info_.format) + " plane " + std::to_string(p);
-                if (auto ok = add_part(label, info_.planes[p].vk_format, extent, p, 1); !ok) return std::move(ok).error();
-            }
-        } else {
-            if (info_.vk_format == VK_FORMAT_UNDEFINED) {
-                if (info_.plane_count == 1) return Error{dmafeed::name(info_.format) + " has no VkFormat"};
-                return Error{dmafeed::name(info_.format) + " has no multi-planar VkFormat for modifier " + dmafeed::name(mod)};
-            }
-            if (auto ok = add_part(dmafeed::name(info_.format), info_.vk_format, {buffer_.width(), buffer_.height()}, 0, planes);
-                !ok) {
-                return std::move(ok).error();
-            }
-        }
-        std::string how = "imported into " + device_.info().name + " as " + dmafeed::name(mod);
-        if (buffer_.modifier() != mod) how += " (the bo reports " + dmafeed::name(buffer_.modifier()) + "; it was created linear)";
-        if (per_plane) how += ", one image per plane";
-        if (!buffer_.parts_.empty() && buffer_.parts_.front().storage_view) how += ", storage images";
-        return how;
-    }
-
-private:
-    // `label` names the part in messages ("XRGB8888", "NV12 plane 1").
-    Result<void> check_importable(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t memory_planes,
-                                  VkImageUsageFlags usage) const
-    {
-        const DrmModifier mod = buffer_.layout_modifier_;
-        const std::string pair = label + " (VkFormat " + std::to_string(format) + ") with modifier " + dmafeed::name(mod);
-        const uint32_t listed = vk::modifier_plane_count(device_.physical_handle(), device_.info().api_version, format, mod);
-        if (listed == 0) return Error{"the driver does not list " + pair};
-        if (listed != memory_planes) {
-            return Error{"the driver gives " + pair + " " + std::to_string(listed) + " memory planes; the bo has " +
-                         std::to_string(memory_planes)};
-        }
-        VkPhysicalDeviceImageDrmFormatModifierInfoEXT mod_info{
-            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT,
-            .drmFormatModifier = mod.value(),
-            .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-        VkPhysicalDeviceExternalImageFormatInfo external{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
-                                                         .pNext = &mod_info,
-                                                         .handleType = dma_buf};
-        VkPhysicalDeviceImageFormatInfo2 format_info{.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
-                                                     .pNext = &external,
-                                                     .format = format,
-                                                     .type = VK_IMAGE_TYPE_2D,
-                                                     .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
-                                                     .usage = usage};
-        VkExternalImageFormatProperties external_props{.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
-        VkImageFormatProperties2 props{.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &external_props};
-        if (const VkResult r = vkGetPhysicalDeviceImageFormatProperties2(device_.physical_handle(), &format_info, &props);
-            r != VK_SUCCESS) {
-            return vk::vk_error("vkGetPhysicalDeviceImageFormatProperties2 for " + pair + ", usage " + vk::usage_string(usage), r);
-        }
-        if (!(external_props.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)) {
-            return Error{"the driver cannot import a dma-buf as " + pair};
-        }
-        const VkExtent3D max = props.imageFormatProperties.maxExtent;
-        if (extent.width > max.width || extent.height > max.height) {
-            return Error{pair + " is limited to " + size_string(max.width, max.height)};
-        }
-        return {};
-    }
-
-    Result<void> add_part(const std::string& label, VkFormat format, VkExtent2D extent, uint32_t first, uint32_t count)
-    {
-        // With the extra usage where the driver allows it (single-plane images: a storage view).
-        VkImageUsageFlags usage = usage_ | extra_usage_;
-        if (extra_usage_ == 0 || count != 1 || !check_importable(label, format, extent, count, usage)) usage = usage_;
-        if (auto ok = check_importable(label, format, extent, count, usage); !ok) return ok;
-        const VkDevice dev = device_.handle();
-        const std::vector<BufferPlane>& planes = buffer_.planes_;
-        struct stat first_file{};
-        if (fstat(planes[first].fd.get(), &first_file) != 0) return Error::from_errno("fstat of the plane's dma-buf", errno);
-        std::vector<VkSubresourceLayout> layouts;
-        for (uint32_t p = first; p < first + count; ++p) {
-            struct stat st{};
-            if (fstat(planes[p].fd.get(), &st) != 0 || !same_file(st, first_file)) {
-                return Error{"the bo's planes are in separate dma-bufs (disjoint), which is not imported"};
-            }
-            layouts.push_back({.offset = planes[p].offset, .size = 0, .rowPitch = planes[p].stride, .arrayPitch = 0, .depthPitch = 0});
-        }
-        auto created = vk::create_import_image(dev,
-                                               {.format = format,
-                                                .extent = extent,
-                                                .modifier = buffer_.layout_modifier_,
-                                                .layouts = layouts,
-                                                .usage = usage,
-                                                .disjoint = false,
-                                                .handle = dma_buf},
-                                               "vkCreateImage with the bo's explicit layout");
-        if (!created) return std::move(created).error();
-        const VkImage image = *created;
-        buffer_.parts_.push_back({.image = image, .format = format, .extent = extent, .first_plane = first, .plane_count = count});
-
-        VkImageMemoryRequirementsInfo2 req_info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, .image = image};
-        VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
-        vkGetImageMemoryRequirements2(dev, &req_info, &req);
-        const uint64_t available = dmabuf_size(planes[first].fd.get());
-        if (req.memoryRequirements.size > available) {
-            return Error{"the image needs " + std::to_string(req.memoryRequirements.size) + " bytes; the dma-buf has " +
-                         std::to_string(available)};
-        }
-
-        auto fd = planes[first].fd.dup();  // the import consumes the fd it is given
-        if (!fd) return std::move(fd).error();
-        VkMemoryFdPropertiesKHR fd_props{.sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR};
-        if (const VkResult r = device_.fn().get_memory_fd_properties(dev, dma_buf, fd->get(), &fd_props); r != VK_SUCCESS) {
-            return vk::vk_error("vkGetMemoryFdPropertiesKHR(DMA_BUF)", r);
-        }
-        const uint32_t bits = req.memoryRequirements.memoryTypeBits & fd_props.memoryTypeBits;
-        const auto type = device_.memory_type(bits, 0);
-        if (!type) {
-            return Error{log::format("no memory type fits both the image (memoryTypeBits 0x%x) and the dma-buf (0x%x)",
-                                     req.memoryRequirements.memoryTypeBits, fd_props.memoryTypeBits)};
-        }
-        VkMemoryDedicatedAllocateInfo dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, .image = image};
-        VkImportMemoryFdInfoKHR import_info{.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
-                                            .pNext = &dedicated,
-                                            .handleType = dma_buf,
-                                            .fd = fd->get()};
-        VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                .pNext = &import_info,
-                                .allocationSize = req.memoryRequirements.size,
-                                .memoryTypeIndex = *type};
-        struct stat before{};
-        fstat(fd->get(), &before);
-        VkDeviceMemory memory = VK_NULL_HANDLE;
-        if (const VkResult r = vkAllocateMemory(dev, &ai, nullptr, &memory); r != VK_SUCCESS) {
-            // The application keeps the fd when an import fails, but some drivers close it anyway
-            // (lavapipe 25, measured): do not close it a second time.
-            struct stat after{};
-            if (fstat(fd->get(), &after) != 0 || !same_file(before, after)) {
-                log::debug("the Vulkan driver closed the fd of a failed import");
-                static_cast<void>(fd->release());
-            }
-            return vk::vk_error("vkAllocateMemory importing the dma-buf (" + std::to_string(req.memoryRequirements.size) +
-                                " bytes, memory type " + std::to_string(*type) + ")", r);
-        }
-        static_cast<void>(fd->release());  // the memory owns it now
-        buffer_.memories_.push_back(memory);
-        if (const VkResult r = vkBindImageMemory(dev, image, memory, 0); r != VK_SUCCESS) {
-            return vk::vk_error("vkBindImageMemory", r);
-        }
-        if (usage & VK_IMAGE_USAGE_STORAGE_BIT) {
-            auto view = storage_view(device_, image, format);
-            if (!view) return std::move(view).error();
-            buffer_.parts_.back().storage_view = *view;
-        }
-        return {};
-    }
-
-    const vk::Device& device_;
-    VkImageUsageFlags usage_;
-    VkImageUsageFlags extra_usage_;
-    GbmBuffer& buffer_;
-    const FormatInfo& info_;
-};
+Result<std::string> GbmAllocator::import_into_vulkan(GbmBuffer& buffer) const
+{
+    const DrmModifier mod = buffer.layout_modifier_;
+    if (mod.is_implicit()) return Error{"the bo reports modifier INVALID and its layout is not otherwise known"};
+    std::vector<vk::DmabufPlane> planes;
+    for (const BufferPlane& p : buffer.planes()) planes.push_back({.fd = p.fd.get(), .offset = p.offset, .stride = p.stride});
+    const vk::DmabufFrame frame{
+        .format = buffer.format(), .width = buffer.width(), .height = buffer.height(), .modifier = mod, .planes = planes};
+    auto imported = vk::import_dmabuf(*vulkan_, frame, usage_, extra_usage_);
+    if (!imported) return std::move(imported).error();
+    buffer.images_ = std::move(imported).value();
+    const auto& parts = buffer.images_.parts();
+    std::string how = "imported into " + vulkan_->info().name + " as " + dmafeed::name(mod);
+    if (buffer.modifier() != mod) how += " (the bo reports " + dmafeed::name(buffer.modifier()) + "; it was created linear)";
+    if (parts.size() > 1) how += ", one image per plane";
+    if (!parts.empty() && parts.front().storage_view) how += ", storage images";
+    return how;
+}
 
 // ---------------------------------------------------------------------------------------------
 // GbmAllocator
@@ -596,7 +408,7 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     };
 
     // Create the bo.
-    BoPtr bo;
+    UniqueGbmBo bo;
     std::vector<DrmModifier> created_from;
     std::string failures;
     const auto note = [&](std::string failure) { failures += (failures.empty() ? "" : "; ") + failure; };
@@ -640,12 +452,12 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     }
     if (!bo) return Error{what + ": " + failures + "; " + creates()};
 
-    std::unique_ptr<GbmBuffer> buffer{new GbmBuffer{gbm_, bo.release(), req.format, req.width, req.height}};
+    std::unique_ptr<GbmBuffer> buffer{new GbmBuffer{gbm_, std::move(bo), req.format, req.width, req.height}};
     buffer->layout_modifier_ = gbm::known_layout(buffer->modifier(), created_from);
     const bool linear = buffer->layout_modifier_.is_linear();
 
     // Planes.
-    const int count = gbm_bo_get_plane_count(buffer->bo_);
+    const int count = gbm_bo_get_plane_count(buffer->bo());
     if (count < 1 || count > 4 || (linear && static_cast<uint32_t>(count) != info->plane_count) ||
         static_cast<uint32_t>(count) < info->plane_count) {
         return Error{what + ": the bo has " + std::to_string(count) + " planes; " + dmafeed::name(req.format) + " has " +
@@ -655,7 +467,7 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     std::vector<UniqueFd> rw_exports;
     std::vector<uint32_t> exported;
     for (int p = 0; p < count; ++p) {
-        const gbm_bo_handle handle = gbm_bo_get_handle_for_plane(buffer->bo_, p);
+        const gbm_bo_handle handle = gbm_bo_get_handle_for_plane(buffer->bo(), p);
         if (handle.s32 <= 0 || std::find(exported.begin(), exported.end(), handle.u32) != exported.end()) continue;
         exported.push_back(handle.u32);
         int raw = -1;
@@ -669,15 +481,15 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     buffer->writable_ = true;
     for (int p = 0; p < count; ++p) {
         errno = 0;
-        UniqueFd fd{gbm_bo_get_fd_for_plane(buffer->bo_, p)};
+        UniqueFd fd{gbm_bo_get_fd_for_plane(buffer->bo(), p)};
         if (!fd) return Error{what + ": gbm_bo_get_fd_for_plane(" + std::to_string(p) + "): " + errno_text(errno)};
         const int flags = fcntl(fd.get(), F_GETFL);
         buffer->writable_ = buffer->writable_ && flags >= 0 && (flags & O_ACCMODE) == O_RDWR;
         const auto plane = static_cast<uint32_t>(p);
         const uint32_t rows = plane < info->plane_count ? plane_height(*info, plane, req.height) : 0;
         BufferPlane bp{.fd = std::move(fd),
-                       .offset = gbm_bo_get_offset(buffer->bo_, p),
-                       .stride = gbm_bo_get_stride_for_plane(buffer->bo_, p),
+                       .offset = gbm_bo_get_offset(buffer->bo(), p),
+                       .stride = gbm_bo_get_stride_for_plane(buffer->bo(), p),
                        .size = 0};
         bp.size = uint64_t{bp.stride} * rows;
         struct stat st{};
@@ -710,12 +522,11 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
     // Fill path.
     std::string no_import;
     if (vulkan_) {
-        auto imported = GbmImporter{*vulkan_, usage_, extra_usage_, *buffer, *info}.import();
+        auto imported = import_into_vulkan(*buffer);
         if (imported) {
             buffer->fill_path_ = FillPath::vulkan;
             buffer->fill_reason_ = std::move(imported).value();
         } else {
-            buffer->destroy_vulkan_objects();
             no_import = vulkan_->info().name + " cannot import it: " + imported.error().message();
         }
     } else {

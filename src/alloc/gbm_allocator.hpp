@@ -30,12 +30,10 @@
 //
 // Fill path, per buffer (Buffer::fill_path(), and a log line with the reason: info the first time
 // for a format/modifier/path, debug after):
-//  - vulkan: the dma-buf imported into the Vulkan device (VkImportMemoryFdInfoKHR{DMA_BUF} +
-//    VkImageDrmFormatModifierExplicitCreateInfoEXT with the bo's layout + a dedicated allocation;
-//    vkGetMemoryFdPropertiesKHR for the memory types). One image for single-plane formats; one
-//    image per plane (the plane's own VkFormat, same dma-buf, the plane's offset) for LINEAR
-//    multi-plane formats; the multi-planar VkFormat for other modifiers. Fill with upload_regions()
-//    and vk::Uploader, like VulkanBuffer.
+//  - vulkan: the dma-buf imported into the Vulkan device with the bo's layout (vk::import_dmabuf,
+//    vk/dmabuf_import.hpp: one image for single-plane formats; one image per plane for LINEAR
+//    multi-plane formats; the multi-planar VkFormat for other modifiers). Fill with
+//    upload_regions() and vk::Uploader, like VulkanBuffer.
 //  - cpu_mapping: no Vulkan device was given, or it cannot import this buffer (the reason says why:
 //    the format query, the VkResult of the import, an unknown layout). Fill with write_planes(),
 //    which maps each plane's dma-buf bracketed by DMA_BUF_IOCTL_SYNC; needs a LINEAR layout and a
@@ -44,6 +42,7 @@
 
 #include "alloc/allocator.hpp"
 #include "alloc/vulkan_allocator.hpp"  // VulkanImagePart
+#include "vk/buffer_images.hpp"
 #include "vk/device.hpp"
 #include "vk/upload.hpp"
 
@@ -61,6 +60,11 @@
 namespace dmafeed {
 
 class GbmDevice;  // the DRM node's fd and its gbm_device (gbm_allocator.cpp)
+
+struct GbmBoDeleter {
+    void operator()(gbm_bo* bo) const noexcept { gbm_bo_destroy(bo); }
+};
+using UniqueGbmBo = std::unique_ptr<gbm_bo, GbmBoDeleter>;
 
 struct GbmAllocatorOptions {
     // The DRM device: a node path ("/dev/dri/card0") if not empty, else `device` (e.g. the
@@ -80,7 +84,6 @@ struct GbmAllocatorOptions {
 
 class GbmBuffer final : public Buffer {
 public:
-    ~GbmBuffer() override;
     FillPath fill_path() const noexcept override { return fill_path_; }
     std::string_view allocator_name() const noexcept override { return "gbm"; }
 
@@ -90,7 +93,7 @@ public:
     DrmModifier layout_modifier() const noexcept override { return layout_modifier_; }
     // Whether the plane fds are writable dma-buf files (O_RDWR), which mmap for writing needs.
     bool writable() const noexcept { return writable_; }
-    gbm_bo* bo() const noexcept { return bo_; }
+    gbm_bo* bo() const noexcept { return bo_.get(); }
 
     // Writes every format plane (one entry per plane, rows `row_bytes` apart) through a CPU mapping
     // of its dma-buf, bracketed by DMA_BUF_IOCTL_SYNC. Either fill path, where the layout is LINEAR.
@@ -100,21 +103,19 @@ public:
     Result<std::vector<vk::ImageRegion>> upload_regions(std::span<const PlanePixels> planes) const override;
 
     // The imported images and their memories; empty on the cpu_mapping path.
-    const std::vector<VulkanImagePart>& parts() const noexcept { return parts_; }
-    const std::vector<VkDeviceMemory>& memories() const noexcept { return memories_; }
+    const std::vector<VulkanImagePart>& parts() const noexcept { return images_.parts(); }
+    const std::vector<vk::UniqueDeviceMemory>& memories() const noexcept { return images_.memories(); }
 
 private:
     friend class GbmAllocator;
-    friend class GbmImporter;
-    GbmBuffer(std::shared_ptr<GbmDevice> gbm, gbm_bo* bo, DrmFormat format, uint32_t width, uint32_t height);
-    void destroy_vulkan_objects() noexcept;
+    GbmBuffer(std::shared_ptr<GbmDevice> gbm, UniqueGbmBo bo, DrmFormat format, uint32_t width, uint32_t height);
     Error read_only(const char* verb) const;  // "VERB XRGB8888 64x64 (GBM bo): the dma-buf is read-only ..."
 
-    std::shared_ptr<GbmDevice> gbm_;  // outlives bo_
-    gbm_bo* bo_ = nullptr;
-    const vk::Device* vulkan_ = nullptr;
-    std::vector<VulkanImagePart> parts_;
-    std::vector<VkDeviceMemory> memories_;
+    // In creation order, so they die in reverse: the images (imported from the bo's dma-buf), then
+    // the bo, then (with the last buffer) the GBM device.
+    std::shared_ptr<GbmDevice> gbm_;
+    UniqueGbmBo bo_;
+    vk::BufferImages images_;
     FillPath fill_path_ = FillPath::cpu_mapping;
     std::string fill_reason_;
     DrmModifier layout_modifier_;
@@ -142,6 +143,9 @@ private:
     GbmAllocator(std::shared_ptr<GbmDevice> gbm, const GbmAllocatorOptions& options, FormatSet supported,
                  std::string node_choice);
     void log_fill_path(const GbmBuffer& buffer, const std::string& what);
+    // The vulkan fill path: imports the buffer's planes into images of `vulkan_` (vk::import_dmabuf).
+    // On success: what the buffer was imported as, for the log.
+    Result<std::string> import_into_vulkan(GbmBuffer& buffer) const;
 
     std::shared_ptr<GbmDevice> gbm_;
     const vk::Device* vulkan_ = nullptr;

@@ -47,8 +47,8 @@ struct ImageSpec {
 
 }  // namespace
 
-// Builds the images of one buffer; on any failure the partly built buffer is destroyed by its
-// destructor (every handle is recorded the moment it exists).
+// Builds the images of one buffer; on any failure the partly built buffer is destroyed with its
+// vk::BufferImages (every handle is recorded the moment it exists).
 class VulkanBufferBuilder {
 public:
     VulkanBufferBuilder(const vk::Device& device, VulkanBuffer& buffer, VkExternalMemoryHandleTypeFlagBits handle_type)
@@ -61,7 +61,7 @@ public:
     {
         auto modifier = create_image(spec);
         if (!modifier) return modifier;
-        if (auto r = bind_own_memory(buffer_.parts_.size() - 1, spec); !r) return std::move(r).error();
+        if (auto r = bind_own_memory(images().parts().size() - 1, spec); !r) return std::move(r).error();
         return modifier;
     }
 
@@ -70,7 +70,7 @@ public:
     // Where the driver requires a dedicated allocation for an image, each image gets its own.
     Result<void> add_images_in_one_memory(std::span<const ImageSpec> specs, uint32_t align)
     {
-        const size_t first = buffer_.parts_.size();
+        const size_t first = images().parts().size();
         for (const ImageSpec& spec : specs) {
             if (auto m = create_image(spec); !m) return std::move(m).error().context("plane " + std::to_string(&spec - specs.data()));
         }
@@ -80,7 +80,7 @@ public:
             VkMemoryDedicatedRequirements dedicated{.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
             VkMemoryRequirements2 req{.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &dedicated};
             const VkImageMemoryRequirementsInfo2 info{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
-                                                     .image = buffer_.parts_[first + i].image};
+                                                     .image = images().parts()[first + i].image};
             vkGetImageMemoryRequirements2(device_.handle(), &info, &req);
             if (dedicated.requiresDedicatedAllocation) {
                 log::debug("plane %zu's image requires a dedicated allocation: one memory per plane", i);
@@ -103,8 +103,8 @@ public:
         std::vector<VkBindImageMemoryInfo> binds;
         for (size_t i = 0; i < specs.size(); ++i) {
             binds.push_back({.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
-                             .image = buffer_.parts_[first + i].image,
-                             .memory = buffer_.memories_.back(),
+                             .image = images().parts()[first + i].image,
+                             .memory = images().memories().back().get(),
                              .memoryOffset = offsets[i]});
         }
         if (const VkResult r = vkBindImageMemory2(device_.handle(), static_cast<uint32_t>(binds.size()), binds.data());
@@ -112,7 +112,7 @@ public:
             return vk::vk_error("vkBindImageMemory2 (one memory for " + std::to_string(specs.size()) + " plane images)", r);
         }
         for (size_t i = 0; i < specs.size(); ++i) {
-            auto fds = dup_per_plane(*fd, buffer_.parts_[first + i].plane_count);
+            auto fds = dup_per_plane(*fd, images().parts()[first + i].plane_count);
             if (!fds) return std::move(fds).error();
             if (auto r = record_planes(first + i, specs[i], std::move(fds).value(), offsets[i]); !r) {
                 return std::move(r).error().context("plane " + std::to_string(i));
@@ -122,6 +122,8 @@ public:
     }
 
 private:
+    vk::BufferImages& images() { return buffer_.images_; }
+
     // Creates the image of `spec` as the buffer's next part; returns the modifier the driver chose.
     Result<DrmModifier> create_image(const ImageSpec& spec)
     {
@@ -158,15 +160,14 @@ private:
                              .usage = spec.usage,
                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
                              .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
-        VkImage image = VK_NULL_HANDLE;
-        if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &image); r != VK_SUCCESS) {
+        VkImage created = VK_NULL_HANDLE;
+        if (const VkResult r = vkCreateImage(dev, &ci, nullptr, &created); r != VK_SUCCESS) {
             return vk::vk_error("vkCreateImage", r);
         }
-        VulkanImagePart part{.image = image, .format = spec.format, .extent = spec.extent, .first_plane = 0, .plane_count = 0};
-        buffer_.parts_.push_back(part);
+        vk::UniqueImage image{dev, created};
 
         VkImageDrmFormatModifierPropertiesEXT chosen{.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT};
-        if (const VkResult r = device_.fn().get_image_drm_format_modifier_properties(dev, image, &chosen);
+        if (const VkResult r = device_.fn().get_image_drm_format_modifier_properties(dev, image.get(), &chosen);
             r != VK_SUCCESS) {
             return vk::vk_error("vkGetImageDrmFormatModifierPropertiesEXT", r);
         }
@@ -175,7 +176,7 @@ private:
         if (planes == 0 || planes > 4) {
             return Error{"the driver chose modifier " + name(modifier) + ", which it does not list for this format"};
         }
-        buffer_.parts_.back().plane_count = planes;
+        images().add_image(std::move(image), spec.format, spec.extent, 0, planes);
         return modifier;
     }
 
@@ -191,8 +192,8 @@ private:
     Result<void> bind_own_memory(size_t index, const ImageSpec& spec)
     {
         const VkDevice dev = device_.handle();
-        const VkImage image = buffer_.parts_[index].image;
-        const uint32_t planes = buffer_.parts_[index].plane_count;
+        const VkImage image = images().parts()[index].image;
+        const uint32_t planes = images().parts()[index].plane_count;
         std::vector<UniqueFd> fds;
         if (spec.disjoint) {
             std::vector<VkBindImagePlaneMemoryInfo> plane_binds(planes);
@@ -213,7 +214,7 @@ private:
                 binds[p] = {.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
                             .pNext = &plane_binds[p],
                             .image = image,
-                            .memory = buffer_.memories_.back(),
+                            .memory = images().memories().back().get(),
                             .memoryOffset = spec.memory_offset};
             }
             if (const VkResult r = vkBindImageMemory2(dev, planes, binds.data()); r != VK_SUCCESS) {
@@ -233,7 +234,8 @@ private:
             }
             auto fd = allocate_and_export(with_offset(req, spec.memory_offset), spec.memory_offset ? VK_NULL_HANDLE : image);
             if (!fd) return std::move(fd).error();
-            if (const VkResult r = vkBindImageMemory(dev, image, buffer_.memories_.back(), spec.memory_offset); r != VK_SUCCESS) {
+            if (const VkResult r = vkBindImageMemory(dev, image, images().memories().back().get(), spec.memory_offset);
+                r != VK_SUCCESS) {
                 return vk::vk_error("vkBindImageMemory", r);
             }
             auto all = dup_per_plane(*fd, planes);
@@ -259,8 +261,8 @@ private:
     // driver's layout of the plane.
     Result<void> record_planes(size_t index, const ImageSpec& spec, std::vector<UniqueFd> fds, VkDeviceSize bind_offset)
     {
-        VulkanImagePart& part = buffer_.parts_[index];
-        part.first_plane = static_cast<uint32_t>(buffer_.planes_.size());
+        images().set_first_plane(index, static_cast<uint32_t>(buffer_.planes_.size()));
+        const VulkanImagePart& part = images().parts()[index];
         for (uint32_t p = 0; p < part.plane_count; ++p) {
             const VkImageSubresource sub{.aspectMask = static_cast<VkImageAspectFlags>(memory_plane_aspect(p))};
             VkSubresourceLayout layout{};
@@ -284,9 +286,9 @@ private:
                                                   .size = layout.size});
         }
         if (spec.usage & VK_IMAGE_USAGE_STORAGE_BIT) {
-            auto view = storage_view(device_, part.image, spec.format);
+            auto view = vk::create_storage_view(device_.handle(), part.image, spec.format);
             if (!view) return std::move(view).error();
-            buffer_.parts_[index].storage_view = *view;
+            images().set_storage_view(index, std::move(view).value());
         }
         return {};
     }
@@ -322,7 +324,7 @@ private:
         if (const VkResult r = vkAllocateMemory(device_.handle(), &ai, nullptr, &memory); r != VK_SUCCESS) {
             return vk::vk_error("vkAllocateMemory of " + std::to_string(req.size) + " bytes", r);
         }
-        buffer_.memories_.push_back(memory);
+        images().add_memory(vk::UniqueDeviceMemory{device_.handle(), memory});
         buffer_.memory_records_.push_back({req.size, *type, dedicated_image != VK_NULL_HANDLE});
         buffer_.allocated_bytes_ += req.size;
         VkMemoryGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR, .memory = memory, .handleType = handle_type_};
@@ -339,29 +341,6 @@ private:
     VulkanBuffer& buffer_;
     VkExternalMemoryHandleTypeFlagBits handle_type_;
 };
-
-Result<VkImageView> storage_view(const vk::Device& device, VkImage image, VkFormat format)
-{
-    VkImageViewCreateInfo vci{.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-                              .image = image,
-                              .viewType = VK_IMAGE_VIEW_TYPE_2D,
-                              .format = format,
-                              .subresourceRange = {.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1}};
-    VkImageView view = VK_NULL_HANDLE;
-    if (const VkResult r = vkCreateImageView(device.handle(), &vci, nullptr, &view); r != VK_SUCCESS) {
-        return vk::vk_error("vkCreateImageView (storage)", r);
-    }
-    return view;
-}
-
-VulkanBuffer::~VulkanBuffer()
-{
-    for (const VulkanImagePart& part : parts_) {
-        if (part.storage_view) vkDestroyImageView(device_.handle(), part.storage_view, nullptr);
-        vkDestroyImage(device_.handle(), part.image, nullptr);
-    }
-    for (VkDeviceMemory memory : memories_) vkFreeMemory(device_.handle(), memory, nullptr);
-}
 
 Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::span<const VulkanImagePart> parts,
                                                    std::span<const PlanePixels> planes)
@@ -391,7 +370,7 @@ Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::sp
 
 Result<std::vector<vk::ImageRegion>> VulkanBuffer::upload_regions(std::span<const PlanePixels> planes) const
 {
-    return image_regions(*this, parts_, planes);
+    return image_regions(*this, parts(), planes);
 }
 
 Result<std::unique_ptr<VulkanAllocator>> VulkanAllocator::create(const vk::Device& device, VkImageUsageFlags usage,
@@ -472,7 +451,7 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         log::info("%s: disjoint planes are not supported for this pair; using one memory", what.c_str());
     }
 
-    std::unique_ptr<VulkanBuffer> buffer{new VulkanBuffer{device_, req.format, modifiers.front(), req.width, req.height}};
+    std::unique_ptr<VulkanBuffer> buffer{new VulkanBuffer{req.format, modifiers.front(), req.width, req.height}};
     VulkanBufferBuilder builder{device_, *buffer, caps_.handle_type};
     const VkImageUsageFlags usage = caps_.usage | (extra ? caps_.extra_usage : 0U);
     std::vector<PlaneLayout> layout;
@@ -517,8 +496,8 @@ Result<std::unique_ptr<Buffer>> VulkanAllocator::allocate(const AllocationReques
         buffer->set_modifier(*chosen);
     }
     log::debug("%s: %s, %zu plane(s), %s in %zu memor%s, usage %s", what.c_str(), dmafeed::name(buffer->modifier()).c_str(),
-               buffer->planes().size(), per_plane ? "one image per plane" : "one image", buffer->memories_.size(),
-               buffer->memories_.size() == 1 ? "y" : "ies", vk::usage_string(usage).c_str());
+               buffer->planes().size(), per_plane ? "one image per plane" : "one image", buffer->memories().size(),
+               buffer->memories().size() == 1 ? "y" : "ies", vk::usage_string(usage).c_str());
     return std::unique_ptr<Buffer>{std::move(buffer)};
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
+#include "vk/buffer_images.hpp"
 #include "vk/capabilities.hpp"
 #include "vk/device.hpp"
 #include "vk/upload.hpp"
@@ -27,18 +28,9 @@
 
 namespace dmafeed {
 
-// One VkImage of a Vulkan buffer and the buffer planes it backs.
-struct VulkanImagePart {
-    VkImage image = VK_NULL_HANDLE;
-    VkFormat format = VK_FORMAT_UNDEFINED;
-    VkExtent2D extent{};
-    uint32_t first_plane = 0;  // index into Buffer::planes() of this image's memory plane 0
-    uint32_t plane_count = 1;  // memory planes of this image
-    VkImageView storage_view = VK_NULL_HANDLE;  // made with STORAGE usage: a view of the whole image
-};
-
-// A 2D view of the whole (single-plane) image, for storage writes.
-Result<VkImageView> storage_view(const vk::Device& device, VkImage image, VkFormat format);
+// One VkImage of a Vulkan (or imported GBM) buffer and the buffer planes it backs; its handles
+// belong to the buffer (vk::BufferImages).
+using VulkanImagePart = vk::ImagePart;
 
 // The vk::Uploader regions that fill every format plane of `buffer` (one entry of `planes` per
 // plane) through `parts`: one image per plane, or one image whose PLANE_i aspects are the planes.
@@ -47,15 +39,14 @@ Result<std::vector<vk::ImageRegion>> image_regions(const Buffer& buffer, std::sp
 
 class VulkanBuffer final : public Buffer {
 public:
-    ~VulkanBuffer() override;
     FillPath fill_path() const noexcept override { return FillPath::vulkan; }
     std::string_view allocator_name() const noexcept override { return "vulkan"; }
 
     // One part for a whole-image buffer; one per plane when built from per-plane images.
-    const std::vector<VulkanImagePart>& parts() const noexcept { return parts_; }
-    bool per_plane_images() const noexcept { return parts_.size() > 1; }
+    const std::vector<VulkanImagePart>& parts() const noexcept { return images_.parts(); }
+    bool per_plane_images() const noexcept { return parts().size() > 1; }
     // The device memory objects (host-visible on lavapipe), for tests and CPU upload.
-    const std::vector<VkDeviceMemory>& memories() const noexcept { return memories_; }
+    const std::vector<vk::UniqueDeviceMemory>& memories() const noexcept { return images_.memories(); }
     // How each of memories() was allocated: what an importer of an OPAQUE_FD must repeat
     // (allocationSize, memoryTypeIndex, dedicated or not).
     struct MemoryRecord {
@@ -70,14 +61,12 @@ public:
 private:
     friend class VulkanAllocator;
     friend class VulkanBufferBuilder;
-    VulkanBuffer(const vk::Device& device, DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)
-        : Buffer{format, modifier, width, height}, device_{device}
+    VulkanBuffer(DrmFormat format, DrmModifier modifier, uint32_t width, uint32_t height)
+        : Buffer{format, modifier, width, height}
     {
     }
-    const vk::Device& device_;
-    std::vector<VulkanImagePart> parts_;
-    std::vector<VkDeviceMemory> memories_;
-    std::vector<MemoryRecord> memory_records_;  // one per memories_ entry
+    vk::BufferImages images_;                   // of the allocator's device, which outlives the buffer
+    std::vector<MemoryRecord> memory_records_;  // one per images_.memories() entry
 };
 
 class VulkanAllocator final : public Allocator {

@@ -68,9 +68,11 @@ Result<std::unique_ptr<PatternRenderer>> PatternRenderer::create(const vk::Devic
     VkShaderModuleCreateInfo smci{.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                   .codeSize = sizeof pattern_spirv,
                                   .pCode = pattern_spirv};
-    if (const VkResult res = vkCreateShaderModule(dev, &smci, nullptr, &r->shader_); res != VK_SUCCESS) {
+    VkShaderModule shader = VK_NULL_HANDLE;
+    if (const VkResult res = vkCreateShaderModule(dev, &smci, nullptr, &shader); res != VK_SUCCESS) {
         return vk::vk_error("vkCreateShaderModule (pattern.comp)", res);
     }
+    r->shader_ = vk::UniqueShaderModule{dev, shader};
     const VkDescriptorSetLayoutBinding binding{.binding = 0,
                                                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
                                                .descriptorCount = 1,
@@ -78,40 +80,47 @@ Result<std::unique_ptr<PatternRenderer>> PatternRenderer::create(const vk::Devic
     VkDescriptorSetLayoutCreateInfo dslci{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
                                           .bindingCount = 1,
                                           .pBindings = &binding};
-    if (const VkResult res = vkCreateDescriptorSetLayout(dev, &dslci, nullptr, &r->set_layout_); res != VK_SUCCESS) {
+    VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+    if (const VkResult res = vkCreateDescriptorSetLayout(dev, &dslci, nullptr, &set_layout); res != VK_SUCCESS) {
         return vk::vk_error("vkCreateDescriptorSetLayout (pattern)", res);
     }
+    r->set_layout_ = vk::UniqueDescriptorSetLayout{dev, set_layout};
     const VkPushConstantRange push{.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(PatternPush)};
     VkPipelineLayoutCreateInfo plci{.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                                     .setLayoutCount = 1,
-                                    .pSetLayouts = &r->set_layout_,
+                                    .pSetLayouts = &set_layout,
                                     .pushConstantRangeCount = 1,
                                     .pPushConstantRanges = &push};
-    if (const VkResult res = vkCreatePipelineLayout(dev, &plci, nullptr, &r->pipeline_layout_); res != VK_SUCCESS) {
+    VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
+    if (const VkResult res = vkCreatePipelineLayout(dev, &plci, nullptr, &pipeline_layout); res != VK_SUCCESS) {
         return vk::vk_error("vkCreatePipelineLayout (pattern)", res);
     }
+    r->pipeline_layout_ = vk::UniquePipelineLayout{dev, pipeline_layout};
     VkComputePipelineCreateInfo cpci{.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
                                      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                                                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                                               .module = r->shader_,
+                                               .module = shader,
                                                .pName = "main"},
-                                     .layout = r->pipeline_layout_};
-    if (const VkResult res = vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, nullptr, &r->pipeline_);
-        res != VK_SUCCESS) {
+                                     .layout = pipeline_layout};
+    VkPipeline pipeline = VK_NULL_HANDLE;
+    if (const VkResult res = vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, nullptr, &pipeline); res != VK_SUCCESS) {
         return vk::vk_error("vkCreateComputePipelines (pattern.comp)", res);
     }
+    r->pipeline_ = vk::UniquePipeline{dev, pipeline};
     constexpr uint32_t sets = std::size(decltype(sets_){});
     const VkDescriptorPoolSize size{.type = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, .descriptorCount = sets};
     VkDescriptorPoolCreateInfo dpci{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                     .maxSets = sets,
                                     .poolSizeCount = 1,
                                     .pPoolSizes = &size};
-    if (const VkResult res = vkCreateDescriptorPool(dev, &dpci, nullptr, &r->descriptor_pool_); res != VK_SUCCESS) {
+    VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
+    if (const VkResult res = vkCreateDescriptorPool(dev, &dpci, nullptr, &descriptor_pool); res != VK_SUCCESS) {
         return vk::vk_error("vkCreateDescriptorPool (pattern)", res);
     }
-    const VkDescriptorSetLayout layouts[sets] = {r->set_layout_, r->set_layout_, r->set_layout_, r->set_layout_};
+    r->descriptor_pool_ = vk::UniqueDescriptorPool{dev, descriptor_pool};
+    const VkDescriptorSetLayout layouts[sets] = {set_layout, set_layout, set_layout, set_layout};
     VkDescriptorSetAllocateInfo dsai{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                     .descriptorPool = r->descriptor_pool_,
+                                     .descriptorPool = descriptor_pool,
                                      .descriptorSetCount = sets,
                                      .pSetLayouts = layouts};
     if (const VkResult res = vkAllocateDescriptorSets(dev, &dsai, r->sets_); res != VK_SUCCESS) {
@@ -122,14 +131,7 @@ Result<std::unique_ptr<PatternRenderer>> PatternRenderer::create(const vk::Devic
 
 PatternRenderer::~PatternRenderer()
 {
-    const VkDevice dev = device_.handle();
     submitter_.reset();  // waits for the last frame before the pipeline goes
-    if (timestamps_) vkDestroyQueryPool(dev, timestamps_, nullptr);
-    if (descriptor_pool_) vkDestroyDescriptorPool(dev, descriptor_pool_, nullptr);  // frees sets_
-    if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
-    if (pipeline_layout_) vkDestroyPipelineLayout(dev, pipeline_layout_, nullptr);
-    if (set_layout_) vkDestroyDescriptorSetLayout(dev, set_layout_, nullptr);
-    if (shader_) vkDestroyShaderModule(dev, shader_, nullptr);
 }
 
 bool PatternRenderer::draws_format(DrmFormat format)
@@ -174,10 +176,10 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
     if (!begun) return std::move(begun).error();
     VkCommandBuffer cmd = *begun;
     if (timestamps_) {
-        vkCmdResetQueryPool(cmd, timestamps_, 0, 2);
-        vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
+        vkCmdResetQueryPool(cmd, timestamps_.get(), 0, 2);
+        vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_.get(), 0);
     }
-    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_.get());
     for (uint32_t p = 0; p < info.plane_count; ++p) {
         const VulkanImagePart& part = parts[p];
         const VkDescriptorImageInfo image_info{.imageView = part.storage_view, .imageLayout = VK_IMAGE_LAYOUT_GENERAL};
@@ -203,7 +205,7 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
                                               .subresourceRange = range};
         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr,
                              0, nullptr, 1, &to_general);
-        vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout_, 0, 1, &sets_[p], 0, nullptr);
+        vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout_.get(), 0, 1, &sets_[p], 0, nullptr);
         PatternPush push{
             .kind = static_cast<uint32_t>(frame.kind),
             .colour = (uint32_t{frame.colour.r} << 16U) | (uint32_t{frame.colour.g} << 8U) | frame.colour.b,
@@ -236,7 +238,7 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
             push.end_x = std::min(pw, (r.x + r.width + push.hsub - 1) / push.hsub);
             push.end_y = std::min(ph, (r.y + r.height + push.vsub - 1) / push.vsub);
             if (push.end_x <= push.origin_x || push.end_y <= push.origin_y) continue;
-            vkCmdPushConstants(cmd, pipeline_layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
+            vkCmdPushConstants(cmd, pipeline_layout_.get(), VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
             vkCmdDispatch(cmd, (push.end_x - push.origin_x + 15) / 16, (push.end_y - push.origin_y + 15) / 16, 1);
         }
         // Release to the compositor: foreign queue family, GENERAL layout.
@@ -252,8 +254,8 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
                              nullptr, 0, nullptr, 1, &release);
     }
-    if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 1);
-    timed_frame_ = timestamps_ != VK_NULL_HANDLE;
+    if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_.get(), 1);
+    timed_frame_ = static_cast<bool>(timestamps_);
     return submitter_->submit(true);
 }
 
@@ -271,9 +273,11 @@ Result<void> PatternRenderer::enable_gpu_timing()
     vkGetPhysicalDeviceProperties(device_.physical_handle(), &props);
     timestamp_period_ns_ = static_cast<double>(props.limits.timestampPeriod);
     const VkQueryPoolCreateInfo qci{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
-    if (const VkResult r = vkCreateQueryPool(device_.handle(), &qci, nullptr, &timestamps_); r != VK_SUCCESS) {
+    VkQueryPool timestamps = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateQueryPool(device_.handle(), &qci, nullptr, &timestamps); r != VK_SUCCESS) {
         return vk::vk_error("vkCreateQueryPool (GPU timing)", r);
     }
+    timestamps_ = vk::UniqueQueryPool{device_.handle(), timestamps};
     return {};
 }
 
@@ -281,7 +285,7 @@ Result<double> PatternRenderer::last_gpu_time_ms()
 {
     if (!timestamps_ || !timed_frame_) return Error{"GPU timing: no timed render() yet"};
     uint64_t ticks[2] = {};
-    const VkResult r = vkGetQueryPoolResults(device_.handle(), timestamps_, 0, 2, sizeof ticks, ticks, sizeof ticks[0],
+    const VkResult r = vkGetQueryPoolResults(device_.handle(), timestamps_.get(), 0, 2, sizeof ticks, ticks, sizeof ticks[0],
                                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
     if (r != VK_SUCCESS) return vk::vk_error("vkGetQueryPoolResults (GPU timing)", r);
     return static_cast<double>(ticks[1] - ticks[0]) * timestamp_period_ns_ / 1e6;

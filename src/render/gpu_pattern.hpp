@@ -19,6 +19,7 @@
 #include "util/unique_fd.hpp"
 #include "vk/device.hpp"
 #include "vk/submitter.hpp"
+#include "vk/unique_handle.hpp"
 
 #include <memory>
 #include <optional>
@@ -33,6 +34,7 @@ public:
     static Result<std::unique_ptr<PatternRenderer>> create(const vk::Device& device);
     PatternRenderer(const PatternRenderer&) = delete;
     PatternRenderer& operator=(const PatternRenderer&) = delete;
+    // Destroys the submitter first (it waits for the last frame), then the pipeline's objects.
     ~PatternRenderer();
 
     // Whether the shader writes every plane of `format`: 8-bit channels only (XRGB8888 family, NV12,
@@ -60,13 +62,15 @@ private:
     explicit PatternRenderer(const vk::Device& device) : device_{device} {}
     const vk::Device& device_;
     std::unique_ptr<vk::Submitter> submitter_;
-    VkShaderModule shader_ = VK_NULL_HANDLE;
-    VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
-    VkPipelineLayout pipeline_layout_ = VK_NULL_HANDLE;
-    VkPipeline pipeline_ = VK_NULL_HANDLE;
-    VkDescriptorPool descriptor_pool_ = VK_NULL_HANDLE;
-    VkDescriptorSet sets_[4] = {};  // one per plane, rewritten per frame (after the previous one is done)
-    VkQueryPool timestamps_ = VK_NULL_HANDLE;  // enable_gpu_timing(): start and end of each render()
+    // In creation order: destroyed in reverse (after the submitter, see the destructor).
+    vk::UniqueShaderModule shader_;
+    vk::UniqueDescriptorSetLayout set_layout_;
+    vk::UniquePipelineLayout pipeline_layout_;
+    vk::UniquePipeline pipeline_;
+    vk::UniqueDescriptorPool descriptor_pool_;
+    // Of descriptor_pool_ (freed with it): one per plane, rewritten per frame (after the previous one is done).
+    VkDescriptorSet sets_[4] = {};
+    vk::UniqueQueryPool timestamps_;  // enable_gpu_timing(): start and end of each render()
     double timestamp_period_ns_ = 0;
     bool timed_frame_ = false;  // a render() wrote both timestamps
 };

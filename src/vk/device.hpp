@@ -33,6 +33,8 @@ public:
 
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
+    // Waits for the device to be idle, then destroys it. Not a vk::Unique: the device is the parent
+    // of what those own (vkDestroyDevice takes no device to belong to), and the wait comes first.
     ~Device();
 
     VkDevice handle() const noexcept { return device_; }

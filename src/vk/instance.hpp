@@ -80,6 +80,9 @@ public:
     Instance& operator=(Instance&&) = delete;
     Instance(const Instance&) = delete;
     Instance& operator=(const Instance&) = delete;
+    // Destroys the messenger, then the instance. Not a vk::Unique: these are instance-level objects
+    // (their destroy functions take the instance, not a device), the messenger's destroy function is
+    // loaded at run time, and its state must outlive vkDestroyInstance.
     ~Instance();
 
     VkInstance handle() const noexcept { return instance_; }

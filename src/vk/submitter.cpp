@@ -11,45 +11,52 @@ Result<std::unique_ptr<Submitter>> Submitter::create(const Device& device, std::
     VkCommandPoolCreateInfo pci{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                 .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
                                 .queueFamilyIndex = device.queue_family()};
-    if (const VkResult r = vkCreateCommandPool(dev, &pci, nullptr, &s->pool_); r != VK_SUCCESS) {
+    VkCommandPool pool = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateCommandPool(dev, &pci, nullptr, &pool); r != VK_SUCCESS) {
         return vk_error("vkCreateCommandPool (" + s->what_ + ")", r);
     }
+    s->pool_ = UniqueCommandPool{dev, pool};
     VkCommandBufferAllocateInfo cai{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                    .commandPool = s->pool_,
+                                    .commandPool = pool,
                                     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                     .commandBufferCount = 1};
     if (const VkResult r = vkAllocateCommandBuffers(dev, &cai, &s->cmd_); r != VK_SUCCESS) {
         return vk_error("vkAllocateCommandBuffers (" + s->what_ + ")", r);
     }
     VkFenceCreateInfo fci{.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (const VkResult r = vkCreateFence(dev, &fci, nullptr, &s->fence_); r != VK_SUCCESS) {
+    VkFence fence = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateFence(dev, &fci, nullptr, &fence); r != VK_SUCCESS) {
         return vk_error("vkCreateFence (" + s->what_ + ")", r);
     }
+    s->fence_ = UniqueFence{dev, fence};
     if (device.exports_sync_files()) {
         VkExportSemaphoreCreateInfo export_info{.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
                                                 .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
         VkSemaphoreCreateInfo sci{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
-        if (const VkResult r = vkCreateSemaphore(dev, &sci, nullptr, &s->done_); r != VK_SUCCESS) {
+        VkSemaphore done = VK_NULL_HANDLE;
+        if (const VkResult r = vkCreateSemaphore(dev, &sci, nullptr, &done); r != VK_SUCCESS) {
             return vk_error("vkCreateSemaphore (exportable as SYNC_FD)", r);
         }
+        s->done_ = UniqueSemaphore{dev, done};
     }
     return s;
 }
 
 Submitter::~Submitter()
 {
-    const VkDevice dev = device_.handle();
-    if (!wait()) return;  // the device may still use them: leaked, not freed under its feet
-    if (done_) vkDestroySemaphore(dev, done_, nullptr);
-    if (fence_) vkDestroyFence(dev, fence_, nullptr);
-    if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
+    if (!wait()) {  // the device may still use them: leaked, not freed under its feet
+        static_cast<void>(done_.release());
+        static_cast<void>(fence_.release());
+        static_cast<void>(pool_.release());
+    }
 }
 
 Result<void> Submitter::wait()
 {
     if (!in_flight_) return {};
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(gpu_timeout).count();
-    const VkResult r = vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, static_cast<uint64_t>(ns));
+    const VkFence fence = fence_.get();
+    const VkResult r = vkWaitForFences(device_.handle(), 1, &fence, VK_TRUE, static_cast<uint64_t>(ns));
     if (r == VK_TIMEOUT) {
         return Error{"the GPU work (" + what_ + ") did not finish within " + std::to_string(gpu_timeout.count()) +
                      " s: the Vulkan device or its driver is hung"};
@@ -75,13 +82,15 @@ Result<UniqueFd> Submitter::submit(bool fenced)
 {
     if (const VkResult r = vkEndCommandBuffer(cmd_); r != VK_SUCCESS) return vk_error("vkEndCommandBuffer (" + what_ + ")", r);
     const bool signal = fenced && done_;
+    const VkSemaphore done = done_.get();
     VkSubmitInfo info{.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                       .commandBufferCount = 1,
                       .pCommandBuffers = &cmd_,
                       .signalSemaphoreCount = signal ? 1U : 0U,
-                      .pSignalSemaphores = signal ? &done_ : nullptr};
-    vkResetFences(device_.handle(), 1, &fence_);
-    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &info, fence_); r != VK_SUCCESS) {
+                      .pSignalSemaphores = signal ? &done : nullptr};
+    const VkFence fence = fence_.get();
+    vkResetFences(device_.handle(), 1, &fence);
+    if (const VkResult r = vkQueueSubmit(device_.queue(), 1, &info, fence); r != VK_SUCCESS) {
         return vk_error("vkQueueSubmit (" + what_ + ")", r);
     }
     in_flight_ = true;
@@ -90,7 +99,7 @@ Result<UniqueFd> Submitter::submit(bool fenced)
         return UniqueFd{};
     }
     VkSemaphoreGetFdInfoKHR get{.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
-                                .semaphore = done_,
+                                .semaphore = done,
                                 .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
     int fd = -1;
     // SYNC_FD export has copy transference and unsignals the semaphore: it is ready for the next use.

@@ -8,6 +8,7 @@
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 #include "vk/device.hpp"
+#include "vk/unique_handle.hpp"
 
 #include <chrono>
 #include <memory>
@@ -22,6 +23,8 @@ public:
     static Result<std::unique_ptr<Submitter>> create(const Device& device, std::string what);
     Submitter(const Submitter&) = delete;
     Submitter& operator=(const Submitter&) = delete;
+    // Waits for the last submission before the members destroy the semaphore, the fence and the
+    // pool; where the wait fails, they are leaked instead (the device may still be using them).
     ~Submitter();
 
     // The command buffer, reset and recording (ONE_TIME_SUBMIT).
@@ -39,11 +42,12 @@ private:
     Submitter(const Device& device, std::string what) : device_{device}, what_{std::move(what)} {}
     const Device& device_;
     std::string what_;
-    VkCommandPool pool_ = VK_NULL_HANDLE;
-    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
-    VkFence fence_ = VK_NULL_HANDLE;
-    bool in_flight_ = false;             // fence_ belongs to a submission not yet waited for
-    VkSemaphore done_ = VK_NULL_HANDLE;  // exportable as SYNC_FD (when the device can)
+    // In creation order: destroyed in reverse.
+    UniqueCommandPool pool_;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;  // of pool_, freed with it
+    UniqueFence fence_;
+    bool in_flight_ = false;  // fence_ belongs to a submission not yet waited for
+    UniqueSemaphore done_;    // exportable as SYNC_FD (when the device can)
 };
 
 }  // namespace dmafeed::vk

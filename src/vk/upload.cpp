@@ -19,16 +19,12 @@ Result<std::unique_ptr<Uploader>> Uploader::create(const Device& device)
 Uploader::~Uploader()
 {
     submitter_.reset();  // waits for the last copy before its staging buffer goes
-    destroy_staging();
 }
 
 void Uploader::destroy_staging()
 {
-    const VkDevice dev = device_.handle();
-    if (staging_) vkDestroyBuffer(dev, staging_, nullptr);
-    if (staging_memory_) vkFreeMemory(dev, staging_memory_, nullptr);  // unmaps
-    staging_ = VK_NULL_HANDLE;
-    staging_memory_ = VK_NULL_HANDLE;
+    staging_.reset();
+    staging_memory_.reset();  // unmaps
     staging_map_ = nullptr;
     staging_size_ = 0;
 }
@@ -42,22 +38,26 @@ Result<void> Uploader::ensure_staging(uint64_t size)
                            .size = size,
                            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
                            .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    if (const VkResult r = vkCreateBuffer(dev, &bci, nullptr, &staging_); r != VK_SUCCESS) {
+    VkBuffer buffer = VK_NULL_HANDLE;
+    if (const VkResult r = vkCreateBuffer(dev, &bci, nullptr, &buffer); r != VK_SUCCESS) {
         return vk_error("vkCreateBuffer (staging)", r);
     }
+    staging_ = UniqueBuffer{dev, buffer};
     VkMemoryRequirements req{};
-    vkGetBufferMemoryRequirements(dev, staging_, &req);
+    vkGetBufferMemoryRequirements(dev, buffer, &req);
     const auto type = device_.memory_type(req.memoryTypeBits,
                                           VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     if (!type) return Error{"no host-visible coherent memory for the staging buffer"};
     VkMemoryAllocateInfo ai{.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size, .memoryTypeIndex = *type};
-    if (const VkResult r = vkAllocateMemory(dev, &ai, nullptr, &staging_memory_); r != VK_SUCCESS) {
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    if (const VkResult r = vkAllocateMemory(dev, &ai, nullptr, &memory); r != VK_SUCCESS) {
         return vk_error("vkAllocateMemory (staging, " + std::to_string(req.size) + " bytes)", r);
     }
-    if (const VkResult r = vkBindBufferMemory(dev, staging_, staging_memory_, 0); r != VK_SUCCESS) {
+    staging_memory_ = UniqueDeviceMemory{dev, memory};
+    if (const VkResult r = vkBindBufferMemory(dev, buffer, memory, 0); r != VK_SUCCESS) {
         return vk_error("vkBindBufferMemory (staging)", r);
     }
-    if (const VkResult r = vkMapMemory(dev, staging_memory_, 0, VK_WHOLE_SIZE, 0, &staging_map_); r != VK_SUCCESS) {
+    if (const VkResult r = vkMapMemory(dev, memory, 0, VK_WHOLE_SIZE, 0, &staging_map_); r != VK_SUCCESS) {
         return vk_error("vkMapMemory (staging)", r);
     }
     staging_size_ = size;
@@ -120,7 +120,7 @@ Result<UniqueFd> Uploader::submit(std::span<const ImageRegion> regions, bool fen
         VkBufferImageCopy copy{.bufferOffset = offsets[i],
                                .imageSubresource = {.aspectMask = static_cast<VkImageAspectFlags>(r.aspect), .layerCount = 1},
                                .imageExtent = {r.extent.width, r.extent.height, 1}};
-        vkCmdCopyBufferToImage(cmd, staging_, r.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
+        vkCmdCopyBufferToImage(cmd, staging_.get(), r.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
         // Release to the compositor: foreign queue family, GENERAL layout.
         VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,

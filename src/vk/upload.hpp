@@ -12,6 +12,7 @@
 #include "util/unique_fd.hpp"
 #include "vk/device.hpp"
 #include "vk/submitter.hpp"
+#include "vk/unique_handle.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,7 @@ public:
     static Result<std::unique_ptr<Uploader>> create(const Device& device);
     Uploader(const Uploader&) = delete;
     Uploader& operator=(const Uploader&) = delete;
+    // Destroys the submitter first (it waits for the last copy), then the staging buffer and memory.
     ~Uploader();
 
     // Overwrites every region completely (earlier contents are discarded).
@@ -52,9 +54,10 @@ private:
 
     const Device& device_;
     std::unique_ptr<Submitter> submitter_;
-    VkBuffer staging_ = VK_NULL_HANDLE;
-    VkDeviceMemory staging_memory_ = VK_NULL_HANDLE;
-    void* staging_map_ = nullptr;
+    // The memory before the buffer bound to it, so that the buffer is destroyed first.
+    UniqueDeviceMemory staging_memory_;
+    UniqueBuffer staging_;
+    void* staging_map_ = nullptr;  // of staging_memory_, unmapped when it is freed
     uint64_t staging_size_ = 0;
 };
 
