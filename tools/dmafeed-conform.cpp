@@ -13,7 +13,7 @@
 #include "conform/watchdog.hpp"
 #include "drm/device.hpp"
 #include "info/probe.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "util/log.hpp"
 
 #include <charconv>
@@ -234,7 +234,7 @@ int run(const Options& o)
     const FormatSet offered = offer->pairs();
 
     std::unique_ptr<conform::Capturer> capturer;
-    std::vector<std::unique_ptr<producer::AllocatorContext>> contexts;
+    std::vector<std::unique_ptr<producer::Backend>> contexts;
     std::vector<std::string> notes;
     if (o.matrix) {
         auto c = conform::Capturer::create(display, timeout, o.capture);
@@ -248,11 +248,11 @@ int run(const Options& o)
         }
         // Staging uploads: a Vulkan buffer's pixels then arrive by GPU copy, with a render fence for
         // explicit sync to carry (direct CPU writes, lavapipe's default, have none).
-        const auto factory = producer::system_allocators(
+        const auto factory = producer::system_backends(
             {.kind = o.allocator, .device_path = o.device, .upload = producer::UploadPath::staging});
         auto made = factory(main_device);
         if (made) {
-            contexts = std::move(made->contexts);
+            contexts = std::move(made->backends);
         } else {
             notes.push_back("no allocator here: " + made.error().message());
         }

@@ -5,7 +5,7 @@
 #include "alloc/vulkan_allocator.hpp"
 #include "info/probe.hpp"
 #include "info/report.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "util/log.hpp"
 
 #include <charconv>
@@ -87,12 +87,12 @@ int run(const Options& o)
     } else if (report.feedback) {
         report.local_device = report.feedback->main_device;
     }
-    const auto factory = producer::system_allocators({.device_path = o.device});
+    const auto factory = producer::system_backends({.device_path = o.device});
     auto contexts = factory(report.local_device);
     if (!contexts) {
         report.allocator_errors.push_back(contexts.error().message());
     } else {
-        for (const auto& ctx : contexts->contexts) {
+        for (const auto& ctx : contexts->backends) {
             info::LocalAllocator local{.name = ctx->describe(), .pairs = {}};
             const auto* vulkan = dynamic_cast<const VulkanAllocator*>(&ctx->allocator());
             for (const FormatModifier& p : ctx->allocator().supported()) {

@@ -2,7 +2,7 @@
 // plain types, CPU pointers for LINEAR buffers (each plane's dma-buf mapped while the frame is
 // acquired, bracketed by DMA_BUF_IOCTL_SYNC), the Vulkan images of buffers that have them (with
 // views the producer makes and destroys with the buffer) and the device they belong to (the
-// allocator contexts' Vulkan device, made with the host's image usage: AllocatorOptions::
+// allocator backends' Vulkan device, made with the host's image usage: AllocatorOptions::
 // host_usage), presentation callbacks with the host's timestamps.
 #include "dmafeed/dmafeed.hpp"
 
@@ -37,7 +37,7 @@ std::span<const VulkanImagePart> image_parts(const Buffer& b)
 struct HostDevices {
     std::vector<std::pair<const vk::Device*, VulkanDevice>> devices;
 
-    void add(const producer::ContextVulkan& v)
+    void add(const producer::BackendVulkan& v)
     {
         const vk::Device& d = *v.device;
         devices.emplace_back(&d, VulkanDevice{.instance = v.instance->handle(),
@@ -197,7 +197,7 @@ private:
     // cannot be made stays VK_NULL_HANDLE, with a warning).
     void fill_vulkan(const Buffer& b, uint64_t serial)
     {
-        const producer::ContextVulkan* context = internal_.context ? internal_.context->vulkan() : nullptr;
+        const producer::BackendVulkan* context = internal_.backend ? internal_.backend->vulkan() : nullptr;
         const VulkanDevice* handles = context ? devices_->find(context->device) : nullptr;
         const auto parts = image_parts(b);
         frame_.buffer_id = serial;
@@ -309,10 +309,10 @@ std::unique_ptr<Producer> Producer::create(const Config& config, std::string* er
     else if (config.sync == "implicit") pc.sync = producer::SyncMode::implicit_sync;
     else if (config.sync != "auto" && !config.sync.empty()) return fail("sync '" + config.sync + "': use auto, explicit or implicit");
     auto devices = std::make_shared<HostDevices>();
-    pc.allocators = producer::system_allocators({.kind = kind,
+    pc.backends = producer::system_backends({.kind = kind,
                                                  .device_path = config.device,
                                                  .host_usage = config.vulkan_usage,
-                                                 .on_vulkan_device = [devices](const producer::ContextVulkan& v) { devices->add(v); }});
+                                                 .on_vulkan_device = [devices](const producer::BackendVulkan& v) { devices->add(v); }});
     auto p = producer::Producer::create(std::move(pc));
     if (!p) return fail(p.error().message());
     auto impl = std::make_unique<ProducerImpl>(std::move(*p), std::move(devices));

@@ -14,7 +14,7 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "sources/pattern.hpp"
 #include "util/unique_fd.hpp"
 #include "wl/dmabuf_buffer.hpp"
@@ -30,7 +30,7 @@ namespace dmafeed::producer {
 
 class FrameSync;
 
-// What a buffer was made as: allocator (AllocatorContext::describe()), target device, pair. The
+// What a buffer was made as: allocator (Backend::describe()), target device, pair. The
 // compositor accepts or refuses buffers per layout.
 using LayoutKey = std::tuple<std::string, dev_t, FormatModifier>;
 
@@ -45,7 +45,7 @@ struct Slot {
     LayoutKey layout;
     std::unique_ptr<Buffer> buffer;
     std::unique_ptr<wl::DmabufBuffer> wl;
-    AllocatorContext* context = nullptr;  // the allocator that made it
+    Backend* backend = nullptr;  // the one that made it
     uint64_t generation = 0;
     uint64_t serial = 0;     // Frame::buffer_serial: 1, 2, ... in creation order
     bool acquired = false;   // handed out by acquire(), not queued yet

@@ -16,12 +16,12 @@ std::string Choice::to_string() const
     return s;
 }
 
-LayoutKey LayoutChoice::key_of(const Candidate& c, ContextSet& contexts) const
+LayoutKey LayoutChoice::key_of(const Candidate& c, BackendSet& contexts) const
 {
     return {contexts.at(c.target_device, c.allocator).describe(), c.target_device, c.pair};
 }
 
-Result<bool> LayoutChoice::update(const wl::Feedback& offer, ContextSet& contexts, const char* why)
+Result<bool> LayoutChoice::update(const wl::Feedback& offer, BackendSet& contexts, const char* why)
 {
     const OfferFor offer_for = [&](dev_t device) {
         std::vector<AllocatorOffer> offers;
@@ -48,13 +48,13 @@ Result<bool> LayoutChoice::update(const wl::Feedback& offer, ContextSet& context
     return true;
 }
 
-Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t height, ContextSet& contexts,
+Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t height, BackendSet& contexts,
                                                      wl::Connection& connection, wl::LinuxDmabuf& dmabuf, Stats& stats)
 {
     for (; index_ < candidates_.size(); ++index_) {
         const Candidate& c = candidates_[index_];
         if (!contexts.for_device(c.target_device)) continue;
-        AllocatorContext* ctx = &contexts.at(c.target_device, c.allocator);
+        Backend* ctx = &contexts.at(c.target_device, c.allocator);
         const LayoutKey key{ctx->describe(), c.target_device, c.pair};
         if (refused_.count(key)) continue;
 

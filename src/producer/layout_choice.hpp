@@ -15,7 +15,7 @@
 
 #include "alloc/buffer.hpp"
 #include "producer/buffer_pool.hpp"
-#include "producer/context_set.hpp"
+#include "producer/backend_set.hpp"
 #include "producer/negotiation.hpp"
 #include "producer/stats.hpp"
 #include "wl/dmabuf_buffer.hpp"
@@ -37,7 +37,7 @@ namespace dmafeed::producer {
 // The layout in use.
 struct Choice {
     Candidate candidate;
-    std::string allocator;  // AllocatorContext::describe()
+    std::string allocator;  // Backend::describe()
     uint32_t width = 0;
     uint32_t height = 0;
     uint64_t buffer_bytes = 0;  // memory of one buffer (Buffer::allocated_bytes)
@@ -55,12 +55,12 @@ struct LayoutRequest {
     std::chrono::milliseconds timeout{5000};  // bound on the compositor's answer
 };
 
-// A buffer and its wl_buffer, made as `layout` by `context`.
+// A buffer and its wl_buffer, made as `layout` by `backend`.
 struct MadeBuffer {
     LayoutKey layout;
     std::unique_ptr<Buffer> buffer;
     std::unique_ptr<wl::DmabufBuffer> wl;
-    AllocatorContext* context = nullptr;
+    Backend* backend = nullptr;
 };
 
 class LayoutChoice {
@@ -68,9 +68,9 @@ public:
     explicit LayoutChoice(LayoutRequest request) : request_{std::move(request)} {}
 
     // True: a rebuild (see above), logged with `why`. An error when there is no candidate.
-    Result<bool> update(const wl::Feedback& offer, ContextSet& contexts, const char* why);
+    Result<bool> update(const wl::Feedback& offer, BackendSet& contexts, const char* why);
     // nullopt: every candidate from the current one on failed or was refused (see exhausted()).
-    Result<std::optional<MadeBuffer>> make(uint32_t width, uint32_t height, ContextSet& contexts, wl::Connection& connection,
+    Result<std::optional<MadeBuffer>> make(uint32_t width, uint32_t height, BackendSet& contexts, wl::Connection& connection,
                                            wl::LinuxDmabuf& dmabuf, Stats& stats);
     // Buffers of `layout` are not to be made again (the compositor answered `failed` later).
     void refuse(const LayoutKey& layout) { refused_.insert(layout); }
@@ -83,7 +83,7 @@ public:
     const std::vector<std::string>& allocation_failures() const noexcept { return allocation_failures_; }
 
 private:
-    LayoutKey key_of(const Candidate& c, ContextSet& contexts) const;
+    LayoutKey key_of(const Candidate& c, BackendSet& contexts) const;
 
     LayoutRequest request_;
     std::vector<Candidate> candidates_;

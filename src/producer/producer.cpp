@@ -26,7 +26,7 @@ Result<std::unique_ptr<Producer>> Producer::create(ProducerConfig config)
     if (config.buffers < 2 || config.buffers > 4) {
         return Error{"a pool holds 2 to 4 buffers, not " + std::to_string(config.buffers)};
     }
-    if (!config.allocators) config.allocators = system_allocators({});
+    if (!config.backends) config.backends = system_backends({});
     if (config.stride_align != 0 || config.plane_offset != 0) {
         if (config.modifier && !config.modifier->is_linear()) {
             return Error{std::string{config.stride_align != 0 ? "a stride alignment" : "a plane offset"} +
@@ -108,7 +108,7 @@ void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
 
 Result<bool> Producer::adopt_pending(bool wait)
 {
-    auto adopted = contexts_.adopt(wait, pool_);
+    auto adopted = backends_.adopt(wait, pool_);
     if (!adopted) return std::move(adopted).error();
     if (*adopted) {
         if (auto r = negotiate("the allocators set up in the background are ready"); !r) return std::move(r).error();
@@ -119,8 +119,8 @@ Result<bool> Producer::adopt_pending(bool wait)
 Result<void> Producer::negotiate(const char* why)
 {
     offer_changed_ = false;
-    auto rebuild = layouts_.update(offer_, contexts_, why);
-    if (!rebuild && contexts_.pending()) {
+    auto rebuild = layouts_.update(offer_, backends_, why);
+    if (!rebuild && backends_.pending()) {
         // The stand-ins cannot make the format: wait for the allocators being set up.
         auto adopted = adopt_pending(true);
         if (!adopted) return std::move(adopted).error();
@@ -133,10 +133,10 @@ Result<void> Producer::negotiate(const char* why)
 
 Result<Slot*> Producer::make_slot()
 {
-    auto made = layouts_.make(width_, height_, contexts_, *connection_, globals_->dmabuf(), stats_);
+    auto made = layouts_.make(width_, height_, backends_, *connection_, globals_->dmabuf(), stats_);
     if (!made) return std::move(made).error();
     if (!*made) {
-        if (!contexts_.pending()) return layouts_.exhausted();
+        if (!backends_.pending()) return layouts_.exhausted();
         // Every layout of the stand-ins failed: wait for the allocators being set up, and try theirs.
         auto adopted = adopt_pending(true);
         if (!adopted) return std::move(adopted).error();
@@ -147,7 +147,7 @@ Result<Slot*> Producer::make_slot()
     slot->layout = std::move((*made)->layout);
     slot->buffer = std::move((*made)->buffer);
     slot->wl = std::move((*made)->wl);
-    slot->context = (*made)->context;
+    slot->backend = (*made)->backend;
     slot->generation = pool_.generation();
     slot->serial = ++buffers_created_;
     return &pool_.add(std::move(slot));
@@ -184,7 +184,7 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
     if (offer_changed_) {
         if (auto r = negotiate(); !r) return std::move(r).error().context("after a dmabuf feedback change");
     }
-    if (contexts_.pending()) {
+    if (backends_.pending()) {
         if (auto r = adopt_pending(false); !r) return std::move(r).error();
     }
     if (!config_.width || !config_.height) check_resize();
@@ -201,7 +201,7 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
         if (free_slot) {
             if (auto r = sync_->before_write(*free_slot); !r) return std::move(r).error();
             free_slot->acquired = true;
-            return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->context,
+            return std::optional<Frame>{Frame{frames_acquired_++, free_slot->buffer.get(), free_slot->backend,
                                               wl_proxy_get_id(reinterpret_cast<wl_proxy*>(free_slot->wl->proxy())),
                                               free_slot->serial}};
         }
@@ -236,7 +236,7 @@ Result<void> Producer::write(const Frame& frame, std::span<const PlanePixels> pl
     if (!slot) return std::move(error).error();
     slot->drawn.reset();
     const auto start = Clock::now();
-    auto fence = slot->context->write(*slot->buffer, planes);
+    auto fence = slot->backend->write(*slot->buffer, planes);
     if (!fence) return std::move(fence).error();
     slot->render_fence = std::move(*fence);
     if (frame.number < 3) log::debug("frame %llu: written in %.1f ms", static_cast<unsigned long long>(frame.number), ms_since(start));
@@ -248,8 +248,8 @@ Result<Buffer::MappedPlanes> Producer::begin_cpu_write(const Frame& frame)
     Result<void> error;
     Slot* slot = acquired_slot(frame, "begin_cpu_write", &error);
     if (!slot) return std::move(error).error();
-    if (!slot->context->writes_in_place(*slot->buffer)) {
-        return Error{"begin_cpu_write: " + slot->context->describe() + " fills this buffer by a GPU copy; use write()"};
+    if (!slot->backend->writes_in_place(*slot->buffer)) {
+        return Error{"begin_cpu_write: " + slot->backend->describe() + " fills this buffer by a GPU copy; use write()"};
     }
     slot->drawn.reset();
     return slot->buffer->begin_cpu_write();
@@ -262,7 +262,7 @@ void Producer::end_cpu_write(const Frame& frame)
 
 bool Producer::writes_in_place(const Frame& frame) const
 {
-    return frame.context && frame.buffer && frame.context->writes_in_place(*frame.buffer);
+    return frame.backend && frame.buffer && frame.backend->writes_in_place(*frame.buffer);
 }
 
 Result<void> Producer::abandon(const Frame& frame)
@@ -288,11 +288,11 @@ Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pat
     }
     slot->drawn.reset();  // until the draw succeeded
     const auto start = Clock::now();
-    auto fence = slot->context->draw(*slot->buffer, pattern, encoding, changed);
+    auto fence = slot->backend->draw(*slot->buffer, pattern, encoding, changed);
     if (!fence) return std::move(fence).error();
     if (frame.number < 3 || !changed) {
         log::debug("frame %llu: drawn on the %s (%s) in %.1f ms", static_cast<unsigned long long>(frame.number),
-                   slot->context->draws_on_gpu(*slot->buffer) ? "GPU" : "CPU", changed ? "what changed" : "all of it",
+                   slot->backend->draws_on_gpu(*slot->buffer) ? "GPU" : "CPU", changed ? "what changed" : "all of it",
                    ms_since(start));
     }
     slot->render_fence = std::move(*fence);
@@ -301,16 +301,16 @@ Result<void> Producer::draw(const Frame& frame, const sources::PatternFrame& pat
     return {};
 }
 
-bool Producer::draw_ready(const Frame& frame) { return !frame.context || frame.context->draw_ready(); }
+bool Producer::draw_ready(const Frame& frame) { return !frame.backend || frame.backend->draw_ready(); }
 
 bool Producer::draws_on_gpu(const Frame& frame) const
 {
-    return frame.context && frame.buffer && frame.context->draws_on_gpu(*frame.buffer);
+    return frame.backend && frame.buffer && frame.backend->draws_on_gpu(*frame.buffer);
 }
 
 std::string Producer::cannot_draw(const Frame& frame) const
 {
-    return frame.context && frame.buffer ? frame.context->cannot_draw(*frame.buffer) : "no buffer";
+    return frame.backend && frame.buffer ? frame.backend->cannot_draw(*frame.buffer) : "no buffer";
 }
 
 Result<void> Producer::set_render_fence(const Frame& frame, UniqueFd fence)

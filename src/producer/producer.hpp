@@ -24,9 +24,9 @@
 // acquire point, an explicit-sync acquire fence or a fence attached to the dma-bufs; a buffer is
 // written again only when the mode says the compositor is done with it.
 //
-// Quick start: a factory may give contexts that stand in while others are set up in the background
-// (DeviceContexts::pending). The producer switches at the first acquire() after they are ready
-// (context_set.hpp); a new generation starts only where the new first candidate (allocator,
+// Quick start: a factory may give backends that stand in while others are set up in the background
+// (DeviceBackends::pending). The producer switches at the first acquire() after they are ready
+// (backend_set.hpp); a new generation starts only where the new first candidate (allocator,
 // device, pair) differs (layout_choice.hpp). Where the stand-ins have
 // no candidate, or every layout of theirs is refused, it waits for the others.
 //
@@ -37,9 +37,9 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "producer/buffer_pool.hpp"
-#include "producer/context_set.hpp"
+#include "producer/backend_set.hpp"
 #include "producer/frame_sync.hpp"
 #include "producer/layout_choice.hpp"
 #include "producer/negotiation.hpp"
@@ -91,7 +91,7 @@ struct ProducerConfig {
     std::chrono::milliseconds timeout{5000};
     wl::WindowOptions window;
     uint32_t max_dmabuf_version = wl::LinuxDmabuf::max_supported_version;
-    AllocatorFactory allocators;  // unset: system_allocators({})
+    BackendFactory backends;  // unset: system_backends({})
     // How YUV frames are encoded. Declared with wp_color_representation_v1 where the compositor
     // offers it (and the pair); without it only BT.601 limited range, what compositors assume
     // (measured on weston 14), is accepted: anything else would be shown with the wrong colours.
@@ -102,7 +102,7 @@ struct ProducerConfig {
 struct Frame {
     uint64_t number = 0;  // 0, 1, ... in acquire order
     const Buffer* buffer = nullptr;
-    AllocatorContext* context = nullptr;  // its allocator (write() goes through it)
+    Backend* backend = nullptr;  // what made it (write() goes through it)
     uint32_t wl_buffer_id = 0;            // the wl_buffer's protocol id, for logs and tests
     uint64_t buffer_serial = 0;           // the buffer's: 1, 2, ... in creation order, never reused
 };
@@ -123,14 +123,14 @@ public:
     Result<void> write(const Frame& frame, std::span<const PlanePixels> planes);
     // For a caller that writes the frame's pixels itself on the CPU (a reader that reads straight
     // into the buffer): every plane's mapping, where the allocator writes CPU pixels in place
-    // (AllocatorContext::writes_in_place; an error elsewhere: use write()). end_cpu_write() ends
+    // (Backend::writes_in_place; an error elsewhere: use write()). end_cpu_write() ends
     // the access; abandon() gives back a frame that will not be queued.
     Result<Buffer::MappedPlanes> begin_cpu_write(const Frame& frame);
     void end_cpu_write(const Frame& frame);
     bool writes_in_place(const Frame& frame) const;
     Result<void> abandon(const Frame& frame);
     // Draws a test pattern frame into the frame's buffer instead, on the GPU or straight into its
-    // mapping on the CPU (AllocatorContext::draw, AllocatorOptions::draw): only the pixels that
+    // mapping on the CPU (Backend::draw, AllocatorOptions::draw): only the pixels that
     // differ from the pattern frame the buffer last got. cannot_draw() says beforehand why that
     // would fail (empty: it works); draws_on_gpu() which of the two it would be.
     Result<void> draw(const Frame& frame, const sources::PatternFrame& pattern, pixels::YuvEncoding encoding);
@@ -185,7 +185,7 @@ public:
 
 private:
     explicit Producer(ProducerConfig config)
-        : config_{std::move(config)}, contexts_{config_.allocators}, pool_{config_.buffers},
+        : config_{std::move(config)}, backends_{config_.backends}, pool_{config_.buffers},
           layouts_{{.format = config_.format,
                     .modifier = config_.modifier,
                     .stride_align = config_.stride_align,
@@ -198,7 +198,7 @@ private:
     Result<void> start();
     // `why` the candidates are made again, for the log line when the first one changes.
     Result<void> negotiate(const char* why = "dmabuf feedback changed");
-    // ContextSet::adopt, then a new negotiation where contexts changed. True when any came.
+    // BackendSet::adopt, then a new negotiation where backends changed. True when any came.
     Result<bool> adopt_pending(bool wait);
     Result<Slot*> make_slot();
     void check_resize();
@@ -211,8 +211,8 @@ private:
     std::unique_ptr<wl::Globals> globals_;
     std::unique_ptr<wl::Window> window_;
     std::unique_ptr<wl::DmabufFeedback> feedback_;
-    ContextSet contexts_;
-    BufferPool pool_;  // after contexts_: buffers die before their allocators
+    BackendSet backends_;
+    BufferPool pool_;  // after backends_: buffers die before their allocators
     LayoutChoice layouts_;
     std::unique_ptr<FrameSync> sync_;
 

@@ -113,7 +113,7 @@ TEST_P(LongRun, HundredThousandFramesKeepMemoryAndFdsFlat)
     pc.width = width;
     pc.height = height;
     pc.buffers = 3;
-    pc.allocators = memfd.factory();
+    pc.backends = memfd.factory();
     pc.timeout = 5000ms;
     auto made = Producer::create(std::move(pc));
     ASSERT_TRUE(made.ok()) << made.error().message();

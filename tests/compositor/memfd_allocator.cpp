@@ -24,9 +24,9 @@ public:
     void set_bytes(uint64_t bytes) { allocated_bytes_ = bytes; }
 };
 
-class MemfdContext final : public producer::AllocatorContext {
+class MemfdBackend final : public producer::Backend {
 public:
-    MemfdContext(std::shared_ptr<MemfdAllocator> allocator, bool fence_writes, bool draws,
+    MemfdBackend(std::shared_ptr<MemfdAllocator> allocator, bool fence_writes, bool draws,
                  std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log)
         : allocator_{std::move(allocator)}, fence_writes_{fence_writes}, draws_{draws}, draw_log_{std::move(draw_log)}
     {
@@ -34,20 +34,20 @@ public:
     std::string cannot_draw(const Buffer& buffer) const override
     {
         if (!draws_) return "the memfd stand-in draws only when asked to (MemfdFactory::draws)";
-        return AllocatorContext::cannot_draw(buffer);
+        return Backend::cannot_draw(buffer);
     }
     Result<UniqueFd> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                           const std::optional<std::vector<sources::PixelRect>>& changed) override
     {
         if (auto why = cannot_draw(buffer); !why.empty()) return Error{why};
         if (draw_log_) draw_log_->push_back(changed);
-        return AllocatorContext::draw(buffer, frame, encoding, changed);  // the CPU pattern drawer
+        return Backend::draw(buffer, frame, encoding, changed);  // the CPU pattern drawer
     }
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return std::string{allocator_->name()}; }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
-        auto written = AllocatorContext::write(buffer, planes);
+        auto written = Backend::write(buffer, planes);
         if (!written || !fence_writes_) return written;
         UniqueFd fence{eventfd(1, EFD_CLOEXEC)};
         if (!fence) return Error::from_errno("eventfd", errno);
@@ -92,13 +92,13 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
     return std::unique_ptr<Buffer>{std::move(buffer)};
 }
 
-producer::AllocatorFactory MemfdFactory::factory() const
+producer::BackendFactory MemfdFactory::factory() const
 {
     return [alloc = allocator, asked = asked, fence = fence_writes, draws = draws,
-            log = draw_log](dev_t device) -> Result<producer::DeviceContexts> {
+            log = draw_log](dev_t device) -> Result<producer::DeviceBackends> {
         asked->push_back(device);
-        producer::DeviceContexts out;
-        out.contexts.push_back(std::make_unique<MemfdContext>(alloc, fence, draws, log));
+        producer::DeviceBackends out;
+        out.backends.push_back(std::make_unique<MemfdBackend>(alloc, fence, draws, log));
         return out;
     };
 }

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "alloc/allocator.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 
 #include <atomic>
 #include <memory>
@@ -47,7 +47,7 @@ struct MemfdFactory {
     // upload does, so that the sync paths have a fence to hand over.
     bool fence_writes = false;
     // draw() works: the producer's own CPU pattern drawer (render::CpuPatternDrawer, through
-    // AllocatorContext::draw) writes only the `changed` rectangles into the buffer (everything
+    // Backend::draw) writes only the `changed` rectangles into the buffer (everything
     // when unset), so that wrong rectangles show as stale pixels. Each call's `changed` is
     // recorded in `draw_log` (null: not recorded, for a long run whose memory must stay flat). Off:
     // cannot_draw() says no, and patterns go as whole CPU frames.
@@ -55,7 +55,7 @@ struct MemfdFactory {
     std::shared_ptr<std::vector<std::optional<std::vector<sources::PixelRect>>>> draw_log =
         std::make_shared<std::vector<std::optional<std::vector<sources::PixelRect>>>>();
     explicit MemfdFactory(FormatSet supported) : allocator{std::make_shared<MemfdAllocator>(std::move(supported))} {}
-    producer::AllocatorFactory factory() const;
+    producer::BackendFactory factory() const;
 };
 
 }  // namespace dmafeed::test

@@ -1,5 +1,5 @@
 // The producer with allocators that stand in while others are set up in the background
-// (DeviceContexts::pending, what AllocatorOptions::quick_start gives): the first frames come from
+// (DeviceBackends::pending, what AllocatorOptions::quick_start gives): the first frames come from
 // the stand-ins, the producer switches when the others are ready, keeps its buffers where the new
 // first choice is the same allocator and layout, waits for the others where the stand-ins cannot
 // make the format or the compositor refuses theirs, and keeps the stand-ins when the set-up fails.
@@ -33,21 +33,21 @@ struct Later {
     int taken = 0;
 };
 
-class TestPending final : public producer::PendingContexts {
+class TestPending final : public producer::PendingBackends {
 public:
     TestPending(std::shared_ptr<Later> later, MemfdFactory contexts, dev_t device)
         : later_{std::move(later)}, contexts_{std::move(contexts)}, device_{device}
     {
     }
     bool ready() const override { return later_->ready; }
-    Result<producer::AllocatorContexts> take() override
+    Result<producer::Backends> take() override
     {
         ++later_->taken;
         if (!later_->ready) later_->waited = true;
         if (later_->fails) return Error{"no Vulkan device here"};
         auto made = contexts_.factory()(device_);
         if (!made) return std::move(made).error();
-        return std::move(made->contexts);
+        return std::move(made->backends);
     }
     std::string describe() const override { return "the test's later allocators"; }
 
@@ -58,9 +58,9 @@ private:
 };
 
 // `first` to begin with, `then` once `later` is ready.
-producer::AllocatorFactory stand_in(const MemfdFactory& first, const MemfdFactory& then, std::shared_ptr<Later> later)
+producer::BackendFactory stand_in(const MemfdFactory& first, const MemfdFactory& then, std::shared_ptr<Later> later)
 {
-    return [first, then, later](dev_t device) -> Result<producer::DeviceContexts> {
+    return [first, then, later](dev_t device) -> Result<producer::DeviceBackends> {
         auto out = first.factory()(device);
         if (!out) return out;
         out->pending = std::make_unique<TestPending>(later, then, device);
@@ -75,21 +75,21 @@ MemfdFactory named(const char* name, FormatSet formats)
     return f;
 }
 
-ProducerConfig config_for(const TestCompositor& c, producer::AllocatorFactory factory)
+ProducerConfig config_for(const TestCompositor& c, producer::BackendFactory factory)
 {
     ProducerConfig config;
     config.display = c.socket_name();
     config.width = 32;
     config.height = 16;
-    config.allocators = std::move(factory);
+    config.backends = std::move(factory);
     config.timeout = 2000ms;
     return config;
 }
 
-// One solid frame; returns the describe() of the context that filled it ("" on a failure), and
-// the context in `context`.
+// One solid frame; returns the describe() of the backend that filled it ("" on a failure), and
+// the backend in `backend`.
 std::string present(Producer& p, TestCompositor& comp, pixels::Rgb colour, DrmFormat format = xrgb,
-                    const producer::AllocatorContext** context = nullptr)
+                    const producer::Backend** context = nullptr)
 {
     auto frame = p.acquire();
     EXPECT_TRUE(frame.ok() && frame->has_value()) << (frame.ok() ? "dropped" : frame.error().message());
@@ -100,8 +100,8 @@ std::string present(Producer& p, TestCompositor& comp, pixels::Rgb colour, DrmFo
     EXPECT_TRUE(p.write(**frame, planes).ok());
     EXPECT_TRUE(p.queue(**frame).ok());
     comp.tick();
-    if (context) *context = (*frame)->context;
-    return (*frame)->context->describe();
+    if (context) *context = (*frame)->backend;
+    return (*frame)->backend->describe();
 }
 
 void expect_shown(TestCompositor& comp, uint8_t b, uint8_t g, uint8_t r)
@@ -161,8 +161,8 @@ TEST(ProducerQuickStart, BuffersAreKeptWhenTheNewFirstChoiceIsTheSameAllocatorAn
     ASSERT_TRUE(p.ok()) << p.error().message();
     uint64_t destroyed = 0;
     (*p)->on_buffer_destroyed([&](const Buffer&, uint64_t) { ++destroyed; });
-    const producer::AllocatorContext* before = nullptr;
-    const producer::AllocatorContext* after = nullptr;
+    const producer::Backend* before = nullptr;
+    const producer::Backend* after = nullptr;
     for (int i = 0; i < 4; ++i) present(**p, **comp, {1, 2, 3}, xrgb, &before);
     later->ready = true;
     for (int i = 0; i < 6; ++i) {
@@ -230,7 +230,7 @@ TEST(ProducerQuickStart, WhenTheCompositorRefusesTheStandInsBuffersTheProducerWa
     ASSERT_TRUE(frame.ok()) << frame.error().message();
     EXPECT_TRUE(later->waited);
     ASSERT_TRUE(frame->has_value());
-    EXPECT_EQ((*frame)->context->describe(), "vulkan-later");
+    EXPECT_EQ((*frame)->backend->describe(), "vulkan-later");
     EXPECT_EQ((*p)->choice()->candidate.pair.modifier, modifier_implicit);
     EXPECT_EQ((*p)->stats().refused, 2u) << "the stand-in's LINEAR buffer, then the later one's";
 }

@@ -42,7 +42,7 @@ ProducerConfig config_for(const TestCompositor& c, const MemfdFactory& memfd)
     config.display = c.socket_name();
     config.width = 32;
     config.height = 16;
-    config.allocators = memfd.factory();
+    config.backends = memfd.factory();
     config.timeout = 2000ms;
     return config;
 }

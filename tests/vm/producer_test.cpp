@@ -36,7 +36,7 @@ ProducerConfig config_for(const Weston& weston, producer::AllocatorKind kind, Dr
     config.format = format;
     // Staging uploads: the path that hands a render fence over (automatic would write lavapipe's
     // LINEAR buffers directly, without one).
-    config.allocators = producer::system_allocators({.kind = kind, .upload = producer::UploadPath::staging});
+    config.backends = producer::system_backends({.kind = kind, .upload = producer::UploadPath::staging});
     config.timeout = 20'000ms;  // llvmpipe under TCG
     config.window.title = "dmafeed vm test";
     return config;
@@ -91,7 +91,7 @@ void expect_quick_start(Weston& weston, const std::string& stand_in, const std::
     const int fds_before = open_fd_count();
     {
         auto config = config_for(weston, producer::AllocatorKind::automatic, DrmFormat{DRM_FORMAT_XRGB8888});
-        config.allocators = producer::system_allocators({.quick_start = true});
+        config.backends = producer::system_backends({.quick_start = true});
         auto p = Producer::create(config);
         ASSERT_TRUE(p.ok()) << p.error().message();
         present(**p, {250, 20, 90}, 1);
@@ -208,16 +208,16 @@ TEST_F(NodrmProducer, PresentsNv12AsTheBt601LimitedRangeDecode)
 }
 
 // Vulkan (lavapipe) first, then GBM: as `automatic` ordered them before it knew better.
-producer::AllocatorFactory vulkan_then_gbm()
+producer::BackendFactory vulkan_then_gbm()
 {
-    auto vulkan = producer::system_allocators({.kind = producer::AllocatorKind::vulkan, .upload = producer::UploadPath::staging});
-    auto gbm = producer::system_allocators({.kind = producer::AllocatorKind::gbm, .upload = producer::UploadPath::staging});
-    return [vulkan, gbm](dev_t target) -> Result<producer::DeviceContexts> {
+    auto vulkan = producer::system_backends({.kind = producer::AllocatorKind::vulkan, .upload = producer::UploadPath::staging});
+    auto gbm = producer::system_backends({.kind = producer::AllocatorKind::gbm, .upload = producer::UploadPath::staging});
+    return [vulkan, gbm](dev_t target) -> Result<producer::DeviceBackends> {
         auto out = vulkan(target);
         if (!out) return out;
         auto more = gbm(target);
         if (!more) return more;
-        for (auto& c : more->contexts) out->contexts.push_back(std::move(c));
+        for (auto& c : more->backends) out->backends.push_back(std::move(c));
         return out;
     };
 }
@@ -258,7 +258,7 @@ TEST_F(VirtioProducer, AutomaticAllocatesOnTheTargetDeviceWithGbmFirst)
 TEST_F(VirtioProducer, FallsBackToGbmWhenWestonRefusesLavapipeBuffers)
 {
     auto config = config_for(*weston_, producer::AllocatorKind::automatic, DrmFormat{DRM_FORMAT_XRGB8888});
-    config.allocators = vulkan_then_gbm();
+    config.backends = vulkan_then_gbm();
     auto p = Producer::create(config);
     ASSERT_TRUE(p.ok()) << p.error().message();
     present(**p, {3, 128, 250}, 3);

@@ -35,7 +35,7 @@ TEST(VirtioSyncobj, AcquirePointsCarryTheUploadFenceAndReleasePointsGateReuse)
     pc.height = 32;
     pc.buffers = 2;
     pc.timeout = 10s;
-    pc.allocators = producer::system_allocators(
+    pc.backends = producer::system_backends(
         {.kind = producer::AllocatorKind::vulkan, .upload = producer::UploadPath::staging});  // render fences
     auto p = producer::Producer::create(pc);
     ASSERT_TRUE(p.ok()) << p.error().message();

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "drm/format.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "producer/producer.hpp"
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace dmafeed::cli {
 
@@ -51,6 +52,10 @@ struct Options {
 
 // Parses argv[1..]. Errors name the option and what it takes (exit status 2).
 Result<Options> parse(std::span<const char* const> args);
+// The arguments that parse() reads back as `o` (for Options that parse() gave): the options given
+// or not at their defaults, in --help's order, each value its own argument; formats and
+// modifiers by name where the name reads back as the same value, else in hex.
+std::vector<std::string> to_args(const Options& o);
 std::string help_text();
 
 }  // namespace dmafeed::cli

@@ -106,7 +106,7 @@ int Player::create_producer()
     config.stride_align = o_.stride_align;
     config.yuv = o_.yuv;
     config.window = {.title = o_.title, .app_id = o_.app_id, .fullscreen = o_.fullscreen};
-    config.allocators = producer::system_allocators({.kind = o_.allocator,
+    config.backends = producer::system_backends({.kind = o_.allocator,
                                                      .device_path = o_.device,
                                                      .prepare_patterns = o_.input.empty(),
                                                      .draw = o_.render,

@@ -3,6 +3,7 @@
 #include "drm/format_info.hpp"
 #include "pixels.hpp"
 #include "pixels/packer.hpp"
+#include "presentation-time-client-protocol.h"
 #include "producer/producer.hpp"
 
 #include <fnmatch.h>
@@ -12,11 +13,11 @@
 namespace dmafeed::conform {
 namespace {
 
-// A context made once for the whole run, lent to each case's producer (a Vulkan device takes
+// A backend made once for the whole run, lent to each case's producer (a Vulkan device takes
 // seconds to make under emulation; a connection is what each case must have fresh).
-class BorrowedContext final : public producer::AllocatorContext {
+class BorrowedBackend final : public producer::Backend {
 public:
-    explicit BorrowedContext(producer::AllocatorContext& owner) : owner_{owner} {}
+    explicit BorrowedBackend(producer::Backend& owner) : owner_{owner} {}
     Allocator& allocator() override { return owner_.allocator(); }
     std::string describe() const override { return owner_.describe(); }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
@@ -33,7 +34,7 @@ public:
     }
 
 private:
-    producer::AllocatorContext& owner_;
+    producer::Backend& owner_;
 };
 
 struct Layout {
@@ -66,15 +67,15 @@ std::string layout_text(const Buffer& buffer)
 
 }  // namespace
 
-std::string allocator_id(producer::AllocatorContext& context)
+std::string allocator_id(producer::Backend& backend)
 {
-    return std::string{context.allocator().name()};
+    return std::string{backend.allocator().name()};
 }
 
 std::vector<MatrixCase> matrix_cases(const MatrixOptions& options)
 {
     std::vector<MatrixCase> cases;
-    for (producer::AllocatorContext* ctx : options.allocators) {
+    for (producer::Backend* ctx : options.allocators) {
         const FormatSet& producible = ctx->allocator().supported();
         for (const FormatModifier& pair : options.offered.pairs()) {
             if (!producible.contains(pair)) continue;
@@ -84,7 +85,7 @@ std::vector<MatrixCase> matrix_cases(const MatrixOptions& options)
                 for (const bool explicit_sync : {false, true}) {
                     MatrixCase c{.id = "matrix/" + allocator_id(*ctx) + "/" + name(pair.format) + "/" + name(pair.modifier) +
                                        "/" + layout.name + "/" + (explicit_sync ? "explicit" : "implicit"),
-                                 .context = ctx,
+                                 .backend = ctx,
                                  .pair = pair,
                                  .layout = layout.name,
                                  .explicit_sync = explicit_sync};
@@ -141,11 +142,11 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
         config.plane_offset = c.layout == "plane-offset" ? 4096 : 0;
     }
     config.disjoint = c.layout == "fd-per-plane";
-    producer::AllocatorContext* lent = c.context;
-    config.allocators = [lent](dev_t) -> Result<producer::DeviceContexts> {
-        producer::DeviceContexts contexts;
-        contexts.contexts.push_back(std::make_unique<BorrowedContext>(*lent));
-        return contexts;
+    producer::Backend* lent = c.backend;
+    config.backends = [lent](dev_t) -> Result<producer::DeviceBackends> {
+        producer::DeviceBackends made;
+        made.backends.push_back(std::make_unique<BorrowedBackend>(*lent));
+        return made;
     };
 
     auto created = producer::Producer::create(config);
@@ -164,7 +165,7 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
         if (p.stats().refused > 0) {
             return finish("failed", "the compositor answered `failed` for " + name(c.pair.format) + " " +
                                         name(c.pair.modifier) + " " + std::to_string(width) + "x" + std::to_string(height) +
-                                        " from " + c.context->describe());
+                                        " from " + c.backend->describe());
         }
         if (!p.allocation_failures().empty()) {
             return finish("skipped", "cannot be made here: " + p.allocation_failures().front());
@@ -184,11 +185,11 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
         if (auto ok = p.wait_for_frame(); !ok) return failure(ok.error());
     }
     if (auto ok = p.drain(options.timeout); !ok) return failure(ok.error());
-    if (last_flags) run.result().zero_copy = (*last_flags & 0x8U) != 0;  // WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY
+    if (last_flags) run.result().zero_copy = (*last_flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0;
 
     const producer::SyncStats& sync = p.sync_stats();
     std::string what = name(c.pair.format) + " " + name(c.pair.modifier) + " " + std::to_string(width) + "x" +
-                       std::to_string(height) + " from " + c.context->describe() + " (" + buffer_layout + "); sync: " +
+                       std::to_string(height) + " from " + c.backend->describe() + " (" + buffer_layout + "); sync: " +
                        sync.protocol;
     if (c.explicit_sync) what += ", " + std::to_string(sync.acquire_fences + sync.timeline_fences) + " acquire fences";
     if (!options.capturer) return finish("created", what + "; not compared: nothing to capture with");

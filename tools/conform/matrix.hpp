@@ -17,7 +17,7 @@
 #include "capture.hpp"
 #include "case.hpp"
 #include "drm/format_set.hpp"
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 #include "session.hpp"
 
 #include <chrono>
@@ -29,8 +29,8 @@ namespace dmafeed::conform {
 struct MatrixOptions {
     std::string display;
     FormatSet offered;  // what the compositor offers
-    // The allocator contexts here (made once; each case borrows one). Owned by the caller.
-    std::vector<producer::AllocatorContext*> allocators;
+    // The allocator backends here (made once; each case borrows one). Owned by the caller.
+    std::vector<producer::Backend*> allocators;
     uint32_t width = 96;
     uint32_t height = 64;
     bool explicit_sync_offered = false;  // the compositor has syncobj or zwp_linux_explicit_synchronization_v1
@@ -40,14 +40,14 @@ struct MatrixOptions {
 
 struct MatrixCase {
     std::string id;
-    producer::AllocatorContext* context = nullptr;
+    producer::Backend* backend = nullptr;
     FormatModifier pair;
     std::string layout;  // "tight", "padded-stride", ...
     bool explicit_sync = false;
 };
 
 // The allocator's short name in case ids: "vulkan", "gbm".
-std::string allocator_id(producer::AllocatorContext& context);
+std::string allocator_id(producer::Backend& backend);
 // Every case, in run order: by allocator, pair (the compositor's order), layout, sync.
 std::vector<MatrixCase> matrix_cases(const MatrixOptions& options);
 

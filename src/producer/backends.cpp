@@ -1,4 +1,4 @@
-#include "producer/allocators.hpp"
+#include "producer/backends.hpp"
 
 #include "alloc/dumb_allocator.hpp"
 #include "alloc/gbm_allocator.hpp"
@@ -18,18 +18,18 @@
 
 namespace dmafeed::producer {
 
-Result<UniqueFd> AllocatorContext::write(const Buffer& buffer, std::span<const PlanePixels> planes)
+Result<UniqueFd> Backend::write(const Buffer& buffer, std::span<const PlanePixels> planes)
 {
     if (auto r = buffer.write_planes(planes); !r) return std::move(r).error();
     return UniqueFd{};
 }
 
-std::string AllocatorContext::cannot_draw(const Buffer& buffer) const { return render::CpuPatternDrawer::cannot_draw(buffer); }
+std::string Backend::cannot_draw(const Buffer& buffer) const { return render::CpuPatternDrawer::cannot_draw(buffer); }
 
-Result<UniqueFd> AllocatorContext::draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
+Result<UniqueFd> Backend::draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                                         const std::optional<std::vector<sources::PixelRect>>& changed)
 {
-    if (auto why = AllocatorContext::cannot_draw(buffer); !why.empty()) return Error{"CPU pattern: " + why};
+    if (auto why = Backend::cannot_draw(buffer); !why.empty()) return Error{"CPU pattern: " + why};
     Result<void> drawn = changed ? cpu_drawer_.draw(buffer, frame, encoding, std::span<const sources::PixelRect>{*changed})
                                  : cpu_drawer_.draw(buffer, frame, encoding);
     if (!drawn) return std::move(drawn).error();
@@ -50,7 +50,7 @@ VkImageUsageFlags pattern_usage(const AllocatorOptions& options)
     return options.host_usage ? 0 : VK_IMAGE_USAGE_STORAGE_BIT;
 }
 
-// A Vulkan instance and device shared by the Vulkan and GBM contexts of one target device.
+// A Vulkan instance and device shared by the Vulkan and GBM backends of one target device.
 struct VulkanStack {
     std::optional<vk::Instance> instance;
     std::unique_ptr<vk::Device> device;
@@ -64,7 +64,7 @@ struct VulkanStack {
     PatternDraw draw_policy = PatternDraw::automatic;
     std::string name;
     bool matched = false;  // the device is the wanted DRM device (not a fallback such as lavapipe)
-    ContextVulkan published;  // for hosts (AllocatorContext::vulkan)
+    BackendVulkan published;  // for hosts (Backend::vulkan)
 
     VulkanStack() = default;
     VulkanStack(const VulkanStack&) = delete;
@@ -167,9 +167,9 @@ Drawer choose_drawer(PatternDraw policy, bool cpu_device, const std::string& gpu
     return chosen;
 }
 
-class VulkanContext final : public AllocatorContext {
+class VulkanBackend final : public Backend {
 public:
-    VulkanContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<VulkanAllocator> allocator, UploadPath upload)
+    VulkanBackend(std::shared_ptr<VulkanStack> stack, std::unique_ptr<VulkanAllocator> allocator, UploadPath upload)
         : stack_{std::move(stack)}, allocator_{std::move(allocator)}
     {
         direct_ = upload == UploadPath::direct ||
@@ -179,7 +179,7 @@ public:
     std::string describe() const override { return "vulkan on " + stack_->name; }
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
-        if (writes_in_place(buffer)) return AllocatorContext::write(buffer, planes);
+        if (writes_in_place(buffer)) return Backend::write(buffer, planes);
         return stack_->upload(buffer, planes);
     }
     bool writes_in_place(const Buffer& buffer) const override { return direct_ && buffer.layout_modifier().is_linear(); }
@@ -195,13 +195,13 @@ public:
         std::string why;
         switch (drawer(buffer, &why)) {
         case Drawer::gpu: return stack_->draw(buffer, static_cast<const VulkanBuffer&>(buffer).parts(), frame, encoding, changed);
-        case Drawer::cpu: return AllocatorContext::draw(buffer, frame, encoding, changed);
+        case Drawer::cpu: return Backend::draw(buffer, frame, encoding, changed);
         case Drawer::none: break;
         }
         return Error{"pattern: " + why};
     }
     bool draw_ready() override { return stack_->draw_ready(); }
-    const ContextVulkan* vulkan() const noexcept override { return &stack_->published; }
+    const BackendVulkan* vulkan() const noexcept override { return &stack_->published; }
 
 private:
     Drawer drawer(const Buffer& buffer, std::string* why) const
@@ -215,9 +215,9 @@ private:
     bool direct_ = false;
 };
 
-class GbmContext final : public AllocatorContext {
+class GbmBackend final : public Backend {
 public:
-    GbmContext(std::shared_ptr<VulkanStack> stack, std::unique_ptr<GbmAllocator> allocator, PatternDraw policy)
+    GbmBackend(std::shared_ptr<VulkanStack> stack, std::unique_ptr<GbmAllocator> allocator, PatternDraw policy)
         : stack_{std::move(stack)}, allocator_{std::move(allocator)}, policy_{policy}
     {
     }
@@ -229,7 +229,7 @@ public:
     Result<UniqueFd> write(const Buffer& buffer, std::span<const PlanePixels> planes) override
     {
         if (copied_by_gpu(buffer)) return stack_->upload(buffer, planes);
-        return AllocatorContext::write(buffer, planes);
+        return Backend::write(buffer, planes);
     }
     bool writes_in_place(const Buffer& buffer) const override
     {
@@ -247,13 +247,13 @@ public:
         std::string why;
         switch (drawer(buffer, &why)) {
         case Drawer::gpu: return stack_->draw(buffer, static_cast<const GbmBuffer&>(buffer).parts(), frame, encoding, changed);
-        case Drawer::cpu: return AllocatorContext::draw(buffer, frame, encoding, changed);
+        case Drawer::cpu: return Backend::draw(buffer, frame, encoding, changed);
         case Drawer::none: break;
         }
         return Error{"pattern: " + why};
     }
     bool draw_ready() override { return !stack_ || stack_->draw_ready(); }
-    const ContextVulkan* vulkan() const noexcept override
+    const BackendVulkan* vulkan() const noexcept override
     {
         return stack_ ? &stack_->published : nullptr;
     }
@@ -284,7 +284,7 @@ private:
 
 }  // namespace
 
-Result<AllocatorContexts> order_contexts(AllocatorContexts others, std::unique_ptr<AllocatorContext> vulkan, bool device_wanted,
+Result<Backends> order_backends(Backends others, std::unique_ptr<Backend> vulkan, bool device_wanted,
                                          bool vulkan_is_that_device, const std::vector<std::string>& failures)
 {
     // Vulkan first, unless the compositor names a DRM device that the Vulkan device is not
@@ -318,11 +318,11 @@ Result<std::optional<dev_t>> wanted_device(const AllocatorOptions& options, dev_
     return std::optional<dev_t>{};
 }
 
-// Every context for the device, in the order rule's order.
-Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::optional<dev_t> wanted)
+// Every backend for the device, in the order rule's order.
+Result<Backends> make_backends(const AllocatorOptions& options, std::optional<dev_t> wanted)
 {
-    AllocatorContexts out;
-    std::unique_ptr<AllocatorContext> vulkan_context;
+    Backends out;
+    std::unique_ptr<Backend> vulkan_context;
     std::vector<std::string> failures;
     std::shared_ptr<VulkanStack> stack;
     auto vulkan = VulkanStack::create(wanted, options);
@@ -334,7 +334,7 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
     if (stack && options.kind != AllocatorKind::gbm) {
         auto allocator = VulkanAllocator::create(*stack->device, image_usage(options), pattern_usage(options));
         if (allocator) {
-            vulkan_context = std::make_unique<VulkanContext>(stack, std::move(*allocator), options.upload);
+            vulkan_context = std::make_unique<VulkanBackend>(stack, std::move(*allocator), options.upload);
         } else {
             failures.push_back("vulkan: " + allocator.error().message());
         }
@@ -347,53 +347,53 @@ Result<AllocatorContexts> make_contexts(const AllocatorOptions& options, std::op
                                 .extra_usage = pattern_usage(options)};
         auto allocator = GbmAllocator::create(gbm);
         if (allocator) {
-            out.push_back(std::make_unique<GbmContext>(stack, std::move(*allocator), options.draw));
+            out.push_back(std::make_unique<GbmBackend>(stack, std::move(*allocator), options.draw));
         } else {
             failures.push_back("gbm: " + allocator.error().message());
         }
     }
-    auto ordered = order_contexts(std::move(out), std::move(vulkan_context), wanted.has_value(), stack && stack->matched, failures);
-    // Published once its contexts exist (they keep it alive).
+    auto ordered = order_backends(std::move(out), std::move(vulkan_context), wanted.has_value(), stack && stack->matched, failures);
+    // Published once its backends exist (they keep it alive).
     if (ordered && stack && options.on_vulkan_device) options.on_vulkan_device(stack->published);
     return ordered;
 }
 
-// make_contexts() in a thread of its own. Only the options (a copy) and the result are shared
+// make_backends() in a thread of its own. Only the options (a copy) and the result are shared
 // with it; the result is read after `done` (release/acquire) or after joining.
-class BackgroundContexts final : public PendingContexts {
+class BackgroundBackends final : public PendingBackends {
 public:
-    BackgroundContexts(AllocatorOptions options, std::optional<dev_t> wanted)
+    BackgroundBackends(AllocatorOptions options, std::optional<dev_t> wanted)
         : thread_{[this, options = std::move(options), wanted] {
-              result_.emplace(make_contexts(options, wanted));
+              result_.emplace(make_backends(options, wanted));
               done_.store(true, std::memory_order_release);
           }}
     {
     }
-    ~BackgroundContexts() override
+    ~BackgroundBackends() override
     {
         if (thread_.joinable()) thread_.join();
     }
     bool ready() const override { return done_.load(std::memory_order_acquire); }
-    Result<AllocatorContexts> take() override
+    Result<Backends> take() override
     {
         if (thread_.joinable()) thread_.join();
         if (!result_) return Error{"the background allocators were taken already"};
-        Result<AllocatorContexts> out = std::move(*result_);
+        Result<Backends> out = std::move(*result_);
         result_.reset();
         return out;
     }
     std::string describe() const override { return "the Vulkan device and the allocators that use it"; }
 
 private:
-    std::optional<Result<AllocatorContexts>> result_;
+    std::optional<Result<Backends>> result_;
     std::atomic<bool> done_{false};
     std::thread thread_;  // last: it starts once the members it writes exist
 };
 
 // Dumb buffers (quick start): drawn and written on the CPU by the base class.
-class DumbContext final : public AllocatorContext {
+class DumbBackend final : public Backend {
 public:
-    explicit DumbContext(std::unique_ptr<DumbAllocator> allocator) : allocator_{std::move(allocator)} {}
+    explicit DumbBackend(std::unique_ptr<DumbAllocator> allocator) : allocator_{std::move(allocator)} {}
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override
     {
@@ -406,9 +406,9 @@ private:
 
 // udmabuf buffers (quick start where the compositor names no DRM device): drawn and written on
 // the CPU by the base class.
-class UdmabufContext final : public AllocatorContext {
+class UdmabufBackend final : public Backend {
 public:
-    explicit UdmabufContext(std::unique_ptr<UdmabufAllocator> allocator) : allocator_{std::move(allocator)} {}
+    explicit UdmabufBackend(std::unique_ptr<UdmabufAllocator> allocator) : allocator_{std::move(allocator)} {}
     Allocator& allocator() override { return *allocator_; }
     std::string describe() const override { return "udmabuf buffers (" + allocator_->path() + ")"; }
 
@@ -418,26 +418,26 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& path)
+Result<std::unique_ptr<Backend>> udmabuf_backend(const std::string& path)
 {
     auto allocator = UdmabufAllocator::create(path);
     if (!allocator) return std::move(allocator).error();
-    return std::unique_ptr<AllocatorContext>{std::make_unique<UdmabufContext>(std::move(*allocator))};
+    return std::unique_ptr<Backend>{std::make_unique<UdmabufBackend>(std::move(*allocator))};
 }
 
-Result<DeviceContexts> udmabuf_contexts()
+Result<DeviceBackends> udmabuf_backends()
 {
-    auto udmabuf = udmabuf_context();
+    auto udmabuf = udmabuf_backend();
     if (!udmabuf) return std::move(udmabuf).error();
-    DeviceContexts out;
-    out.contexts.push_back(std::move(*udmabuf));
+    DeviceBackends out;
+    out.backends.push_back(std::move(*udmabuf));
     return out;
 }
 
-AllocatorFactory system_allocators(const AllocatorOptions& options)
+BackendFactory system_backends(const AllocatorOptions& options)
 {
-    return [options](dev_t target) -> Result<DeviceContexts> {
-        if (options.kind == AllocatorKind::udmabuf) return udmabuf_contexts();
+    return [options](dev_t target) -> Result<DeviceBackends> {
+        if (options.kind == AllocatorKind::udmabuf) return udmabuf_backends();
         auto wanted = wanted_device(options, target);
         if (!wanted) return std::move(wanted).error();
         const bool quick = options.quick_start && options.kind != AllocatorKind::vulkan && options.draw != PatternDraw::gpu;
@@ -447,11 +447,11 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             // Where the compositor names none (a software compositor) and no device is given,
             // udmabuf buffers: memfds made dma-bufs, no device at all.
             if (options.kind == AllocatorKind::automatic && !*wanted && options.device_path.empty()) {
-                auto udmabuf = udmabuf_context();
+                auto udmabuf = udmabuf_backend();
                 if (udmabuf) {
-                    DeviceContexts out;
-                    out.contexts.push_back(std::move(*udmabuf));
-                    out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
+                    DeviceBackends out;
+                    out.backends.push_back(std::move(*udmabuf));
+                    out.pending = std::make_unique<BackgroundBackends>(options, *wanted);
                     return out;
                 }
                 log::debug("quick start: %s", udmabuf.error().message().c_str());
@@ -459,9 +459,9 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
             if (options.kind == AllocatorKind::automatic) {
                 auto dumb = DumbAllocator::create(options.device_path, *wanted);
                 if (dumb) {
-                    DeviceContexts out;
-                    out.contexts.push_back(std::make_unique<DumbContext>(std::move(*dumb)));
-                    out.pending = std::make_unique<BackgroundContexts>(options, *wanted);
+                    DeviceBackends out;
+                    out.backends.push_back(std::make_unique<DumbBackend>(std::move(*dumb)));
+                    out.pending = std::make_unique<BackgroundBackends>(options, *wanted);
                     return out;
                 }
                 log::debug("quick start: %s", dumb.error().message().c_str());
@@ -473,17 +473,17 @@ AllocatorFactory system_allocators(const AllocatorOptions& options)
                 // The background's GBM goes straight to the node found here (no second probe).
                 AllocatorOptions background = options;
                 background.device_path = (*gbm)->node();
-                DeviceContexts out;
-                out.contexts.push_back(std::make_unique<GbmContext>(nullptr, std::move(*gbm), options.draw));
-                out.pending = std::make_unique<BackgroundContexts>(std::move(background), *wanted);
+                DeviceBackends out;
+                out.backends.push_back(std::make_unique<GbmBackend>(nullptr, std::move(*gbm), options.draw));
+                out.pending = std::make_unique<BackgroundBackends>(std::move(background), *wanted);
                 return out;
             }
             log::debug("quick start: GBM cannot start here (%s); setting up every allocator first",
                        gbm.error().message().c_str());
         }
-        auto made = make_contexts(options, *wanted);
+        auto made = make_backends(options, *wanted);
         if (!made) return std::move(made).error();
-        return DeviceContexts{std::move(*made), nullptr};
+        return DeviceBackends{std::move(*made), nullptr};
     };
 }
 

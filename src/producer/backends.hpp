@@ -1,11 +1,11 @@
 // The allocators a producer uses for one target device, and what fills their buffers.
 //
-// An AllocatorContext owns an allocator and whatever it needs (a Vulkan instance and device, an
-// uploader). The producer asks an AllocatorFactory for the contexts of each device the compositor
+// An Backend owns an allocator and whatever it needs (a Vulkan instance and device, an
+// uploader). The producer asks a BackendFactory for the backends of each device the compositor
 // names (a tranche's target device; 0 when the compositor does not say), once per device, and
 // negotiates over them in the factory's order. A factory may hand out stand-ins first and set the
-// preferred contexts up in the background (PendingContexts, AllocatorOptions::quick_start).
-// system_allocators() is the one factory of the player, dmafeed-conform and the library (which
+// preferred backends up in the background (PendingBackends, AllocatorOptions::quick_start).
+// system_backends() is the one factory of the player, dmafeed-conform and the library (which
 // renders into the images itself: AllocatorOptions::host_usage); tests bring their own.
 #pragma once
 
@@ -31,19 +31,19 @@ class Instance;
 
 namespace dmafeed::producer {
 
-// The Vulkan device whose images a context's buffers have, for a host that renders into them.
-struct ContextVulkan {
+// The Vulkan device whose images a backend's buffers have, for a host that renders into them.
+struct BackendVulkan {
     const vk::Instance* instance = nullptr;
     const vk::Device* device = nullptr;
     VkImageUsageFlags usage = 0;  // what the images are made for (at least; some pairs add more)
 };
 
-class AllocatorContext {
+class Backend {
 public:
-    AllocatorContext() = default;
-    AllocatorContext(const AllocatorContext&) = delete;
-    AllocatorContext& operator=(const AllocatorContext&) = delete;
-    virtual ~AllocatorContext() = default;
+    Backend() = default;
+    Backend(const Backend&) = delete;
+    Backend& operator=(const Backend&) = delete;
+    virtual ~Backend() = default;
 
     virtual Allocator& allocator() = 0;
     // "vulkan on llvmpipe (LLVM 19.1.7, 256 bits)", "gbm on /dev/dri/card0 (virtio_gpu)".
@@ -72,43 +72,43 @@ public:
                                   pixels::YuvEncoding encoding,
                                   const std::optional<std::vector<sources::PixelRect>>& changed);
     // The Vulkan device of the buffers' images; null where they have none (CPU mappings only).
-    virtual const ContextVulkan* vulkan() const noexcept { return nullptr; }
+    virtual const BackendVulkan* vulkan() const noexcept { return nullptr; }
 
 protected:
     render::CpuPatternDrawer cpu_drawer_;
 };
 
-using AllocatorContexts = std::vector<std::unique_ptr<AllocatorContext>>;
+using Backends = std::vector<std::unique_ptr<Backend>>;
 
-// Contexts a factory is still setting up in the background (AllocatorOptions::quick_start: the
+// Backends a factory is still setting up in the background (AllocatorOptions::quick_start: the
 // Vulkan device, which takes seconds on lavapipe under emulation), to replace the ones it gave to
 // start with. Destroying it waits for the set-up to end.
-class PendingContexts {
+class PendingBackends {
 public:
-    PendingContexts() = default;
-    PendingContexts(const PendingContexts&) = delete;
-    PendingContexts& operator=(const PendingContexts&) = delete;
-    virtual ~PendingContexts() = default;
+    PendingBackends() = default;
+    PendingBackends(const PendingBackends&) = delete;
+    PendingBackends& operator=(const PendingBackends&) = delete;
+    virtual ~PendingBackends() = default;
     // take() would not wait.
     virtual bool ready() const = 0;
-    // Waits for them: every context of the device, in preference order (the stand-ins' allocators
+    // Waits for them: every backend of the device, in preference order (the stand-ins' allocators
     // among them), or why there are none (then the stand-ins stay). Once.
-    virtual Result<AllocatorContexts> take() = 0;
+    virtual Result<Backends> take() = 0;
     // What is being set up, for logs: "Vulkan and GBM with Vulkan imports".
     virtual std::string describe() const = 0;
 };
 
-// What a factory gives for one device: its contexts in preference order and, where they stand in
+// What a factory gives for one device: its backends in preference order and, where they stand in
 // for better ones still being set up, those (the producer switches to them when they are ready,
 // keeping its buffers where the new first choice is the same allocator and layout).
-struct DeviceContexts {
-    AllocatorContexts contexts;
-    std::unique_ptr<PendingContexts> pending;
+struct DeviceBackends {
+    Backends backends;
+    std::unique_ptr<PendingBackends> pending;
 };
 
-// The contexts for one device. An error (why no allocator works for that device) takes the
+// The backends for one device. An error (why no allocator works for that device) takes the
 // device's tranches out of the negotiation.
-using AllocatorFactory = std::function<Result<DeviceContexts>(dev_t target_device)>;
+using BackendFactory = std::function<Result<DeviceBackends>(dev_t target_device)>;
 
 // udmabuf: only udmabuf buffers (UdmabufAllocator: system memory made a dma-buf, LINEAR, filled on
 // the CPU), no Vulkan, no GBM; for compositors' imports of system-memory dma-bufs.
@@ -140,14 +140,14 @@ struct AllocatorOptions {
     // (compiling its shader takes seconds on lavapipe under emulation), which turns true when it
     // is done; meanwhile frames can be drawn on the CPU. Off: it is built on the first draw().
     bool prepare_patterns = false;
-    // Who draws the patterns (AllocatorContext::draw), where both could.
+    // Who draws the patterns (Backend::draw), where both could.
     PatternDraw draw = PatternDraw::automatic;
     // Quick start (kind automatic or gbm, draw not gpu): udmabuf buffers where the compositor names
     // no DRM device and --device is not given (UdmabufAllocator: no device, no userspace driver;
     // automatic only), else dumb buffers of the device's primary node
     // (DumbAllocator: no userspace driver loaded; automatic only), else GBM alone without Vulkan, stand in, drawn
     // and written on the CPU, while the Vulkan device is set up in a background thread
-    // (PendingContexts); then the usual contexts (Vulkan and GBM, in the order rule's order) take
+    // (PendingBackends); then the usual backends (Vulkan and GBM, in the order rule's order) take
     // over. The first frame waits neither for Vulkan (seconds on lavapipe) nor for Mesa's driver.
     // Where neither stand-in can start, everything is set up at once as without it.
     bool quick_start = false;
@@ -157,20 +157,20 @@ struct AllocatorOptions {
     std::optional<VkImageUsageFlags> host_usage;
     // Called with every Vulkan device the factory sets up, in order, on the thread that sets it up
     // (a background one under quick_start).
-    std::function<void(const ContextVulkan&)> on_vulkan_device;
+    std::function<void(const BackendVulkan&)> on_vulkan_device;
 };
 
-// The udmabuf buffers' context (AllocatorKind::udmabuf, and the quick start's stand-in where the
+// The udmabuf buffers' backend (AllocatorKind::udmabuf, and the quick start's stand-in where the
 // compositor names no DRM device): on `path` ("/dev/udmabuf" when empty).
-Result<std::unique_ptr<AllocatorContext>> udmabuf_context(const std::string& path = {});
-// AllocatorKind::udmabuf's contexts, for every factory: the udmabuf context alone.
-Result<DeviceContexts> udmabuf_contexts();
+Result<std::unique_ptr<Backend>> udmabuf_backend(const std::string& path = {});
+// AllocatorKind::udmabuf's backends, for every factory: the udmabuf backend alone.
+Result<DeviceBackends> udmabuf_backends();
 
 // Vulkan (the device that matches the target, else the best exporting device) and GBM (on the
 // target device's nodes); `automatic` offers both, so that buffers the compositor refuses from one
 // are tried from the other: Vulkan first, but GBM first when the compositor names a DRM device
 // that the Vulkan device is not (lavapipe beside a virtio-gpu compositor).
-AllocatorFactory system_allocators(const AllocatorOptions& options);
+BackendFactory system_backends(const AllocatorOptions& options);
 
 // The order rule of `automatic` (for every factory): GBM before Vulkan when the compositor names a
 // DRM device (`wanted`) that the Vulkan device is not, Vulkan first otherwise.
@@ -180,9 +180,9 @@ inline bool gbm_first(bool device_wanted, bool vulkan_is_that_device) noexcept
 }
 
 // The end of every factory: `vulkan` (may be null) put before or after `others` (GBM) by the order
-// rule; no context at all is an error listing `failures` ("ALLOCATOR: why"), which are otherwise
+// rule; no backend at all is an error listing `failures` ("ALLOCATOR: why"), which are otherwise
 // logged (debug) as the allocators not used.
-Result<AllocatorContexts> order_contexts(AllocatorContexts others, std::unique_ptr<AllocatorContext> vulkan, bool device_wanted,
+Result<Backends> order_backends(Backends others, std::unique_ptr<Backend> vulkan, bool device_wanted,
                                          bool vulkan_is_that_device, const std::vector<std::string>& failures);
 
 }  // namespace dmafeed::producer

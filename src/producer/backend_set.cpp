@@ -1,4 +1,4 @@
-#include "producer/context_set.hpp"
+#include "producer/backend_set.hpp"
 
 #include "util/log.hpp"
 
@@ -6,7 +6,7 @@
 
 namespace dmafeed::producer {
 
-std::string describe_contexts(const AllocatorContexts& contexts)
+std::string describe_backends(const Backends& contexts)
 {
     std::string names;
     for (const auto& c : contexts) {
@@ -16,7 +16,7 @@ std::string describe_contexts(const AllocatorContexts& contexts)
     return names;
 }
 
-Result<AllocatorContexts*> ContextSet::for_device(dev_t device)
+Result<Backends*> BackendSet::for_device(dev_t device)
 {
     auto it = contexts_.find(device);
     if (it != contexts_.end()) return &it->second;
@@ -26,16 +26,16 @@ Result<AllocatorContexts*> ContextSet::for_device(dev_t device)
         errors_[device] = made.error().message();
         return std::move(made).error();
     }
-    const std::string names = describe_contexts(made->contexts);
+    const std::string names = describe_backends(made->backends);
     if (made->pending) {
         log::info("quick start: %s to begin with; setting up %s in the background", names.c_str(),
                   made->pending->describe().c_str());
         pending_[device] = std::move(made->pending);
     }
-    return &contexts_.emplace(device, std::move(made->contexts)).first->second;
+    return &contexts_.emplace(device, std::move(made->backends)).first->second;
 }
 
-Result<bool> ContextSet::adopt(bool wait, BufferPool& pool)
+Result<bool> BackendSet::adopt(bool wait, BufferPool& pool)
 {
     bool adopted = false;
     for (auto it = pending_.begin(); it != pending_.end();) {
@@ -53,15 +53,15 @@ Result<bool> ContextSet::adopt(bool wait, BufferPool& pool)
                       taken.error().message().c_str());
             continue;
         }
-        const std::string names = describe_contexts(*taken);
+        const std::string names = describe_backends(*taken);
         log::info("%s ready after %.0f ms: allocators now %s", what.c_str(), after, names.c_str());
-        AllocatorContexts& in_use = contexts_[device];
+        Backends& in_use = contexts_[device];
         for (const auto& slot : pool.slots()) {
-            const bool ours = std::any_of(in_use.begin(), in_use.end(), [&](const auto& c) { return c.get() == slot->context; });
+            const bool ours = std::any_of(in_use.begin(), in_use.end(), [&](const auto& c) { return c.get() == slot->backend; });
             if (!ours) continue;
             for (const auto& c : *taken) {
-                if (c->describe() == slot->context->describe()) {
-                    slot->context = c.get();
+                if (c->describe() == slot->backend->describe()) {
+                    slot->backend = c.get();
                     break;
                 }
             }
