@@ -256,7 +256,9 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     ASSERT_TRUE(steady && sync && copy) << out;
     EXPECT_GT(*steady, 0.0) << out;
     EXPECT_GT(*sync, 0.0) << "the sync ioctls take time" << out;
-    EXPECT_GT(*copy, *steady) << "the copy alone is faster than the copy with the syncs around it" << out;
+    // The same bytes over less time (the steady time less the syncs): faster, or equal once both
+    // are rounded to 0.1 MB/s (a 64x32 frame's rates are a few MB/s).
+    EXPECT_GE(*copy, *steady) << "the copy alone is not slower than the copy with the syncs around it" << out;
     // The same bracket, 10 in a row on one buffer (its best): measured once the first steady frame is in.
     const auto tight = json_number(out, "write_sync_tight_us");
     ASSERT_TRUE(tight) << out;
