@@ -44,22 +44,17 @@ Result<std::unique_ptr<Connection>> Connection::adopt(UniqueFd fd)
     return std::unique_ptr<Connection>{new Connection{display}};
 }
 
-Connection::~Connection()
-{
-    if (display_) wl_display_disconnect(display_);
-}
-
-int Connection::fd() const noexcept { return wl_display_get_fd(display_); }
+int Connection::fd() const noexcept { return wl_display_get_fd(display_.get()); }
 
 Result<void> Connection::status() const
 {
-    int err = wl_display_get_error(display_);
+    int err = wl_display_get_error(display_.get());
     if (err == 0) err = broken_;
     if (err == 0) return {};
     if (err == EPROTO) {
         const wl_interface* iface = nullptr;
         uint32_t id = 0;
-        const uint32_t code = wl_display_get_protocol_error(display_, &iface, &id);
+        const uint32_t code = wl_display_get_protocol_error(display_.get(), &iface, &id);
         return Error{"the compositor raised a protocol error: " + std::string{iface ? iface->name : "unknown interface"} +
                      "@" + std::to_string(id) + " error " + std::to_string(code)};
     }
@@ -69,7 +64,7 @@ Result<void> Connection::status() const
 Result<void> Connection::flush()
 {
     // EAGAIN: the socket buffer is full; the rest goes out with the next flush.
-    if (wl_display_flush(display_) < 0 && errno != EAGAIN) {
+    if (wl_display_flush(display_.get()) < 0 && errno != EAGAIN) {
         broken_ = errno;
         return status();
     }
@@ -83,15 +78,15 @@ Result<void> Connection::dispatch_pending()
 
 Result<void> Connection::dispatch(std::chrono::milliseconds timeout)
 {
-    while (wl_display_prepare_read(display_) != 0) {
-        if (wl_display_dispatch_pending(display_) < 0) return status();
+    while (wl_display_prepare_read(display_.get()) != 0) {
+        if (wl_display_dispatch_pending(display_.get()) < 0) return status();
     }
     if (auto s = status(); !s) {  // a broken connection stays broken: never block on it again
-        wl_display_cancel_read(display_);
+        wl_display_cancel_read(display_.get());
         return s;
     }
     if (auto f = flush(); !f) {
-        wl_display_cancel_read(display_);
+        wl_display_cancel_read(display_.get());
         return f;
     }
     pollfd pfd{.fd = fd(), .events = POLLIN, .revents = 0};
@@ -100,26 +95,26 @@ Result<void> Connection::dispatch(std::chrono::milliseconds timeout)
         r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
     } while (r < 0 && errno == EINTR);
     if (r <= 0) {
-        wl_display_cancel_read(display_);
+        wl_display_cancel_read(display_.get());
         if (r < 0) return Error::from_errno("poll on the Wayland socket", errno);
         return {};
     }
     // POLLHUP/POLLERR: read_events reports the broken connection.
-    if (wl_display_read_events(display_) < 0) {
+    if (wl_display_read_events(display_.get()) < 0) {
         broken_ = errno ? errno : EPIPE;  // EOF (a dead compositor) is not a display error in libwayland
         return status();
     }
-    if (wl_display_dispatch_pending(display_) < 0) return status();
+    if (wl_display_dispatch_pending(display_.get()) < 0) return status();
     return {};
 }
 
 Result<void> Connection::roundtrip(std::chrono::milliseconds timeout)
 {
     bool done = false;
-    wl_callback* cb = wl_display_sync(display_);
+    const ProxyPtr<wl_callback, wl_callback_destroy> cb{wl_display_sync(display_.get())};
     static constexpr wl_callback_listener listener{
         .done = [](void* data, wl_callback*, uint32_t) { *static_cast<bool*>(data) = true; }};
-    wl_callback_add_listener(cb, &listener, &done);
+    wl_callback_add_listener(cb.get(), &listener, &done);
     const auto deadline = Clock::now() + timeout;
     Result<void> result;
     while (!done) {
@@ -133,7 +128,6 @@ Result<void> Connection::roundtrip(std::chrono::milliseconds timeout)
             break;
         }
     }
-    wl_callback_destroy(cb);
     return result;
 }
 

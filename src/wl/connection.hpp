@@ -5,6 +5,7 @@
 
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
+#include "wl/proxy.hpp"
 
 #include <chrono>
 #include <memory>
@@ -21,9 +22,9 @@ public:
 
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
-    ~Connection();
+    ~Connection() = default;
 
-    wl_display* display() const noexcept { return display_; }
+    wl_display* display() const noexcept { return display_.get(); }
     // For a host's poll loop: readable means dispatch_pending() has work.
     int fd() const noexcept;
 
@@ -42,7 +43,7 @@ public:
 private:
     explicit Connection(wl_display* display) : display_{display} {}
     Result<void> flush();
-    wl_display* display_ = nullptr;
+    ProxyPtr<wl_display, wl_display_disconnect> display_;  // disconnects: every other proxy goes before
     int broken_ = 0;  // errno of a failed read or flush (EPIPE when the compositor is gone)
 };
 

@@ -21,6 +21,9 @@ constexpr wl_buffer_listener buffer_listener{
 
 }  // namespace
 
+void destroy_buffer(wl_buffer* p) { wl_buffer_destroy(p); }
+void destroy_buffer_params(zwp_linux_buffer_params_v1* p) { zwp_linux_buffer_params_v1_destroy(p); }
+
 Result<std::unique_ptr<DmabufBuffer>> DmabufBuffer::create(Connection& connection, LinuxDmabuf& dmabuf,
                                                            const DmabufDescription& d, CreateMode mode,
                                                            std::chrono::milliseconds timeout)
@@ -29,24 +32,25 @@ Result<std::unique_ptr<DmabufBuffer>> DmabufBuffer::create(Connection& connectio
         return Error{"a dma-buf buffer has 1 to 4 planes, not " + std::to_string(d.planes.size())};
     }
     std::unique_ptr<DmabufBuffer> self{new DmabufBuffer};
-    self->params_ = zwp_linux_dmabuf_v1_create_params(dmabuf.proxy());
-    zwp_linux_buffer_params_v1_add_listener(self->params_, &params_listener, self.get());
+    self->params_.reset(zwp_linux_dmabuf_v1_create_params(dmabuf.proxy()));
+    zwp_linux_buffer_params_v1* params = self->params_.get();
+    zwp_linux_buffer_params_v1_add_listener(params, &params_listener, self.get());
     const uint64_t mod = d.modifier.value();
     for (size_t i = 0; i < d.planes.size(); ++i) {
         const DmabufPlane& p = d.planes[i];
-        zwp_linux_buffer_params_v1_add(self->params_, p.fd, static_cast<uint32_t>(i), p.offset, p.stride,
+        zwp_linux_buffer_params_v1_add(params, p.fd, static_cast<uint32_t>(i), p.offset, p.stride,
                                        static_cast<uint32_t>(mod >> 32U), static_cast<uint32_t>(mod & 0xffffffffU));
     }
     const auto w = static_cast<int32_t>(d.width);
     const auto h = static_cast<int32_t>(d.height);
     if (mode == CreateMode::immediate) {
-        self->buffer_ = zwp_linux_buffer_params_v1_create_immed(self->params_, w, h, d.format.fourcc(), d.flags);
-        wl_buffer_add_listener(self->buffer_, &buffer_listener, self.get());
+        self->buffer_.reset(zwp_linux_buffer_params_v1_create_immed(params, w, h, d.format.fourcc(), d.flags));
+        wl_buffer_add_listener(self->buffer_.get(), &buffer_listener, self.get());
         if (auto s = connection.dispatch_pending(); !s) return std::move(s).error().context("create_immed");
         return self;
     }
 
-    zwp_linux_buffer_params_v1_create(self->params_, w, h, d.format.fourcc(), d.flags);
+    zwp_linux_buffer_params_v1_create(params, w, h, d.format.fourcc(), d.flags);
     const auto deadline = Clock::now() + timeout;
     while (!self->answered_) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
@@ -59,22 +63,16 @@ Result<std::unique_ptr<DmabufBuffer>> DmabufBuffer::create(Connection& connectio
                                                 name(d.modifier) + " buffer");
         }
     }
-    zwp_linux_buffer_params_v1_destroy(std::exchange(self->params_, nullptr));
+    self->params_.reset();  // answered: of no further use
     if (self->refused_) return std::unique_ptr<DmabufBuffer>{};
     return self;
-}
-
-DmabufBuffer::~DmabufBuffer()
-{
-    if (buffer_) wl_buffer_destroy(buffer_);
-    if (params_) zwp_linux_buffer_params_v1_destroy(params_);
 }
 
 void DmabufBuffer::handle_created(wl_buffer* buffer) noexcept
 {
     answered_ = true;
-    buffer_ = buffer;
-    wl_buffer_add_listener(buffer_, &buffer_listener, this);
+    buffer_.reset(buffer);
+    wl_buffer_add_listener(buffer, &buffer_listener, this);
 }
 
 void DmabufBuffer::handle_failed() noexcept

@@ -16,6 +16,7 @@
 #include "util/result.hpp"
 #include "wl/connection.hpp"
 #include "wl/linux_dmabuf.hpp"
+#include "wl/proxy.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,9 @@ struct wl_buffer;
 struct zwp_linux_buffer_params_v1;
 
 namespace dmafeed::wl {
+
+void destroy_buffer(wl_buffer* p);
+void destroy_buffer_params(zwp_linux_buffer_params_v1* p);
 
 enum class CreateMode { wait, immediate };
 
@@ -41,7 +45,7 @@ struct DmabufDescription {
     DrmModifier modifier;
     uint32_t width = 0;
     uint32_t height = 0;
-    uint32_t flags = 0;  // zwp_linux_buffer_params_v1.flags (y_invert, interlaced, bottom_first)
+    uint32_t flags = 0;  // ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_* (Y_INVERT, INTERLACED, BOTTOM_FIRST)
     std::span<const DmabufPlane> planes;
 };
 
@@ -54,9 +58,9 @@ public:
                                                         std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
     DmabufBuffer(const DmabufBuffer&) = delete;
     DmabufBuffer& operator=(const DmabufBuffer&) = delete;
-    ~DmabufBuffer();
+    ~DmabufBuffer() = default;
 
-    wl_buffer* proxy() const noexcept { return buffer_; }
+    wl_buffer* proxy() const noexcept { return buffer_.get(); }
     // The compositor has the buffer (attached and committed, not yet released).
     bool held() const noexcept { return held_; }
     // create_immed's buffer was answered with `failed`: inert, never to be attached.
@@ -74,8 +78,9 @@ public:
 
 private:
     DmabufBuffer() = default;
-    zwp_linux_buffer_params_v1* params_ = nullptr;  // kept for create_immed's `failed`
-    wl_buffer* buffer_ = nullptr;
+    // Destroyed in reverse order: the wl_buffer, then the params it came from.
+    ProxyPtr<zwp_linux_buffer_params_v1, destroy_buffer_params> params_;  // kept for create_immed's `failed`
+    ProxyPtr<wl_buffer, destroy_buffer> buffer_;
     bool answered_ = false;
     bool held_ = false;
     bool refused_ = false;

@@ -44,7 +44,8 @@ Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t 
     if (!dmabuf) return std::move(dmabuf).error();
     g->dmabuf_ = std::move(*dmabuf);
 
-    auto compositor = reg.bind(wl_compositor_interface, 4, 6);  // 4: damage_buffer
+    // Its wl_surfaces have the version it is bound at: damage_buffer needs 4.
+    auto compositor = reg.bind(wl_compositor_interface, WL_SURFACE_DAMAGE_BUFFER_SINCE_VERSION, 6);
     if (!compositor) return std::move(compositor).error();
     g->compositor_.reset(static_cast<wl_compositor*>(*compositor));
 

@@ -6,13 +6,17 @@
 #include "drm/format_set.hpp"
 #include "util/result.hpp"
 #include "wl/dmabuf_feedback.hpp"
+#include "wl/proxy.hpp"
 #include "wl/registry.hpp"
 
 #include <memory>
 
 struct wl_surface;
+struct zwp_linux_dmabuf_v1;
 
 namespace dmafeed::wl {
+
+void destroy_linux_dmabuf(zwp_linux_dmabuf_v1* p);
 
 class LinuxDmabuf {
 public:
@@ -23,11 +27,11 @@ public:
     static Result<std::unique_ptr<LinuxDmabuf>> bind(Registry& registry, uint32_t max_version = max_supported_version);
     LinuxDmabuf(const LinuxDmabuf&) = delete;
     LinuxDmabuf& operator=(const LinuxDmabuf&) = delete;
-    ~LinuxDmabuf();
+    ~LinuxDmabuf() = default;
 
     uint32_t version() const noexcept { return version_; }
-    zwp_linux_dmabuf_v1* proxy() const noexcept { return proxy_; }
-    bool has_feedback() const noexcept { return version_ >= 4; }
+    zwp_linux_dmabuf_v1* proxy() const noexcept { return proxy_.get(); }
+    bool has_feedback() const noexcept;
     // v3: the pairs of the modifier events, in the order received. Empty for v4+.
     const FormatSet& v3_formats() const noexcept { return v3_formats_; }
 
@@ -40,7 +44,7 @@ public:
 
 private:
     LinuxDmabuf(zwp_linux_dmabuf_v1* proxy, uint32_t version);
-    zwp_linux_dmabuf_v1* proxy_ = nullptr;
+    ProxyPtr<zwp_linux_dmabuf_v1, destroy_linux_dmabuf> proxy_;
     uint32_t version_ = 0;
     FormatSet v3_formats_;
 };

@@ -15,19 +15,16 @@ constexpr wl_registry_listener registry_listener{
 
 }  // namespace
 
+void destroy_registry(wl_registry* p) { wl_registry_destroy(p); }
+
 Result<std::unique_ptr<Registry>> Registry::create(Connection& connection, std::chrono::milliseconds timeout)
 {
     std::unique_ptr<Registry> reg{new Registry{wl_display_get_registry(connection.display())}};
-    wl_registry_add_listener(reg->registry_, &registry_listener, reg.get());
+    wl_registry_add_listener(reg->registry_.get(), &registry_listener, reg.get());
     if (auto r = connection.roundtrip(timeout); !r) {
         return std::move(r).error().context("listing the compositor's globals");
     }
     return reg;
-}
-
-Registry::~Registry()
-{
-    if (registry_) wl_registry_destroy(registry_);
 }
 
 void Registry::handle_global(uint32_t name, const char* interface, uint32_t version) noexcept
@@ -57,7 +54,7 @@ Result<void*> Registry::bind(const wl_interface& interface, uint32_t min_version
                      "; dmafeed needs version " + std::to_string(min_version) + " or newer"};
     }
     const uint32_t version = std::min({g->version, max_version, static_cast<uint32_t>(interface.version)});
-    return wl_registry_bind(registry_, g->name, &interface, version);
+    return wl_registry_bind(registry_.get(), g->name, &interface, version);
 }
 
 void* Registry::bind_optional(const wl_interface& interface, uint32_t min_version, uint32_t max_version)

@@ -3,6 +3,7 @@
 
 #include "util/result.hpp"
 #include "wl/connection.hpp"
+#include "wl/proxy.hpp"
 
 #include <cstdint>
 #include <string>
@@ -13,6 +14,8 @@ struct wl_registry;
 struct wl_interface;
 
 namespace dmafeed::wl {
+
+void destroy_registry(wl_registry* p);
 
 struct Global {
     uint32_t name = 0;
@@ -27,7 +30,7 @@ public:
                                                     std::chrono::milliseconds timeout = std::chrono::milliseconds{5000});
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
-    ~Registry();
+    ~Registry() = default;
 
     const std::vector<Global>& globals() const noexcept { return globals_; }
     const Global* find(std::string_view interface) const;
@@ -43,7 +46,7 @@ public:
 
 private:
     explicit Registry(wl_registry* registry) : registry_{registry} {}
-    wl_registry* registry_ = nullptr;
+    ProxyPtr<wl_registry, destroy_registry> registry_;
     std::vector<Global> globals_;
 };
 

@@ -15,7 +15,7 @@ namespace dmafeed::wl {
 
 struct Window::Feedback {
     Window* window = nullptr;
-    struct wp_presentation_feedback* proxy = nullptr;
+    ProxyPtr<struct wp_presentation_feedback, wp_presentation_feedback_destroy> proxy;
     PresentationResult result;
 
     void handle_sync_output(wl_output*) noexcept {}
@@ -34,7 +34,7 @@ struct Window::Feedback {
 
 struct Window::Release {
     Window* window = nullptr;
-    zwp_linux_buffer_release_v1* proxy = nullptr;
+    ProxyPtr<zwp_linux_buffer_release_v1, zwp_linux_buffer_release_v1_destroy> proxy;
     std::function<void(UniqueFd)> on_release;
 
     void handle_fenced_release(int32_t fence) noexcept { window->release_done(this, UniqueFd{fence}); }
@@ -71,20 +71,37 @@ uint64_t now_ns(clockid_t clock)
 
 }  // namespace
 
+void destroy_surface(wl_surface* p) { wl_surface_destroy(p); }
+void destroy_xdg_surface(xdg_surface* p) { xdg_surface_destroy(p); }
+void destroy_toplevel(xdg_toplevel* p) { xdg_toplevel_destroy(p); }
+void destroy_viewport(wp_viewport* p) { wp_viewport_destroy(p); }
+void destroy_color_representation_surface(wp_color_representation_surface_v1* p)
+{
+    wp_color_representation_surface_v1_destroy(p);
+}
+void destroy_callback(wl_callback* p) { wl_callback_destroy(p); }
+void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p)
+{
+    zwp_linux_surface_synchronization_v1_destroy(p);
+}
+void destroy_syncobj_surface(wp_linux_drm_syncobj_surface_v1* p) { wp_linux_drm_syncobj_surface_v1_destroy(p); }
+
 Result<std::unique_ptr<Window>> Window::create(Connection& connection, Globals& globals, const WindowOptions& options,
                                                std::chrono::milliseconds timeout)
 {
     std::unique_ptr<Window> w{new Window{globals}};
-    w->surface_ = wl_compositor_create_surface(globals.compositor());
-    w->xdg_surface_ = xdg_wm_base_get_xdg_surface(globals.wm_base(), w->surface_);
-    xdg_surface_add_listener(w->xdg_surface_, &xdg_surface_listener_, w.get());
-    w->toplevel_ = xdg_surface_get_toplevel(w->xdg_surface_);
-    xdg_toplevel_add_listener(w->toplevel_, &toplevel_listener, w.get());
-    xdg_toplevel_set_title(w->toplevel_, options.title.c_str());
-    xdg_toplevel_set_app_id(w->toplevel_, options.app_id.c_str());
-    if (options.fullscreen) xdg_toplevel_set_fullscreen(w->toplevel_, nullptr);
-    if (globals.viewporter()) w->viewport_ = wp_viewporter_get_viewport(globals.viewporter(), w->surface_);
-    wl_surface_commit(w->surface_);  // the initial commit, without a buffer, asks for a configure
+    w->surface_.reset(wl_compositor_create_surface(globals.compositor()));
+    wl_surface* surface = w->surface_.get();
+    w->xdg_surface_.reset(xdg_wm_base_get_xdg_surface(globals.wm_base(), surface));
+    xdg_surface_add_listener(w->xdg_surface_.get(), &xdg_surface_listener_, w.get());
+    w->toplevel_.reset(xdg_surface_get_toplevel(w->xdg_surface_.get()));
+    xdg_toplevel* toplevel = w->toplevel_.get();
+    xdg_toplevel_add_listener(toplevel, &toplevel_listener, w.get());
+    xdg_toplevel_set_title(toplevel, options.title.c_str());
+    xdg_toplevel_set_app_id(toplevel, options.app_id.c_str());
+    if (options.fullscreen) xdg_toplevel_set_fullscreen(toplevel, nullptr);
+    if (globals.viewporter()) w->viewport_.reset(wp_viewporter_get_viewport(globals.viewporter(), surface));
+    wl_surface_commit(surface);  // the initial commit, without a buffer, asks for a configure
 
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (w->configures_ == 0) {
@@ -99,26 +116,14 @@ Result<std::unique_ptr<Window>> Window::create(Connection& connection, Globals& 
 
 Window::Window(Globals& globals) : globals_{globals} {}
 
-Window::~Window()
-{
-    for (auto& f : feedbacks_) wp_presentation_feedback_destroy(f->proxy);
-    for (auto& r : releases_) zwp_linux_buffer_release_v1_destroy(r->proxy);
-    if (sync_) zwp_linux_surface_synchronization_v1_destroy(sync_);
-    if (syncobj_) wp_linux_drm_syncobj_surface_v1_destroy(syncobj_);
-    if (color_representation_) wp_color_representation_surface_v1_destroy(color_representation_);
-    if (frame_callback_) wl_callback_destroy(frame_callback_);
-    if (viewport_) wp_viewport_destroy(viewport_);
-    if (toplevel_) xdg_toplevel_destroy(toplevel_);
-    if (xdg_surface_) xdg_surface_destroy(xdg_surface_);
-    if (surface_) wl_surface_destroy(surface_);
-}
+Window::~Window() = default;  // the members' order is the protocol's (window.hpp)
 
 void Window::set_fullscreen(bool fullscreen)
 {
     if (fullscreen) {
-        xdg_toplevel_set_fullscreen(toplevel_, nullptr);
+        xdg_toplevel_set_fullscreen(toplevel_.get(), nullptr);
     } else {
-        xdg_toplevel_unset_fullscreen(toplevel_);
+        xdg_toplevel_unset_fullscreen(toplevel_.get());
     }
 }
 
@@ -126,7 +131,7 @@ Result<void> Window::enable_explicit_sync()
 {
     if (sync_) return {};
     if (!globals_.explicit_sync()) return Error{"the compositor does not offer zwp_linux_explicit_synchronization_v1"};
-    sync_ = zwp_linux_explicit_synchronization_v1_get_synchronization(globals_.explicit_sync(), surface_);
+    sync_.reset(zwp_linux_explicit_synchronization_v1_get_synchronization(globals_.explicit_sync(), surface_.get()));
     return {};
 }
 
@@ -134,7 +139,7 @@ Result<void> Window::enable_syncobj()
 {
     if (syncobj_) return {};
     if (!globals_.syncobj_manager()) return Error{"the compositor does not offer wp_linux_drm_syncobj_manager_v1"};
-    syncobj_ = wp_linux_drm_syncobj_manager_v1_get_surface(globals_.syncobj_manager(), surface_);
+    syncobj_.reset(wp_linux_drm_syncobj_manager_v1_get_surface(globals_.syncobj_manager(), surface_.get()));
     return {};
 }
 
@@ -142,8 +147,10 @@ Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t ra
 {
     wp_color_representation_manager_v1* manager = globals_.color_representation();
     if (!manager) return Error{"the compositor does not offer wp_color_representation_manager_v1"};
-    if (!color_representation_) color_representation_ = wp_color_representation_manager_v1_get_surface(manager, surface_);
-    wp_color_representation_surface_v1_set_coefficients_and_range(color_representation_, coefficients, range);
+    if (!color_representation_) {
+        color_representation_.reset(wp_color_representation_manager_v1_get_surface(manager, surface_.get()));
+    }
+    wp_color_representation_surface_v1_set_coefficients_and_range(color_representation_.get(), coefficients, range);
     return {};
 }
 
@@ -151,7 +158,7 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
                      uint64_t frame, const CommitSync* sync, std::span<const DamageRect> damage)
 {
     if (configure_pending_) {
-        xdg_surface_ack_configure(xdg_surface_, pending_serial_);
+        xdg_surface_ack_configure(xdg_surface_.get(), pending_serial_);
         configure_pending_ = false;
     }
     const auto bw = static_cast<int32_t>(width);
@@ -159,50 +166,52 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
     if (viewport_) {
         const bool scale = dest_width > 0 && dest_height > 0 && (dest_width != bw || dest_height != bh);
         if (scale) {
-            wp_viewport_set_destination(viewport_, dest_width, dest_height);
+            wp_viewport_set_destination(viewport_.get(), dest_width, dest_height);
         } else if (scaled_) {
-            wp_viewport_set_destination(viewport_, -1, -1);
+            wp_viewport_set_destination(viewport_.get(), -1, -1);  // -1 x -1: the protocol's "unset"
         }
         scaled_ = scale;
     }
-    wl_surface_attach(surface_, buffer, 0, 0);
+    wl_surface* surface = surface_.get();
+    wl_surface_attach(surface, buffer, 0, 0);
     if (damage.empty()) {
-        wl_surface_damage_buffer(surface_, 0, 0, bw, bh);
+        wl_surface_damage_buffer(surface, 0, 0, bw, bh);
     } else {
-        for (const DamageRect& r : damage) wl_surface_damage_buffer(surface_, r.x, r.y, r.width, r.height);
+        for (const DamageRect& r : damage) wl_surface_damage_buffer(surface, r.x, r.y, r.width, r.height);
     }
     if (sync && syncobj_ && sync->timeline) {
         const auto hi = [](uint64_t v) { return static_cast<uint32_t>(v >> 32U); };
         const auto lo = [](uint64_t v) { return static_cast<uint32_t>(v & 0xffffffffU); };
-        wp_linux_drm_syncobj_surface_v1_set_acquire_point(syncobj_, sync->timeline, hi(sync->acquire_point),
+        wp_linux_drm_syncobj_surface_v1_set_acquire_point(syncobj_.get(), sync->timeline, hi(sync->acquire_point),
                                                           lo(sync->acquire_point));
-        wp_linux_drm_syncobj_surface_v1_set_release_point(syncobj_, sync->timeline, hi(sync->release_point),
+        wp_linux_drm_syncobj_surface_v1_set_release_point(syncobj_.get(), sync->timeline, hi(sync->release_point),
                                                           lo(sync->release_point));
     }
     if (sync && sync_) {
-        if (sync->acquire_fence >= 0) zwp_linux_surface_synchronization_v1_set_acquire_fence(sync_, sync->acquire_fence);
+        if (sync->acquire_fence >= 0) {
+            zwp_linux_surface_synchronization_v1_set_acquire_fence(sync_.get(), sync->acquire_fence);
+        }
         if (sync->on_release) {
             auto release = std::make_unique<Release>();
             release->window = this;
             release->on_release = sync->on_release;
-            release->proxy = zwp_linux_surface_synchronization_v1_get_release(sync_);
-            zwp_linux_buffer_release_v1_add_listener(release->proxy, &release_listener, release.get());
+            release->proxy.reset(zwp_linux_surface_synchronization_v1_get_release(sync_.get()));
+            zwp_linux_buffer_release_v1_add_listener(release->proxy.get(), &release_listener, release.get());
             releases_.push_back(std::move(release));
         }
     }
-    if (frame_callback_) wl_callback_destroy(frame_callback_);
-    frame_callback_ = wl_surface_frame(surface_);
-    wl_callback_add_listener(frame_callback_, &frame_listener, this);
+    frame_callback_.reset(wl_surface_frame(surface));  // one pending at a time: an older one is dropped
+    wl_callback_add_listener(frame_callback_.get(), &frame_listener, this);
     if (globals_.presentation()) {
         auto fb = std::make_unique<Feedback>();
         fb->window = this;
         fb->result.frame = frame;
         fb->result.queued_ns = now_ns(globals_.presentation_clock());
-        fb->proxy = wp_presentation_feedback(globals_.presentation(), surface_);
-        wp_presentation_feedback_add_listener(fb->proxy, &feedback_listener, fb.get());
+        fb->proxy.reset(wp_presentation_feedback(globals_.presentation(), surface));
+        wp_presentation_feedback_add_listener(fb->proxy.get(), &feedback_listener, fb.get());
         feedbacks_.push_back(std::move(fb));
     }
-    wl_surface_commit(surface_);
+    wl_surface_commit(surface);
 }
 
 void Window::handle_xdg_configure(uint32_t serial) noexcept
@@ -231,15 +240,13 @@ void Window::handle_toplevel_close() noexcept { closed_ = true; }
 
 void Window::handle_frame_done(uint32_t) noexcept
 {
-    wl_callback_destroy(frame_callback_);
-    frame_callback_ = nullptr;
+    frame_callback_.reset();  // `done` is its destructor event
     ++frame_callbacks_;
 }
 
 void Window::release_done(Release* release, UniqueFd fence) noexcept
 {
-    // Both events are destructors: the proxy is gone on the server side; free ours.
-    zwp_linux_buffer_release_v1_destroy(release->proxy);
+    // Both events are destructors: the proxy is gone on the server side; ours goes with `release`.
     auto callback = std::move(release->on_release);
     releases_.remove_if([&](const std::unique_ptr<Release>& r) { return r.get() == release; });
     if (callback) callback(std::move(fence));
@@ -249,7 +256,7 @@ void Window::feedback_done(Feedback* feedback, bool presented) noexcept
 {
     feedback->result.presented = presented;
     const PresentationResult result = feedback->result;
-    wp_presentation_feedback_destroy(feedback->proxy);
+    // `presented` and `discarded` are destructor events: the proxy goes with `feedback`.
     feedbacks_.remove_if([&](const std::unique_ptr<Feedback>& f) { return f.get() == feedback; });
     if (on_presented_) on_presented_(result);
 }

@@ -13,6 +13,7 @@
 #include "util/unique_fd.hpp"
 #include "wl/connection.hpp"
 #include "wl/globals.hpp"
+#include "wl/proxy.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,15 @@ struct wp_linux_drm_syncobj_surface_v1;
 struct wp_linux_drm_syncobj_timeline_v1;
 
 namespace dmafeed::wl {
+
+void destroy_surface(wl_surface* p);
+void destroy_xdg_surface(xdg_surface* p);
+void destroy_toplevel(xdg_toplevel* p);
+void destroy_viewport(wp_viewport* p);
+void destroy_color_representation_surface(wp_color_representation_surface_v1* p);
+void destroy_callback(wl_callback* p);
+void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p);
+void destroy_syncobj_surface(wp_linux_drm_syncobj_surface_v1* p);
 
 struct WindowOptions {
     std::string title = "dmafeed";
@@ -66,7 +76,7 @@ struct PresentationResult {
     uint64_t time_ns = 0;
     uint32_t refresh_ns = 0;
     uint64_t seq = 0;
-    uint32_t flags = 0;  // wp_presentation_feedback.kind bits (ZERO_COPY = 0x8)
+    uint32_t flags = 0;  // wp_presentation_feedback.kind bits (WP_PRESENTATION_FEEDBACK_KIND_*)
 };
 
 class Window {
@@ -78,7 +88,7 @@ public:
     Window& operator=(const Window&) = delete;
     ~Window();
 
-    wl_surface* surface() const noexcept { return surface_; }
+    wl_surface* surface() const noexcept { return surface_.get(); }
     // The size of the last configure (0: the client chooses), and its fullscreen state.
     int32_t configured_width() const noexcept { return width_; }
     int32_t configured_height() const noexcept { return height_; }
@@ -124,16 +134,18 @@ public:
 private:
     explicit Window(Globals& globals);
     Globals& globals_;
-    wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
-    wp_viewport* viewport_ = nullptr;
-    wp_color_representation_surface_v1* color_representation_ = nullptr;
-    wl_callback* frame_callback_ = nullptr;
-    std::list<std::unique_ptr<Feedback>> feedbacks_;
-    zwp_linux_surface_synchronization_v1* sync_ = nullptr;
-    wp_linux_drm_syncobj_surface_v1* syncobj_ = nullptr;
+    // The proxies die in reverse order of declaration: the wl_surface last, after every object made
+    // for it, and its role objects in the order xdg-shell requires (xdg_toplevel, then xdg_surface).
+    ProxyPtr<wl_surface, destroy_surface> surface_;
+    ProxyPtr<xdg_surface, destroy_xdg_surface> xdg_surface_;
+    ProxyPtr<xdg_toplevel, destroy_toplevel> toplevel_;
+    ProxyPtr<wp_viewport, destroy_viewport> viewport_;
+    ProxyPtr<wl_callback, destroy_callback> frame_callback_;
+    ProxyPtr<wp_color_representation_surface_v1, destroy_color_representation_surface> color_representation_;
+    ProxyPtr<wp_linux_drm_syncobj_surface_v1, destroy_syncobj_surface> syncobj_;
+    ProxyPtr<zwp_linux_surface_synchronization_v1, destroy_surface_synchronization> sync_;
     std::list<std::unique_ptr<Release>> releases_;
+    std::list<std::unique_ptr<Feedback>> feedbacks_;
     std::function<void(const PresentationResult&)> on_presented_;
     uint32_t pending_serial_ = 0;  // a configure to ack at the next commit
     bool configure_pending_ = false;

@@ -79,8 +79,6 @@ Error unreadable(std::string_view who, const std::vector<DrmFormat>& offered)
 
 // --- one capture's buffer --------------------------------------------------------------------------
 
-void destroy_buffer(wl_buffer* p) { wl_buffer_destroy(p); }
-void destroy_shm(wl_shm* p) { wl_shm_destroy(p); }
 void release_output(wl_output* p)
 {
     if (wl_output_get_version(p) >= WL_OUTPUT_RELEASE_SINCE_VERSION) {
@@ -114,11 +112,11 @@ public:
         void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
         if (map == MAP_FAILED) return Error::from_errno("mmap of the capture buffer", errno);
         std::unique_ptr<ShmBuffer> buffer{new ShmBuffer{layout, std::move(fd), map, size}};
-        wl_shm_pool* pool = wl_shm_create_pool(shm, buffer->fd_.get(), static_cast<int32_t>(size));
-        buffer->buffer_.reset(wl_shm_pool_create_buffer(pool, 0, static_cast<int32_t>(layout.width),
+        const wl::ProxyPtr<wl_shm_pool, wl_shm_pool_destroy> pool{
+            wl_shm_create_pool(shm, buffer->fd_.get(), static_cast<int32_t>(size))};
+        buffer->buffer_.reset(wl_shm_pool_create_buffer(pool.get(), 0, static_cast<int32_t>(layout.width),
                                                         static_cast<int32_t>(layout.height),
                                                         static_cast<int32_t>(layout.stride), shm_code(layout.format)));
-        wl_shm_pool_destroy(pool);
         return buffer;
     }
     ShmBuffer(const ShmBuffer&) = delete;
@@ -164,7 +162,7 @@ private:
     UniqueFd fd_;
     void* map_;
     size_t size_;
-    wl::ProxyPtr<wl_buffer, destroy_buffer> buffer_;
+    wl::ProxyPtr<wl_buffer, wl_buffer_destroy> buffer_;
 };
 
 // --- what every capturer shares ----------------------------------------------------------------------
@@ -231,19 +229,10 @@ protected:
     std::unique_ptr<wl::Registry> registry_;
     std::chrono::milliseconds timeout_;
     wl::ProxyPtr<wl_output, release_output> output_;
-    wl::ProxyPtr<wl_shm, destroy_shm> shm_;
+    wl::ProxyPtr<wl_shm, wl_shm_destroy> shm_;  // bound at v1, which has no release request
 };
 
 // --- ext-image-copy-capture-v1 -------------------------------------------------------------------------
-
-void destroy_source_manager(ext_output_image_capture_source_manager_v1* p)
-{
-    ext_output_image_capture_source_manager_v1_destroy(p);
-}
-void destroy_copy_manager(ext_image_copy_capture_manager_v1* p) { ext_image_copy_capture_manager_v1_destroy(p); }
-void destroy_source(ext_image_capture_source_v1* p) { ext_image_capture_source_v1_destroy(p); }
-void destroy_session(ext_image_copy_capture_session_v1* p) { ext_image_copy_capture_session_v1_destroy(p); }
-void destroy_frame(ext_image_copy_capture_frame_v1* p) { ext_image_copy_capture_frame_v1_destroy(p); }
 
 constexpr const char* ext_name = "ext-image-copy-capture-v1";
 
@@ -257,6 +246,7 @@ public:
         if (auto ok = bind(manager_, ext_image_copy_capture_manager_v1_interface, 1); !ok) return ok;
         if (auto ok = bind_output_and_shm(ext_name); !ok) return ok;
         source_.reset(ext_output_image_capture_source_manager_v1_create_source(source_manager_.get(), output_.get()));
+        // Options 0: no EXT_IMAGE_COPY_CAPTURE_MANAGER_V1_OPTIONS_PAINT_CURSORS.
         session_.reset(ext_image_copy_capture_manager_v1_create_session(manager_.get(), source_.get(), 0));
         ext_image_copy_capture_session_v1_add_listener(session_.get(), &session_listener_, this);
         auto answered = dispatch_until([this] { return generation_ > 0 || stopped_; });
@@ -336,8 +326,12 @@ private:
 
     static std::string reason_name(uint32_t reason)
     {
-        static constexpr std::array names{"unknown", "buffer_constraints", "stopped"};
-        return reason < names.size() ? names[reason] : std::to_string(reason);
+        switch (reason) {
+        case EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_UNKNOWN: return "unknown";
+        case EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_BUFFER_CONSTRAINTS: return "buffer_constraints";
+        case EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_STOPPED: return "stopped";
+        default: return std::to_string(reason);
+        }
     }
     Error stopped() const
     {
@@ -381,11 +375,12 @@ private:
         .failed = wl::on<&ImageCopyCapturer::handle_failed>,
     };
 
-    wl::ProxyPtr<ext_output_image_capture_source_manager_v1, destroy_source_manager> source_manager_;
-    wl::ProxyPtr<ext_image_copy_capture_manager_v1, destroy_copy_manager> manager_;
-    wl::ProxyPtr<ext_image_capture_source_v1, destroy_source> source_;
-    wl::ProxyPtr<ext_image_copy_capture_session_v1, destroy_session> session_;
-    wl::ProxyPtr<ext_image_copy_capture_frame_v1, destroy_frame> frame_;
+    wl::ProxyPtr<ext_output_image_capture_source_manager_v1, ext_output_image_capture_source_manager_v1_destroy>
+        source_manager_;
+    wl::ProxyPtr<ext_image_copy_capture_manager_v1, ext_image_copy_capture_manager_v1_destroy> manager_;
+    wl::ProxyPtr<ext_image_capture_source_v1, ext_image_capture_source_v1_destroy> source_;
+    wl::ProxyPtr<ext_image_copy_capture_session_v1, ext_image_copy_capture_session_v1_destroy> session_;
+    wl::ProxyPtr<ext_image_copy_capture_frame_v1, ext_image_copy_capture_frame_v1_destroy> frame_;
     Constraints pending_, constraints_;
     uint64_t generation_ = 0;  // batches of constraints received
     bool stopped_ = false;
@@ -394,9 +389,6 @@ private:
 };
 
 // --- zwlr_screencopy_manager_v1 --------------------------------------------------------------------------
-
-void destroy_screencopy_manager(zwlr_screencopy_manager_v1* p) { zwlr_screencopy_manager_v1_destroy(p); }
-void destroy_screencopy_frame(zwlr_screencopy_frame_v1* p) { zwlr_screencopy_frame_v1_destroy(p); }
 
 class ScreencopyCapturer final : public OutputCapturer {
 public:
@@ -461,7 +453,7 @@ private:
     Result<ShmBuffer::Layout> start_frame()
     {
         state_ = FrameState{};
-        frame_.reset(zwlr_screencopy_manager_v1_capture_output(manager_.get(), 0, output_.get()));
+        frame_.reset(zwlr_screencopy_manager_v1_capture_output(manager_.get(), 0 /* overlay_cursor */, output_.get()));
         zwlr_screencopy_frame_v1_add_listener(frame_.get(), &listener_, this);
         const bool v3 =
             zwlr_screencopy_frame_v1_get_version(frame_.get()) >= ZWLR_SCREENCOPY_FRAME_V1_BUFFER_DONE_SINCE_VERSION;
@@ -497,8 +489,8 @@ private:
         .buffer_done = wl::on<&ScreencopyCapturer::handle_buffer_done>,
     };
 
-    wl::ProxyPtr<zwlr_screencopy_manager_v1, destroy_screencopy_manager> manager_;
-    wl::ProxyPtr<zwlr_screencopy_frame_v1, destroy_screencopy_frame> frame_;
+    wl::ProxyPtr<zwlr_screencopy_manager_v1, zwlr_screencopy_manager_v1_destroy> manager_;
+    wl::ProxyPtr<zwlr_screencopy_frame_v1, zwlr_screencopy_frame_v1_destroy> frame_;
     FrameState state_;
     DrmFormat format_{DRM_FORMAT_XRGB8888};
 };
@@ -506,9 +498,6 @@ private:
 // --- weston_capture_v1 ---------------------------------------------------------------------------------
 
 #if DMAFEED_HAVE_WESTON_CAPTURE
-
-void destroy_weston_capture(weston_capture_v1* p) { weston_capture_v1_destroy(p); }
-void destroy_weston_source(weston_capture_source_v1* p) { weston_capture_source_v1_destroy(p); }
 
 class WestonCapturer final : public OutputCapturer {
 public:
@@ -578,8 +567,8 @@ private:
         .failed = wl::on<&WestonCapturer::handle_failed>,
     };
 
-    wl::ProxyPtr<weston_capture_v1, destroy_weston_capture> capture_;
-    wl::ProxyPtr<weston_capture_source_v1, destroy_weston_source> source_;
+    wl::ProxyPtr<weston_capture_v1, weston_capture_v1_destroy> capture_;
+    wl::ProxyPtr<weston_capture_source_v1, weston_capture_source_v1_destroy> source_;
     DrmFormat format_{0};
     int32_t width_ = 0, height_ = 0;
     State state_ = State::waiting;

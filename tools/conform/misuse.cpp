@@ -3,6 +3,7 @@
 #include "drm/format.hpp"
 #include "linux-dmabuf-v1-client-protocol.h"
 #include "util/log.hpp"
+#include "wl/proxy.hpp"
 
 #include <drm_fourcc.h>
 #include <fnmatch.h>
@@ -15,6 +16,11 @@ constexpr int32_t width = 64;
 constexpr int32_t height = 16;
 constexpr uint32_t stride = width * 4;  // XRGB8888; NV12's planes use `width` bytes a row
 
+// A zwp_linux_buffer_params_v1.flags bit that the protocol does not define.
+constexpr uint32_t undefined_flag = 0x80;
+static_assert((undefined_flag & (ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT | ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_INTERLACED |
+                                 ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_BOTTOM_FIRST)) == 0);
+
 // One zwp_linux_buffer_params_v1 and what it answered.
 class Params {
 public:
@@ -25,40 +31,36 @@ public:
                 [](void* data, zwp_linux_buffer_params_v1*, wl_buffer* buffer) {
                     auto* self = static_cast<Params*>(data);
                     self->created = true;
-                    self->buffers_.push_back(buffer);
+                    self->buffers_.emplace_back(buffer);
                 },
             .failed = [](void* data, zwp_linux_buffer_params_v1*) { static_cast<Params*>(data)->failed = true; },
         };
-        zwp_linux_buffer_params_v1_add_listener(params_, &listener, this);
+        zwp_linux_buffer_params_v1_add_listener(params_.get(), &listener, this);
     }
     Params(const Params&) = delete;
     Params& operator=(const Params&) = delete;
-    ~Params()
-    {
-        for (wl_buffer* b : buffers_) wl_buffer_destroy(b);
-        zwp_linux_buffer_params_v1_destroy(params_);
-    }
 
     void add(int fd, uint32_t plane, uint32_t offset, uint32_t row_stride, uint64_t modifier)
     {
-        zwp_linux_buffer_params_v1_add(params_, fd, plane, offset, row_stride, static_cast<uint32_t>(modifier >> 32U),
+        zwp_linux_buffer_params_v1_add(params_.get(), fd, plane, offset, row_stride, static_cast<uint32_t>(modifier >> 32U),
                                        static_cast<uint32_t>(modifier & 0xffffffffU));
     }
     void create(int32_t w, int32_t h, uint32_t format, uint32_t flags = 0)
     {
-        zwp_linux_buffer_params_v1_create(params_, w, h, format, flags);
+        zwp_linux_buffer_params_v1_create(params_.get(), w, h, format, flags);
     }
     void create_immed(int32_t w, int32_t h, uint32_t format, uint32_t flags = 0)
     {
-        buffers_.push_back(zwp_linux_buffer_params_v1_create_immed(params_, w, h, format, flags));
+        buffers_.emplace_back(zwp_linux_buffer_params_v1_create_immed(params_.get(), w, h, format, flags));
     }
 
     bool created = false;
     bool failed = false;
 
 private:
-    zwp_linux_buffer_params_v1* params_;
-    std::vector<wl_buffer*> buffers_;
+    // The buffers go before the params they came from.
+    wl::ProxyPtr<zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy> params_;
+    std::vector<wl::ProxyPtr<wl_buffer, wl_buffer_destroy>> buffers_;
 };
 
 // What a case's steps get: the params, a buffer big enough for one XRGB8888 image (or an NV12 one),
@@ -127,7 +129,7 @@ const MisuseCase cases[] = {
     {"misuse/invalid_format/unknown-flag", "create with flag 0x80, which the protocol does not define", false,
      [](Misuse& m) {
          m.params.add(m.fd, 0, 0, stride, m.modifier);
-         m.params.create(width, height, DRM_FORMAT_XRGB8888, 0x80);
+         m.params.create(width, height, DRM_FORMAT_XRGB8888, undefined_flag);
      }},
     {"misuse/invalid_format/unadvertised-format", "create with fourcc 'QQQQ', which no format event lists", false,
      [](Misuse& m) {

@@ -2,9 +2,9 @@
 
 #include "linux-dmabuf-v1-client-protocol.h"
 #include "wl/globals.hpp"
+#include "wl/proxy.hpp"
 #include "wl/window.hpp"
 
-#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/udmabuf.h>
@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client-core.h>
+#include <wayland-client-protocol.h>
 
 namespace dmafeed::conform {
 
@@ -33,17 +34,30 @@ Result<CaseConnection> CaseConnection::open(const std::string& display, std::chr
 
 std::string params_error_name(uint32_t code)
 {
-    static constexpr std::array names{"already_used",       "plane_idx",     "plane_set",        "incomplete",
-                                      "invalid_format",     "invalid_dimensions", "out_of_bounds", "invalid_wl_buffer"};
-    return code < names.size() ? std::string{names[code]} : std::to_string(code);
+    switch (code) {
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED: return "already_used";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX: return "plane_idx";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET: return "plane_set";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE: return "incomplete";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT: return "invalid_format";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS: return "invalid_dimensions";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS: return "out_of_bounds";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER: return "invalid_wl_buffer";
+    default: return std::to_string(code);
+    }
 }
 
 namespace {
 
 std::string display_error_name(uint32_t code)
 {
-    static constexpr std::array names{"invalid_object", "invalid_method", "no_memory", "implementation"};
-    return code < names.size() ? std::string{names[code]} : std::to_string(code);
+    switch (code) {
+    case WL_DISPLAY_ERROR_INVALID_OBJECT: return "invalid_object";
+    case WL_DISPLAY_ERROR_INVALID_METHOD: return "invalid_method";
+    case WL_DISPLAY_ERROR_NO_MEMORY: return "no_memory";
+    case WL_DISPLAY_ERROR_IMPLEMENTATION: return "implementation";
+    default: return std::to_string(code);
+    }
 }
 
 }  // namespace
@@ -68,9 +82,9 @@ std::optional<std::string> connection_outcome(const wl::Connection& connection, 
     const uint32_t code = wl_display_get_protocol_error(display, &iface, &id);
     const std::string interface = iface ? iface->name : "unknown";
     std::string name;
-    if (interface == "zwp_linux_buffer_params_v1") {
+    if (interface == zwp_linux_buffer_params_v1_interface.name) {
         name = params_error_name(code);
-    } else if (interface == "wl_display") {
+    } else if (interface == wl_display_interface.name) {
         name = "wl_display." + display_error_name(code);
     } else {
         name = interface + "." + std::to_string(code);
@@ -119,24 +133,29 @@ Result<void> show_shm_frame(const std::string& display, std::chrono::millisecond
     auto window = wl::Window::create(**connection, **globals, {.title = "dmafeed-conform", .app_id = "dmafeed-conform"},
                                      timeout);
     if (!window) return std::move(window).error();
-    auto shm = (*globals)->registry().bind(wl_shm_interface, 1, 1);
-    if (!shm) return std::move(shm).error();
+    auto bound = (*globals)->registry().bind(wl_shm_interface, 1, 1);
+    if (!bound) return std::move(bound).error();
+    const wl::ProxyPtr<wl_shm, wl_shm_destroy> shm{static_cast<wl_shm*>(*bound)};  // v1: no release request
     constexpr int32_t side = 16;
     auto memory = make_memfd_buffer(side * side * 4);
     if (!memory) return std::move(memory).error();
-    wl_shm_pool* pool = wl_shm_create_pool(static_cast<wl_shm*>(*shm), memory->fd.get(), static_cast<int32_t>(memory->size));
-    wl_buffer* buffer = wl_shm_pool_create_buffer(pool, 0, side, side, side * 4, WL_SHM_FORMAT_XRGB8888);
-    wl_shm_pool_destroy(pool);
-    (*window)->present(buffer, side, side, side, side, 0);
+    wl::ProxyPtr<wl_buffer, wl_buffer_destroy> buffer;
+    {
+        const wl::ProxyPtr<wl_shm_pool, wl_shm_pool_destroy> pool{
+            wl_shm_create_pool(shm.get(), memory->fd.get(), static_cast<int32_t>(memory->size))};
+        buffer.reset(wl_shm_pool_create_buffer(pool.get(), 0, side, side, side * 4, WL_SHM_FORMAT_XRGB8888));
+    }
+    (*window)->present(buffer.get(), side, side, side, side, 0);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     Result<void> ok{};
     while (ok && (*window)->frame_pending() && std::chrono::steady_clock::now() < deadline) {
         ok = (*connection)->dispatch(std::chrono::milliseconds{100});
     }
     const bool shown = !(*window)->frame_pending();
+    // The window, then the buffer, go before the roundtrip below, which makes sure the compositor
+    // has let go of them.
     window->reset();
-    wl_buffer_destroy(buffer);
-    wl_shm_destroy(static_cast<wl_shm*>(*shm));
+    buffer.reset();
     if (!ok) return ok;
     if (!shown) return Error{"no frame callback for the wl_shm frame within " + std::to_string(timeout.count()) + " ms"};
     return (*connection)->roundtrip(timeout);

@@ -2,6 +2,7 @@
 
 #include "cli/json.hpp"
 #include "drm/device.hpp"
+#include "linux-dmabuf-v1-client-protocol.h"
 
 #include <algorithm>
 #include <drm_fourcc.h>
@@ -12,11 +13,13 @@ namespace {
 
 std::string device_text(dev_t dev) { return dev == 0 ? "none named" : drm::describe_device(dev); }
 
+// zwp_linux_dmabuf_feedback_v1.tranche_flags: "scanout", bits the protocol does not name as a number.
 std::string flags_text(uint32_t flags)
 {
     if (flags == 0) return "0";
-    std::string s = (flags & 1U) ? "scanout" : "";
-    if (flags & ~1U) s += (s.empty() ? "" : "|") + std::to_string(flags & ~1U);
+    constexpr uint32_t scanout = ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT;
+    std::string s = (flags & scanout) ? "scanout" : "";
+    if (flags & ~scanout) s += (s.empty() ? "" : "|") + std::to_string(flags & ~scanout);
     return s;
 }
 
