@@ -55,6 +55,17 @@ std::unique_ptr<Producer> make(ProducerConfig config)
 }
 
 // One frame of a solid colour: acquire, write, queue. False when the pool dropped it.
+// Dispatches until the window has been configured to width x height (bounded: 5 s), so that a
+// test depends on the configure having arrived, not on how fast the compositor thread sends it.
+bool dispatch_until_configured(Producer& p, int32_t width, int32_t height)
+{
+    for (int i = 0; i < 100; ++i) {
+        if (p.window().configured_width() == width && p.window().configured_height() == height) return true;
+        if (!p.dispatch(std::chrono::milliseconds{50}).ok()) return false;
+    }
+    return false;
+}
+
 bool present_solid(Producer& p, pixels::Rgb colour, DrmFormat format = xrgb, uint32_t w = 32, uint32_t h = 16)
 {
     auto frame = p.acquire();
@@ -417,7 +428,7 @@ TEST(ProducerTest, ResizeReallocatesAtTheConfiguredSize)
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
     EXPECT_EQ(p->choice()->width, 640u);
     comp->set_configure_size(320, 200);
-    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(dispatch_until_configured(*p, 320, 200));
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 320, 200));
     EXPECT_EQ(p->choice()->width, 320u);
     EXPECT_EQ(p->rebuilds(), 1u);
@@ -451,7 +462,7 @@ TEST(ProducerTest, BuffersHaveSerialsAndTheirDestructionIsAnnouncedWhileTheyStil
     EXPECT_TRUE(destroyed.empty());
 
     comp->set_configure_size(320, 200);
-    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(dispatch_until_configured(*p, 320, 200));
     std::set<uint64_t> second_serials;
     for (int i = 0; i < 6; ++i) {
         auto frame = p->acquire();
@@ -799,7 +810,7 @@ TEST(ProducerTest, ScalePolicyUsesTheViewportInsteadOfReallocating)
     ASSERT_TRUE(p->window().has_viewport());
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
     comp->set_configure_size(320, 200);
-    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(dispatch_until_configured(*p, 320, 200));
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
     ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 3; }));
     const auto r = comp->records();
@@ -823,7 +834,7 @@ TEST(ProducerTest, ScalePolicyWithoutViewporterReallocates)
     EXPECT_FALSE(p->window().has_viewport());
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 640, 480));
     comp->set_configure_size(320, 200);
-    ASSERT_TRUE(p->dispatch(100ms).ok());
+    ASSERT_TRUE(dispatch_until_configured(*p, 320, 200));
     ASSERT_TRUE(present_solid(*p, {1, 2, 3}, xrgb, 320, 200));
     EXPECT_EQ(p->rebuilds(), 1u);
     EXPECT_EQ(p->choice()->width, 320u);
@@ -931,8 +942,10 @@ TEST(ProducerSyncTest, ExplicitSyncSendsTheRenderFenceAndAsksForEveryRelease)
     auto p = make(config_for(*comp, memfd));
     ASSERT_TRUE(p);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
-    ASSERT_TRUE(p->dispatch(50ms).ok());
-    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 6; }));
+    // The compositor sends the fourth release once the fifth buffer replaced it on screen; the
+    // producer counts it once it has read the event: wait for both, not for a time.
+    ASSERT_TRUE(comp->wait_until([](const Records& r) { return r.commits.size() >= 6 && r.immediate_releases >= 4; }));
+    for (int i = 0; i < 100 && p->sync_stats().immediate_releases < 4; ++i) ASSERT_TRUE(p->dispatch(50ms).ok());
     const auto r = comp->records();
     for (size_t i = 1; i < r.commits.size(); ++i) {
         EXPECT_TRUE(r.commits[i].acquire_fence) << "commit " << i;
