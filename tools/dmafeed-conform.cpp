@@ -54,7 +54,8 @@ Options:
   --display NAME        the compositor's socket (default $WAYLAND_DISPLAY; with --spawn,
                         dmafeed-conform-PID)
   --spawn 'COMMAND'     start the compositor with `sh -c`, WAYLAND_DISPLAY set to the socket it must
-                        listen on, and stop it at the end; enables the leak cases
+                        listen on, and stop it at the end; enables the leak cases. A case it dies
+                        in is `crashed` and it is started again (up to 3 crashes in a row)
   --spawn-log FILE      the spawned compositor's output (default:
                         $TMPDIR/dmafeed-conform-PID-compositor.log)
   --expect FILE         the compositor's expectation table (tools/conform/expect/*.expect)
@@ -211,7 +212,7 @@ int run(const Options& o)
     }
     run_info.display = display;
 
-    std::unique_ptr<conform::SpawnedCompositor> spawned;
+    std::unique_ptr<conform::Supervisor> supervisor;
     if (!o.spawn.empty()) {
         std::string log_path = o.spawn_log;
         if (log_path.empty()) {
@@ -219,9 +220,15 @@ int run(const Options& o)
             log_path = std::string{tmp && *tmp ? tmp : "/tmp"} + "/dmafeed-conform-" + std::to_string(getpid()) +
                        "-compositor.log";
         }
-        auto s = conform::SpawnedCompositor::start(o.spawn, display, log_path, std::max(timeout * 12, std::chrono::milliseconds{60000}));
+        // A compositor that dies during a case is started again, up to 3 crashes in a row.
+        auto s = conform::Supervisor::start({.command = o.spawn,
+                                             .socket = display,
+                                             .log_path = log_path,
+                                             .start_timeout = std::max(timeout * 12, std::chrono::milliseconds{60000}),
+                                             .death_grace = std::min(timeout, std::chrono::milliseconds{1000}),
+                                             .max_in_a_row = 3});
         if (!s) return fail(s.error().message());
-        spawned = std::move(s).value();
+        supervisor = std::move(s).value();
     }
 
     auto offer = info::probe(display, timeout);
@@ -273,7 +280,7 @@ int run(const Options& o)
     // The cases that will run, for --list and the progress line.
     const auto selected = [&](const std::string& id) { return fnmatch(o.filter.c_str(), id.c_str(), 0) == 0; };
     std::vector<std::string> ids;
-    const bool leak_checks = spawned && o.leaks;
+    const bool leak_checks = supervisor && o.leaks;
     bool misuse_runs = false, matrix_runs = false;
     if (o.misuse) {
         for (const std::string& id : conform::misuse_case_ids()) {
@@ -297,48 +304,87 @@ int run(const Options& o)
     }
 
     Progress progress{ids.size(), o.quiet};
-    const pid_t compositor_pid = spawned ? spawned->pid() : 0;
     const auto case_limit = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>{o.case_limit_s});
-    conform::Watchdog watchdog{case_limit, [compositor_pid] {
-                                   if (compositor_pid > 0) kill(compositor_pid, SIGKILL);
+    conform::Watchdog watchdog{case_limit, [&supervisor] {
+                                   // The compositor of the moment: a restart gives it a new pid.
+                                   const pid_t pid = supervisor ? supervisor->pid() : 0;
+                                   if (pid > 0) kill(pid, SIGKILL);
                                }};
+    std::map<int, std::string> baseline;
+    std::string restarted_after;  // the case after which the compositor the leak check counts was started
+    // The open files of a compositor that has just started, to count leaks from.
+    const auto count_start_files = [&]() -> Result<void> {
+        // A compositor opens files of its own for a while after it starts listening.
+        auto files = supervisor->compositor().settled_files(std::chrono::milliseconds{1000}, std::chrono::seconds{5});
+        if (!files) return std::move(files).error().context("counting the compositor's open files");
+        baseline = std::move(files).value();
+        return {};
+    };
+    // After a case: a spawned compositor that died during it is started again; what held a
+    // connection to the old one, or counted its files, starts over with the new one.
+    const auto after_case = [&](conform::CaseResult& r) {
+        if (!supervisor || !supervisor->after_case(r)) return;
+        restarted_after = r.id;
+        if (leak_checks) {
+            if (auto ok = count_start_files(); !ok) notes.push_back(ok.error().message() + " (after the restart)");
+        }
+        if (capturer) {
+            auto c = conform::Capturer::create(display, timeout, o.capture);
+            capturer = c ? std::move(c).value() : nullptr;
+            matrix.capturer = capturer.get();
+            if (!c) notes.push_back("no capture after the compositor's restart (after " + r.id + "): " + c.error().message());
+        }
+    };
     conform::Hooks hooks{.on_start =
                              [&](std::string_view id) {
                                  progress.start(id);
                                  watchdog.arm(id);
                              },
                          .on_done =
-                             [&](const conform::CaseResult& r) {
+                             [&](conform::CaseResult& r) {
                                  watchdog.disarm();
+                                 after_case(r);
                                  progress.done(r);
-                             }};
+                             },
+                         .stop_reason = [&]() -> std::optional<std::string> {
+                             if (supervisor) return supervisor->gone();
+                             return std::nullopt;
+                         }};
     std::vector<conform::CaseResult> results;
-    std::map<int, std::string> baseline;
     if (leak_checks) {
-        // A compositor opens files of its own for a while after it starts listening.
-        auto files = spawned->settled_files(std::chrono::milliseconds{1000}, std::chrono::seconds{5});
-        if (!files) return fail("counting the compositor's open files: " + files.error().message());
-        baseline = std::move(files).value();
+        if (auto ok = count_start_files(); !ok) return fail(ok.error().message());
     }
     const auto leak_check = [&](const std::string& id, bool covered_cases_ran) {
         if (!leak_checks || !covered_cases_ran) return;
         const auto start = std::chrono::steady_clock::now();
         hooks.on_start(id);
+        if (auto refused = conform::not_run(hooks, id)) {
+            results.push_back(*refused);
+            hooks.on_done(results.back());
+            return;
+        }
         const auto shown = conform::show_shm_frame(display, timeout);
-        auto files = spawned->settled_files(std::chrono::milliseconds{300}, std::chrono::seconds{5}, baseline.size());
+        auto files = supervisor->compositor().settled_files(std::chrono::milliseconds{300}, std::chrono::seconds{5},
+                                                            baseline.size());
         conform::CaseResult r;
         if (files) {
             r = conform::leak_case(id, baseline, *files, conform::seconds_since(start));
             baseline = *files;  // the next check covers only its own cases
             r.detail += shown ? " (counted after a wl_shm frame replaced the last buffer shown)"
                               : " (the wl_shm frame meant to replace the last buffer shown failed: " + shown.error().message() + ")";
+            if (!restarted_after.empty()) {
+                r.detail += "; the compositor counted was started again after " + restarted_after +
+                            ", so this covers only the cases after that";
+            }
         } else {
             r.id = id;
             r.outcome = "tool-error";
-            r.detail = "counting the compositor's open files: " + files.error().message() + spawned->death_report();
+            r.detail = "counting the compositor's open files: " + files.error().message() +
+                       supervisor->compositor().death_report();
         }
+        restarted_after.clear();
         results.push_back(r);
-        hooks.on_done(r);
+        hooks.on_done(results.back());
     };
     if (o.misuse) {
         auto r = conform::run_misuse(misuse, hooks, o.filter);
@@ -351,8 +397,9 @@ int run(const Options& o)
         leak_check("leaks/fds-after-matrix", matrix_runs);
     }
     progress.finish();
-    if (spawned) {
-        if (std::string death = spawned->death_report(); !death.empty()) {
+    if (supervisor) {
+        for (const std::string& note : supervisor->notes()) notes.push_back(note);
+        if (std::string death = supervisor->compositor().death_report(); !death.empty() && !supervisor->gone()) {
             notes.push_back("the compositor died during the run: " + death);
         }
     }
@@ -370,6 +417,7 @@ int run(const Options& o)
     }
 
     const conform::Totals t = conform::totals(results);
+    const size_t crashed = conform::crashed_count(results);
     for (const conform::CaseResult& r : results) {
         if (r.verdict != conform::Verdict::mismatch) continue;
         std::fprintf(stderr, "MISMATCH %s: %s, expected %s (%s)\n  %s\n", r.id.c_str(), r.outcome.c_str(),
@@ -377,10 +425,10 @@ int run(const Options& o)
     }
     for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
     std::fprintf(stderr, "dmafeed-conform: %s on %s (%s, linux-dmabuf v%u, main device %s, capture: %s) in %.0f s\n",
-                 conform::summary_line(t).c_str(), display.c_str(), run_info.compositor.empty() ? "compositor not named" : run_info.compositor.c_str(),
+                 conform::summary_line(t, crashed).c_str(), display.c_str(), run_info.compositor.empty() ? "compositor not named" : run_info.compositor.c_str(),
                  run_info.dmabuf_version, run_info.main_device_driver.c_str(), run_info.capture_method.c_str(), run_info.seconds);
-    if (spawned) {
-        const ExitStatus st = spawned->stop();
+    if (supervisor && !supervisor->gone()) {
+        const ExitStatus st = supervisor->compositor().stop();
         if (!st.clean() && std::string{st.describe()}.find("signal 15") == std::string::npos) {
             std::fprintf(stderr, "note: the spawned compositor %s at the end\n", st.describe().c_str());
         }

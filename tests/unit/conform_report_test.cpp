@@ -258,6 +258,44 @@ TEST(ConformReport, SummaryLine)
     EXPECT_EQ(summary_line(totals(sample())), "4 cases: 2 passed, 1 mismatched, 1 skipped");
 }
 
+// A case a spawned compositor died in is `crashed` (a mismatch: no table expects it), a case it could
+// no longer run is `not-run`; every report counts the crashes.
+TEST(ConformReport, CrashesAreCountedInEverySummary)
+{
+    std::vector<CaseResult> r = sample();
+    CaseResult crashed;
+    crashed.id = "misuse/plane_idx/index-4";
+    crashed.outcome = "crashed";
+    crashed.detail = "the compositor killed by signal 11 (Segmentation fault) during this case";
+    r.push_back(crashed);
+    crashed.id = "misuse/plane_set/same-plane-twice";
+    r.push_back(crashed);
+    CaseResult not_run;
+    not_run.id = "misuse/incomplete/no-planes";
+    not_run.outcome = "not-run";
+    not_run.detail = "not run: the compositor crashed in 3 cases in a row";
+    r.push_back(not_run);
+    Expectations{}.evaluate(run_info(), r);
+    for (size_t i = 4; i < r.size(); ++i) EXPECT_EQ(r[i].verdict, Verdict::mismatch) << r[i].id;
+
+    EXPECT_EQ(crashed_count(r), 2U);
+    EXPECT_EQ(crashed_count(sample()), 0U);
+    const std::string line = "7 cases: 2 passed, 4 mismatched, 1 skipped, 2 crashed";
+    EXPECT_EQ(summary_line(totals(r), crashed_count(r)), line);
+    EXPECT_NE(to_tap(run_info(), r).find("\n# " + line + "\n"), std::string::npos);
+    const std::string json = to_json(run_info(), r);
+    EXPECT_NE(json.find("\"totals\": {\"cases\": 7, \"passed\": 2, \"mismatched\": 4, \"skipped\": 1, \"crashed\": 2}"),
+              std::string::npos)
+        << json;
+    const std::string html = to_html(run_info(), r);
+    EXPECT_NE(html.find("<p class=\"totals\">" + line + "</p>"), std::string::npos);
+    EXPECT_NE(html.find("<h2>misuse <small>4 cases: 1 passed, 3 mismatched, 0 skipped, 2 crashed</small>"),
+              std::string::npos);
+    const std::string junit = to_junit(run_info(), r);
+    EXPECT_NE(junit.find("failures=\"4\""), std::string::npos);
+    EXPECT_NE(junit.find("outcome crashed, expected error plane_idx"), std::string::npos);
+}
+
 TEST(ConformReport, TapHasThePlanALinePerCaseAndYamlBlocks)
 {
     const std::string tap = to_tap(run_info(), sample());
@@ -347,7 +385,7 @@ TEST(ConformReport, JsonIsValidAndCarriesEveryCase)
     for (const char* want :
          {"\"run\": {\"tool_version\": \"0.1.0\", \"display\": \"wayland-1\", \"compositor\": \"weston 14.0.2\"",
           "\"dmabuf_version\": 5", "\"allocators\": [\"vulkan on llvmpipe\", \"gbm on /dev/dri/card0 (virtio_gpu)\"]",
-          "\"seconds\": 12.500}", "\"totals\": {\"cases\": 4, \"passed\": 2, \"mismatched\": 1, \"skipped\": 1}",
+          "\"seconds\": 12.500}", "\"totals\": {\"cases\": 4, \"passed\": 2, \"mismatched\": 1, \"skipped\": 1, \"crashed\": 0}",
           "{\"id\": \"matrix/vulkan/NV12/LINEAR/tight/explicit\", \"outcome\": \"shown\", \"expected\": \"shown\", "
           "\"expected_from\": \"default\", \"verdict\": \"pass\", \"detail\": \"ok\", \"seconds\": 0.250, "
           "\"zero_copy\": true, \"captured\": true}",

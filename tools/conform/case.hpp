@@ -38,7 +38,10 @@ struct CaseResult {
     //           "disconnected" (the connection broke without a protocol error)
     //   misuse: "error <name>", "no-error", "failed", "disconnected"
     //   leaks:  "no-leak", "leak"
-    //   any:    "skipped" (could not run here), "tool-error" (dmafeed-conform itself failed)
+    //   any:    "skipped" (could not run here), "tool-error" (dmafeed-conform itself failed),
+    //           "crashed" (a --spawn compositor died during the case: `detail` says how, with the
+    //           tail of its log; it was started again for the next case), "not-run" (the spawned
+    //           compositor is gone for good: `detail` says why)
     std::string outcome;
     std::string detail;    // one line for people: why skipped, the pixel differences, the error text
     std::string expected;  // the table's outcome for this id (set by evaluate())

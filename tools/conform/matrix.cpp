@@ -211,7 +211,8 @@ std::vector<CaseResult> run_matrix(const MatrixOptions& options, const Hooks& ho
     for (const MatrixCase& c : matrix_cases(options)) {
         if (fnmatch(filter.c_str(), c.id.c_str(), 0) != 0) continue;
         if (hooks.on_start) hooks.on_start(c.id);
-        results.push_back(run_matrix_case(c, options));
+        std::optional<CaseResult> refused = not_run(hooks, c.id);
+        results.push_back(refused ? std::move(*refused) : run_matrix_case(c, options));
         if (hooks.on_done) hooks.on_done(results.back());
     }
     return results;

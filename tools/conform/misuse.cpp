@@ -238,7 +238,8 @@ std::vector<CaseResult> run_misuse(const MisuseOptions& options, const Hooks& ho
     for (const MisuseCase& c : cases) {
         if (fnmatch(filter.c_str(), c.id, 0) != 0) continue;
         if (hooks.on_start) hooks.on_start(c.id);
-        results.push_back(run_one(c, options));
+        std::optional<CaseResult> refused = not_run(hooks, c.id);
+        results.push_back(refused ? std::move(*refused) : run_one(c, options));
         if (hooks.on_done) hooks.on_done(results.back());
     }
     if (fnmatch(filter.c_str(), dev_t_case, 0) == 0) {

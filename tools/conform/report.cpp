@@ -236,10 +236,17 @@ JunitName junit_name(const std::string& id)
     return out;
 }
 
-std::string summary_line(const Totals& t)
+size_t crashed_count(const std::vector<CaseResult>& results)
+{
+    return static_cast<size_t>(
+        std::count_if(results.begin(), results.end(), [](const CaseResult& r) { return r.outcome == "crashed"; }));
+}
+
+std::string summary_line(const Totals& t, size_t crashed)
 {
     return std::to_string(t.cases) + " cases: " + std::to_string(t.passed) + " passed, " +
-           std::to_string(t.mismatched) + " mismatched, " + std::to_string(t.skipped) + " skipped";
+           std::to_string(t.mismatched) + " mismatched, " + std::to_string(t.skipped) + " skipped" +
+           (crashed > 0 ? ", " + std::to_string(crashed) + " crashed" : "");
 }
 
 std::string to_tap(const RunInfo& run, const std::vector<CaseResult>& results)
@@ -263,7 +270,7 @@ std::string to_tap(const RunInfo& run, const std::vector<CaseResult>& results)
         if (r.zero_copy) s += std::string{"  zero_copy: "} + (*r.zero_copy ? "true" : "false") + "\n";
         s += "  ...\n";
     }
-    return s + "# " + summary_line(totals(results)) + "\n";
+    return s + "# " + summary_line(totals(results), crashed_count(results)) + "\n";
 }
 
 std::string to_junit(const RunInfo& run, const std::vector<CaseResult>& results)
@@ -314,7 +321,8 @@ std::string to_json(const RunInfo& run, const std::vector<CaseResult>& results)
          ", \"seconds\": " + seconds_text(run.seconds) + "},\n";
     const Totals t = totals(results);
     s += "  \"totals\": {\"cases\": " + std::to_string(t.cases) + ", \"passed\": " + std::to_string(t.passed) +
-         ", \"mismatched\": " + std::to_string(t.mismatched) + ", \"skipped\": " + std::to_string(t.skipped) + "},\n";
+         ", \"mismatched\": " + std::to_string(t.mismatched) + ", \"skipped\": " + std::to_string(t.skipped) +
+         ", \"crashed\": " + std::to_string(crashed_count(results)) + "},\n";
     s += "  \"cases\": [";
     for (size_t i = 0; i < results.size(); ++i) {
         const CaseResult& r = results[i];
@@ -338,7 +346,7 @@ std::string to_html(const RunInfo& run, const std::vector<CaseResult>& results)
     for (const Field& f : run_fields(run)) {
         s += "<tr><th>" + html_escape(f.label) + "</th><td>" + html_escape(f.value) + "</td></tr>\n";
     }
-    s += "</table>\n<p class=\"totals\">" + html_escape(summary_line(t)) + "</p>\n";
+    s += "</table>\n<p class=\"totals\">" + html_escape(summary_line(t, crashed_count(results))) + "</p>\n";
     s += "<div id=\"image-warning\" class=\"warning\" hidden></div>\n</header>\n";
 
     // The mismatches first, as links to their rows.
@@ -370,7 +378,7 @@ std::string to_html(const RunInfo& run, const std::vector<CaseResult>& results)
         std::vector<CaseResult> of_group;
         for (const size_t i : members) of_group.push_back(results[i]);
         s += "<section id=\"group-" + std::to_string(gi + 1) + "\">\n<h2>" + html_escape(group) + " <small>" +
-             html_escape(summary_line(totals(of_group))) + "</small></h2>\n<table class=\"cases\">\n" +
+             html_escape(summary_line(totals(of_group), crashed_count(of_group))) + "</small></h2>\n<table class=\"cases\">\n" +
              "<thead><tr><th>verdict</th><th>case</th><th>outcome</th><th>expected</th><th>detail</th><th>pictures</th>"
              "</tr></thead>\n<tbody>\n";
         for (const size_t i : members) {

@@ -12,7 +12,7 @@ namespace dmafeed::conform {
 
 // TAP version 14: the run info as leading comments, "ok N - <id>" / "not ok N - <id>" /
 // "ok N - <id> # SKIP <detail>", and a YAML block per case (outcome, expected, expected_from, detail,
-// seconds, zero_copy).
+// seconds, zero_copy); the summary line last, as a comment.
 std::string to_tap(const RunInfo& run, const std::vector<CaseResult>& results);
 
 // JUnit XML: one <testsuite name="dmafeed-conform"> with the run info as <properties>, a <testcase>
@@ -20,7 +20,7 @@ std::string to_tap(const RunInfo& run, const std::vector<CaseResult>& results);
 // <skipped> for skips, <system-out> with the detail for passes.
 std::string to_junit(const RunInfo& run, const std::vector<CaseResult>& results);
 
-// {"run": {...}, "totals": {...}, "cases": [{"id", "outcome", "expected", "expected_from", "verdict",
+// {"run": {...}, "totals": {"cases", "passed", "mismatched", "skipped", "crashed"}, "cases": [{"id", "outcome", "expected", "expected_from", "verdict",
 // "detail", "seconds", "zero_copy", "captured"}]}.
 std::string to_json(const RunInfo& run, const std::vector<CaseResult>& results);
 
@@ -30,8 +30,11 @@ std::string to_json(const RunInfo& run, const std::vector<CaseResult>& results);
 // "broken K of N", with a visible warning) after checking that every thumbnail decoded.
 std::string to_html(const RunInfo& run, const std::vector<CaseResult>& results);
 
-// "N cases: P passed, M mismatched, S skipped".
-std::string summary_line(const Totals& totals);
+// The cases whose outcome is "crashed" (a spawned compositor died during them).
+size_t crashed_count(const std::vector<CaseResult>& results);
+
+// "N cases: P passed, M mismatched, S skipped", and ", C crashed" when `crashed` is not 0.
+std::string summary_line(const Totals& totals, size_t crashed = 0);
 
 // JUnit's split of a case id: classname "matrix.vulkan.NV12" (3 parts for matrix/, 2 for misuse/
 // and leaks/, 1 for others, always leaving at least one part for the name), name "LINEAR/tight/explicit".

@@ -161,6 +161,15 @@ Result<void> show_shm_frame(const std::string& display, std::chrono::millisecond
     return (*connection)->roundtrip(timeout);
 }
 
+std::optional<CaseResult> not_run(const Hooks& hooks, const std::string& id)
+{
+    if (!hooks.stop_reason) return std::nullopt;
+    std::optional<std::string> why = hooks.stop_reason();
+    if (!why) return std::nullopt;
+    CaseRun run{id};
+    return run.finish("not-run", "not run: " + *why);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

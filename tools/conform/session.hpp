@@ -20,11 +20,18 @@
 
 namespace dmafeed::conform {
 
-// Called as each case starts and ends (the progress line, the TAP stream).
+// Called as each case starts and ends (the progress line, the TAP stream). on_done may rewrite the
+// result (a spawned compositor that died during the case makes it `crashed`). `stop_reason`, asked
+// before each case, gives why no case can run any more (the compositor is gone for good): the case
+// is then recorded as `not-run` with that reason, without a connection.
 struct Hooks {
     std::function<void(std::string_view id)> on_start;
-    std::function<void(const CaseResult&)> on_done;
+    std::function<void(CaseResult&)> on_done;
+    std::function<std::optional<std::string>()> stop_reason;
 };
+
+// The `not-run` result of case `id` when the hooks' stop_reason gives one, else nullopt.
+std::optional<CaseResult> not_run(const Hooks& hooks, const std::string& id);
 
 // A connection with zwp_linux_dmabuf_v1 bound at its highest version (up to 5).
 struct CaseConnection {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <dirent.h>
+#include <fstream>
 #include <thread>
 #include <unistd.h>
 
@@ -49,6 +50,12 @@ std::string SpawnedCompositor::death_report()
     return status->describe() + "; its log (" + log_path_ + ") ends with:\n" + file_tail(log_path_, 15);
 }
 
+std::optional<ExitStatus> SpawnedCompositor::ended(std::chrono::milliseconds grace)
+{
+    if (grace.count() <= 0) return child_.poll();
+    return child_.wait_for(grace);
+}
+
 ExitStatus SpawnedCompositor::stop() { return child_.terminate(std::chrono::seconds{5}); }
 
 Result<std::map<int, std::string>> SpawnedCompositor::open_files() const
@@ -90,6 +97,65 @@ Result<std::map<int, std::string>> SpawnedCompositor::settled_files(std::chrono:
         if (quiet_enough && (hoped_for == 0 || files->size() <= hoped_for)) break;
     }
     return files;
+}
+
+Result<std::unique_ptr<Supervisor>> Supervisor::start(Settings settings)
+{
+    std::unique_ptr<Supervisor> s{new Supervisor{std::move(settings)}};
+    auto started = SpawnedCompositor::start(s->settings_.command, s->settings_.socket, s->settings_.log_path,
+                                            s->settings_.start_timeout);
+    if (!started) return std::move(started).error();
+    s->compositor_ = std::move(started).value();
+    s->pid_ = s->compositor_->pid();
+    return s;
+}
+
+bool Supervisor::after_case(CaseResult& r)
+{
+    if (gone_ || !compositor_) return false;
+    // A compositor's death breaks the case's connection a moment before its exit status is there.
+    const bool broken = r.outcome == "disconnected" || r.outcome == "tool-error";
+    const std::optional<ExitStatus> status = compositor_->ended(broken ? settings_.death_grace : std::chrono::milliseconds{0});
+    if (!status) {
+        in_a_row_ = 0;
+        return false;
+    }
+    ++crashes_;
+    ++in_a_row_;
+    const std::string how = status->describe();
+    const std::string was = r.outcome + (r.detail.empty() ? "" : ": " + r.detail);
+    r.outcome = "crashed";
+    r.detail = "the compositor " + how + " during this case; its log (" + settings_.log_path + ") ends with:\n" +
+               file_tail(settings_.log_path, 5) + "\n(the case itself saw " + was + ")";
+    r.captured.reset();
+    r.wanted.reset();
+    r.zero_copy.reset();
+    std::string note = "the compositor died during the run: " + how + " during " + r.id;
+    if (in_a_row_ >= settings_.max_in_a_row) {
+        gone_ = "the compositor crashed in " + std::to_string(in_a_row_) + " cases in a row (the last: " + r.id +
+                ", " + how + "); it was not started again";
+        notes_.push_back(note + "; " + std::to_string(in_a_row_) + " crashes in a row: not started again");
+        r.detail += "; not started again: " + std::to_string(in_a_row_) + " crashes in a row";
+        pid_ = 0;
+        return false;
+    }
+    {
+        std::ofstream log{settings_.log_path, std::ios::app};
+        log << "--- dmafeed-conform: the compositor " << how << " during " << r.id << "; starting it again ---\n";
+    }
+    auto started = SpawnedCompositor::start(settings_.command, settings_.socket, settings_.log_path, settings_.start_timeout);
+    if (!started) {
+        gone_ = "the compositor did not start again after it crashed during " + r.id + ": " + started.error().message();
+        notes_.push_back(note + "; it did not start again: " + started.error().message());
+        r.detail += "; it did not start again";
+        pid_ = 0;
+        return false;
+    }
+    compositor_ = std::move(started).value();
+    pid_ = compositor_->pid();
+    notes_.push_back(note + "; started again (pid " + std::to_string(pid_.load()) + ")");
+    r.detail += "; started again for the next case";
+    return true;
 }
 
 CaseResult leak_case(const std::string& id, const std::map<int, std::string>& before,
