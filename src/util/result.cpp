@@ -1,7 +1,9 @@
 #include "util/result.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <string>
+#include <sys/resource.h>
 
 namespace dmafeed {
 
@@ -14,6 +16,11 @@ Error Error::from_errno(std::string_view what, int err)
         msg += " (";
         msg += name;
         msg += ')';
+    }
+    // Out of descriptors: say how many the process may have, the limit that was hit.
+    rlimit limit{};
+    if (err == EMFILE && ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        msg += "; the process's limit is " + std::to_string(limit.rlim_cur) + " open files (RLIMIT_NOFILE, `ulimit -n`)";
     }
     return Error{std::move(msg)};
 }
