@@ -72,6 +72,7 @@ Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t he
                          buffer.error().message().c_str());
             allocation_failures_.push_back(ctx->describe() + ": " + buffer.error().message());
             refused_.insert(key);
+            not_made_.insert(key);
             continue;
         }
         Buffer& b = **buffer;
@@ -111,9 +112,22 @@ Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t he
 
 Error LayoutChoice::exhausted() const
 {
-    std::string msg = "the compositor refused every buffer layout dmafeed could make for " + name(request_.format) + ":";
+    // The compositor's refusals and what could not be made at all are told apart: at a low fd
+    // limit, say, nothing reaches the compositor.
+    std::string refused;
     for (const auto& [allocator, device, pair] : refused_) {
-        if (pair.format == request_.format) msg += "\n  " + name(pair.modifier) + " from " + allocator;
+        if (pair.format != request_.format || not_made_.count({allocator, device, pair})) continue;
+        refused += "\n  " + name(pair.modifier) + " from " + allocator;
+    }
+    if (refused.empty()) {
+        std::string msg = "dmafeed could make no buffer for " + name(request_.format) + ":";
+        for (const std::string& failure : allocation_failures_) msg += "\n  " + failure;
+        return Error{msg};
+    }
+    std::string msg = "the compositor refused every buffer layout dmafeed could make for " + name(request_.format) + ":" + refused;
+    if (!allocation_failures_.empty()) {
+        msg += "\nand these could not be made:";
+        for (const std::string& failure : allocation_failures_) msg += "\n  " + failure;
     }
     return Error{msg};
 }

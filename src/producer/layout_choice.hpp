@@ -89,7 +89,8 @@ private:
     std::vector<Candidate> candidates_;
     size_t index_ = 0;
     std::optional<LayoutKey> first_;  // candidates_.front()'s
-    std::set<LayoutKey> refused_;
+    std::set<LayoutKey> refused_;   // not to be made again: refused by the compositor, or not made
+    std::set<LayoutKey> not_made_;  // of those, the ones the allocator could not make
     std::set<LayoutKey> verified_;  // layouts the compositor has accepted a buffer of
     std::set<LayoutKey> logged_;
     std::vector<std::string> allocation_failures_;

@@ -375,6 +375,8 @@ Result<void> Producer::queue(const Frame& frame)
 
 Result<void> Producer::wait_for_frame()
 {
+    // A broken connection is an error even with no frame callback pending (a queue() that failed).
+    if (auto r = connection_->status(); !r) return r;
     const auto deadline = Clock::now() + config_.timeout;
     while (window_->frame_pending()) {
         const auto left = left_until(deadline);
