@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <csetjmp>
+#include <csignal>
 #include <cstring>
 #include <drm_fourcc.h>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <optional>
 #include <unistd.h>
 
 namespace dmafeed::sources {
@@ -19,6 +22,90 @@ namespace {
 
 constexpr uint32_t max_dimension = 16384;
 constexpr size_t max_line = 4096;
+
+// Reading a mapped file that can shrink.
+//
+// An access to a mapping of a file past the file's end faults with SIGBUS, and another program can
+// truncate or rewrite the file at any time. Comparing the file's size with the mapping's first
+// cannot close that race (the file can shrink between the fstat and the copy), and pread for
+// every frame would give up the mapping's one copy a frame. So every access of the reader to the
+// mapping runs under a guard: a SIGBUS handler, installed once (by the first mapped file) and
+// chained to the handler it replaced, jumps back out of a guarded access of the faulting thread
+// when the faulting address lies in the pages that access reads; the access then reports a fault
+// and the reader an error. Any other SIGBUS goes on to the previous handler, or to the default
+// action, as if this one were not there. Besides:
+//  - before each frame the reader compares the file's size (fstat) with the mapping's, so that the
+//    usual case, a file truncated between two frames, is an error without any signal;
+//  - where another handler has replaced this one since (a host program's), the reader reads the
+//    mapped range with pread, which answers a short count past the file's end, instead.
+struct GuardedAccess {
+    uintptr_t begin = 0, end = 0;  // the whole pages of the range read
+    sigjmp_buf env;
+};
+
+constinit thread_local GuardedAccess* guarded_access = nullptr;
+struct sigaction previous_sigbus {};
+uintptr_t guard_page_size = 4096;
+
+void on_sigbus(int sig, siginfo_t* info, void* context)
+{
+    GuardedAccess* const access = guarded_access;
+    const auto at = reinterpret_cast<uintptr_t>(info->si_addr);
+    if (access && info->si_code > 0 && at >= access->begin && at < access->end) siglongjmp(access->env, 1);
+    if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
+        previous_sigbus.sa_sigaction(sig, info, context);
+        return;
+    }
+    if (!(previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_handler != SIG_DFL &&
+        previous_sigbus.sa_handler != SIG_IGN) {
+        previous_sigbus.sa_handler(sig);
+        return;
+    }
+    // The default action: a fault happens again once this returns; a signal sent is sent again
+    // (blocked until then).
+    signal(SIGBUS, SIG_DFL);
+    if (info->si_code <= 0) raise(sig);
+}
+
+// Whether the guard's handler is SIGBUS's (installing it the first time).
+bool sigbus_guard_in_place()
+{
+    static const bool installed = [] {
+        guard_page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+        struct sigaction sa {};
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        return sigaction(SIGBUS, &sa, &previous_sigbus) == 0;
+    }();
+    struct sigaction now {};
+    return installed && sigaction(SIGBUS, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+           now.sa_sigaction == on_sigbus;
+}
+
+// Runs `access`, which reads `size` bytes of a mapping from `begin`, under the guard: false when
+// it faulted (it stopped where it faulted). Call only where sigbus_guard_in_place().
+template <class Access>
+bool guarded(const uint8_t* begin, size_t size, Access&& access)
+{
+    GuardedAccess a;
+    a.begin = reinterpret_cast<uintptr_t>(begin) & ~(guard_page_size - 1);
+    a.end = (reinterpret_cast<uintptr_t>(begin) + size + guard_page_size - 1) & ~(guard_page_size - 1);
+    GuardedAccess* const outer = guarded_access;
+    guarded_access = &a;
+    if (sigsetjmp(a.env, 0) != 0) {
+        // Out of the handler: SIGBUS is still blocked (sigsetjmp saved no mask, to stay cheap).
+        guarded_access = outer;
+        sigset_t bus;
+        sigemptyset(&bus);
+        sigaddset(&bus, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &bus, nullptr);
+        return false;
+    }
+    access();
+    guarded_access = outer;
+    return true;
+}
 
 std::optional<uint32_t> to_u32(std::string_view s)
 {
@@ -103,34 +190,41 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
         void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, raw, 0);
         if (map != MAP_FAILED) {
             madvise(map, size, MADV_SEQUENTIAL);
-            std::shared_ptr<const uint8_t> bytes{static_cast<const uint8_t*>(map), [size](const uint8_t* m) {
-                                                     munmap(const_cast<uint8_t*>(m), size);
-                                                 }};
-            auto pos = std::make_shared<uint64_t>(0);
-            auto reader = open(
-                [bytes, size, pos, raw](uint8_t* dst, size_t want) -> long {
-                    if (*pos >= size) {
-                        const ssize_t n = ::pread(raw, dst, want, static_cast<off_t>(*pos));
-                        if (n > 0) *pos += static_cast<uint64_t>(n);
-                        return static_cast<long>(n);
-                    }
-                    const size_t n = std::min<size_t>(want, size - *pos);
-                    copy_frame_bytes(dst, bytes.get() + *pos, n);
-                    *pos += n;
-                    return static_cast<long>(n);
-                },
-                path);
-            if (reader) {
-                reader->fd_ = std::move(fd);
-                reader->mapped_ = std::move(bytes);
-                reader->mapped_size_ = size;
-            }
-            return reader;
+            Y4mReader r{nullptr, path};
+            r.fd_ = std::move(fd);
+            r.mapped_ = std::shared_ptr<const uint8_t>{static_cast<const uint8_t*>(map), [size](const uint8_t* m) {
+                                                           munmap(const_cast<uint8_t*>(m), size);
+                                                       }};
+            r.mapped_size_ = size;
+            if (auto ok = r.check_mapping(); !ok) return std::move(ok).error();
+            return parse_header(std::move(r));
         }
     }
-    auto reader = open([raw](uint8_t* dst, size_t size) { return static_cast<long>(::read(raw, dst, size)); }, path);
-    if (reader) reader->fd_ = std::move(fd);
-    return reader;
+    Y4mReader r{[raw](uint8_t* dst, size_t size) { return static_cast<long>(::read(raw, dst, size)); }, path};
+    r.fd_ = std::move(fd);
+    return parse_header(std::move(r));
+}
+
+Result<void> Y4mReader::check_mapping()
+{
+    if (!mapped_) return {};
+    if (!mapping_lost_.empty()) return Error{mapping_lost_};
+    struct stat st {};
+    if (fstat(fd_.get(), &st) != 0) return Error::from_errno("fstat " + source_, errno);
+    if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) < mapped_size_) return mapping_shrank();
+    mapping_guarded_ = sigbus_guard_in_place();
+    return {};
+}
+
+Error Y4mReader::mapping_shrank()
+{
+    if (mapping_lost_.empty()) {
+        struct stat st {};
+        const std::string now = fstat(fd_.get(), &st) == 0 ? "to " + std::to_string(st.st_size) + " bytes " : "";
+        mapping_lost_ = source_ + ": byte " + std::to_string(offset_) + ": the file shrank " + now + "while it was read (" +
+                        std::to_string(mapped_size_) + " bytes when opened): truncated or rewritten by another program?";
+    }
+    return Error{mapping_lost_};
 }
 
 uint64_t Y4mReader::prefetch_next()
@@ -151,23 +245,43 @@ uint64_t Y4mReader::prefetch_next()
 
 std::span<const uint8_t> Y4mReader::upcoming_frame() const
 {
-    if (!mapped_ || offset_ >= mapped_size_) return {};
+    if (!mapped_ || offset_ >= mapped_size_ || !mapping_lost_.empty() || !mapping_guarded_) return {};
+    struct stat st {};
+    if (fstat(fd_.get(), &st) != 0 || st.st_size < 0 || static_cast<uint64_t>(st.st_size) < mapped_size_) return {};
     const uint8_t* at = mapped_.get() + offset_;
     const size_t left = mapped_size_ - offset_;
-    const void* newline = std::memchr(at, '\n', std::min<size_t>(max_line + 1, left));
-    if (!newline) return {};
+    const size_t span = std::min<size_t>(max_line + 1, left);
+    const void* newline = nullptr;
+    if (!guarded(at, span, [&] { newline = std::memchr(at, '\n', span); }) || !newline) return {};
     const size_t data = static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1;
     if (left - data < header_.frame_bytes()) return {};
     return {at + data, static_cast<size_t>(header_.frame_bytes())};
+}
+
+long Y4mReader::read_input(uint8_t* dst, size_t size)
+{
+    if (mapped_) return static_cast<long>(::pread(fd_.get(), dst, size, static_cast<off_t>(offset_)));
+    return read_(dst, size);
 }
 
 Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
 {
     size_t got = 0;
     while (got < size) {
+        const bool in_mapping = mapped_ && offset_ < mapped_size_;
+        if (!mapping_lost_.empty()) return Error{mapping_lost_};
+        if (in_mapping && mapping_guarded_) {
+            const size_t n = std::min<uint64_t>(size - got, mapped_size_ - offset_);
+            const uint8_t* src = mapped_.get() + offset_;
+            uint8_t* to = dst + got;
+            if (!guarded(src, n, [&] { copy_frame_bytes(to, src, n); })) return mapping_shrank();
+            got += n;
+            offset_ += n;
+            continue;
+        }
         long n = 0;
         if (!bounce_) {
-            n = read_(dst + got, size - got);
+            n = read_input(dst + got, size - got);
             if (n < 0 && errno == EFAULT) {
                 // The input's file system pins the destination's pages (9p, direct I/O), which a
                 // dma-buf's mapping does not allow; nothing was read: read through memory of ours.
@@ -176,17 +290,20 @@ Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
             }
         } else {
             if (bounce_buffer_.empty()) bounce_buffer_.resize(size_t{1} << 20U);
-            n = read_(bounce_buffer_.data(), std::min(size - got, bounce_buffer_.size()));
+            n = read_input(bounce_buffer_.data(), std::min(size - got, bounce_buffer_.size()));
             if (n > 0) copy_frame_bytes(dst + got, bounce_buffer_.data(), static_cast<size_t>(n));
         }
         if (n < 0) {
             if (errno == EINTR) continue;
             return Error::from_errno("read " + source_, errno);
         }
-        if (n == 0) break;
+        if (n == 0) {
+            if (in_mapping) return mapping_shrank();  // pread found the end inside the mapped size
+            break;
+        }
         got += static_cast<size_t>(n);
+        offset_ += static_cast<size_t>(n);
     }
-    offset_ += got;
     return got;
 }
 
@@ -194,12 +311,14 @@ Result<std::string> Y4mReader::line(const char* what)
 {
     std::string out;
     const uint64_t start = offset_;
-    if (mapped_ && offset_ < mapped_size_) {
+    if (mapped_ && mapping_guarded_ && offset_ < mapped_size_ && mapping_lost_.empty()) {
         // A mapped file: the line's end is found in the mapping, and the line taken in one read
         // rather than a read a byte (a FRAME line per frame). Anything unusual (no newline within
         // the longest line, the mapping's end) goes the byte-by-byte way below, which says what.
         const uint8_t* at = mapped_.get() + offset_;
-        const void* newline = std::memchr(at, '\n', std::min<size_t>(max_line + 1, mapped_size_ - offset_));
+        const size_t span = std::min<size_t>(max_line + 1, mapped_size_ - offset_);
+        const void* newline = nullptr;
+        if (!guarded(at, span, [&] { newline = std::memchr(at, '\n', span); })) return mapping_shrank();
         if (newline) {
             out.resize(static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1);
             auto got = fill(reinterpret_cast<uint8_t*>(out.data()), out.size());
@@ -230,7 +349,11 @@ Result<std::string> Y4mReader::line(const char* what)
 
 Result<Y4mReader> Y4mReader::open(ReadFn read, std::string source)
 {
-    Y4mReader r{std::move(read), std::move(source)};
+    return parse_header(Y4mReader{std::move(read), std::move(source)});
+}
+
+Result<Y4mReader> Y4mReader::parse_header(Y4mReader r)
+{
     auto header_line = r.line("header");
     if (!header_line) return std::move(header_line).error();
     const std::string& h = *header_line;
@@ -307,6 +430,7 @@ Result<Y4mReader> Y4mReader::open(ReadFn read, std::string source)
 
 Result<bool> Y4mReader::frame_line()
 {
+    if (auto ok = check_mapping(); !ok) return std::move(ok).error();
     const uint64_t start = offset_;
     auto l = line("FRAME");
     if (!l) return std::move(l).error().context("frame " + std::to_string(frames_));
@@ -322,8 +446,9 @@ Result<bool> Y4mReader::frame_line()
     return true;
 }
 
-Error Y4mReader::cut_short(uint64_t data_start, uint64_t have) const
+Error Y4mReader::cut_short(uint64_t data_start, uint64_t have)
 {
+    if (auto ok = check_mapping(); !ok) return std::move(ok).error();
     return Error{source_ + ": byte " + std::to_string(data_start) + ": frame " + std::to_string(frames_) +
                  " is cut short: " + std::to_string(have) + " of " + std::to_string(header_.frame_bytes()) +
                  " bytes (the frames before it were shown)"};
@@ -351,6 +476,9 @@ Result<bool> Y4mReader::next_into(std::span<const PlaneDestination> planes)
             if (*got < want) return cut_short(data_start, have);
         }
     }
+    // A file that shrank during the copy without a fault (the copy read the zeros past the new end
+    // of its last page) is found here.
+    if (auto ok = check_mapping(); !ok) return std::move(ok).error();
     ++frames_;
     return true;
 }
@@ -373,6 +501,7 @@ Result<bool> Y4mReader::next()
         if (*got < chunk) break;
     }
     if (have < want) return cut_short(data_start, have);
+    if (auto ok = check_mapping(); !ok) return std::move(ok).error();  // as in next_into
     ++frames_;
     return true;
 }

@@ -12,6 +12,11 @@
 // an even size, header and FRAME lines are bounded (4096 bytes), and every error names the byte
 // offset and, inside the frames, the frame number. A frame cut short at the end is an error for
 // that frame only: the frames before it have been returned already.
+//
+// A regular file is read through a mapping of it. A file that shrinks while it is read (truncated,
+// or rewritten by another program) is an error from then on, never a SIGBUS: see y4m.cpp for how
+// (the first mapped file installs a SIGBUS handler that passes every fault but its own on to the
+// handler it replaced).
 #pragma once
 
 #include "drm/format.hpp"
@@ -94,24 +99,36 @@ public:
     uint64_t prefetch_next();
     // A mapped file's next frame data, in place (after its FRAME line, frame_bytes() long), for
     // a caller that measures a copy of exactly the bytes the next read will copy; empty for other
-    // inputs, at the end, or where the FRAME line or the frame is not whole in the mapping.
+    // inputs, at the end, where the FRAME line or the frame is not whole in the mapping, or where
+    // the file has shrunk since it was mapped. The span is the mapping itself: a caller's read of
+    // it is not guarded as the reader's own are, and faults if the file shrinks meanwhile.
     std::span<const uint8_t> upcoming_frame() const;
 
 private:
     Y4mReader(ReadFn read, std::string source) : read_{std::move(read)}, source_{std::move(source)} {}
+    static Result<Y4mReader> parse_header(Y4mReader r);
     Result<size_t> fill(uint8_t* dst, size_t size);  // reads until `size` or the end
+    long read_input(uint8_t* dst, size_t size);      // one read at offset_: read_, or pread of fd_
+    // A mapped file, before each frame: an error when the file is smaller than its mapping; and
+    // whether the mapping may be read (the SIGBUS guard is in place) or pread is to be used.
+    Result<void> check_mapping();
+    Error mapping_shrank();  // the error, from then on, of a mapped file that shrank
     // Up to '\n', bounded; read a byte at a time, so that no frame data is read ahead.
     Result<std::string> line(const char* what);
     // The FRAME line: true when one was read, false at a clean end.
     Result<bool> frame_line();
-    Error cut_short(uint64_t data_start, uint64_t have) const;
+    // A frame cut short by the end of the input; a mapped file's shrink, if it shrank meanwhile.
+    Error cut_short(uint64_t data_start, uint64_t have);
 
     ReadFn read_;
     std::string source_;
     UniqueFd fd_;  // open_file's
-    // open_file's mapping of a regular file (read_ copies from it; offset_ is the position in it).
+    // open_file's mapping of a regular file (offset_ is the position in it; past its end, the file
+    // is read with pread: it grew since).
     std::shared_ptr<const uint8_t> mapped_;
     size_t mapped_size_ = 0;
+    bool mapping_guarded_ = false;       // this frame's reads of the mapping run under the guard
+    std::string mapping_lost_;           // non-empty: the file shrank, this is the error
     bool populate_unsupported_ = false;  // MADV_POPULATE_READ failed with EINVAL: WILLNEED instead
     Y4mHeader header_;
     std::vector<uint8_t> frame_;

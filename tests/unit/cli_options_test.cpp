@@ -123,6 +123,36 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_EQ(error_of({"--input", "-", "--render", "gpu"}), "--render applies to patterns, not to --input");
 }
 
+TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
+{
+    EXPECT_TRUE(to_args(*parse_args({})).empty()) << "the defaults need no argument";
+    const std::vector<std::vector<const char*>> cases = {
+        {"--size", "1280x720", "--format", "XR24", "--modifier", "0x0100000000000002", "--pattern=solid:FF8000"},
+        {"--input", "-", "--yuv-range=full", "--fps", "29.97", "--duration", "0.1", "--frames", "7"},
+        {"--allocator", "gbm", "--device", "/dev/dri/card0", "--sync", "implicit", "--buffers", "4", "--stride-align", "256",
+         "--timeout", "100", "--no-quick-start", "--render", "auto", "--title", "--json", "--app-id", "", "--fullscreen"},
+        {"--modifier", "linear", "--format", "0x20203852", "--measure-upload", "--list-formats", "-h", "--version"},
+    };
+    for (const auto& args : cases) {
+        auto o = parse_args(args);
+        ASSERT_TRUE(o.ok()) << o.error().message();
+        const std::vector<std::string> canonical = to_args(*o);
+        std::vector<const char*> argv;
+        for (const std::string& a : canonical) argv.push_back(a.c_str());
+        auto again = parse_args(argv);
+        ASSERT_TRUE(again.ok()) << again.error().message();
+        EXPECT_EQ(to_args(*again), canonical);
+        EXPECT_EQ(again->modifier, o->modifier);
+        EXPECT_EQ(again->format, o->format);
+        EXPECT_EQ(again->fps, o->fps);
+        EXPECT_EQ(again->title, o->title);
+    }
+    // Names where they read back, in --help's order.
+    EXPECT_EQ(to_args(*parse_args({"--modifier", "0x0100000000000002", "--format", "XR24", "--size", "64x32"})),
+              (std::vector<std::string>{"--size", "64x32", "--format", "XRGB8888", "--modifier", "INTEL:Y_TILED"}));
+    EXPECT_EQ(to_args(*parse_args({"--fps", "29.97"})), (std::vector<std::string>{"--fps", "29.97"}));
+}
+
 TEST(Pacing, OnTimeFramesKeepTheBeatAndALateOneRestartsItWithoutABurst)
 {
     using Clock = std::chrono::steady_clock;

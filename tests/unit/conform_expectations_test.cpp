@@ -61,6 +61,9 @@ TEST(ConformExpectations, GlobStarSpansSlashesAndQuestionMarkIsOneCharacter)
     EXPECT_FALSE(glob_match("matrix", "matrix/vulkan"));
     EXPECT_TRUE(glob_match("a*b*c", "aXbYbZc"));
     EXPECT_FALSE(glob_match("a*b*c", "aXbYbZ"));
+    // A '*' in the text is a character like any other: the glob's '*' stays a wildcard for it.
+    EXPECT_TRUE(glob_match("*b", "*ab"));
+    EXPECT_TRUE(glob_match("x*y*z", "x*y*yz"));
 }
 
 TEST(ConformExpectations, DefaultsAreTheProtocols)
@@ -299,6 +302,29 @@ TEST(ConformExpectations, UnusedRulesAreThoseOfHoldingSectionsThatMatchNoCase)
     RunInfo intel = virtio_run();
     intel.main_device_driver = "i915";
     EXPECT_EQ(e.unused_rules(intel, results).back(), "t.expect:5: matrix/intel/*");
+}
+
+TEST(ConformExpectations, TheCanonicalTextReadsBackAsTheSameTable)
+{
+    const Expectations e = parsed("misuse/out_of_bounds/*   error   out_of_bounds   # weston\n"
+                                  "[main-device-driver=virtio_gpu\tdmabuf-version>=4]\n"
+                                  "matrix/*/NV12/*  shown|wrong-pixels\n"
+                                  "[compositor!=weston]\n"
+                                  "[ any ]\n"
+                                  "leaks/*  leak\n");
+    const std::string canonical = e.to_text();
+    EXPECT_EQ(canonical,
+              "misuse/out_of_bounds/* error out_of_bounds\n"
+              "[main-device-driver=virtio_gpu dmabuf-version>=4]\n"
+              "matrix/*/NV12/* shown | wrong-pixels\n"
+              "[compositor!=weston]\n"
+              "[any]\n"
+              "leaks/* leak\n");
+    const Expectations again = parsed(canonical);
+    EXPECT_EQ(again.to_text(), canonical);
+    EXPECT_EQ(again.rule_count(), 3U);
+    EXPECT_EQ(evaluated(again, virtio_run(), "matrix/vulkan/NV12/LINEAR/tight/explicit", "wrong-pixels").verdict, Verdict::pass);
+    EXPECT_EQ(Expectations{}.to_text(), "");
 }
 
 TEST(ConformExpectations, TotalsCountVerdicts)

@@ -1,10 +1,15 @@
 // The Y4M reader on valid and broken streams, and the conversion into buffer planes.
 #include "sources/y4m.hpp"
 
+#include "../fuzz/shrink_trap.hpp"
+
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <drm_fourcc.h>
+#include <fcntl.h>
 #include <functional>
 #include <gtest/gtest.h>
 #include <string>
@@ -377,6 +382,150 @@ TEST(Y4m, TheUpcomingFrameOfAMappedFileIsTheBytesTheNextReadCopies)
     auto streamed = open_bytes(bytes);
     ASSERT_TRUE(streamed.ok());
     EXPECT_TRUE(streamed->upcoming_frame().empty());
+}
+
+// A file shrinking under its mapping: an access past its new end would raise SIGBUS. The reader
+// answers an error instead, from then on.
+TEST(Y4m, AMappedFileTruncatedBetweenFramesIsAnErrorNotASignal)
+{
+    const std::string header = "YUV4MPEG2 W4 H2\n";
+    const std::string bytes = header + frame_420(4, 2, 1, 2, 3) + frame_420(4, 2, 4, 5, 6) + frame_420(4, 2, 7, 8, 9);
+    // Cut inside frame 1, at frame 1's start (a whole number of frames left), and to nothing.
+    for (const size_t cut : {header.size() + 18 + 9, header.size() + 18, size_t{0}}) {
+        const std::string path = write_temp_file(bytes);
+        ASSERT_FALSE(path.empty());
+        auto r = Y4mReader::open_file(path);
+        ASSERT_TRUE(r.ok()) << r.error().message();
+        ASSERT_TRUE(*r->next());
+        ASSERT_EQ(truncate(path.c_str(), static_cast<off_t>(cut)), 0);
+        unlink(path.c_str());
+        EXPECT_TRUE(r->upcoming_frame().empty()) << "cut at " << cut;
+        (void)r->prefetch_next();  // madvise: no fault either
+        auto more = r->next();
+        ASSERT_FALSE(more.ok()) << "cut at " << cut;
+        EXPECT_NE(more.error().message().find(path + ": byte 34: the file shrank to " + std::to_string(cut) +
+                                              " bytes while it was read (70 bytes when opened)"),
+                  std::string::npos)
+            << more.error().message();
+        // And so on: the reader does not go on as if the file were another.
+        std::vector<uint8_t> y(8), cb(2), cr(2);
+        const Y4mReader::PlaneDestination to[3] = {{y.data(), 4}, {cb.data(), 2}, {cr.data(), 2}};
+        auto again = r->next_into(to);
+        ASSERT_FALSE(again.ok());
+        EXPECT_EQ(again.error().message(), more.error().message());
+    }
+}
+
+TEST(Y4m, AMappedFileTruncatedWhileAFrameIsCopiedIsAnErrorNotASignal)
+{
+    // 256x64 4:4:4: planes of 16 KiB, 4 pages. The Y plane's destination is a ShrinkTrap: the copy's
+    // first write to it truncates the file 100 bytes into the frame's data, after the reader's
+    // checks, so that the copy then reads pages of the mapping past the file's end.
+    constexpr uint32_t w = 256, h = 64;
+    const std::string header = "YUV4MPEG2 W256 H64 C444\n";
+    const std::string frame = "FRAME\n" + std::string(size_t{w} * h, '\x10') + std::string(2 * size_t{w} * h, '\x80');
+    const std::string path = write_temp_file(header + frame + frame);
+    ASSERT_FALSE(path.empty());
+    auto r = Y4mReader::open_file(path);
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    unlink(path.c_str());
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    ASSERT_GE(fd, 0);
+    const size_t plane = size_t{w} * h;
+    void* y = mmap(nullptr, plane, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(y, MAP_FAILED);
+    std::vector<uint8_t> cb(plane), cr(plane);
+    const Y4mReader::PlaneDestination to[3] = {{static_cast<uint8_t*>(y), w}, {cb.data(), w}, {cr.data(), w}};
+    ASSERT_TRUE(*r->next_into(to));  // frame 0, whole
+    Result<bool> more = false;
+    {
+        const off_t cut = static_cast<off_t>(header.size() + frame.size() + 6 + 100);
+        const fuzz::ShrinkTrap trap{y, plane, fd, cut};
+        ASSERT_TRUE(trap.armed());
+        more = r->next_into(to);
+        EXPECT_TRUE(fuzz::ShrinkTrap::fired());
+    }
+    ASSERT_FALSE(more.ok());
+    EXPECT_NE(more.error().message().find(": the file shrank to " + std::to_string(header.size() + frame.size() + 106) + " bytes"),
+              std::string::npos)
+        << more.error().message();
+    EXPECT_FALSE(r->next().ok());
+    munmap(y, plane);
+    close(fd);
+}
+
+TEST(Y4m, AMappedFileShrunkWithinItsLastPageIsAnErrorToo)
+{
+    // The bytes past the new end of the last page read as zeros, without a fault: the reader's check
+    // after the copy finds the shrink.
+    const std::string header = "YUV4MPEG2 W64 H8 C444\n";
+    const std::string frame = "FRAME\n" + std::string(64 * 8 * 3, '\x40');
+    const std::string path = write_temp_file(header + frame);
+    ASSERT_FALSE(path.empty());
+    auto r = Y4mReader::open_file(path);
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    unlink(path.c_str());
+    ASSERT_TRUE(r.ok());
+    ASSERT_GE(fd, 0);
+    void* y = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(y, MAP_FAILED);
+    std::vector<uint8_t> cb(512), cr(512);
+    const Y4mReader::PlaneDestination to[3] = {{static_cast<uint8_t*>(y), 64}, {cb.data(), 64}, {cr.data(), 64}};
+    Result<bool> more = false;
+    {
+        const fuzz::ShrinkTrap trap{y, 4096, fd, static_cast<off_t>(header.size() + 6 + 10)};
+        more = r->next_into(to);
+        EXPECT_TRUE(fuzz::ShrinkTrap::fired());
+    }
+    ASSERT_FALSE(more.ok());
+    EXPECT_NE(more.error().message().find("shrank"), std::string::npos) << more.error().message();
+    munmap(y, 4096);
+    close(fd);
+}
+
+// A handler of a host program that replaced the reader's: the mapping is not read at all then,
+// pread is (which answers a short count, not a signal, past a file's end).
+TEST(Y4m, WhereAnotherSigbusHandlerReplacedTheReadersTheFileIsRead)
+{
+    const std::string header = "YUV4MPEG2 W4 H2\n";
+    const std::string path = write_temp_file(header + frame_420(4, 2, 1, 2, 3) + frame_420(4, 2, 4, 5, 6));
+    ASSERT_FALSE(path.empty());
+    auto r = Y4mReader::open_file(path);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    struct sigaction host {}, readers {};
+    host.sa_handler = [](int) {};
+    sigemptyset(&host.sa_mask);
+    ASSERT_EQ(sigaction(SIGBUS, &host, &readers), 0);
+    ASSERT_TRUE(*r->next());
+    EXPECT_EQ(r->plane(2)[1], 3);
+    EXPECT_TRUE(r->upcoming_frame().empty()) << "not in place: the mapping is not to be read";
+    ASSERT_EQ(truncate(path.c_str(), static_cast<off_t>(header.size() + 20)), 0);
+    unlink(path.c_str());
+    auto more = r->next();
+    ASSERT_FALSE(more.ok());
+    EXPECT_NE(more.error().message().find("shrank"), std::string::npos) << more.error().message();
+    ASSERT_EQ(sigaction(SIGBUS, &readers, nullptr), 0);
+}
+
+// The reader's handler passes on every SIGBUS but its own: a fault of anyone else's access to a
+// mapping still ends the process as it would have.
+TEST(Y4mDeathTest, ASigbusThatIsNotTheReadersIsNotSwallowed)
+{
+    const std::string path = write_temp_file("YUV4MPEG2 W4 H2\n" + frame_420(4, 2, 1, 2, 3));
+    ASSERT_FALSE(path.empty());
+    auto r = Y4mReader::open_file(path);  // installs the reader's handler
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(*r->next());
+    EXPECT_EXIT(
+        {
+            const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+            void* page = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+            (void)!ftruncate(fd, 0);
+            std::printf("%d\n", static_cast<volatile const uint8_t*>(page)[0]);
+        },
+        ::testing::KilledBySignal(SIGBUS), "");
+    EXPECT_EXIT(raise(SIGBUS), ::testing::KilledBySignal(SIGBUS), "");
+    unlink(path.c_str());
 }
 
 TEST(Y4m, OnlyPlanarFormatsCanBeReadStraightIntoTheBuffer)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 
 namespace dmafeed::cli {
@@ -18,6 +19,21 @@ std::optional<T> number(std::string_view s)
 }
 
 Error usage(const std::string& option, const std::string& what) { return Error{option + ": " + what}; }
+
+// The shortest text that reads back as the same double.
+std::string shortest(double v)
+{
+    char s[64];
+    const auto [end, ec] = std::to_chars(s, s + sizeof s, v);
+    return ec == std::errc{} ? std::string{s, end} : std::to_string(v);
+}
+
+std::string hex(uint64_t v, int digits)
+{
+    char s[24];
+    std::snprintf(s, sizeof s, "0x%0*llx", digits, static_cast<unsigned long long>(v));
+    return s;
+}
 
 }  // namespace
 
@@ -251,6 +267,68 @@ Result<Options> parse(std::span<const char* const> args)
         return Error{"--render gpu cannot be used with --allocator udmabuf: its buffers are drawn on the CPU"};
     }
     return o;
+}
+
+}  // namespace dmafeed::cli
+
+namespace dmafeed::cli {
+
+std::vector<std::string> to_args(const Options& o)
+{
+    const Options d;
+    std::vector<std::string> a;
+    auto add = [&a](std::string option, std::string value) {
+        a.push_back(std::move(option));
+        a.push_back(std::move(value));
+    };
+    if (o.size_given) add("--size", std::to_string(o.width) + "x" + std::to_string(o.height));
+    if (o.format_given) {
+        const std::string n = name(o.format);
+        auto back = parse_format(n);
+        add("--format", back && back.value() == o.format ? n : hex(o.format.fourcc(), 8));
+    }
+    if (o.modifier) {
+        const std::string n = name(*o.modifier);
+        auto back = parse_modifier(n);
+        add("--modifier", back && back.value() == *o.modifier ? n : hex(o.modifier->value(), 16));
+    }
+    if (o.pattern_given) add("--pattern", o.pattern.to_string());
+    if (o.render_given) {
+        add("--render", o.render == producer::PatternDraw::gpu ? "gpu" : o.render == producer::PatternDraw::cpu ? "cpu" : "auto");
+    }
+    if (!o.input.empty()) add("--input", o.input);
+    if (o.yuv_given) {
+        add("--yuv-matrix", std::string{pixels::matrix_name(o.yuv.matrix)});
+        add("--yuv-range", std::string{pixels::range_name(o.yuv.range)});
+    }
+    if (o.fps != d.fps) add("--fps", shortest(o.fps));
+    if (o.frames) add("--frames", std::to_string(*o.frames));
+    if (o.duration_s) add("--duration", shortest(*o.duration_s));
+    switch (o.allocator) {
+    case producer::AllocatorKind::automatic: break;
+    case producer::AllocatorKind::vulkan: add("--allocator", "vulkan"); break;
+    case producer::AllocatorKind::gbm: add("--allocator", "gbm"); break;
+    case producer::AllocatorKind::udmabuf: add("--allocator", "udmabuf"); break;
+    }
+    if (!o.quick_start) a.emplace_back("--no-quick-start");
+    if (!o.device.empty()) add("--device", o.device);
+    if (o.buffers != d.buffers) add("--buffers", std::to_string(o.buffers));
+    if (o.stride_align != d.stride_align) add("--stride-align", std::to_string(o.stride_align));
+    switch (o.sync) {
+    case producer::SyncMode::automatic: break;
+    case producer::SyncMode::explicit_sync: add("--sync", "explicit"); break;
+    case producer::SyncMode::implicit_sync: add("--sync", "implicit"); break;
+    }
+    if (o.timeout_ms != d.timeout_ms) add("--timeout", std::to_string(o.timeout_ms));
+    if (o.fullscreen) a.emplace_back("--fullscreen");
+    if (o.title != d.title) add("--title", o.title);
+    if (o.app_id != d.app_id) add("--app-id", o.app_id);
+    if (o.json) a.emplace_back("--json");
+    if (o.measure_upload) a.emplace_back("--measure-upload");
+    if (o.list_formats) a.emplace_back("--list-formats");
+    if (o.help) a.emplace_back("--help");
+    if (o.version) a.emplace_back("--version");
+    return a;
 }
 
 }  // namespace dmafeed::cli

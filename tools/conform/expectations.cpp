@@ -106,12 +106,13 @@ bool glob_match(std::string_view glob, std::string_view text)
     size_t g = 0, t = 0;
     size_t star = std::string_view::npos, star_t = 0;
     while (t < text.size()) {
-        if (g < glob.size() && (glob[g] == '?' || glob[g] == text[t])) {
-            ++g;
-            ++t;
-        } else if (g < glob.size() && glob[g] == '*') {
+        // '*' first: a '*' in the text is matched by the glob's '*' as any other character is.
+        if (g < glob.size() && glob[g] == '*') {
             star = g++;
             star_t = t;
+        } else if (g < glob.size() && (glob[g] == '?' || glob[g] == text[t])) {
+            ++g;
+            ++t;
         } else if (star != std::string_view::npos) {
             g = star + 1;
             t = ++star_t;
@@ -154,6 +155,42 @@ bool Expectations::Condition::holds(const RunInfo& run) const
                                     : key == Key::capture_method   ? first_word(run.capture_method)
                                                                    : first_word(run.compositor);
     return (actual == value) == (op == Op::eq);
+}
+
+std::string Expectations::Condition::to_text() const
+{
+    std::string_view k;
+    switch (key) {
+    case Key::main_device_driver: k = "main-device-driver"; break;
+    case Key::capture_method: k = "capture-method"; break;
+    case Key::compositor: k = "compositor"; break;
+    case Key::dmabuf_version: k = "dmabuf-version"; break;
+    }
+    std::string_view o;
+    switch (op) {
+    case Op::eq: o = "="; break;
+    case Op::ne: o = "!="; break;
+    case Op::ge: o = ">="; break;
+    case Op::le: o = "<="; break;
+    }
+    return std::string{k} + std::string{o} + (key == Key::dmabuf_version ? std::to_string(number) : value);
+}
+
+std::string Expectations::to_text() const
+{
+    std::string out;
+    size_t rule = 0;
+    for (size_t s = 0; s < sections_.size(); ++s) {
+        if (s > 0) {  // sections_[0] is the [any] before the first header
+            std::string header;
+            for (const Condition& c : sections_[s].conditions) header += (header.empty() ? "" : " ") + c.to_text();
+            out += "[" + (header.empty() ? std::string{"any"} : header) + "]\n";
+        }
+        for (; rule < rules_.size() && rules_[rule].section == s; ++rule) {
+            out += rules_[rule].glob + " " + join(rules_[rule].outcomes, " | ") + "\n";
+        }
+    }
+    return out;
 }
 
 Result<Expectations::Section> Expectations::parse_section(std::string_view header, const std::string& where)

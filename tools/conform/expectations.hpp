@@ -59,6 +59,11 @@ public:
 
     size_t rule_count() const { return rules_.size(); }
 
+    // The table in a canonical form: its sections and rules in order, one a line, single spaces,
+    // no comments. parse() reads it back as a table that evaluates every run as this one does
+    // (only expected_from's line numbers differ).
+    std::string to_text() const;
+
 private:
     struct Condition {
         enum class Key { main_device_driver, capture_method, compositor, dmabuf_version };
@@ -68,6 +73,7 @@ private:
         std::string value;    // the string keys
         uint32_t number = 0;  // dmabuf-version
         bool holds(const RunInfo& run) const;
+        std::string to_text() const;  // "dmabuf-version>=4"
     };
     struct Section {
         std::vector<Condition> conditions;  // all must hold; none: [any]
