@@ -12,8 +12,9 @@
 // buffer of each layout is checked with a roundtrip before use and later ones are not (a `failed`
 // that comes later still keeps that buffer from being attached: its frame is dropped). `failed`
 // marks that (allocator, device, format, modifier) as refused by this compositor: its buffers are
-// destroyed, never attached, and the next candidate is allocated. When every candidate is refused,
-// an error lists them. The layout that worked is logged once.
+// destroyed, never attached, and the next candidate is allocated (layout_choice.hpp). When no
+// candidate works, an error lists what was refused and what could not be made. The layout that
+// worked is logged once.
 //
 // Pool: buffers are made lazily up to `buffers` (buffer_pool.hpp). When every buffer is held by
 // the compositor, acquire() waits for a release up to `timeout` (FullPolicy::wait, an error after
@@ -27,8 +28,8 @@
 // Quick start: a factory may give backends that stand in while others are set up in the background
 // (DeviceBackends::pending). The producer switches at the first acquire() after they are ready
 // (backend_set.hpp); a new generation starts only where the new first candidate (allocator,
-// device, pair) differs (layout_choice.hpp). Where the stand-ins have
-// no candidate, or every layout of theirs is refused, it waits for the others.
+// device, pair) differs (layout_choice.hpp). Where the stand-ins have no candidate, or every
+// layout of theirs is refused, it waits for the others.
 //
 // Rebuilds: a new dmabuf feedback for the surface (v4+) is negotiated again; a configure with a new
 // size reallocates (ResizePolicy::reallocate) or scales with wp_viewporter (ResizePolicy::scale,
