@@ -86,7 +86,7 @@ struct Case {
     Fill fill;
 };
 
-std::string growth(uint64_t before, uint64_t after)
+[[maybe_unused]] std::string growth(uint64_t before, uint64_t after)  // unused where memory is not measured
 {
     return std::to_string(static_cast<int64_t>(after) - static_cast<int64_t>(before)) + " B (" +
            std::to_string(before) + " -> " + std::to_string(after) + ")";
