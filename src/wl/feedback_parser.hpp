@@ -85,7 +85,7 @@ public:
     uint64_t generation() const noexcept { return generation_; }  // published rounds
     uint64_t rejected() const noexcept { return rejected_; }      // rounds refused as malformed
     const std::string& last_rejection() const noexcept { return last_rejection_; }
-    // The table that tranche_formats indexes now (from this round or an earlier one), if any.
+    // The table that tranche_formats indexes now (sent since the last `done`, or kept from an earlier batch), if any.
     const std::optional<FormatTable>& table() const noexcept { return table_; }
 
 private:
