@@ -176,8 +176,10 @@ TEST_F(SidVkmsWeston, TheCaptureShowsThePlayersExactColour)
 
 TEST_F(SidVkmsWeston, TheCaptureShowsTheCApiExamplesColour)
 {
-    // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config.
-    expect_exact_colour("vkms-c-example", {DMAFEED_EXAMPLE_PATH, "20c060", "100000"}, 0x20, 0xc0, 0x60);
+    // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config. The first
+    // capture stalls weston for seconds (see above; 2 s measured on an idle host): the example's
+    // wait for a frame callback is raised from the library's 5 s as the player's is.
+    expect_exact_colour("vkms-c-example", {DMAFEED_EXAMPLE_PATH, "20c060", "100000", "auto", "30000"}, 0x20, 0xc0, 0x60);
 }
 
 }  // namespace

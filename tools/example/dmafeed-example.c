@@ -2,8 +2,9 @@
  * dmafeed): fills every frame with one colour through the CPU pointers and queues it, paced by the
  * compositor, until N frames or SIGINT/SIGTERM; then prints the stats.
  *
- * Usage: dmafeed-example RRGGBB [FRAMES [ALLOCATOR]]    (runs against $WAYLAND_DISPLAY)
- *   ALLOCATOR: auto (default), vulkan, gbm or udmabuf */
+ * Usage: dmafeed-example RRGGBB [FRAMES [ALLOCATOR [TIMEOUT_MS]]]    (runs against $WAYLAND_DISPLAY)
+ *   ALLOCATOR:  auto (default), vulkan, gbm or udmabuf
+ *   TIMEOUT_MS: the longest wait for the compositor (a frame callback, a free buffer); 5000 by default */
 #include <dmafeed/dmafeed.h>
 
 #include <signal.h>
@@ -24,7 +25,7 @@ static void on_presented(void* user, uint64_t frame_id, uint64_t pts_ns, int pre
 int main(int argc, char** argv)
 {
     if (argc < 2 || strlen(argv[1]) != 6) {
-        fprintf(stderr, "usage: %s RRGGBB [FRAMES [auto|vulkan|gbm|udmabuf]]\n", argv[0]);
+        fprintf(stderr, "usage: %s RRGGBB [FRAMES [auto|vulkan|gbm|udmabuf [TIMEOUT_MS]]]\n", argv[0]);
         return 2;
     }
     const unsigned long rgb = strtoul(argv[1], NULL, 16);
@@ -38,6 +39,7 @@ int main(int argc, char** argv)
     config.modifier = 0;
     config.title = "dmafeed C example";
     if (argc > 3) config.allocator = argv[3];
+    if (argc > 4) config.timeout_ms = atoi(argv[4]);
     char error[1024];
     dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
     if (!p) {
