@@ -1,7 +1,7 @@
 """Guest images that tools/vm builds besides its kernel and initramfs, cached beside them.
 
 sid root: a Debian sid (unstable) root file system made by mmdebstrap from the mirror the host's apt
-    sources name, holding today's compositors (weston 16, sway, labwc) and Mesa. The sid-* set-ups
+    sources name, holding today's compositors (weston 16, mutter, KWin, sway, labwc) and Mesa. The sid-* set-ups
     boot it instead of the host's /. It is rebuilt only when SID_PACKAGES (or the mmdebstrap options)
     change; manifest.txt beside it lists every package version it holds.
 vkms: the virtual KMS driver, which Debian's kernel does not ship, built out of tree from Debian's
@@ -24,7 +24,7 @@ SID_SUITE = "unstable"
 # What the sid set-ups run: the compositors, Mesa (GL, GBM, lavapipe), the Vulkan loader, tools and
 # capture clients, and the libraries the host-built binaries link (they run there unchanged).
 SID_PACKAGES = (
-    "weston", "sway", "labwc", "grim",
+    "weston", "sway", "labwc", "grim", "mutter", "kwin-wayland", "dbus-daemon", "dbus-session-bus-common",
     "libgl1-mesa-dri", "libegl-mesa0", "libgbm1", "mesa-vulkan-drivers",
     "libvulkan1", "vulkan-tools", "vulkan-validationlayers", "wayland-utils",
     "libdrm2", "libwayland-client0", "libwayland-server0", "libpng16-16t64", "libstdc++6",

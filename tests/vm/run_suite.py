@@ -42,6 +42,11 @@ FILTERS = {
     "sid-virtio": "SidRoot.*:SidVirtio*:VirtioWeston.*:VirtioProducer.*:VirtioInfo.*:VirtioLibrary.*",
     "sid-vkms": "SidRoot.*:SidVkms*",
 }
+# The compositors of the sid root besides weston, one guest session each (compositors_test.cpp):
+# suite name -> (tools/vm set-up, gtest filter).
+COMPOSITOR_SETUPS = {"sway": "sid-vkms", "labwc": "sid-vkms", "kwin": "sid-virtio", "mutter": "sid-nodrm"}
+SUITES = {name: (name, f) for name, f in FILTERS.items()}
+SUITES.update({"sid-" + c: (setup, f"Sid/*.*/{c}") for c, setup in COMPOSITOR_SETUPS.items()})
 
 
 def in_ci() -> bool:
@@ -92,12 +97,13 @@ def compositor_crash(artifacts: str) -> str | None:
     where its log is), or None when it did not."""
     def read(name: str) -> str:
         return read_artifact(artifacts, name)
-    death = re.search(r"(weston[ 0-9.]* killed by signal [^;\n]*)", read("guest.log"))
+    death = re.search(r"((weston|sway|labwc|kwin|mutter)[^;\n]*? killed by signal [^;\n]*)", read("guest.log"), re.IGNORECASE)
     if not death:
         return None
     kernel = next((l.strip() for l in read("dmesg.txt").splitlines() if "segfault" in l or "traps:" in l), "")
+    log = death.group(2).lower() + ".log"
     return (f"{death.group(1)}" + (f"; the kernel says: {kernel}" if kernel else "")
-            + f"; its log: {os.path.join(artifacts, 'weston.log')}")
+            + f"; its log: {os.path.join(artifacts, log)}")
 
 
 def render_html_reports(artifacts: str) -> list[tuple[str, str]]:
@@ -158,7 +164,8 @@ def add_host_checks(xml_path: str, checks: list[tuple[str, str]]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vm", required=True, help="path of tools/vm")
-    ap.add_argument("--setup", required=True, choices=sorted(FILTERS))
+    ap.add_argument("--setup", required=True, choices=sorted(SUITES),
+                    help="the suite: a tools/vm set-up, or sid-COMPOSITOR (its set-up and its checks)")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("program", help="the vm suite's gtest program (runs in the guest)")
@@ -175,9 +182,9 @@ def main() -> int:
     guest_cmd = [
         "sh", "-c",
         'exec "$0" --gtest_filter="$1" --gtest_output=xml:"$DMAFEED_VM_ARTIFACTS/gtest.xml"',
-        program, FILTERS[args.setup],
+        program, SUITES[args.setup][1],
     ]
-    cmd = [sys.executable, args.vm, "run", "--setup", args.setup, "--timeout", str(args.timeout),
+    cmd = [sys.executable, args.vm, "run", "--setup", SUITES[args.setup][0], "--timeout", str(args.timeout),
            "--artifacts", args.artifacts, "--cwd", os.path.dirname(program), "--"] + guest_cmd
 
     def run_session() -> int:
