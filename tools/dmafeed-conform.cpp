@@ -4,6 +4,7 @@
 // with --spawn, the compositor's open files before and after. Each case runs in a fresh
 // connection; the outcomes are compared with the compositor's expectation table; reports in TAP,
 // JUnit XML, JSON and HTML.
+#include "conform/case_filter.hpp"
 #include "conform/capture.hpp"
 #include "conform/expectations.hpp"
 #include "conform/matrix.hpp"
@@ -22,7 +23,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fnmatch.h>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -60,8 +60,9 @@ Options:
                         $TMPDIR/dmafeed-conform-PID-compositor.log)
   --expect FILE         the compositor's expectation table (tools/conform/expect/*.expect)
   --only LIST           run only these groups, comma-separated: misuse, matrix, leaks
-  --filter GLOB         run only the misuse and matrix cases whose id matches (e.g.
-                        'matrix/*/NV12/*'); the leak checks follow the cases they cover
+  --filter GLOB[,GLOB]  run only the misuse and matrix cases whose id matches one of the globs
+                        (e.g. 'matrix/*/NV12/*' or 'misuse/*,matrix/*/XRGB8888/*'); the leak
+                        checks follow the cases they cover
   --list                print the ids of the cases that would run, and exit
   --size WxH            the matrix's buffer size (default 96x64; odd-size adds a column and takes
                         three rows)
@@ -278,7 +279,7 @@ int run(const Options& o)
     for (const auto& ctx : contexts) matrix.allocators.push_back(ctx.get());
 
     // The cases that will run, for --list and the progress line.
-    const auto selected = [&](const std::string& id) { return fnmatch(o.filter.c_str(), id.c_str(), 0) == 0; };
+    const auto selected = [&](const std::string& id) { return conform::filter_selects(o.filter, id); };
     std::vector<std::string> ids;
     const bool leak_checks = supervisor && o.leaks;
     bool misuse_runs = false, matrix_runs = false;

@@ -32,6 +32,7 @@ struct CompositorTraits {
     bool syncobj;                // the player's frames go with wp_linux_drm_syncobj_v1 acquire points
     const char* dmabuf_version;  // the zwp_linux_dmabuf_v1 version it offers, as dmafeed-info says it
     const char* expect_table;    // dmafeed-conform's table for it, in tools/conform/expect/
+    const char* conform_filter;  // the cases dmafeed-conform runs against it (--filter)
 };
 
 const CompositorTraits& compositor_traits(CompositorKind kind);

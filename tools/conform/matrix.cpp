@@ -1,4 +1,5 @@
 #include "matrix.hpp"
+#include "case_filter.hpp"
 
 #include "drm/format_info.hpp"
 #include "pixels.hpp"
@@ -6,7 +7,6 @@
 #include "presentation-time-client-protocol.h"
 #include "producer/producer.hpp"
 
-#include <fnmatch.h>
 #include <set>
 #include <sys/stat.h>
 
@@ -209,7 +209,7 @@ std::vector<CaseResult> run_matrix(const MatrixOptions& options, const Hooks& ho
 {
     std::vector<CaseResult> results;
     for (const MatrixCase& c : matrix_cases(options)) {
-        if (fnmatch(filter.c_str(), c.id.c_str(), 0) != 0) continue;
+        if (!filter_selects(filter, c.id)) continue;
         if (hooks.on_start) hooks.on_start(c.id);
         std::optional<CaseResult> refused = not_run(hooks, c.id);
         results.push_back(refused ? std::move(*refused) : run_matrix_case(c, options));

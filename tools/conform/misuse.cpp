@@ -1,4 +1,5 @@
 #include "misuse.hpp"
+#include "case_filter.hpp"
 
 #include "drm/format.hpp"
 #include "linux-dmabuf-v1-client-protocol.h"
@@ -6,7 +7,6 @@
 #include "wl/proxy.hpp"
 
 #include <drm_fourcc.h>
-#include <fnmatch.h>
 #include <limits>
 
 namespace dmafeed::conform {
@@ -236,13 +236,13 @@ std::vector<CaseResult> run_misuse(const MisuseOptions& options, const Hooks& ho
 {
     std::vector<CaseResult> results;
     for (const MisuseCase& c : cases) {
-        if (fnmatch(filter.c_str(), c.id, 0) != 0) continue;
+        if (!filter_selects(filter, c.id)) continue;
         if (hooks.on_start) hooks.on_start(c.id);
         std::optional<CaseResult> refused = not_run(hooks, c.id);
         results.push_back(refused ? std::move(*refused) : run_one(c, options));
         if (hooks.on_done) hooks.on_done(results.back());
     }
-    if (fnmatch(filter.c_str(), dev_t_case, 0) == 0) {
+    if (filter_selects(filter, dev_t_case)) {
         if (hooks.on_start) hooks.on_start(dev_t_case);
         CaseRun run{dev_t_case};
         const CaseResult r = run.finish(
