@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Installs the build into a temporary DESTDIR and builds against the installed files only: the
-headers, libdmafeed and dmafeed.pc. The C example and a C++ user of dmafeed.hpp (which calls Vulkan
-itself, as hosts rendering into frames do) must compile and link with nothing but
-`pkg-config dmafeed`, and the example must load the installed library.
+headers, libdmafeed and dmafeed.pc. The installed library is stripped (meson.build's default
+options). The C example and a C++ user of dmafeed.hpp (which calls Vulkan itself, as hosts
+rendering into frames do) must compile and link with nothing but `pkg-config dmafeed`, and the
+example must load the installed library.
 
 Usage: install_check.py BUILD_DIR SOURCE_DIR"""
 import os
@@ -24,6 +25,12 @@ def main():
                 print(f"FAIL: {name} is not installed (installed: {sorted(found)})")
                 return 1
             print(f"installed: {os.path.relpath(found[name], dest)}")
+        lib = os.path.realpath(found["libdmafeed.so"])
+        sections = subprocess.run(["readelf", "-S", "-W", lib], check=True, capture_output=True, text=True).stdout
+        if ".debug_info" in sections or ".symtab" in sections:
+            print(f"FAIL: the installed {os.path.basename(lib)} is not stripped (meson configure -Dstrip=true)")
+            return 1
+        print(f"installed {os.path.basename(lib)}: {os.path.getsize(lib)} bytes, stripped")
         pcdir = os.path.dirname(found["dmafeed.pc"])
         libdir = os.path.dirname(found["libdmafeed.so"])
         env = dict(os.environ, PKG_CONFIG_SYSROOT_DIR=dest,

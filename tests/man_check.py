@@ -4,7 +4,7 @@
   man_check.py options --tool BINARY PAGE.scd [--tool ...] [--api HEADER PAGE.scd]
       Every option that `BINARY --help` lists is in the OPTIONS section of PAGE.scd, and every
       option there is in --help. Each page has the sections a user looks for. With --api: every
-      function, type and dmafeed_config field that HEADER declares is named in PAGE.scd.
+      function, type, enumerator, macro and struct field that HEADER declares is named in PAGE.scd.
   man_check.py roff [--page PAGE PAGE.scd]...
       Each built roff page exists, is the page its source names (.TH), has every section of the
       source and carries the project's version. Without --page (scdoc was not found): SKIP, exit 77.
@@ -82,15 +82,17 @@ def check_tool(binary, scd):
 
 
 def header_names(header):
-    """The functions, types and dmafeed_config fields a C header declares."""
+    """The functions, types, enumerators and macros a C header declares, and the fields of its structs."""
     with open(header, encoding="utf-8") as f:
         code = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
-    names = set(re.findall(r"\b(dmafeed_[A-Za-z0-9_]+)\b", code))
-    config = re.search(r"typedef struct dmafeed_config \{(.*?)\} dmafeed_config;", code, flags=re.S)
-    fields = set()
-    if config:
-        for declaration in config.group(1).split(";"):
-            fields.update(re.findall(r"\**([A-Za-z_][A-Za-z0-9_]*)\s*(?:,|$)", declaration.strip()))
+    names = set(re.findall(r"\b(dmafeed_[A-Za-z0-9_]+|DMAFEED_[A-Z0-9_]+)\b", code))
+    names.discard("DMAFEED_H")  # the include guard
+    fields = {}
+    for struct, body in re.findall(r"typedef struct (dmafeed_\w+) \{(.*?)\} \1;", code, flags=re.S):
+        for declaration in body.split(";"):
+            declaration = re.sub(r"\[[^]]*\]", "", declaration.strip())
+            for field in re.findall(r"\**([A-Za-z_][A-Za-z0-9_]*)\s*(?:,|$)", declaration):
+                fields[field] = struct
     return names, fields
 
 
@@ -100,14 +102,14 @@ def check_api(header, scd):
     problems = check_sections(scd, text, LIBRARY_SECTIONS)
     names, fields = header_names(header)
     if not names or not fields:
-        return problems + [f"{header}: no dmafeed_ declarations or dmafeed_config fields found"]
+        return problems + [f"{header}: no dmafeed_ declarations or struct fields found"]
     for name in sorted(names):
         if not re.search(rf"\b{re.escape(name)}\b", text):
             problems.append(f"dmafeed(3): {name} is declared in {header} but {scd} does not name it")
-    for field in sorted(fields):
-        if not re.search(rf"\*(?:[^*]*\W)?{re.escape(field)}\*", text):
-            problems.append(f"dmafeed(3): the dmafeed_config field {field} is not described (in bold) in {scd}")
-    print(f"dmafeed(3): {len(names)} names and {len(fields)} dmafeed_config fields of {os.path.basename(header)}")
+    for field, struct in sorted(fields.items()):
+        if not re.search(rf"\*(?:[^*]*\W)?{re.escape(field)}(?:\[\w*\])?\*", text):
+            problems.append(f"dmafeed(3): the {struct} field {field} is not described (in bold) in {scd}")
+    print(f"dmafeed(3): {len(names)} names and {len(fields)} struct fields of {os.path.basename(header)}")
     return problems
 
 

@@ -1,53 +1,109 @@
-/* dmafeed's C API: the C++ Producer (dmafeed.hpp) for C pipelines.
+/* dmafeed's C API: the ABI of libdmafeed.so.1 (every symbol is dmafeed_*, versioned DMAFEED_1).
  *
- *   dmafeed_config config;
- *   dmafeed_config_init(&config);
- *   char error[512];
- *   dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
+ *   dmafeed_config* config = dmafeed_config_new();         // $WAYLAND_DISPLAY, XRGB8888, the compositor's size
+ *   dmafeed_config_set_modifier(config, 0);                 // LINEAR: CPU pointers
+ *   dmafeed_producer* p = NULL;
+ *   dmafeed_result r = dmafeed_producer_create(config, &p);
+ *   dmafeed_config_free(config);
+ *   if (r != DMAFEED_OK) { fprintf(stderr, "%s\n", dmafeed_last_error()); return 1; }
  *   dmafeed_frame frame;
- *   if (dmafeed_acquire(p, &frame, 100) == 1) { fill(frame.data[0], frame.stride[0]); dmafeed_queue(p, &frame, pts); }
+ *   dmafeed_frame_init(&frame);
+ *   if (dmafeed_acquire(p, &frame, 100) == DMAFEED_OK) { fill(frame.data[0], frame.stride[0]); dmafeed_queue(p, &frame, pts); }
  *   dmafeed_producer_destroy(p);
  *
- * Return values: 1 done, 0 nothing (timeout or dropped), -1 error (dmafeed_last_error says why).
+ * How it grows. No struct's size is part of the ABI where the library would have to guess it:
+ * - input is an opaque object with typed setters (dmafeed_config);
+ * - a struct the caller allocates for the library to fill (dmafeed_frame, dmafeed_stats) starts
+ *   with struct_size, which the caller sets (dmafeed_frame_init, dmafeed_stats_init: inline,
+ *   so that it is sizeof as the caller was compiled); the library writes only the fields that fit in it, and zeroes the rest of it;
+ * - a struct the library hands out (dmafeed_vulkan, dmafeed_presented) starts with struct_size,
+ *   set by the library: a field lies beyond it, and is absent, where DMAFEED_HAS_FIELD says no.
+ * New fields are added at the ends of structs, new values at the ends of enums, new functions in
+ * new version nodes; a caller treats an unknown negative dmafeed_result as an error.
  *
- * Vulkan: a frame whose buffer has Vulkan images lists them in images[] with their device in
- * frame.vulkan; the host renders into them with its own commands and hands the producer a sync_file
- * with dmafeed_queue_fenced(). The contract (queue family ownership, layouts, lifetimes) is the one
- * of dmafeed.hpp: acquire from VK_QUEUE_FAMILY_FOREIGN_EXT, release to it in
- * VK_IMAGE_LAYOUT_GENERAL. */
+ * Errors. Functions return a dmafeed_result: DMAFEED_OK (0), a positive outcome that is not an
+ * error (DMAFEED_TIMEOUT, DMAFEED_DROPPED: only dmafeed_acquire), or a negative error code;
+ * dmafeed_last_error() then says why, in words. Each function's comment lists the codes it
+ * returns besides DMAFEED_OK. DMAFEED_ERROR_NO_MEMORY and DMAFEED_ERROR_FAILED may come from any
+ * function that returns a dmafeed_result and does more than store a value.
+ *
+ * Threads. All calls on one producer are made from one thread; producers are independent.
+ * dmafeed_set_log_callback, dmafeed_last_error, dmafeed_version* and dmafeed_result_name may be
+ * called from any thread.
+ *
+ * Vulkan: a frame whose buffer has Vulkan images lists them in image[] with their device in
+ * frame.vulkan; the host renders into them with its own commands and hands the producer a
+ * sync_file with dmafeed_queue_fenced(): acquire from VK_QUEUE_FAMILY_FOREIGN_EXT, release to it
+ * in VK_IMAGE_LAYOUT_GENERAL (the contract in full: docs/library.md and dmafeed(3)). */
 #ifndef DMAFEED_H
 #define DMAFEED_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <vulkan/vulkan.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct dmafeed_producer dmafeed_producer;
+/* The version of this header, the same as the project's (meson.build); dmafeed_version() gives
+ * the library's. */
+#define DMAFEED_VERSION_MAJOR 0
+#define DMAFEED_VERSION_MINOR 1
+#define DMAFEED_VERSION_MICRO 0
+#define DMAFEED_VERSION_STRING "0.1.0"
+#define DMAFEED_VERSION_ENCODE(major, minor, micro) ((major) * 65536u + (minor) * 256u + (micro))
+#define DMAFEED_VERSION DMAFEED_VERSION_ENCODE(DMAFEED_VERSION_MAJOR, DMAFEED_VERSION_MINOR, DMAFEED_VERSION_MICRO)
 
-typedef struct dmafeed_config {
-    const char* display;  /* NULL: $WAYLAND_DISPLAY */
-    uint32_t format;      /* DRM fourcc; 0: XRGB8888 */
-    int explicit_modifier;
-    uint64_t modifier;
-    uint32_t width, height; /* 0: the compositor's size */
-    uint32_t buffers;       /* 2..4 */
-    const char* allocator;  /* "auto", "vulkan", "gbm", "udmabuf" (CPU pointers only) */
-    const char* device;     /* NULL: the compositor's target device */
-    const char* sync;       /* "auto", "explicit", "implicit" */
-    int drop_when_full;
-    int fullscreen;
-    const char* title;
-    const char* app_id;
-    int timeout_ms;
-    uint32_t vulkan_usage; /* VkImageUsageFlags the host needs besides TRANSFER_DST; 0: none */
-} dmafeed_config;
+/* Whether a struct that the library handed out has `field`: older libraries fill fewer. */
+#ifdef __cplusplus
+#define DMAFEED_HAS_FIELD(pointer, type, field) ((pointer)->struct_size >= offsetof(type, field) + sizeof(type::field))
+#else
+#define DMAFEED_HAS_FIELD(pointer, type, field) \
+    ((pointer)->struct_size >= offsetof(type, field) + sizeof(((const type*)0)->field))
+#endif
+
+#define DMAFEED_MAX_PLANES 4
+#define DMAFEED_MAX_IMAGES 4
+
+typedef enum dmafeed_result {
+    DMAFEED_OK = 0,
+    DMAFEED_TIMEOUT = 1, /* dmafeed_acquire: no buffer came free within the timeout */
+    DMAFEED_DROPPED = 2, /* dmafeed_acquire: every buffer is held (drop_when_full); counted as dropped */
+    DMAFEED_ERROR_INVALID_ARGUMENT = -1, /* a NULL pointer, a struct_size too small, a value out of range */
+    DMAFEED_ERROR_INVALID_STATE = -2,    /* out of order: a frame still acquired, or one that is not */
+    DMAFEED_ERROR_DISCONNECTED = -3,     /* the connection to the compositor is gone: destroy the producer */
+    DMAFEED_ERROR_NO_MEMORY = -4,
+    DMAFEED_ERROR_FAILED = -5 /* anything else: no compositor, no usable layout, a timeout, an allocation */
+} dmafeed_result;
+
+typedef enum dmafeed_allocator {
+    DMAFEED_ALLOCATOR_AUTO = 0, /* Vulkan and GBM */
+    DMAFEED_ALLOCATOR_VULKAN = 1,
+    DMAFEED_ALLOCATOR_GBM = 2,
+    DMAFEED_ALLOCATOR_UDMABUF = 3 /* system memory made dma-bufs: CPU pointers, no Vulkan images */
+} dmafeed_allocator;
+
+typedef enum dmafeed_sync {
+    DMAFEED_SYNC_AUTO = 0, /* explicit where the compositor offers it, else implicit */
+    DMAFEED_SYNC_EXPLICIT = 1,
+    DMAFEED_SYNC_IMPLICIT = 2
+} dmafeed_sync;
+
+typedef enum dmafeed_log_level {
+    DMAFEED_LOG_ERROR = 1,
+    DMAFEED_LOG_WARNING = 2,
+    DMAFEED_LOG_INFO = 3,
+    DMAFEED_LOG_DEBUG = 4
+} dmafeed_log_level;
+
+typedef struct dmafeed_config dmafeed_config;
+typedef struct dmafeed_producer dmafeed_producer;
 
 /* The Vulkan device of frames' images; owned by the producer (valid until it is destroyed). */
 typedef struct dmafeed_vulkan {
+    size_t struct_size; /* set by the library */
     VkInstance instance;
     VkPhysicalDevice physical_device;
     VkDevice device;
@@ -57,60 +113,142 @@ typedef struct dmafeed_vulkan {
     int exports_sync_fd; /* SYNC_FD semaphores export (VK_KHR_external_semaphore_fd enabled) */
 } dmafeed_vulkan;
 
-typedef struct dmafeed_image {
-    VkImage image;
-    VkImageView view; /* VK_NULL_HANDLE unless vulkan_usage allows views and the image has one plane */
-    VkFormat format;
-    VkExtent2D extent;
-    uint32_t first_plane, plane_count;
-} dmafeed_image;
-
+/* An acquired frame. The caller sets struct_size (dmafeed_frame_init); dmafeed_acquire fills the
+ * rest. Per-plane and per-image values are arrays, so that the struct grows at its end. */
 typedef struct dmafeed_frame {
-    uint64_t id;
-    uint32_t width, height, format;
+    size_t struct_size;
+    uint64_t id;        /* 0, 1, ... in acquire order: what dmafeed_queue identifies the frame by */
+    uint64_t buffer_id; /* 1, 2, ... never reused */
+    uint32_t width, height;
+    uint32_t format; /* DRM fourcc */
     uint64_t modifier;
     uint32_t plane_count;
-    uint8_t* data[4]; /* CPU pointers while acquired; NULL if not mappable */
-    uint32_t stride[4];
-    void* internal_;
-    uint64_t buffer_id;           /* 1, 2, ... never reused */
+    uint8_t* data[DMAFEED_MAX_PLANES]; /* CPU pointers while acquired; NULL if not mappable */
+    uint32_t stride[DMAFEED_MAX_PLANES];
     const dmafeed_vulkan* vulkan; /* NULL: no Vulkan images (image_count 0) */
     uint32_t image_usage;         /* VkImageUsageFlags of the images */
     uint32_t image_count;
-    dmafeed_image images[4];
+    VkImage image[DMAFEED_MAX_IMAGES];
+    VkImageView image_view[DMAFEED_MAX_IMAGES]; /* VK_NULL_HANDLE unless vulkan_usage allows views and the image has one plane */
+    VkFormat image_format[DMAFEED_MAX_IMAGES];
+    VkExtent2D image_extent[DMAFEED_MAX_IMAGES];
+    uint32_t image_first_plane[DMAFEED_MAX_IMAGES]; /* the frame plane that is the image's plane 0 */
+    uint32_t image_plane_count[DMAFEED_MAX_IMAGES];
 } dmafeed_frame;
+/* Zeroes a frame and sets its struct_size: inline, so that the size is the caller's. */
+static inline void dmafeed_frame_init(dmafeed_frame* frame)
+{
+    memset(frame, 0, sizeof *frame);
+    frame->struct_size = sizeof *frame;
+}
 
 typedef struct dmafeed_stats {
+    size_t struct_size; /* set by the caller (dmafeed_stats_init) */
     uint64_t queued, presented, discarded, dropped, refused, zero_copy;
     double presented_fps, latency_p50_ms, latency_p99_ms;
 } dmafeed_stats;
+static inline void dmafeed_stats_init(dmafeed_stats* stats)
+{
+    memset(stats, 0, sizeof *stats);
+    stats->struct_size = sizeof *stats;
+}
 
-typedef void (*dmafeed_presented_fn)(void* user, uint64_t frame_id, uint64_t pts_ns, int presented, uint64_t time_ns,
-                                     uint32_t flags);
+/* What became of a queued frame; handed to the presented callback. */
+typedef struct dmafeed_presented {
+    size_t struct_size; /* set by the library */
+    uint64_t frame_id;
+    uint64_t pts_ns;    /* as given to dmafeed_queue */
+    int presented;      /* 1: shown; 0: discarded */
+    uint64_t time_ns;   /* presentation time (the compositor's clock, CLOCK_MONOTONIC usually) */
+    uint32_t refresh_ns;
+    uint32_t flags; /* wp_presentation_feedback.kind (0x8: zero-copy) */
+} dmafeed_presented;
+
+typedef void (*dmafeed_presented_fn)(void* user, const dmafeed_presented* presented);
 typedef void (*dmafeed_buffer_destroyed_fn)(void* user, uint64_t buffer_id);
 typedef void (*dmafeed_dropped_fn)(void* user, uint64_t dropped);
+typedef void (*dmafeed_log_fn)(void* user, dmafeed_log_level level, const char* message);
 
-void dmafeed_config_init(dmafeed_config* config);
-dmafeed_producer* dmafeed_producer_create(const dmafeed_config* config, char* error, size_t error_size);
+/* The library's version: DMAFEED_VERSION and DMAFEED_VERSION_STRING as it was built. */
+uint32_t dmafeed_version(void);
+const char* dmafeed_version_string(void);
+/* "DMAFEED_ERROR_DISCONNECTED" for its code; "unknown" for a value this library does not know. */
+const char* dmafeed_result_name(dmafeed_result result);
+/* Why the calling thread's last call that returned an error failed; "" before any. Valid until
+ * the thread's next failing call. */
+const char* dmafeed_last_error(void);
+
+/* Where the library's messages go, process-wide: to `callback` (from whichever thread logs them,
+ * producers' creation included: set it first), or with NULL to standard error, the default.
+ * Messages above `max_level` (DMAFEED_LOG_DEBUG is the most verbose) are not made at all.
+ * DMAFEED_ERROR_INVALID_ARGUMENT: a level out of range. */
+dmafeed_result dmafeed_set_log_callback(dmafeed_log_fn callback, void* user, dmafeed_log_level max_level);
+
+/* A configuration with the defaults; NULL when out of memory. Setters copy strings; NULL
+ * restores a string's default. Every setter returns DMAFEED_ERROR_INVALID_ARGUMENT for a NULL
+ * config or a value out of range, and changes nothing then. */
+dmafeed_config* dmafeed_config_new(void);
+void dmafeed_config_free(dmafeed_config* config);
+dmafeed_result dmafeed_config_set_display(dmafeed_config* config, const char* display); /* NULL: $WAYLAND_DISPLAY */
+dmafeed_result dmafeed_config_set_format(dmafeed_config* config, uint32_t fourcc);    /* 0: XRGB8888 */
+dmafeed_result dmafeed_config_set_modifier(dmafeed_config* config, uint64_t modifier); /* only this one; unset: negotiated */
+dmafeed_result dmafeed_config_set_size(dmafeed_config* config, uint32_t width, uint32_t height); /* 0x0: the compositor's */
+dmafeed_result dmafeed_config_set_buffers(dmafeed_config* config, uint32_t buffers);  /* 2..4; 3 */
+dmafeed_result dmafeed_config_set_allocator(dmafeed_config* config, dmafeed_allocator allocator);
+dmafeed_result dmafeed_config_set_device(dmafeed_config* config, const char* path); /* NULL: the compositor's target device */
+dmafeed_result dmafeed_config_set_sync(dmafeed_config* config, dmafeed_sync sync);
+dmafeed_result dmafeed_config_set_drop_when_full(dmafeed_config* config, int drop);
+dmafeed_result dmafeed_config_set_create_immediate(dmafeed_config* config, int immediate);
+dmafeed_result dmafeed_config_set_fullscreen(dmafeed_config* config, int fullscreen);
+dmafeed_result dmafeed_config_set_title(dmafeed_config* config, const char* title);   /* NULL: "dmafeed" */
+dmafeed_result dmafeed_config_set_app_id(dmafeed_config* config, const char* app_id); /* NULL: "dmafeed" */
+dmafeed_result dmafeed_config_set_timeout_ms(dmafeed_config* config, int timeout_ms);  /* > 0; 5000 */
+/* VkImageUsageFlags the host needs besides TRANSFER_DST; 0: none. */
+dmafeed_result dmafeed_config_set_vulkan_usage(dmafeed_config* config, uint32_t usage);
+
+/* Connects, negotiates and opens the window; *producer is NULL on failure. The config may be
+ * freed afterwards. DMAFEED_ERROR_INVALID_ARGUMENT (NULL pointers), DMAFEED_ERROR_FAILED (no
+ * compositor, no usable format and modifier, an allocator that cannot start). */
+dmafeed_result dmafeed_producer_create(const dmafeed_config* config, dmafeed_producer** producer);
 void dmafeed_producer_destroy(dmafeed_producer* producer);
-int dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms);
-int dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns);
-int dmafeed_wait_for_frame(dmafeed_producer* producer);
-int dmafeed_get_fd(const dmafeed_producer* producer);
-int dmafeed_dispatch(dmafeed_producer* producer);
-void dmafeed_set_presented_callback(dmafeed_producer* producer, dmafeed_presented_fn callback, void* user);
-void dmafeed_get_stats(const dmafeed_producer* producer, dmafeed_stats* stats);
-const char* dmafeed_last_error(const dmafeed_producer* producer);
 
+/* A buffer the compositor does not hold, waiting up to timeout_ms (never with drop_when_full).
+ * DMAFEED_TIMEOUT, DMAFEED_DROPPED, DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_INVALID_STATE
+ * (a frame is still acquired), DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED. */
+dmafeed_result dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms);
+/* Commits the acquired frame (its CPU mappings end here); pts_ns comes back in the presented
+ * callback. DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_INVALID_STATE (not the acquired frame),
+ * DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED. */
+dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns);
+/* dmafeed_queue with a sync_file that signals when the host's GPU work is done; the producer owns
+ * render_fence_fd from here (closed on failure too); -1: no fence. Returns as dmafeed_queue. */
+dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd);
+/* Waits, up to the config's timeout, until the compositor asks for the next frame.
+ * DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED (the timeout). */
+dmafeed_result dmafeed_wait_for_frame(dmafeed_producer* producer);
+
+/* The connection's fd for a host's poll loop (-1 for NULL); readable: call dmafeed_dispatch. */
+int dmafeed_get_fd(const dmafeed_producer* producer);
+/* Handles the compositor's events without blocking. DMAFEED_ERROR_INVALID_ARGUMENT,
+ * DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED. */
+dmafeed_result dmafeed_dispatch(dmafeed_producer* producer);
+
+/* Callbacks (NULL removes one), called from within dmafeed_acquire, dmafeed_queue*,
+ * dmafeed_wait_for_frame and dmafeed_dispatch. DMAFEED_ERROR_INVALID_ARGUMENT: a NULL producer. */
+dmafeed_result dmafeed_set_presented_callback(dmafeed_producer* producer, dmafeed_presented_fn callback, void* user);
+/* Called with a buffer's id just before the producer destroys it (not when the producer is destroyed). */
+dmafeed_result dmafeed_set_buffer_destroyed_callback(dmafeed_producer* producer, dmafeed_buffer_destroyed_fn callback,
+                                                     void* user);
+/* Called from dmafeed_acquire when it drops a frame (drop_when_full), with the frames dropped so far. */
+dmafeed_result dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_dropped_fn callback, void* user);
+
+/* DMAFEED_ERROR_INVALID_ARGUMENT: NULL pointers, or stats->struct_size too small. */
+dmafeed_result dmafeed_get_stats(const dmafeed_producer* producer, dmafeed_stats* stats);
 /* The Vulkan device of the last acquired frame (before any: of the preferred device); NULL: none. */
 const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* producer);
-/* dmafeed_queue with a sync_file that signals when the host's GPU work is done; the producer owns
- * render_fence_fd from here (closed on failure too); -1: no fence. */
-int dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd);
-/* Called with a buffer's id just before the producer destroys it (not when the producer is destroyed). */
-void dmafeed_set_buffer_destroyed_callback(dmafeed_producer* producer, dmafeed_buffer_destroyed_fn callback, void* user);
-/* Called from dmafeed_acquire when it drops a frame (drop_when_full), with the frames dropped so far. */
-void dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_dropped_fn callback, void* user);
+/* The layout in use, "XRGB8888 LINEAR 640x480 from vulkan on ...", or "(no buffer yet)"; owned
+ * by the producer, valid until its next call. NULL for a NULL producer. */
+const char* dmafeed_describe(const dmafeed_producer* producer);
 
 #ifdef __cplusplus
 }

@@ -1,170 +1,158 @@
-// The C API (include/dmafeed/dmafeed.h) over the C++ one. No C++ type crosses it.
+// The C API's producer functions (include/dmafeed/dmafeed.h) over HostProducer: arguments
+// checked, errors turned into dmafeed_result codes, structs copied as far as the caller's
+// struct_size goes. No C++ type or exception crosses it.
 #include "dmafeed/dmafeed.h"
 
-#include "dmafeed/dmafeed.hpp"
+#include "lib/config.hpp"
+#include "lib/errors.hpp"
+#include "lib/host_producer.hpp"
+#include "lib/sized_copy.hpp"
 
-#include <cstring>
-#include <unistd.h>
-#include <map>
 #include <string>
 
 struct dmafeed_producer {
-    std::unique_ptr<dmafeed::Producer> p;
-    std::string error;
-    dmafeed_presented_fn presented = nullptr;
-    void* presented_user = nullptr;
-    dmafeed_buffer_destroyed_fn buffer_destroyed = nullptr;
-    void* buffer_destroyed_user = nullptr;
-    dmafeed_dropped_fn dropped = nullptr;
-    void* dropped_user = nullptr;
-    // The C copy of each Vulkan device the C++ API has handed out (stable addresses).
-    mutable std::map<const dmafeed::VulkanDevice*, dmafeed_vulkan> vulkan;
+    std::unique_ptr<dmafeed::lib::HostProducer> p;
 };
 
+namespace dmafeed::lib {
 namespace {
 
-std::string str(const char* s, const char* fallback) { return s ? s : fallback; }
-
-const dmafeed_vulkan* c_vulkan(const dmafeed_producer* p, const dmafeed::VulkanDevice* v)
+// The code for an error of a producer's call: the connection's state tells a lost compositor.
+dmafeed_result failed(const HostProducer& p, const Error& error)
 {
-    if (!v) return nullptr;
-    auto it = p->vulkan.find(v);
-    if (it == p->vulkan.end()) {
-        it = p->vulkan.emplace(v, dmafeed_vulkan{v->instance, v->physical_device, v->device, v->api_version,
-                                                 v->queue_family_index, v->queue, v->exports_sync_fd ? 1 : 0})
-                 .first;
-    }
-    return &it->second;
+    return fail(p.disconnected() ? DMAFEED_ERROR_DISCONNECTED : DMAFEED_ERROR_FAILED, error.message());
+}
+
+// Runs `fn(HostProducer&)` for a non-NULL producer, inside guarded().
+template <class Producer, class Fn>
+dmafeed_result with_producer(Producer* producer, const char* what, Fn&& fn) noexcept
+{
+    return guarded(what, [&] {
+        if (!producer) return fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": the producer is NULL");
+        return fn(*producer->p);
+    });
 }
 
 }  // namespace
+}  // namespace dmafeed::lib
 
 extern "C" {
 
-void dmafeed_config_init(dmafeed_config* c)
+using namespace dmafeed;
+using lib::fail;
+
+uint32_t dmafeed_version(void) { return DMAFEED_VERSION; }
+
+const char* dmafeed_version_string(void) { return DMAFEED_VERSION_STRING; }
+
+dmafeed_result dmafeed_producer_create(const dmafeed_config* config, dmafeed_producer** producer)
 {
-    std::memset(c, 0, sizeof *c);
-    c->buffers = 3;
-    c->timeout_ms = 5000;
+    return lib::guarded("dmafeed_producer_create", [&] {
+        if (!producer) return fail(DMAFEED_ERROR_INVALID_ARGUMENT, "dmafeed_producer_create: producer is NULL");
+        *producer = nullptr;
+        if (!config) return fail(DMAFEED_ERROR_INVALID_ARGUMENT, "dmafeed_producer_create: config is NULL");
+        auto p = lib::HostProducer::create(config->values);
+        if (!p) return fail(DMAFEED_ERROR_FAILED, p.error().message());
+        *producer = new dmafeed_producer{std::move(*p)};
+        return DMAFEED_OK;
+    });
 }
 
-dmafeed_producer* dmafeed_producer_create(const dmafeed_config* c, char* error, size_t error_size)
+void dmafeed_producer_destroy(dmafeed_producer* producer) { delete producer; }
+
+dmafeed_result dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms)
 {
-    dmafeed::Config config;
-    config.display = str(c->display, "");
-    config.format = c->format;
-    config.explicit_modifier = c->explicit_modifier != 0;
-    config.modifier = c->modifier;
-    config.width = c->width;
-    config.height = c->height;
-    config.buffers = c->buffers ? c->buffers : 3;
-    config.allocator = str(c->allocator, "auto");
-    config.device = str(c->device, "");
-    config.sync = str(c->sync, "auto");
-    config.drop_when_full = c->drop_when_full != 0;
-    config.fullscreen = c->fullscreen != 0;
-    config.title = str(c->title, "dmafeed");
-    config.app_id = str(c->app_id, "dmafeed");
-    config.timeout_ms = c->timeout_ms;
-    config.vulkan_usage = c->vulkan_usage;
-    std::string message;
-    auto p = dmafeed::Producer::create(config, &message);
-    if (!p) {
-        if (error && error_size) {
-            std::strncpy(error, message.c_str(), error_size - 1);
-            error[error_size - 1] = '\0';
+    return lib::with_producer(producer, "dmafeed_acquire", [&](lib::HostProducer& p) {
+        if (const dmafeed_result r = lib::check_size(frame, lib::frame_size_1, "dmafeed_acquire"); r != DMAFEED_OK) return r;
+        if (p.acquired()) {
+            return fail(DMAFEED_ERROR_INVALID_STATE,
+                        "dmafeed_acquire: frame " + std::to_string(p.frame().id) + " is still acquired; queue it first");
         }
-        return nullptr;
-    }
-    auto* out = new dmafeed_producer{std::move(p), {}, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, {}};
-    out->p->on_presented([out](const dmafeed::Presented& r) {
-        if (out->presented) out->presented(out->presented_user, r.frame_id, r.pts_ns, r.presented ? 1 : 0, r.time_ns, r.flags);
+        auto got = p.acquire(timeout_ms);
+        if (!got) return lib::failed(p, got.error());
+        if (*got == lib::HostProducer::Acquired::timeout) return DMAFEED_TIMEOUT;
+        if (*got == lib::HostProducer::Acquired::dropped) return DMAFEED_DROPPED;
+        return lib::copy_sized(frame, p.frame(), lib::frame_size_1, "dmafeed_acquire");
     });
-    out->p->on_buffer_destroyed([out](uint64_t id) {
-        if (out->buffer_destroyed) out->buffer_destroyed(out->buffer_destroyed_user, id);
+}
+
+dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd)
+{
+    UniqueFd fence{render_fence_fd};  // ours from here, whatever happens
+    return lib::with_producer(producer, "dmafeed_queue", [&](lib::HostProducer& p) {
+        if (const dmafeed_result r = lib::check_size(frame, lib::frame_size_1, "dmafeed_queue"); r != DMAFEED_OK) return r;
+        if (!p.acquired() || frame->id != p.frame().id) {
+            return fail(DMAFEED_ERROR_INVALID_STATE, "dmafeed_queue: frame " + std::to_string(frame->id) + " is not the acquired one");
+        }
+        if (auto r = p.queue(pts_ns, std::move(fence)); !r) return lib::failed(p, r.error());
+        return DMAFEED_OK;
     });
-    out->p->on_dropped([out](uint64_t dropped) {
-        if (out->dropped) out->dropped(out->dropped_user, dropped);
+}
+
+dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns)
+{
+    return dmafeed_queue_fenced(producer, frame, pts_ns, -1);
+}
+
+dmafeed_result dmafeed_wait_for_frame(dmafeed_producer* producer)
+{
+    return lib::with_producer(producer, "dmafeed_wait_for_frame", [&](lib::HostProducer& p) {
+        if (auto r = p.wait_for_frame(); !r) return lib::failed(p, r.error());
+        return DMAFEED_OK;
     });
-    return out;
 }
 
-void dmafeed_producer_destroy(dmafeed_producer* p) { delete p; }
+int dmafeed_get_fd(const dmafeed_producer* producer) { return producer ? producer->p->fd() : -1; }
 
-int dmafeed_acquire(dmafeed_producer* p, dmafeed_frame* frame, int timeout_ms)
+dmafeed_result dmafeed_dispatch(dmafeed_producer* producer)
 {
-    dmafeed::Frame* f = p->p->acquire(timeout_ms, &p->error);
-    if (!f) return p->error.empty() ? 0 : -1;
-    std::memset(frame, 0, sizeof *frame);
-    frame->id = f->id;
-    frame->width = f->width;
-    frame->height = f->height;
-    frame->format = f->format;
-    frame->modifier = f->modifier;
-    frame->plane_count = f->plane_count;
-    for (uint32_t i = 0; i < f->plane_count && i < 4; ++i) {
-        frame->data[i] = f->planes[i].data;
-        frame->stride[i] = f->planes[i].stride;
+    return lib::with_producer(producer, "dmafeed_dispatch", [&](lib::HostProducer& p) {
+        if (auto r = p.dispatch(); !r) return lib::failed(p, r.error());
+        return DMAFEED_OK;
+    });
+}
+
+dmafeed_result dmafeed_set_presented_callback(dmafeed_producer* producer, dmafeed_presented_fn callback, void* user)
+{
+    return lib::with_producer(producer, "dmafeed_set_presented_callback", [&](lib::HostProducer& p) {
+        p.on_presented(callback, user);
+        return DMAFEED_OK;
+    });
+}
+
+dmafeed_result dmafeed_set_buffer_destroyed_callback(dmafeed_producer* producer, dmafeed_buffer_destroyed_fn callback, void* user)
+{
+    return lib::with_producer(producer, "dmafeed_set_buffer_destroyed_callback", [&](lib::HostProducer& p) {
+        p.on_buffer_destroyed(callback, user);
+        return DMAFEED_OK;
+    });
+}
+
+dmafeed_result dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_dropped_fn callback, void* user)
+{
+    return lib::with_producer(producer, "dmafeed_set_dropped_callback", [&](lib::HostProducer& p) {
+        p.on_dropped(callback, user);
+        return DMAFEED_OK;
+    });
+}
+
+dmafeed_result dmafeed_get_stats(const dmafeed_producer* producer, dmafeed_stats* stats)
+{
+    return lib::with_producer(producer, "dmafeed_get_stats", [&](lib::HostProducer& p) {
+        return lib::copy_sized(stats, p.stats(), lib::stats_size_1, "dmafeed_get_stats");
+    });
+}
+
+const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* producer) { return producer ? producer->p->vulkan() : nullptr; }
+
+const char* dmafeed_describe(const dmafeed_producer* producer)
+{
+    if (!producer) return nullptr;
+    try {
+        return producer->p->describe();
+    } catch (const std::bad_alloc&) {
+        return "(out of memory)";
     }
-    frame->internal_ = f;
-    frame->buffer_id = f->buffer_id;
-    frame->vulkan = c_vulkan(p, f->vulkan);
-    frame->image_usage = f->image_usage;
-    frame->image_count = f->image_count;
-    for (uint32_t i = 0; i < f->image_count && i < 4; ++i) {
-        const dmafeed::FrameImage& im = f->images[i];
-        frame->images[i] = dmafeed_image{im.image, im.view, im.format, im.extent, im.first_plane, im.plane_count};
-    }
-    return 1;
-}
-
-int dmafeed_queue_fenced(dmafeed_producer* p, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd)
-{
-    if (!frame || !frame->internal_) {
-        if (render_fence_fd >= 0) close(render_fence_fd);
-        p->error = "dmafeed_queue: the frame was not filled in by dmafeed_acquire";
-        return -1;
-    }
-    auto* f = static_cast<dmafeed::Frame*>(frame->internal_);
-    frame->internal_ = nullptr;
-    return p->p->queue_fenced(*f, pts_ns, render_fence_fd, &p->error) ? 1 : -1;
-}
-
-int dmafeed_queue(dmafeed_producer* p, dmafeed_frame* frame, uint64_t pts_ns) { return dmafeed_queue_fenced(p, frame, pts_ns, -1); }
-
-int dmafeed_wait_for_frame(dmafeed_producer* p) { return p->p->wait_for_frame(&p->error) ? 1 : -1; }
-
-int dmafeed_get_fd(const dmafeed_producer* p) { return p->p->fd(); }
-
-int dmafeed_dispatch(dmafeed_producer* p) { return p->p->dispatch(&p->error) ? 1 : -1; }
-
-void dmafeed_set_presented_callback(dmafeed_producer* p, dmafeed_presented_fn callback, void* user)
-{
-    p->presented = callback;
-    p->presented_user = user;
-}
-
-void dmafeed_get_stats(const dmafeed_producer* p, dmafeed_stats* stats)
-{
-    const dmafeed::Stats s = p->p->stats();
-    *stats = dmafeed_stats{s.queued, s.presented, s.discarded, s.dropped, s.refused, s.zero_copy,
-                           s.presented_fps, s.latency_p50_ms, s.latency_p99_ms};
-}
-
-const char* dmafeed_last_error(const dmafeed_producer* p) { return p->error.c_str(); }
-
-const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* p) { return c_vulkan(p, p->p->vulkan()); }
-
-void dmafeed_set_buffer_destroyed_callback(dmafeed_producer* p, dmafeed_buffer_destroyed_fn callback, void* user)
-{
-    p->buffer_destroyed = callback;
-    p->buffer_destroyed_user = user;
-}
-
-void dmafeed_set_dropped_callback(dmafeed_producer* p, dmafeed_dropped_fn callback, void* user)
-{
-    p->dropped = callback;
-    p->dropped_user = user;
 }
 
 }  // extern "C"

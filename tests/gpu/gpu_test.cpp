@@ -435,7 +435,7 @@ TEST_F(Gpu, TheLibrarysVulkanHostClearsAFrameAndTheCompositorsImportReadsItBack)
 
     dmafeed::Config config;
     config.display = (*compositor)->socket_name();
-    config.allocator = "vulkan";
+    config.allocator = dmafeed::AllocatorKind::vulkan;
     config.width = width;
     config.height = height;
     std::string error;
@@ -459,7 +459,7 @@ TEST_F(Gpu, TheLibrarysVulkanHostClearsAFrameAndTheCompositorsImportReadsItBack)
                                          .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     ASSERT_EQ(vkBeginCommandBuffer(cmd, &begin), VK_SUCCESS);
     const VkImageSubresourceRange range{.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
-    const VkImage image = frame->images[0].image;
+    const VkImage image = frame->image[0];
     const VkImageMemoryBarrier to_dst{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                                       .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,

@@ -498,7 +498,7 @@ TEST_F(VirtioMatchedLavapipe, TheLibraryTriesLavapipeFirstThenShowsGbmFramesExac
     dmafeed::Config config;
     config.display = weston_->socket();
     config.format = DRM_FORMAT_XRGB8888;
-    config.allocator = "auto";
+    config.allocator = dmafeed::AllocatorKind::automatic;
     config.timeout_ms = 20000;  // llvmpipe under TCG
     config.title = "dmafeed matched lavapipe";
     std::string error;
@@ -509,9 +509,9 @@ TEST_F(VirtioMatchedLavapipe, TheLibraryTriesLavapipeFirstThenShowsGbmFramesExac
         dmafeed::Frame* frame = p->acquire(20000, &error);
         ASSERT_NE(frame, nullptr) << (error.empty() ? "no frame within 20 s" : error);
         ASSERT_EQ(frame->format, uint32_t{DRM_FORMAT_XRGB8888});
-        ASSERT_NE(frame->planes[0].data, nullptr) << "the GBM buffer has no CPU mapping";
+        ASSERT_NE(frame->data[0], nullptr) << "the GBM buffer has no CPU mapping";
         for (uint32_t y = 0; y < frame->height; ++y) {
-            auto* row = frame->planes[0].data + size_t{y} * frame->planes[0].stride;
+            auto* row = frame->data[0] + size_t{y} * frame->stride[0];
             for (uint32_t x = 0; x < frame->width; ++x) {
                 const uint32_t px = 0xff000000U | colour;
                 std::memcpy(row + size_t{x} * 4, &px, 4);

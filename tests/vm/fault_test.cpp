@@ -183,7 +183,7 @@ TEST_F(NodrmFaults, TheLibraryFailsAtOnceWhenTheCompositorDiesAndGivesBackEveryF
     dmafeed::Config config;
     config.display = weston_->socket();
     config.format = DRM_FORMAT_XRGB8888;
-    config.allocator = "vulkan";
+    config.allocator = AllocatorKind::vulkan;
     config.timeout_ms = 5000;
     config.title = "dmafeed fault test";
     std::string error;

@@ -118,7 +118,8 @@ public:
                                              .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
         vkBeginCommandBuffer(cmd_, &begin);
         for (uint32_t i = 0; i < frame.image_count; ++i) {
-            const FrameImage& im = frame.images[i];
+            const VkImage image = frame.image[i];
+            const VkExtent2D extent = frame.image_extent[i];
             const VkImageSubresourceRange range{.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .levelCount = 1, .layerCount = 1};
             const bool pass = render_pass_ != VK_NULL_HANDLE;
             const VkImageLayout work = pass ? VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL : VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
@@ -132,19 +133,19 @@ public:
                                                .newLayout = work,
                                                .srcQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
                                                .dstQueueFamilyIndex = vk_.queue_family_index,
-                                               .image = im.image,
+                                               .image = image,
                                                .subresourceRange = range};
             vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, stage, 0, 0, nullptr, 0, nullptr, 1, &acquire);
             VkClearColorValue clear{};
             for (size_t c = 0; c < fills[i].colour.size() && c < 4; ++c) clear.float32[c] = fills[i].colour[c] / 255.0F;
             if (pass) {
-                if (!im.view) return "image " + std::to_string(i) + " has no view";
+                if (!frame.image_view[i]) return "image " + std::to_string(i) + " has no view";
                 const VkFramebufferCreateInfo fci{.sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
                                                   .renderPass = render_pass_,
                                                   .attachmentCount = 1,
-                                                  .pAttachments = &im.view,
-                                                  .width = im.extent.width,
-                                                  .height = im.extent.height,
+                                                  .pAttachments = &frame.image_view[i],
+                                                  .width = extent.width,
+                                                  .height = extent.height,
                                                   .layers = 1};
                 VkFramebuffer fb = VK_NULL_HANDLE;
                 if (vkCreateFramebuffer(vk_.device, &fci, nullptr, &fb) != VK_SUCCESS) return "vkCreateFramebuffer";
@@ -153,13 +154,13 @@ public:
                 const VkRenderPassBeginInfo rp{.sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
                                                .renderPass = render_pass_,
                                                .framebuffer = fb,
-                                               .renderArea = {{0, 0}, im.extent},
+                                               .renderArea = {{0, 0}, extent},
                                                .clearValueCount = 1,
                                                .pClearValues = &value};
                 vkCmdBeginRenderPass(cmd_, &rp, VK_SUBPASS_CONTENTS_INLINE);
                 vkCmdEndRenderPass(cmd_);
             } else {
-                vkCmdClearColorImage(cmd_, im.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &clear, 1, &range);
+                vkCmdClearColorImage(cmd_, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &clear, 1, &range);
             }
             // Release to the compositor in GENERAL.
             const VkImageMemoryBarrier release{.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
@@ -169,7 +170,7 @@ public:
                                                .newLayout = VK_IMAGE_LAYOUT_GENERAL,
                                                .srcQueueFamilyIndex = vk_.queue_family_index,
                                                .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
-                                               .image = im.image,
+                                               .image = image,
                                                .subresourceRange = range};
             vkCmdPipelineBarrier(cmd_, stage, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0, nullptr, 1, &release);
         }
@@ -211,7 +212,7 @@ private:
     int fences_ = 0;
 };
 
-Config config_for(const Weston& weston, uint32_t format, const std::string& allocator, uint32_t usage = 0)
+Config config_for(const Weston& weston, uint32_t format, AllocatorKind allocator, uint32_t usage = 0)
 {
     Config config;
     config.display = weston.socket();
@@ -251,10 +252,10 @@ void present(Producer& p, Host& host, int frames, const std::vector<Fill>& fills
         ASSERT_NE(frame, nullptr) << (error.empty() ? "no frame within 20 s" : error);
         ASSERT_EQ(frame->vulkan, vk) << "the frame's images belong to the producer's device";
         ASSERT_EQ(frame->image_count, fills.size());
-        EXPECT_EQ(frame->images[0].format, first_format);
-        EXPECT_EQ(frame->images[0].extent.width, frame->width);
-        EXPECT_EQ(frame->images[0].extent.height, frame->height);
-        EXPECT_EQ(frame->images[0].first_plane, 0u);
+        EXPECT_EQ(frame->image_format[0], first_format);
+        EXPECT_EQ(frame->image_extent[0].width, frame->width);
+        EXPECT_EQ(frame->image_extent[0].height, frame->height);
+        EXPECT_EQ(frame->image_first_plane[0], 0u);
         EXPECT_TRUE(frame->image_usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT);
         EXPECT_NE(frame->buffer_id, 0u);
         buffers->insert(frame->buffer_id);
@@ -267,7 +268,7 @@ void present(Producer& p, Host& host, int frames, const std::vector<Fill>& fills
 TEST_F(NodrmLibrary, AHostClearsTheFramesVulkanImageAndTheCaptureShowsTheExactColour)
 {
     std::string error;
-    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, "vulkan"), &error);
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan), &error);
     ASSERT_TRUE(p) << error;
     const VulkanDevice* vk = p->vulkan();
     ASSERT_NE(vk, nullptr) << "a Vulkan producer has its device before the first frame";
@@ -303,7 +304,7 @@ TEST_F(NodrmLibrary, AHostClearsTheFramesVulkanImageAndTheCaptureShowsTheExactCo
 TEST_F(NodrmLibrary, AHostRendersThroughTheFramesViewWithARenderPass)
 {
     std::string error;
-    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, "vulkan", VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT), &error);
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan, VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT), &error);
     ASSERT_TRUE(p) << error;
     ASSERT_NE(p->vulkan(), nullptr);
     Host host{*p->vulkan()};
@@ -321,7 +322,7 @@ TEST_F(NodrmLibrary, AHostRendersThroughTheFramesViewWithARenderPass)
 TEST_F(NodrmLibrary, Nv12FramesHaveOneImagePerPlane)
 {
     std::string error;
-    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_NV12, "vulkan"), &error);
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_NV12, AllocatorKind::vulkan), &error);
     ASSERT_TRUE(p) << error;
     ASSERT_NE(p->vulkan(), nullptr);
     Host host{*p->vulkan()};
@@ -334,10 +335,10 @@ TEST_F(NodrmLibrary, Nv12FramesHaveOneImagePerPlane)
     std::string e;
     Frame* frame = p->acquire(20000, &e);
     ASSERT_NE(frame, nullptr) << e;
-    EXPECT_EQ(frame->images[1].format, VK_FORMAT_R8G8_UNORM);
-    EXPECT_EQ(frame->images[1].first_plane, 1u);
-    EXPECT_EQ(frame->images[1].extent.width, (frame->width + 1) / 2);
-    EXPECT_EQ(frame->images[1].view, VK_NULL_HANDLE) << "TRANSFER_DST alone allows no view";
+    EXPECT_EQ(frame->image_format[1], VK_FORMAT_R8G8_UNORM);
+    EXPECT_EQ(frame->image_first_plane[1], 1u);
+    EXPECT_EQ(frame->image_extent[1].width, (frame->width + 1) / 2);
+    EXPECT_EQ(frame->image_view[1], VK_NULL_HANDLE) << "TRANSFER_DST alone allows no view";
     ASSERT_TRUE(host.render(*p, *frame, {Fill{{128}}, Fill{{96, 192}}}, 0).empty());
     ASSERT_TRUE(p->wait_for_frame(&e)) << e;
 
@@ -379,7 +380,7 @@ private:
 TEST_F(NodrmLibrary, DroppedFramesAreReportedToTheCallback)
 {
     std::string error;
-    Config config = config_for(*weston_, DRM_FORMAT_XRGB8888, "vulkan");
+    Config config = config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan);
     config.buffers = 2;
     config.drop_when_full = true;
     auto p = Producer::create(config, &error);
@@ -415,7 +416,7 @@ TEST_F(NodrmLibrary, DroppedFramesAreReportedToTheCallback)
 TEST_F(VirtioLibrary, AGbmBufferImportedIntoVulkanIsClearedByTheHost)
 {
     std::string error;
-    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, "auto"), &error);
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::automatic), &error);
     ASSERT_TRUE(p) << error;
     ASSERT_NE(p->vulkan(), nullptr);
     Host host{*p->vulkan()};

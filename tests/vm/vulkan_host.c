@@ -17,9 +17,11 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
-static int fail(const char* what, dmafeed_producer* p)
+/* `what` failed; with `result`, a dmafeed call that returned it (and dmafeed_last_error says why). */
+static int fail(const char* what, dmafeed_result result)
 {
-    fprintf(stderr, "dmafeed-vulkan-host: %s%s%s\n", what, p ? ": " : "", p ? dmafeed_last_error(p) : "");
+    fprintf(stderr, "dmafeed-vulkan-host: %s%s%s%s%s\n", what, result ? ": " : "", result ? dmafeed_result_name(result) : "",
+            result ? ": " : "", result ? dmafeed_last_error() : "");
     return 1;
 }
 
@@ -34,19 +36,17 @@ int main(int argc, char** argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    dmafeed_config config;
-    dmafeed_config_init(&config);
-    config.allocator = "vulkan";
-    config.title = "dmafeed Vulkan host";
-    config.timeout_ms = 20000;
-    char error[1024];
-    dmafeed_producer* p = dmafeed_producer_create(&config, error, sizeof error);
-    if (!p) {
-        fprintf(stderr, "dmafeed-vulkan-host: %s\n", error);
-        return 1;
-    }
+    dmafeed_config* config = dmafeed_config_new();
+    if (!config) return fail("dmafeed_config_new", DMAFEED_ERROR_NO_MEMORY);
+    dmafeed_config_set_allocator(config, DMAFEED_ALLOCATOR_VULKAN);
+    dmafeed_config_set_title(config, "dmafeed Vulkan host");
+    dmafeed_config_set_timeout_ms(config, 20000);
+    dmafeed_producer* p = NULL;
+    const dmafeed_result created = dmafeed_producer_create(config, &p);
+    dmafeed_config_free(config);
+    if (created != DMAFEED_OK) return fail("dmafeed_producer_create", created);
     const dmafeed_vulkan* vk = dmafeed_get_vulkan(p);
-    if (!vk) return fail("the producer has no Vulkan device", NULL);
+    if (!vk) return fail("the producer has no Vulkan device", DMAFEED_OK);
 
     VkCommandPool pool = VK_NULL_HANDLE;
     VkCommandBuffer cmd = VK_NULL_HANDLE;
@@ -59,18 +59,18 @@ int main(int argc, char** argv)
     const VkExportSemaphoreCreateInfo export_info = {.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
                                                      .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
     const VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
-    if (vkCreateCommandPool(vk->device, &pci, NULL, &pool) != VK_SUCCESS) return fail("vkCreateCommandPool", NULL);
+    if (vkCreateCommandPool(vk->device, &pci, NULL, &pool) != VK_SUCCESS) return fail("vkCreateCommandPool", DMAFEED_OK);
     const VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                              .commandPool = pool,
                                              .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                              .commandBufferCount = 1};
-    if (vkAllocateCommandBuffers(vk->device, &cai, &cmd) != VK_SUCCESS) return fail("vkAllocateCommandBuffers", NULL);
-    if (vkCreateFence(vk->device, &fci, NULL, &fence) != VK_SUCCESS) return fail("vkCreateFence", NULL);
+    if (vkAllocateCommandBuffers(vk->device, &cai, &cmd) != VK_SUCCESS) return fail("vkAllocateCommandBuffers", DMAFEED_OK);
+    if (vkCreateFence(vk->device, &fci, NULL, &fence) != VK_SUCCESS) return fail("vkCreateFence", DMAFEED_OK);
     PFN_vkGetSemaphoreFdKHR get_fd = NULL;
     if (vk->exports_sync_fd) {
-        if (vkCreateSemaphore(vk->device, &sci, NULL, &done) != VK_SUCCESS) return fail("vkCreateSemaphore", NULL);
+        if (vkCreateSemaphore(vk->device, &sci, NULL, &done) != VK_SUCCESS) return fail("vkCreateSemaphore", DMAFEED_OK);
         get_fd = (PFN_vkGetSemaphoreFdKHR)vkGetDeviceProcAddr(vk->device, "vkGetSemaphoreFdKHR");
-        if (!get_fd) return fail("vkGetSemaphoreFdKHR is missing", NULL);
+        if (!get_fd) return fail("vkGetSemaphoreFdKHR is missing", DMAFEED_OK);
     }
     /* XRGB8888 is B8G8R8A8_UNORM; a clear colour is given as R, G, B, A whatever the memory order. */
     const VkClearColorValue colour = {.float32 = {(float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
@@ -83,9 +83,10 @@ int main(int argc, char** argv)
     unsigned buffer_count = 0;
     while (n < frames && !stop) {
         dmafeed_frame frame;
-        const int got = dmafeed_acquire(p, &frame, 1000);
-        if (got < 0) { status = fail("acquire", p); break; }
-        if (got == 0) continue;
+        dmafeed_frame_init(&frame);
+        const dmafeed_result got = dmafeed_acquire(p, &frame, 1000);
+        if (got < 0) { status = fail("acquire", got); break; }
+        if (got != DMAFEED_OK) continue;
         if (frame.vulkan != vk || frame.image_count == 0) {
             fprintf(stderr, "dmafeed-vulkan-host: frame %llu has no Vulkan image of the producer's device\n",
                     (unsigned long long)frame.id);
@@ -96,7 +97,7 @@ int main(int argc, char** argv)
         for (unsigned i = 0; i < buffer_count; ++i) seen |= buffers[i] == frame.buffer_id;
         if (!seen && buffer_count < 8) buffers[buffer_count++] = frame.buffer_id;
 
-        if (vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS) { status = fail("vkWaitForFences", NULL); break; }
+        if (vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS) { status = fail("vkWaitForFences", DMAFEED_OK); break; }
         vkResetFences(vk->device, 1, &fence);
         vkResetCommandBuffer(cmd, 0);
         const VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -110,11 +111,11 @@ int main(int argc, char** argv)
                                                   .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                                                   .srcQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
                                                   .dstQueueFamilyIndex = vk->queue_family_index,
-                                                  .image = frame.images[i].image,
+                                                  .image = frame.image[i],
                                                   .subresourceRange = range};
             vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0, NULL, 1,
                                  &acquire);
-            vkCmdClearColorImage(cmd, frame.images[i].image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &colour, 1, &range);
+            vkCmdClearColorImage(cmd, frame.image[i], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &colour, 1, &range);
             const VkImageMemoryBarrier release = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
                                                   .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                                                   .dstAccessMask = 0,
@@ -122,7 +123,7 @@ int main(int argc, char** argv)
                                                   .newLayout = VK_IMAGE_LAYOUT_GENERAL,
                                                   .srcQueueFamilyIndex = vk->queue_family_index,
                                                   .dstQueueFamilyIndex = VK_QUEUE_FAMILY_FOREIGN_EXT,
-                                                  .image = frame.images[i].image,
+                                                  .image = frame.image[i],
                                                   .subresourceRange = range};
             vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 0, NULL, 1,
                                  &release);
@@ -133,21 +134,20 @@ int main(int argc, char** argv)
                                      .pCommandBuffers = &cmd,
                                      .signalSemaphoreCount = done ? 1u : 0u,
                                      .pSignalSemaphores = done ? &done : NULL};
-        if (vkQueueSubmit(vk->queue, 1, &submit, fence) != VK_SUCCESS) { status = fail("vkQueueSubmit", NULL); break; }
+        if (vkQueueSubmit(vk->queue, 1, &submit, fence) != VK_SUCCESS) { status = fail("vkQueueSubmit", DMAFEED_OK); break; }
         int fd = -1;
         if (done) {
             const VkSemaphoreGetFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
                                                   .semaphore = done,
                                                   .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
-            if (get_fd(vk->device, &info, &fd) != VK_SUCCESS) { status = fail("vkGetSemaphoreFdKHR", NULL); break; }
+            if (get_fd(vk->device, &info, &fd) != VK_SUCCESS) { status = fail("vkGetSemaphoreFdKHR", DMAFEED_OK); break; }
             ++fenced;
         } else {
             vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX); /* no sync_file: done before the commit */
         }
-        if (dmafeed_queue_fenced(p, &frame, n * 16666667ull, fd) < 0 || dmafeed_wait_for_frame(p) < 0) {
-            status = fail("queue", p);
-            break;
-        }
+        dmafeed_result r = dmafeed_queue_fenced(p, &frame, n * 16666667ull, fd);
+        if (r == DMAFEED_OK) r = dmafeed_wait_for_frame(p);
+        if (r != DMAFEED_OK) { status = fail("queue", r); break; }
         ++n;
     }
     vkDeviceWaitIdle(vk->device);
@@ -155,6 +155,7 @@ int main(int argc, char** argv)
     vkDestroyFence(vk->device, fence, NULL);
     vkDestroyCommandPool(vk->device, pool, NULL);
     dmafeed_stats stats;
+    dmafeed_stats_init(&stats);
     dmafeed_get_stats(p, &stats);
     printf("frames %lu, fenced %lu, buffers %u\n", n, fenced, buffer_count);
     printf("queued %llu, presented %llu, dropped %llu\n", (unsigned long long)stats.queued,

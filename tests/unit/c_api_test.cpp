@@ -1,0 +1,192 @@
+// The C API's own behaviour (include/dmafeed/dmafeed.h), linked from its code (src/lib) without a
+// compositor: versions, result names, the config's checks, NULL arguments, struct sizes, the log
+// callback. tests/compositor/c_api_producer_test.cpp runs producers.
+#include "dmafeed/dmafeed.h"
+
+#include "lib/sized_copy.hpp"
+#include "util/log.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <string>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using dmafeed::lib::copy_sized;
+
+TEST(CApi, TheVersionIsTheHeaders)
+{
+    EXPECT_EQ(dmafeed_version(), DMAFEED_VERSION);
+    EXPECT_STREQ(dmafeed_version_string(), DMAFEED_VERSION_STRING);
+    EXPECT_EQ(DMAFEED_VERSION, DMAFEED_VERSION_ENCODE(DMAFEED_VERSION_MAJOR, DMAFEED_VERSION_MINOR, DMAFEED_VERSION_MICRO));
+    EXPECT_EQ(std::to_string(DMAFEED_VERSION_MAJOR) + "." + std::to_string(DMAFEED_VERSION_MINOR) + "." +
+                  std::to_string(DMAFEED_VERSION_MICRO),
+              DMAFEED_VERSION_STRING);
+}
+
+TEST(CApi, EveryResultHasItsName)
+{
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_OK), "DMAFEED_OK");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_TIMEOUT), "DMAFEED_TIMEOUT");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_DROPPED), "DMAFEED_DROPPED");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_ERROR_INVALID_ARGUMENT), "DMAFEED_ERROR_INVALID_ARGUMENT");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_ERROR_INVALID_STATE), "DMAFEED_ERROR_INVALID_STATE");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_ERROR_DISCONNECTED), "DMAFEED_ERROR_DISCONNECTED");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_ERROR_NO_MEMORY), "DMAFEED_ERROR_NO_MEMORY");
+    EXPECT_STREQ(dmafeed_result_name(DMAFEED_ERROR_FAILED), "DMAFEED_ERROR_FAILED");
+    EXPECT_STREQ(dmafeed_result_name(static_cast<dmafeed_result>(-99)), "unknown");
+}
+
+TEST(CApi, ConfigSettersRefuseValuesOutOfRangeAndSayWhich)
+{
+    dmafeed_config* c = dmafeed_config_new();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(dmafeed_config_set_buffers(c, 4), DMAFEED_OK);
+    EXPECT_EQ(dmafeed_config_set_buffers(c, 1), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("dmafeed_config_set_buffers (2 to 4)"), std::string::npos) << dmafeed_last_error();
+    EXPECT_EQ(dmafeed_config_set_buffers(c, 5), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_allocator(c, DMAFEED_ALLOCATOR_UDMABUF), DMAFEED_OK);
+    EXPECT_EQ(dmafeed_config_set_allocator(c, static_cast<dmafeed_allocator>(7)), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_sync(c, static_cast<dmafeed_sync>(-1)), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_sync(c, DMAFEED_SYNC_IMPLICIT), DMAFEED_OK);
+    EXPECT_EQ(dmafeed_config_set_timeout_ms(c, 0), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_size(c, 640, 0), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_size(c, 0, 0), DMAFEED_OK);
+    EXPECT_EQ(dmafeed_config_set_title(c, nullptr), DMAFEED_OK) << "NULL: the default";
+    EXPECT_EQ(dmafeed_config_set_display(nullptr, "x"), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("the config is NULL"), std::string::npos) << dmafeed_last_error();
+    dmafeed_config_free(c);
+    dmafeed_config_free(nullptr);
+}
+
+TEST(CApi, NullProducersAreRefusedAndAFenceIsClosedAnyway)
+{
+    dmafeed_frame frame;
+    dmafeed_frame_init(&frame);
+    EXPECT_EQ(dmafeed_acquire(nullptr, &frame, 0), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_wait_for_frame(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_dispatch(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_set_presented_callback(nullptr, nullptr, nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_get_fd(nullptr), -1);
+    EXPECT_EQ(dmafeed_get_vulkan(nullptr), nullptr);
+    EXPECT_EQ(dmafeed_describe(nullptr), nullptr);
+    dmafeed_producer_destroy(nullptr);
+    dmafeed_producer* p = reinterpret_cast<dmafeed_producer*>(&frame);
+    EXPECT_EQ(dmafeed_producer_create(nullptr, &p), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(p, nullptr) << "set to NULL on failure";
+
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    EXPECT_EQ(dmafeed_queue_fenced(nullptr, &frame, 0, fds[0]), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(fcntl(fds[0], F_GETFD), -1) << "the fence belongs to the library from the call on";
+    close(fds[1]);
+}
+
+TEST(CApi, ACreateThatCannotConnectFailsWithTheReason)
+{
+    dmafeed_config* c = dmafeed_config_new();
+    ASSERT_EQ(dmafeed_config_set_display(c, "dmafeed-no-such-socket"), DMAFEED_OK);
+    dmafeed_producer* p = nullptr;
+    EXPECT_EQ(dmafeed_producer_create(c, &p), DMAFEED_ERROR_FAILED);
+    dmafeed_config_free(c);
+    EXPECT_EQ(p, nullptr);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("dmafeed-no-such-socket"), std::string::npos) << dmafeed_last_error();
+}
+
+// The library's view of a caller's struct: older (smaller), the same, or newer (larger).
+struct Newer {
+    dmafeed_stats stats;
+    uint64_t later_field;
+};
+
+TEST(CApi, SizedStructsGetWhatTheCallerKnowsAndZerosBeyondTheLibrary)
+{
+    dmafeed_stats full;
+    dmafeed_stats_init(&full);
+    full.queued = 7;
+    full.latency_p99_ms = 2.5;
+    constexpr size_t first = dmafeed::lib::stats_size_1;
+
+    dmafeed_stats same;
+    dmafeed_stats_init(&same);
+    ASSERT_EQ(copy_sized(&same, full, first, "stats"), DMAFEED_OK);
+    EXPECT_EQ(same.queued, 7U);
+    EXPECT_EQ(same.latency_p99_ms, 2.5);
+
+    Newer newer{};
+    newer.stats.struct_size = sizeof newer;
+    newer.later_field = 0xdead;
+    ASSERT_EQ(copy_sized(&newer.stats, full, first, "stats"), DMAFEED_OK);
+    EXPECT_EQ(newer.stats.struct_size, sizeof newer) << "the caller's size stays";
+    EXPECT_EQ(newer.stats.queued, 7U);
+    EXPECT_EQ(newer.later_field, 0U) << "what this library does not know reads as zero";
+
+    // A caller whose struct ends before latency_p99_ms (as a future first_size would allow): the
+    // bytes after its struct_size are not written.
+    std::vector<unsigned char> bytes(sizeof(dmafeed_stats), 0xab);
+    auto* older = reinterpret_cast<dmafeed_stats*>(bytes.data());
+    older->struct_size = offsetof(dmafeed_stats, latency_p99_ms);
+    ASSERT_EQ(copy_sized(older, full, older->struct_size, "stats"), DMAFEED_OK);
+    EXPECT_EQ(older->queued, 7U);
+    EXPECT_EQ(bytes.back(), 0xab) << "written past the caller's struct_size";
+
+    dmafeed_stats tiny{};
+    tiny.struct_size = 8;
+    EXPECT_EQ(copy_sized(&tiny, full, first, "dmafeed_get_stats"), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("struct_size 8"), std::string::npos) << dmafeed_last_error();
+    EXPECT_EQ(copy_sized<dmafeed_stats>(nullptr, full, first, "dmafeed_get_stats"), DMAFEED_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(CApi, HasFieldTellsWhatALibraryFilledIn)
+{
+    dmafeed_presented p{};
+    p.struct_size = offsetof(dmafeed_presented, refresh_ns);  // a library that knew fields up to time_ns
+    EXPECT_TRUE(DMAFEED_HAS_FIELD(&p, dmafeed_presented, time_ns));
+    EXPECT_FALSE(DMAFEED_HAS_FIELD(&p, dmafeed_presented, refresh_ns));
+    p.struct_size = sizeof p;
+    EXPECT_TRUE(DMAFEED_HAS_FIELD(&p, dmafeed_presented, flags));
+}
+
+struct Logged {
+    dmafeed_log_level level;
+    std::string message;
+};
+
+void record(void* user, dmafeed_log_level level, const char* message)
+{
+    static_cast<std::vector<Logged>*>(user)->push_back({level, message});
+}
+
+TEST(CApi, TheLogCallbackGetsTheLibrarysMessagesUpToItsLevel)
+{
+    std::vector<Logged> got;
+    ASSERT_EQ(dmafeed_set_log_callback(record, &got, DMAFEED_LOG_WARNING), DMAFEED_OK);
+    dmafeed::log::error("an error %d", 1);
+    dmafeed::log::warning("a warning");
+    dmafeed::log::info("not made: info is above warning");
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_EQ(got[0].level, DMAFEED_LOG_ERROR);
+    EXPECT_EQ(got[0].message, "an error 1");
+    EXPECT_EQ(got[1].level, DMAFEED_LOG_WARNING);
+
+    ASSERT_EQ(dmafeed_set_log_callback(record, &got, DMAFEED_LOG_DEBUG), DMAFEED_OK);
+    dmafeed::log::debug("a debug line");
+    ASSERT_EQ(got.size(), 3U);
+    EXPECT_EQ(got[2].level, DMAFEED_LOG_DEBUG);
+
+    EXPECT_EQ(dmafeed_set_log_callback(record, &got, static_cast<dmafeed_log_level>(0)), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_set_log_callback(record, &got, static_cast<dmafeed_log_level>(5)), DMAFEED_ERROR_INVALID_ARGUMENT);
+
+    // Without a callback, standard error again.
+    ASSERT_EQ(dmafeed_set_log_callback(nullptr, nullptr, DMAFEED_LOG_INFO), DMAFEED_OK);
+    testing::internal::CaptureStderr();
+    dmafeed::log::warning("to stderr");
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(err, "dmafeed: warning: to stderr\n");
+    EXPECT_EQ(got.size(), 3U);
+}
+
+}  // namespace
