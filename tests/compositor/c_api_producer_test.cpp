@@ -3,6 +3,7 @@
 // with the reason.
 #include "dmafeed/dmafeed.h"
 
+#include "c_log_recorder.hpp"
 #include "test_compositor.hpp"
 
 #include <gtest/gtest.h>
@@ -12,22 +13,12 @@
 namespace dmafeed::test {
 namespace {
 
-struct Logged {
-    dmafeed_log_level level;
-    std::string message;
-};
-
-void record(void* user, dmafeed_log_level level, const char* message)
-{
-    static_cast<std::vector<Logged>*>(user)->push_back({level, message});
-}
-
 TEST(CApiProducer, TheLogCallbackGetsWhatCreationSaysAndStandardErrorNothing)
 {
     auto compositor = TestCompositor::create({});
     ASSERT_TRUE(compositor.ok()) << compositor.error().message();
     std::vector<Logged> got;
-    ASSERT_EQ(dmafeed_set_log_callback(record, &got, DMAFEED_LOG_DEBUG), DMAFEED_OK);
+    ASSERT_EQ(dmafeed_set_log_callback(record_log, &got, DMAFEED_LOG_DEBUG), DMAFEED_OK);
     dmafeed_config* c = dmafeed_config_new();
     ASSERT_EQ(dmafeed_config_set_display(c, (*compositor)->socket_name().c_str()), DMAFEED_OK);
     ASSERT_EQ(dmafeed_config_set_timeout_ms(c, 2000), DMAFEED_OK);

@@ -3,6 +3,7 @@
 // callback. tests/compositor/c_api_producer_test.cpp runs producers.
 #include "dmafeed/dmafeed.h"
 
+#include "c_log_recorder.hpp"
 #include "lib/sized_copy.hpp"
 #include "util/log.hpp"
 
@@ -16,6 +17,8 @@
 namespace {
 
 using dmafeed::lib::copy_sized;
+using dmafeed::test::Logged;
+using dmafeed::test::record_log;
 
 TEST(CApi, TheVersionIsTheHeaders)
 {
@@ -150,20 +153,10 @@ TEST(CApi, HasFieldTellsWhatALibraryFilledIn)
     EXPECT_TRUE(DMAFEED_HAS_FIELD(&p, dmafeed_presented, flags));
 }
 
-struct Logged {
-    dmafeed_log_level level;
-    std::string message;
-};
-
-void record(void* user, dmafeed_log_level level, const char* message)
-{
-    static_cast<std::vector<Logged>*>(user)->push_back({level, message});
-}
-
 TEST(CApi, TheLogCallbackGetsTheLibrarysMessagesUpToItsLevel)
 {
     std::vector<Logged> got;
-    ASSERT_EQ(dmafeed_set_log_callback(record, &got, DMAFEED_LOG_WARNING), DMAFEED_OK);
+    ASSERT_EQ(dmafeed_set_log_callback(record_log, &got, DMAFEED_LOG_WARNING), DMAFEED_OK);
     dmafeed::log::error("an error %d", 1);
     dmafeed::log::warning("a warning");
     dmafeed::log::info("not made: info is above warning");
@@ -172,13 +165,13 @@ TEST(CApi, TheLogCallbackGetsTheLibrarysMessagesUpToItsLevel)
     EXPECT_EQ(got[0].message, "an error 1");
     EXPECT_EQ(got[1].level, DMAFEED_LOG_WARNING);
 
-    ASSERT_EQ(dmafeed_set_log_callback(record, &got, DMAFEED_LOG_DEBUG), DMAFEED_OK);
+    ASSERT_EQ(dmafeed_set_log_callback(record_log, &got, DMAFEED_LOG_DEBUG), DMAFEED_OK);
     dmafeed::log::debug("a debug line");
     ASSERT_EQ(got.size(), 3U);
     EXPECT_EQ(got[2].level, DMAFEED_LOG_DEBUG);
 
-    EXPECT_EQ(dmafeed_set_log_callback(record, &got, static_cast<dmafeed_log_level>(0)), DMAFEED_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(dmafeed_set_log_callback(record, &got, static_cast<dmafeed_log_level>(5)), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_set_log_callback(record_log, &got, static_cast<dmafeed_log_level>(0)), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_set_log_callback(record_log, &got, static_cast<dmafeed_log_level>(5)), DMAFEED_ERROR_INVALID_ARGUMENT);
 
     // Without a callback, standard error again.
     ASSERT_EQ(dmafeed_set_log_callback(nullptr, nullptr, DMAFEED_LOG_INFO), DMAFEED_OK);
