@@ -4,7 +4,8 @@
 // output at a chosen size, its log and `--version` in the artifacts. Clients reach it through
 // client_env() (WAYLAND_DISPLAY as an absolute path: sway and labwc refuse to run as root and run
 // as uid 1000 with a runtime dir of their own). Captures go through grim (ext-image-copy-capture or
-// wlr-screencopy) where the compositor offers one of them.
+// wlr-screencopy) for sway and labwc, and through KWin's D-Bus screenshot API (kwin_screenshot.py)
+// for KWin; mutter has none here.
 #pragma once
 
 #include "child_process.hpp"
@@ -27,7 +28,7 @@ struct CompositorTraits {
     CompositorKind kind;
     const char* name;            // "sway": also the artifacts' prefix and the gtest parameter
     const char* setup;           // the tools/vm set-up it renders in ("sid-vkms")
-    bool captures;               // grim reads its output back
+    bool captures;               // capture() reads its output back
     bool scans_out;              // presented frames of a buffer that covers the output are ZERO_COPY
     bool syncobj;                // the player's frames go with wp_linux_drm_syncobj_v1 acquire points
     const char* dmabuf_version;  // the zwp_linux_dmabuf_v1 version it offers, as dmafeed-info says it
@@ -58,7 +59,7 @@ public:
     // SIGTERM and wait: how it ended, as a sentence.
     std::string stop();
 
-    // Captures its output into <artifacts>/<name>.png with grim and reads it back.
+    // Captures its output into <artifacts>/<name>.png and reads it back.
     Result<Image> capture(const std::string& name);
 
 private:
