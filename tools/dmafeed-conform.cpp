@@ -326,14 +326,15 @@ int run(const Options& o)
     const auto after_case = [&](conform::CaseResult& r) {
         if (!supervisor || !supervisor->after_case(r)) return;
         restarted_after = r.id;
-        if (leak_checks) {
-            if (auto ok = count_start_files(); !ok) notes.push_back(ok.error().message() + " (after the restart)");
-        }
+        // The capturer's connection first, as at the start: its files are part of the baseline.
         if (capturer) {
             auto c = conform::Capturer::create(display, timeout, o.capture);
             capturer = c ? std::move(c).value() : nullptr;
             matrix.capturer = capturer.get();
             if (!c) notes.push_back("no capture after the compositor's restart (after " + r.id + "): " + c.error().message());
+        }
+        if (leak_checks) {
+            if (auto ok = count_start_files(); !ok) notes.push_back(ok.error().message() + " (after the restart)");
         }
     };
     conform::Hooks hooks{.on_start =

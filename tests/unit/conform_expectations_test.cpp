@@ -132,7 +132,7 @@ TEST(ConformExpectations, UnknownIdsAndToolErrorsCanOnlyMismatch)
     EXPECT_EQ(
         parse_error("matrix/* tool-error"),
         "t.expect:1: \"tool-error\" cannot be expected: it is dmafeed-conform failing, not the compositor; expected "
-        "shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak or leak");
+        "shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak, leak or crashed");
 }
 
 TEST(ConformExpectations, SkippedIsASkipWhateverIsExpected)
@@ -180,6 +180,14 @@ TEST(ConformExpectations, ErrorOutcomesCarryTheirName)
     const CaseResult r = evaluated(e, virtio_run(), "misuse/out_of_bounds/offset-past-size", "error plane_idx");
     EXPECT_EQ(r.expected, "error out_of_bounds | error invalid_wl_buffer");
     EXPECT_EQ(r.verdict, Verdict::mismatch);
+}
+
+TEST(ConformExpectations, ACrashTheTableRecordsPassesAndAnyOtherMismatches)
+{
+    const Expectations e = parsed("matrix/vulkan/ABGR16161616F/LINEAR/tight/implicit crashed\n");
+    EXPECT_EQ(evaluated(e, virtio_run(), "matrix/vulkan/ABGR16161616F/LINEAR/tight/implicit", "crashed").verdict, Verdict::pass);
+    EXPECT_EQ(evaluated(e, virtio_run(), "matrix/vulkan/ABGR16161616F/LINEAR/tight/implicit", "shown").verdict, Verdict::mismatch);
+    EXPECT_EQ(evaluated(e, virtio_run(), "matrix/vulkan/XRGB8888/LINEAR/tight/implicit", "crashed").verdict, Verdict::mismatch);
 }
 
 TEST(ConformExpectations, SectionsApplyWhereAllTheirConditionsHold)
@@ -244,7 +252,7 @@ TEST(ConformExpectations, ParseErrorsNameTheLineAndWhatIsExpected)
     EXPECT_EQ(
         parse_error("# ok\nmatrix/* shwn\n"),
         "t.expect:2: unknown outcome \"shwn\"; expected shown, wrong-pixels, created, failed, error <name>, no-error, "
-        "disconnected, no-leak or leak");
+        "disconnected, no-leak, leak or crashed");
     EXPECT_EQ(parse_error("\n\nmisuse/* error\n"),
               "t.expect:3: \"error\" needs the protocol error's name after it, as in \"error out_of_bounds\"");
     EXPECT_EQ(parse_error("misuse/* error a b\n"),
@@ -284,7 +292,7 @@ TEST(ConformExpectations, CommentsNeedWhitespaceBeforeTheHash)
     EXPECT_EQ(evaluated(e, virtio_run(), "leaks/c", "leak").expected, "no-leak | leak");
     EXPECT_EQ(parse_error("leaks/c no-leak#x\n"),
               "t.expect:1: unknown outcome \"no-leak#x\"; expected shown, wrong-pixels, created, failed, error <name>, "
-              "no-error, disconnected, no-leak or leak");
+              "no-error, disconnected, no-leak, leak or crashed");
 }
 
 TEST(ConformExpectations, UnusedRulesAreThoseOfHoldingSectionsThatMatchNoCase)

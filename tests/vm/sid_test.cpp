@@ -1,5 +1,6 @@
 // The vm suite on the Debian sid root (tools/vm's sid-* set-ups, weston 16):
 //   every set-up: the binaries built on the host find each library they link in the sid root;
+//   sid-nodrm:    dmafeed-conform against a weston 16 it starts agrees with weston-16.expect;
 //                 dmafeed-info's report of what weston offers goes into the artifacts (info.txt,
 //                 info.json) and names the linux-dmabuf version weston 16 offers there;
 //   sid-vkms:     weston's DRM backend puts dmafeed's buffers on the KMS plane itself (every
@@ -124,6 +125,28 @@ TEST_F(SidNodrmWeston, InfoReportsLinuxDmabufV3WithoutADevice)
     EXPECT_NE(out.find("zwp_linux_dmabuf_v1 v3 (no feedback before v4)"), std::string::npos) << out;
     EXPECT_NE(out.find("XRGB8888: LINEAR"), std::string::npos) << out;
     EXPECT_NE(out.find("pairs in common, best first: "), std::string::npos) << out;
+}
+
+TEST_F(SidNodrmWeston, DmafeedConformAgreesWithWeston16sTable)
+{
+    // dmafeed-conform starts a weston 16 of its own (headless, GL on llvmpipe) and runs every case,
+    // the leak checks included, against tools/conform/expect/weston-16.expect.
+    const std::string base = artifacts_dir() + "/weston16-conform";
+    const std::string command = "weston --backend=headless --renderer=gl --debug --shell=kiosk --no-config --idle-time=0 "
+                                "--width=320 --height=240 --socket=$WAYLAND_DISPLAY";
+    auto child = ChildProcess::spawn({.argv = {DMAFEED_CONFORM_PATH, "--spawn", command, "--spawn-log", base + "-weston.log",
+                                               "--compositor", weston_->version(), "--expect",
+                                               std::string{DMAFEED_CONFORM_EXPECT_DIR} + "/weston-16.expect", "--json",
+                                               base + ".json", "--html", base + ".html", "-q"},
+                                      .env = {},
+                                      .output_path = base + ".log"});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    const auto st = child->wait_for(std::chrono::seconds{400});
+    if (!st) child->terminate(std::chrono::seconds{1});
+    const std::string out = read_file(base + ".log");
+    ASSERT_TRUE(st.has_value()) << "dmafeed-conform did not finish within 400 s\n" << out;
+    EXPECT_TRUE(st->clean()) << st->describe() << "\n" << out;
+    EXPECT_NE(out.find("capture: weston_capture_v1"), std::string::npos) << out;
 }
 
 TEST_F(SidVirtioWeston, InfoReportsLinuxDmabufV5FeedbackOnTheVirtioRenderNode)

@@ -49,11 +49,13 @@ std::string_view strip_comment(std::string_view line)
 }
 
 // The outcomes a rule may expect: CaseResult::outcome's words, less "skipped" and "tool-error",
-// which no table can expect (see parse_outcome).
-constexpr std::array<std::string_view, 8> plain_outcomes = {"shown",    "wrong-pixels", "created", "failed",
-                                                            "no-error", "disconnected", "no-leak", "leak"};
+// which no table can expect (see parse_outcome). "crashed": a spawned compositor that dies in the
+// case every time (a compositor bug the table records, so that the rest of the run still counts).
+constexpr std::array<std::string_view, 9> plain_outcomes = {"shown",        "wrong-pixels", "created",
+                                                            "failed",       "no-error",     "disconnected",
+                                                            "no-leak",      "leak",         "crashed"};
 const std::string expected_outcomes =
-    "expected shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak or leak";
+    "expected shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak, leak or crashed";
 
 Error line_error(const std::string& where, std::string_view what) { return Error{where + ": " + std::string{what}}; }
 
