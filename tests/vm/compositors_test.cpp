@@ -12,6 +12,7 @@
 //                      the capture; on KWin the player's frames carry syncobj acquire points, so
 //                      its capture shows that CPU-written frames were released to the compositor
 #include "compositor_fixture.hpp"
+#include "vm_checks.hpp"
 #include "vm_session.hpp"
 
 #include <filesystem>
@@ -27,29 +28,6 @@ namespace {
 // The output size the recipes ask for where they can choose one (sway, mutter); labwc and KWin keep
 // the KMS device's preferred mode (1024x768 on vkms and on virtio-gpu).
 constexpr uint32_t output_width = 128, output_height = 96;
-
-std::string read_file(const std::string& path)
-{
-    std::ifstream in{path};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// The number after "\"key\": " in dmafeed's JSON summary.
-std::optional<unsigned long> json_count(const std::string& out, const std::string& key)
-{
-    const auto at = out.find("\"" + key + "\": ");
-    if (at == std::string::npos) return std::nullopt;
-    return std::stoul(out.substr(at + key.size() + 4));
-}
-
-size_t differing(const Image& image, uint8_t r, uint8_t g, uint8_t b)
-{
-    size_t bad = 0;
-    for (const Rgba& px : image.pixels) bad += (px.r != r || px.g != g || px.b != b) ? 1 : 0;
-    return bad;
-}
 
 struct Shared {
     std::unique_ptr<Compositor> compositor;

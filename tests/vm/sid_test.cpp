@@ -7,6 +7,7 @@
 //                 presented frame ZERO_COPY in wp_presentation's feedback), and its capture (which
 //                 makes weston composite again) shows the exact colour of the player and of the C
 //                 API example.
+#include "vm_checks.hpp"
 #include "vm_session.hpp"
 
 #include "child_process.hpp"
@@ -23,29 +24,6 @@
 
 namespace dmafeed::test {
 namespace {
-
-std::string read_file(const std::string& path)
-{
-    std::ifstream in{path};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// The number after "\"key\": " in dmafeed's JSON summary.
-std::optional<unsigned long> json_count(const std::string& out, const std::string& key)
-{
-    const auto at = out.find("\"" + key + "\": ");
-    if (at == std::string::npos) return std::nullopt;
-    return std::stoul(out.substr(at + key.size() + 4));
-}
-
-size_t differing(const Image& image, uint8_t r, uint8_t g, uint8_t b)
-{
-    size_t bad = 0;
-    for (const Rgba& px : image.pixels) bad += (px.r != r || px.g != g || px.b != b) ? 1 : 0;
-    return bad;
-}
 
 TEST(SidRoot, HostBuiltBinariesFindEveryLibraryInTheSidRoot)
 {
