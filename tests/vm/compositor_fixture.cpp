@@ -117,6 +117,9 @@ std::vector<std::string> as_user(std::vector<std::string> argv)
 
 Result<Recipe> recipe(CompositorKind kind, uint32_t width, uint32_t height, const std::string& log_path)
 {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (!runtime) return Error{"XDG_RUNTIME_DIR is not set"};
+    const std::string own_runtime_dir = runtime;  // KWin's and mutter's sockets (they run as root)
     const std::string size = std::to_string(width) + "x" + std::to_string(height);
     switch (kind) {
     case CompositorKind::sway: {
@@ -151,14 +154,14 @@ Result<Recipe> recipe(CompositorKind kind, uint32_t width, uint32_t height, cons
                       // The screenshot D-Bus API without a desktop file that authorizes the caller.
                       {{"KWIN_DRM_DEVICES", "/dev/dri/card0"}, {"LIBSEAT_BACKEND", "noop"}, {"KWIN_COMPOSE", "O2"},
                        {"KWIN_SCREENSHOT_NO_PERMISSION_CHECKS", "1"}, {"WAYLAND_DISPLAY", ""}},
-                      std::getenv("XDG_RUNTIME_DIR"),
+                      own_runtime_dir,
                       "wayland-kwin",
                       true};
     case CompositorKind::mutter:
         return Recipe{{"mutter", "--headless", "--wayland", "--no-x11", "--wayland-display", "wayland-mutter",
                        "--virtual-monitor", size},
                       {{"WAYLAND_DISPLAY", ""}},
-                      std::getenv("XDG_RUNTIME_DIR"),
+                      own_runtime_dir,
                       "wayland-mutter",
                       true};
     }
