@@ -5,11 +5,13 @@
 
 #include "drm/format_info.hpp"
 #include "pixels/packer.hpp"
+#include "producer/backends.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 namespace {
 
@@ -58,5 +60,12 @@ int main(int argc, char** argv)
     if (options->list_formats) return list_formats();
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    return dmafeed::cli::Player{*options, process_start, interrupted}.run();
+    const int status = dmafeed::cli::Player{*options, process_start, interrupted}.run();
+    if (dmafeed::producer::abandoned_set_ups_running() > 0) {
+        // A Vulkan set-up that the quick start began is still running (the compositor went before
+        // it ended): leave now, without static destructors under its feet.
+        std::fflush(nullptr);
+        std::_Exit(status);
+    }
+    return status;
 }

@@ -12,6 +12,8 @@
 #include "vk/upload.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <sys/stat.h>
@@ -358,37 +360,75 @@ Result<Backends> make_backends(const AllocatorOptions& options, std::optional<de
     return ordered;
 }
 
-// make_backends() in a thread of its own. Only the options (a copy) and the result are shared
-// with it; the result is read after `done` (release/acquire) or after joining.
+std::atomic<size_t> abandoned_running{0};
+
+// What a set-up's thread and its BackgroundBackends share; whichever lets go last frees it. The
+// result is handed over (`result`, `done`) under the mutex, and only while not `abandoned`.
+struct SetUpState {
+    std::mutex mutex;
+    std::condition_variable handed_over;
+    std::optional<Result<Backends>> result;
+    std::atomic<bool> done{false};
+    bool abandoned = false;
+};
+
 class BackgroundBackends final : public PendingBackends {
 public:
-    BackgroundBackends(AllocatorOptions options, std::optional<dev_t> wanted)
-        : thread_{[this, options = std::move(options), wanted] {
-              result_.emplace(make_backends(options, wanted));
-              done_.store(true, std::memory_order_release);
-          }}
+    BackgroundBackends(std::function<Result<Backends>()> set_up, std::string what)
+        : state_{std::make_shared<SetUpState>()}, what_{std::move(what)}
     {
+        std::thread{[state = state_, set_up = std::move(set_up)] {
+            std::optional<Result<Backends>> made{set_up()};
+            {
+                const std::lock_guard lock{state->mutex};
+                if (!state->abandoned) {
+                    state->result = std::move(made);
+                    state->done.store(true, std::memory_order_release);
+                    state->handed_over.notify_all();
+                    return;
+                }
+            }
+            // Nobody wants them any more: they go here, on this thread.
+            made.reset();
+            abandoned_running.fetch_sub(1, std::memory_order_acq_rel);
+        }}.detach();
     }
     ~BackgroundBackends() override
     {
-        if (thread_.joinable()) thread_.join();
+        std::optional<Result<Backends>> left;  // destroyed here, after the lock, on this thread
+        const std::lock_guard lock{state_->mutex};
+        if (state_->done.load(std::memory_order_relaxed)) {
+            left = std::move(state_->result);
+            state_->result.reset();
+            return;
+        }
+        state_->abandoned = true;
+        abandoned_running.fetch_add(1, std::memory_order_acq_rel);
+        log::debug("%s: still being set up; abandoned, to end in the background", what_.c_str());
     }
-    bool ready() const override { return done_.load(std::memory_order_acquire); }
+    bool ready() const override { return state_->done.load(std::memory_order_acquire); }
     Result<Backends> take() override
     {
-        if (thread_.joinable()) thread_.join();
-        if (!result_) return Error{"the background allocators were taken already"};
-        Result<Backends> out = std::move(*result_);
-        result_.reset();
+        std::unique_lock lock{state_->mutex};
+        state_->handed_over.wait(lock, [this] { return state_->done.load(std::memory_order_relaxed); });
+        if (!state_->result) return Error{"the background allocators were taken already"};
+        Result<Backends> out = std::move(*state_->result);
+        state_->result.reset();
         return out;
     }
-    std::string describe() const override { return "the Vulkan device and the allocators that use it"; }
+    std::string describe() const override { return what_; }
 
 private:
-    std::optional<Result<Backends>> result_;
-    std::atomic<bool> done_{false};
-    std::thread thread_;  // last: it starts once the members it writes exist
+    std::shared_ptr<SetUpState> state_;
+    std::string what_;
 };
+
+// make_backends() in the background (quick start).
+std::unique_ptr<PendingBackends> background_make_backends(AllocatorOptions options, std::optional<dev_t> wanted)
+{
+    return background_backends([options = std::move(options), wanted] { return make_backends(options, wanted); },
+                               "the Vulkan device and the allocators that use it");
+}
 
 // Dumb buffers (quick start): drawn and written on the CPU by the base class.
 class DumbBackend final : public Backend {
@@ -417,6 +457,13 @@ private:
 };
 
 }  // namespace
+
+std::unique_ptr<PendingBackends> background_backends(std::function<Result<Backends>()> set_up, std::string what)
+{
+    return std::make_unique<BackgroundBackends>(std::move(set_up), std::move(what));
+}
+
+size_t abandoned_set_ups_running() noexcept { return abandoned_running.load(std::memory_order_acquire); }
 
 Result<std::unique_ptr<Backend>> udmabuf_backend(const std::string& path)
 {
@@ -451,7 +498,7 @@ BackendFactory system_backends(const AllocatorOptions& options)
                 if (udmabuf) {
                     DeviceBackends out;
                     out.backends.push_back(std::move(*udmabuf));
-                    out.pending = std::make_unique<BackgroundBackends>(options, *wanted);
+                    out.pending = background_make_backends(options, *wanted);
                     return out;
                 }
                 log::debug("quick start: %s", udmabuf.error().message().c_str());
@@ -461,7 +508,7 @@ BackendFactory system_backends(const AllocatorOptions& options)
                 if (dumb) {
                     DeviceBackends out;
                     out.backends.push_back(std::make_unique<DumbBackend>(std::move(*dumb)));
-                    out.pending = std::make_unique<BackgroundBackends>(options, *wanted);
+                    out.pending = background_make_backends(options, *wanted);
                     return out;
                 }
                 log::debug("quick start: %s", dumb.error().message().c_str());
@@ -475,7 +522,7 @@ BackendFactory system_backends(const AllocatorOptions& options)
                 background.device_path = (*gbm)->node();
                 DeviceBackends out;
                 out.backends.push_back(std::make_unique<GbmBackend>(nullptr, std::move(*gbm), options.draw));
-                out.pending = std::make_unique<BackgroundBackends>(std::move(background), *wanted);
+                out.pending = background_make_backends(std::move(background), *wanted);
                 return out;
             }
             log::debug("quick start: GBM cannot start here (%s); setting up every allocator first",

@@ -82,7 +82,7 @@ using Backends = std::vector<std::unique_ptr<Backend>>;
 
 // Backends a factory is still setting up in the background (AllocatorOptions::quick_start: the
 // Vulkan device, which takes seconds on lavapipe under emulation), to replace the ones it gave to
-// start with. Destroying it waits for the set-up to end.
+// start with. Destroying it does not wait for the set-up to end (see background_backends).
 class PendingBackends {
 public:
     PendingBackends() = default;
@@ -97,6 +97,21 @@ public:
     // What is being set up, for logs: "Vulkan and GBM with Vulkan imports".
     virtual std::string describe() const = 0;
 };
+
+// The backends `set_up` makes, made on a thread of its own (what quick start gives as
+// DeviceBackends::pending); `what` is describe()'s text. take() waits for them. Destroying the
+// PendingBackends before the set-up has ended does not wait: the set-up is abandoned, runs to its
+// end on its thread (a Vulkan device cannot be interrupted while it is being made) and destroys
+// what it made there, before anyone could see it. So a producer whose compositor has died goes at
+// once. Whichever side finishes last destroys the results, never both: the thread hands them over
+// under a lock only while they are still wanted, and the PendingBackends destroys what was handed
+// over itself, on its own thread.
+std::unique_ptr<PendingBackends> background_backends(std::function<Result<Backends>()> set_up, std::string what);
+
+// How many abandoned set-ups (above) are still running. A process that ends while one runs (a
+// driver still loading in it) should leave with _exit() after flushing its output, so that no
+// static destructor runs under that thread's feet; their fds go with the process.
+size_t abandoned_set_ups_running() noexcept;
 
 // What a factory gives for one device: its backends in preference order and, where they stand in
 // for better ones still being set up, those (the producer switches to them when they are ready,

@@ -3,6 +3,8 @@
 // the stand-ins, the producer switches when the others are ready, keeps its buffers where the new
 // first choice is the same allocator and layout, waits for the others where the stand-ins cannot
 // make the format or the compositor refuses theirs, and keeps the stand-ins when the set-up fails.
+// A set-up on a thread of its own (background_backends) that the test holds: a producer whose
+// compositor died goes at once, and the set-up cleans up after itself when it ends.
 #include "memfd_allocator.hpp"
 #include "test_compositor.hpp"
 
@@ -12,8 +14,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
+#include <mutex>
+#include <sys/mman.h>
+#include <thread>
 
 namespace dmafeed::test {
 namespace {
@@ -251,6 +257,183 @@ TEST(ProducerQuickStart, ASetUpThatFailsLeavesTheStandInsInUse)
     expect_shown(**comp, 9, 8, 7);
     EXPECT_EQ(later->taken, 1);
     EXPECT_EQ((*p)->rebuilds(), 0u);
+}
+
+// A set-up in the background that the test holds, as making a Vulkan device holds the thread
+// that makes it (seconds on lavapipe). It lets go when the test opens it, or after `backstop`, so
+// that a producer that waits for it ends a failing test instead of hanging it.
+class HeldSetUp {
+public:
+    explicit HeldSetUp(std::chrono::milliseconds backstop) : backstop_{backstop} {}
+    void hold()  // on the set-up's thread
+    {
+        std::unique_lock lock{mutex_};
+        entered_ = true;
+        changed_.notify_all();
+        changed_.wait_for(lock, backstop_, [this] { return open_; });
+        left_ = true;
+    }
+    void open()
+    {
+        const std::lock_guard lock{mutex_};
+        open_ = true;
+        changed_.notify_all();
+    }
+    bool wait_entered()
+    {
+        std::unique_lock lock{mutex_};
+        return changed_.wait_for(lock, 5s, [this] { return entered_; });
+    }
+    bool left() const
+    {
+        const std::lock_guard lock{mutex_};
+        return left_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::chrono::milliseconds backstop_;
+    bool entered_ = false;
+    bool open_ = false;
+    bool left_ = false;
+};
+
+// What became of the backends the held set-up made.
+struct SetUpOutcome {
+    std::atomic<bool> destroyed{false};
+    std::thread::id destroyed_on;  // written before `destroyed`
+};
+
+// A backend that holds an fd, as a Vulkan device holds its DRM node's, so that a leak shows; it
+// says on which thread it was destroyed.
+class FdHoldingBackend final : public producer::Backend {
+public:
+    FdHoldingBackend(std::shared_ptr<MemfdAllocator> allocator, UniqueFd fd, std::shared_ptr<SetUpOutcome> outcome)
+        : allocator_{std::move(allocator)}, fd_{std::move(fd)}, outcome_{std::move(outcome)}
+    {
+    }
+    ~FdHoldingBackend() override
+    {
+        outcome_->destroyed_on = std::this_thread::get_id();
+        outcome_->destroyed.store(true);
+    }
+    Allocator& allocator() override { return *allocator_; }
+    std::string describe() const override { return std::string{allocator_->name()}; }
+
+private:
+    std::shared_ptr<MemfdAllocator> allocator_;
+    UniqueFd fd_;
+    std::shared_ptr<SetUpOutcome> outcome_;
+};
+
+std::unique_ptr<producer::PendingBackends> held_set_up(std::shared_ptr<HeldSetUp> held, std::shared_ptr<MemfdAllocator> allocator,
+                                                       std::shared_ptr<SetUpOutcome> outcome)
+{
+    return producer::background_backends(
+        [held, allocator, outcome]() -> Result<producer::Backends> {
+            held->hold();
+            UniqueFd fd{memfd_create("held-set-up", MFD_CLOEXEC)};
+            if (!fd) return Error::from_errno("memfd_create", errno);
+            producer::Backends out;
+            out.push_back(std::make_unique<FdHoldingBackend>(allocator, std::move(fd), outcome));
+            return out;
+        },
+        "the test's held set-up");
+}
+
+// Bounded: until no abandoned set-up runs (false after 5 s).
+bool abandoned_set_ups_end()
+{
+    for (int i = 0; i < 5000 && producer::abandoned_set_ups_running() > 0; ++i) std::this_thread::sleep_for(1ms);
+    return producer::abandoned_set_ups_running() == 0;
+}
+
+TEST(ProducerQuickStart, ADeadCompositorEndsTheProducerAtOnceWhileTheSetUpRunsWhichThenCleansUpAfterItself)
+{
+    const int fds_before = open_fd_count();  // the compositor's go when it stops
+    Config config;
+    config.keep_plane_fds = false;
+    auto comp = TestCompositor::create(config);
+    ASSERT_TRUE(comp.ok());
+    auto held = std::make_shared<HeldSetUp>(5000ms);
+    auto outcome = std::make_shared<SetUpOutcome>();
+    auto first = named("udmabuf-stand-in", FormatSet{{xrgb, modifier_linear}});
+    auto then = std::make_shared<MemfdAllocator>(FormatSet{{xrgb, modifier_linear}}, "vulkan-later");
+    auto factory = [first, held, then, outcome](dev_t device) -> Result<producer::DeviceBackends> {
+        auto out = first.factory()(device);
+        if (!out) return out;
+        out->pending = held_set_up(held, then, outcome);
+        return out;
+    };
+    auto cfg = config_for(**comp, factory);
+    cfg.timeout = 10'000ms;  // the error must come from the broken connection, not a timeout
+    auto p = Producer::create(cfg);
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    EXPECT_EQ(present(**p, **comp, {1, 2, 3}), "udmabuf-stand-in");
+    ASSERT_TRUE(held->wait_entered()) << "the set-up did not start";
+
+    (*comp)->stop();
+    const auto died = std::chrono::steady_clock::now();
+    Result<void> waited;
+    for (int i = 0; i < 100 && waited.ok(); ++i) waited = (*p)->dispatch(10'000ms);  // events still queued come first
+    EXPECT_FALSE(waited.ok()) << "the compositor's death went unnoticed";
+    p->reset();  // what a program does next: report and end
+    const auto took = std::chrono::steady_clock::now() - died;
+    EXPECT_FALSE(held->left()) << "the producer waited for the set-up it had no use for";
+    EXPECT_LT(took, 1s) << "the producer ended "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms after the compositor died";
+    EXPECT_EQ(producer::abandoned_set_ups_running(), 1u);
+    EXPECT_FALSE(outcome->destroyed.load());
+
+    // The set-up ends: what it made goes on its own thread, with its fd; nobody used it.
+    held->open();
+    ASSERT_TRUE(abandoned_set_ups_end()) << "the abandoned set-up did not end";
+    EXPECT_TRUE(outcome->destroyed.load());
+    EXPECT_NE(outcome->destroyed_on, std::this_thread::get_id());
+    EXPECT_EQ(then->allocations, 0u);
+    comp->reset();
+    EXPECT_EQ(open_fd_count(), fds_before) << open_fd_list();
+}
+
+TEST(ProducerQuickStart, ASetUpThatEndedFirstIsDestroyedByItsOwnerAndTakeWaitsForOneThatRuns)
+{
+    const int fds_before = open_fd_count();
+    auto memfd = std::make_shared<MemfdAllocator>(FormatSet{{xrgb, modifier_linear}}, "vulkan-later");
+    {
+        // Ended, never taken: destroyed with its PendingBackends, on the owner's thread.
+        auto held = std::make_shared<HeldSetUp>(5000ms);
+        auto outcome = std::make_shared<SetUpOutcome>();
+        auto pending = held_set_up(held, memfd, outcome);
+        held->open();
+        for (int i = 0; i < 5000 && !pending->ready(); ++i) std::this_thread::sleep_for(1ms);
+        ASSERT_TRUE(pending->ready());
+        pending.reset();
+        EXPECT_TRUE(outcome->destroyed.load());
+        EXPECT_EQ(outcome->destroyed_on, std::this_thread::get_id());
+        EXPECT_EQ(producer::abandoned_set_ups_running(), 0u);
+    }
+    {
+        // take() waits for a set-up still running, and gets what it made, once.
+        auto held = std::make_shared<HeldSetUp>(5000ms);
+        auto outcome = std::make_shared<SetUpOutcome>();
+        auto pending = held_set_up(held, memfd, outcome);
+        ASSERT_TRUE(held->wait_entered());
+        EXPECT_FALSE(pending->ready());
+        std::thread opener{[held] { held->open(); }};
+        auto taken = pending->take();
+        opener.join();
+        ASSERT_TRUE(taken.ok()) << taken.error().message();
+        ASSERT_EQ(taken->size(), 1u);
+        EXPECT_EQ(taken->front()->describe(), "vulkan-later");
+        EXPECT_FALSE(pending->take().ok()) << "taken twice";
+        pending.reset();
+        EXPECT_FALSE(outcome->destroyed.load()) << "the taken backends are the taker's";
+        taken->clear();
+        EXPECT_TRUE(outcome->destroyed.load());
+    }
+    EXPECT_EQ(open_fd_count(), fds_before) << open_fd_list();
 }
 
 }  // namespace
