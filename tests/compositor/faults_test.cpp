@@ -3,6 +3,10 @@
 //    no buffer beyond the pool, the heap and the resident set flat; frames are dropped
 //    (FullPolicy::drop) or waited for (try_acquire gives none; acquire times out per the timeout
 //    with an error that says so); when releases resume, playing goes on with the same buffers;
+//  - the dmabuf feedback changed 1,000 times, each change a rebuild of the pool: the open fds
+//    exactly as many, the heap and the resident set flat. The compositor runs in a process of its
+//    own here, so that its records of every buffer (kept for the tests that read them) are not
+//    counted as the producer's memory.
 //
 // Heap bytes in use (mallinfo2) are exact with glibc's per-thread caches of freed chunks off (meson
 // runs this test with GLIBC_TUNABLES=glibc.malloc.tcache_count=0, as compositor_long_run); under
@@ -14,12 +18,18 @@
 #include "memory_usage.hpp"
 #include "producer/producer.hpp"
 #include "sources/solid.hpp"
+#include "util/unique_fd.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <drm_fourcc.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -42,6 +52,7 @@ using producer::Producer;
 using producer::ProducerConfig;
 
 constexpr DrmFormat xrgb{DRM_FORMAT_XRGB8888};
+constexpr DrmModifier tiled{0x0100000000000002ULL};  // INTEL:Y_TILED; any non-linear value will do
 constexpr uint32_t width = 32;
 constexpr uint32_t height = 16;
 constexpr uint64_t heap_growth_bound = 16 * 1024;
@@ -177,6 +188,119 @@ INSTANTIATE_TEST_SUITE_P(Policies, WithheldReleases, testing::Values(FullPolicy:
                          [](const testing::TestParamInfo<FullPolicy>& param) {
                              return std::string{param.param == FullPolicy::drop ? "Drop" : "Wait"};
                          });
+
+// --- feedback changes ----------------------------------------------------------------------------
+
+constexpr int feedback_changes = 1000;
+constexpr int warm_up_changes = 100;
+constexpr int frames_per_change = 4;
+
+// The two feedbacks that take turns: the tiled layout preferred (a scanout tranche), or LINEAR only.
+FeedbackConfig feedback(bool prefer_tiled, dev_t device)
+{
+    FeedbackConfig fb;
+    fb.main_device = device;
+    if (prefer_tiled) fb.tranches.push_back({device, 1, {{xrgb, tiled}}});
+    fb.tranches.push_back({device, 0, {{xrgb, modifier_linear}}});
+    return fb;
+}
+
+// The compositor's process: tells the socket's path on `out`, then changes the feedback at each
+// byte read from `in` and answers with a byte, until `in` ends. Never returns.
+[[noreturn]] void serve_feedback_changes(int in, int out)
+{
+    Config config;
+    config.tick_on_commit = true;
+    config.frame_records_kept = 16;
+    config.keep_plane_fds = false;
+    config.feedback = feedback(false, config.main_device);
+    auto comp = TestCompositor::create(config);
+    if (!comp.ok()) _exit(2);
+    const char* dir = std::getenv("XDG_RUNTIME_DIR");
+    const std::string path = std::string{dir ? dir : ""} + "/" + (*comp)->socket_name() + "\n";
+    if (write(out, path.data(), path.size()) != static_cast<ssize_t>(path.size())) _exit(3);
+    bool prefer_tiled = false;
+    char byte = 0;
+    while (read(in, &byte, 1) == 1) {
+        prefer_tiled = !prefer_tiled;
+        (*comp)->set_feedback(feedback(prefer_tiled, config.main_device));
+        if (write(out, &byte, 1) != 1) _exit(4);
+    }
+    const bool clean = (*comp)->records().errors.empty();
+    comp->reset();
+    _exit(clean ? 0 : 5);
+}
+
+TEST(FeedbackChanges, AThousandChangesKeepFdsAndMemoryFlat)
+{
+    int to_child[2];
+    int from_child[2];
+    ASSERT_EQ(pipe2(to_child, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(from_child, O_CLOEXEC), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0) << "fork: " << errno;
+    if (child == 0) {
+        close(to_child[1]);
+        close(from_child[0]);
+        serve_feedback_changes(to_child[0], from_child[1]);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    UniqueFd to{to_child[1]};
+    UniqueFd from{from_child[0]};
+    std::string path;
+    for (char c = 0; read(from.get(), &c, 1) == 1 && c != '\n';) path += c;
+    ASSERT_FALSE(path.empty()) << "the compositor's process did not start";
+
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}, {xrgb, tiled}}};
+    auto made = Producer::create(config_for(path, memfd));
+    ASSERT_TRUE(made.ok()) << made.error().message();
+    Producer& p = **made;
+    auto colour = sources::SolidFrame::make(xrgb, width, height, {10, 20, 30});
+    ASSERT_TRUE(colour.ok());
+    const std::vector<PlanePixels> planes = colour->planes();
+
+    (void)memory_usage();
+    MemoryUsage warm{};
+    int warm_fds = -1;
+    uint64_t warm_buffers = 0;
+    for (int change = 1; change <= feedback_changes; ++change) {
+        char byte = 'c';
+        ASSERT_EQ(write(to.get(), &byte, 1), 1);
+        ASSERT_EQ(read(from.get(), &byte, 1), 1) << "the compositor's process ended at change " << change;
+        // The change is on the socket now: the next acquire sees it and rebuilds the pool; the old
+        // buffers go as the new ones replace them on screen.
+        for (int i = 0; i < frames_per_change; ++i) {
+            auto frame = p.acquire();
+            ASSERT_TRUE(frame.ok() && *frame) << "change " << change << ", frame " << i << ": "
+                                              << (frame.ok() ? "dropped" : frame.error().message());
+            ASSERT_TRUE(fill_and_queue(p, **frame, planes));
+            ASSERT_TRUE(p.wait_for_frame().ok());
+        }
+        ASSERT_EQ(p.rebuilds(), static_cast<uint64_t>(change));
+        ASSERT_EQ(p.choice()->candidate.pair.modifier, change % 2 ? tiled : modifier_linear) << "change " << change;
+        if (change == warm_up_changes) {
+            warm = memory_usage();
+            warm_fds = open_fd_count();
+            warm_buffers = p.buffer_count();
+        }
+    }
+    const MemoryUsage end = memory_usage();
+    const int end_fds = open_fd_count();
+    std::printf("%d feedback changes, %llu buffers made: after %d: %s, %d fds; at the end: %s, %d fds\n",
+                feedback_changes, static_cast<unsigned long long>(p.buffers_created()), warm_up_changes,
+                to_string(warm).c_str(), warm_fds, to_string(end).c_str(), end_fds);
+    EXPECT_EQ(end_fds, warm_fds) << open_fd_list();
+    EXPECT_EQ(p.buffer_count(), warm_buffers);
+    EXPECT_LE(p.buffer_count(), 3u);
+    expect_flat(warm, end);
+
+    made->reset();
+    to.reset();  // the compositor's process ends
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the compositor's process: status " << status;
+}
 
 }  // namespace
 }  // namespace dmafeed::test
