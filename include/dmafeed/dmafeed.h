@@ -13,8 +13,8 @@
  *
  * How it grows. No struct's size is part of the ABI where the library would have to guess it:
  * - input is an opaque object with typed setters (dmafeed_config);
- * - a struct the caller allocates for the library to fill (dmafeed_frame, dmafeed_stats) starts
- *   with struct_size, which the caller sets (dmafeed_frame_init, dmafeed_stats_init: inline,
+ * - a struct the caller allocates for the library to fill (dmafeed_frame, dmafeed_dmabuf,
+ *   dmafeed_stats) starts with struct_size, which the caller sets (the _init functions: inline,
  *   so that it is sizeof as the caller was compiled); the library writes only the fields that fit in it, and zeroes the rest of it;
  * - a struct the library hands out (dmafeed_vulkan, dmafeed_presented) starts with struct_size,
  *   set by the library: a field lies beyond it, and is absent, where DMAFEED_HAS_FIELD says no.
@@ -34,7 +34,13 @@
  * Vulkan: a frame whose buffer has Vulkan images lists them in image[] with their device in
  * frame.vulkan; the host renders into them with its own commands and hands the producer a
  * sync_file with dmafeed_queue_fenced(): acquire from VK_QUEUE_FAMILY_FOREIGN_EXT, release to it
- * in VK_IMAGE_LAYOUT_GENERAL (the contract in full: docs/library.md and dmafeed(3)). */
+ * in VK_IMAGE_LAYOUT_GENERAL (the contract in full: docs/library.md and dmafeed(3)).
+ *
+ * Dma-bufs: dmafeed_frame_get_dmabuf gives the acquired frame's planes as dma-bufs (fd, offset,
+ * pitch, with the format and modifier) for a host that imports them into EGL
+ * (EGL_EXT_image_dma_buf_import_modifiers), VA-API, CUDA or V4L2 and renders or decodes straight
+ * into them; it hands the producer a sync_file with dmafeed_queue_fenced() (-1 once the work is
+ * done). */
 #ifndef DMAFEED_H
 #define DMAFEED_H
 
@@ -142,6 +148,34 @@ static inline void dmafeed_frame_init(dmafeed_frame* frame)
     frame->struct_size = sizeof *frame;
 }
 
+/* An acquired frame's buffer as dma-bufs. The caller sets struct_size (dmafeed_dmabuf_init);
+ * dmafeed_frame_get_dmabuf fills the rest.
+ * The fds belong to the producer: the host never closes them. They stay open for as long as the
+ * buffer lives, that is until the buffer-destroyed callback for buffer_id (or the producer's end),
+ * and at least while the frame is acquired; dup one (F_DUPFD_CLOEXEC) to keep it longer. The
+ * host's import of them (an EGLImage, a VASurface, CUDA memory) may be kept per buffer_id, reused
+ * whenever a frame of that buffer comes back, and dropped in the buffer-destroyed callback.
+ * Rendering into the buffer is allowed between dmafeed_acquire and dmafeed_queue* only. */
+typedef struct dmafeed_dmabuf {
+    size_t struct_size;
+    uint64_t buffer_id; /* the frame's */
+    uint32_t width, height;
+    uint32_t format;      /* DRM fourcc */
+    uint64_t modifier;    /* DRM_FORMAT_MOD_INVALID: the driver's implicit layout (import without one) */
+    uint32_t plane_count; /* memory planes: the format's planes, plus a modifier's auxiliary planes */
+    int fd[DMAFEED_MAX_PLANES];          /* a dma-buf per plane; planes of one dma-buf have the same fd */
+    uint32_t offset[DMAFEED_MAX_PLANES]; /* bytes from the start of the plane's dma-buf */
+    uint32_t pitch[DMAFEED_MAX_PLANES];  /* bytes per row */
+    uint32_t fd_count;                   /* distinct dma-bufs in fd[]: 1 where every plane shares one */
+    uint32_t fd_index[DMAFEED_MAX_PLANES]; /* per plane: its dma-buf, 0 .. fd_count - 1 in plane order (VA-API's objects) */
+    uint64_t fd_size[DMAFEED_MAX_PLANES];  /* per dma-buf (by fd_index): its size in bytes; 0 where unknown */
+} dmafeed_dmabuf;
+static inline void dmafeed_dmabuf_init(dmafeed_dmabuf* dmabuf)
+{
+    memset(dmabuf, 0, sizeof *dmabuf);
+    dmabuf->struct_size = sizeof *dmabuf;
+}
+
 typedef struct dmafeed_stats {
     size_t struct_size; /* set by the caller (dmafeed_stats_init) */
     uint64_t queued, presented, discarded, dropped, refused, zero_copy;
@@ -223,6 +257,9 @@ dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, u
 /* dmafeed_queue with a sync_file that signals when the host's GPU work is done; the producer owns
  * render_fence_fd from here (closed on failure too); -1: no fence. Returns as dmafeed_queue. */
 dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd);
+/* The acquired frame's dma-bufs (their ownership: dmafeed_dmabuf). DMAFEED_ERROR_INVALID_ARGUMENT
+ * (NULL pointers, a struct_size too small), DMAFEED_ERROR_INVALID_STATE (not the acquired frame). */
+dmafeed_result dmafeed_frame_get_dmabuf(const dmafeed_producer* producer, const dmafeed_frame* frame, dmafeed_dmabuf* dmabuf);
 /* Waits, up to the config's timeout, until the compositor asks for the next frame.
  * DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED (the timeout). */
 dmafeed_result dmafeed_wait_for_frame(dmafeed_producer* producer);

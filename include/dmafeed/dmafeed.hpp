@@ -11,9 +11,10 @@
 //       producer->queue(*frame, pts_ns, &error);                  // attach, damage, commit
 //   }
 //
-// Frames, the Vulkan device, stats and presentation records are the C structs (dmafeed_frame,
-// ...); their comments in dmafeed.h, docs/library.md and dmafeed(3) are the contract, including
-// the one for rendering into frames' Vulkan images. All calls are from one thread.
+// Frames, their dma-bufs, the Vulkan device, stats and presentation records are the C structs
+// (dmafeed_frame, ...); their comments in dmafeed.h, docs/library.md and dmafeed(3) are the
+// contract, including the ones for rendering into frames' Vulkan images and dma-bufs. All calls are
+// from one thread.
 #pragma once
 
 #include "dmafeed/dmafeed.h"
@@ -27,6 +28,7 @@
 namespace dmafeed {
 
 using Frame = dmafeed_frame;
+using Dmabuf = dmafeed_dmabuf;
 using VulkanDevice = dmafeed_vulkan;
 using Stats = dmafeed_stats;
 using Presented = dmafeed_presented;
@@ -111,6 +113,15 @@ public:
     bool queue_fenced(Frame& frame, uint64_t pts_ns, int render_fence_fd, std::string* error)
     {
         return check(dmafeed_queue_fenced(p_, &frame, pts_ns, render_fence_fd), error);
+    }
+    // The acquired frame's dma-bufs, or nothing with `error` set. Their fds are the producer's
+    // (never closed by the host), open while the buffer lives: see dmafeed_dmabuf in dmafeed.h.
+    std::optional<Dmabuf> dmabuf(const Frame& frame, std::string* error) const
+    {
+        Dmabuf d;
+        dmafeed_dmabuf_init(&d);
+        if (!check(dmafeed_frame_get_dmabuf(p_, &frame, &d), error)) return std::nullopt;
+        return d;
     }
     // Waits (bounded by the config's timeout) until the compositor asks for the next frame.
     bool wait_for_frame(std::string* error) { return check(dmafeed_wait_for_frame(p_), error); }

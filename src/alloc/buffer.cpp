@@ -117,6 +117,12 @@ std::span<const int> Buffer::dmabuf_fds() const
     return dmabuf_fds_;
 }
 
+size_t Buffer::dmabuf_of_plane(size_t p) const
+{
+    group_planes();
+    return dmabuf_of_plane_.at(p);
+}
+
 Result<DmabufMapping*> Buffer::plane_mapping(uint32_t p) const
 {
     const FormatInfo* info = format_info(format());

@@ -47,6 +47,8 @@ public:
     // One fd for each distinct dma-buf of the planes (planes of one memory are one dma-buf), in
     // plane order: for what is done once per dma-buf (implicit-sync fences).
     std::span<const int> dmabuf_fds() const;
+    // The index in dmabuf_fds() of plane p's dma-buf.
+    size_t dmabuf_of_plane(size_t p) const;
     // Bytes of memory behind the planes (each distinct dma-buf counted once).
     uint64_t allocated_bytes() const noexcept { return allocated_bytes_; }
     virtual FillPath fill_path() const noexcept = 0;

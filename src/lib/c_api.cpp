@@ -33,6 +33,14 @@ dmafeed_result with_producer(Producer* producer, const char* what, Fn&& fn) noex
     });
 }
 
+// DMAFEED_OK where `frame` (its struct_size checked) is the one acquired.
+dmafeed_result check_acquired(const HostProducer& p, const dmafeed_frame* frame, const char* what)
+{
+    if (const dmafeed_result r = check_size(frame, frame_size_1, what); r != DMAFEED_OK) return r;
+    if (p.acquired() && frame->id == p.frame().id) return DMAFEED_OK;
+    return fail(DMAFEED_ERROR_INVALID_STATE, std::string{what} + ": frame " + std::to_string(frame->id) + " is not the acquired one");
+}
+
 }  // namespace
 }  // namespace dmafeed::lib
 
@@ -80,10 +88,7 @@ dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* f
 {
     UniqueFd fence{render_fence_fd};  // ours from here, whatever happens
     return lib::with_producer(producer, "dmafeed_queue", [&](lib::HostProducer& p) {
-        if (const dmafeed_result r = lib::check_size(frame, lib::frame_size_1, "dmafeed_queue"); r != DMAFEED_OK) return r;
-        if (!p.acquired() || frame->id != p.frame().id) {
-            return fail(DMAFEED_ERROR_INVALID_STATE, "dmafeed_queue: frame " + std::to_string(frame->id) + " is not the acquired one");
-        }
+        if (const dmafeed_result r = lib::check_acquired(p, frame, "dmafeed_queue"); r != DMAFEED_OK) return r;
         if (auto r = p.queue(pts_ns, std::move(fence)); !r) return lib::failed(p, r.error());
         return DMAFEED_OK;
     });
@@ -92,6 +97,14 @@ dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* f
 dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns)
 {
     return dmafeed_queue_fenced(producer, frame, pts_ns, -1);
+}
+
+dmafeed_result dmafeed_frame_get_dmabuf(const dmafeed_producer* producer, const dmafeed_frame* frame, dmafeed_dmabuf* dmabuf)
+{
+    return lib::with_producer(producer, "dmafeed_frame_get_dmabuf", [&](lib::HostProducer& p) {
+        if (const dmafeed_result r = lib::check_acquired(p, frame, "dmafeed_frame_get_dmabuf"); r != DMAFEED_OK) return r;
+        return lib::copy_sized(dmabuf, p.dmabuf(), lib::dmabuf_size_1, "dmafeed_frame_get_dmabuf");
+    });
 }
 
 dmafeed_result dmafeed_wait_for_frame(dmafeed_producer* producer)

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <span>
+#include <unistd.h>
 
 namespace dmafeed::lib {
 namespace {
@@ -200,6 +201,35 @@ dmafeed_stats HostProducer::stats() const
                          .presented_fps = s.presented_fps,
                          .latency_p50_ms = s.latency_p50_ms,
                          .latency_p99_ms = s.latency_p99_ms};
+}
+
+dmafeed_dmabuf HostProducer::dmabuf() const
+{
+    const Buffer& b = *internal_->buffer;
+    dmafeed_dmabuf out{.struct_size = sizeof(dmafeed_dmabuf)};
+    out.buffer_id = frame_.buffer_id;
+    out.width = b.width();
+    out.height = b.height();
+    out.format = b.format().fourcc();
+    out.modifier = b.modifier().value();
+    const auto planes = b.planes();
+    const auto fds = b.dmabuf_fds();
+    out.plane_count = static_cast<uint32_t>(std::min<size_t>(planes.size(), DMAFEED_MAX_PLANES));
+    out.fd_count = static_cast<uint32_t>(std::min<size_t>(fds.size(), DMAFEED_MAX_PLANES));
+    for (uint32_t i = 0; i < out.plane_count; ++i) {
+        const size_t index = b.dmabuf_of_plane(i);
+        out.fd[i] = fds[index];
+        out.fd_index[i] = static_cast<uint32_t>(index);
+        out.offset[i] = planes[i].offset;
+        out.pitch[i] = planes[i].stride;
+    }
+    // A dma-buf's size is its file's; the file offset that lseek moves is read by nothing, and put back.
+    for (uint32_t i = 0; i < out.fd_count; ++i) {
+        const off_t end = lseek(fds[i], 0, SEEK_END);
+        out.fd_size[i] = end > 0 ? static_cast<uint64_t>(end) : 0;
+        lseek(fds[i], 0, SEEK_SET);
+    }
+    return out;
 }
 
 const dmafeed_vulkan* HostProducer::vulkan() const { return last_vulkan_ ? last_vulkan_ : devices_->first(); }

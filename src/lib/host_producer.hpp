@@ -1,6 +1,7 @@
 // The producer as the library's hosts see it (include/dmafeed/dmafeed.h), over producer::Producer:
 // configuration in plain values, frames described in the C structs with CPU pointers for LINEAR
-// buffers and the Vulkan images of buffers that have them, presentation callbacks with the host's
+// buffers, the Vulkan images of buffers that have them and every buffer's dma-bufs, presentation
+// callbacks with the host's
 // timestamps. c_api.cpp turns its results into dmafeed_result codes and copies its structs into
 // the caller's, as far as the caller's struct_size goes.
 #pragma once
@@ -62,6 +63,8 @@ public:
     Result<Acquired> acquire(int timeout_ms);
     bool acquired() const noexcept { return acquired_; }
     const dmafeed_frame& frame() const noexcept { return frame_; }
+    // The acquired frame's dma-bufs: the buffer's own fds (the caller checks that a frame is acquired).
+    dmafeed_dmabuf dmabuf() const;
     // Commits the acquired frame with an optional render fence (the caller checks that one is).
     Result<void> queue(uint64_t pts_ns, UniqueFd render_fence);
     Result<void> wait_for_frame();

@@ -1,4 +1,4 @@
-// The structs that a caller allocates and the library fills (dmafeed_frame, dmafeed_stats) start
+// The structs that a caller allocates and the library fills (dmafeed_frame, dmafeed_dmabuf, dmafeed_stats) start
 // with struct_size, the size the caller was compiled with. The library writes only what fits in it,
 // so that a caller built against an older header keeps its layout, and zeroes what lies beyond the
 // fields it knows, so that a caller built against a newer header reads zeros there.
@@ -44,5 +44,6 @@ dmafeed_result copy_sized(T* out, const T& full, size_t first_size, const char* 
 // The first versions' sizes.
 inline constexpr size_t frame_size_1 = DMAFEED_SIZE_THROUGH(dmafeed_frame, image_plane_count);
 inline constexpr size_t stats_size_1 = DMAFEED_SIZE_THROUGH(dmafeed_stats, latency_p99_ms);
+inline constexpr size_t dmabuf_size_1 = DMAFEED_SIZE_THROUGH(dmafeed_dmabuf, fd_size);
 
 }  // namespace dmafeed::lib

@@ -72,6 +72,10 @@ TEST(CApi, NullProducersAreRefusedAndAFenceIsClosedAnyway)
     EXPECT_EQ(dmafeed_acquire(nullptr, &frame, 0), DMAFEED_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(dmafeed_wait_for_frame(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(dmafeed_dispatch(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
+    dmafeed_dmabuf dmabuf;
+    dmafeed_dmabuf_init(&dmabuf);
+    EXPECT_EQ(dmabuf.struct_size, sizeof dmabuf);
+    EXPECT_EQ(dmafeed_frame_get_dmabuf(nullptr, &frame, &dmabuf), DMAFEED_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(dmafeed_set_presented_callback(nullptr, nullptr, nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(dmafeed_get_fd(nullptr), -1);
     EXPECT_EQ(dmafeed_get_vulkan(nullptr), nullptr);
