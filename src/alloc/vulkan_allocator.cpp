@@ -1,6 +1,7 @@
 #include "alloc/vulkan_allocator.hpp"
 
 #include "drm/format_info.hpp"
+#include "util/fd_limit.hpp"
 #include "util/log.hpp"
 #include "vk/vk_error.hpp"
 
@@ -9,34 +10,10 @@
 #include <limits>
 #include <numeric>
 #include <span>
-#include <dirent.h>
 #include <string>
-#include <sys/resource.h>
 
 namespace dmafeed {
 namespace {
-
-// Drivers make a dma-buf's fd inside vkAllocateMemory and vkGetMemoryFdKHR, and report running
-// out of descriptors as VK_ERROR_OUT_OF_DEVICE_MEMORY or as an fd of -1. When the process is at
-// (or within a few of) its RLIMIT_NOFILE, the error says so; else nothing is added.
-std::string fd_limit_note()
-{
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return {};
-    const std::string note = " (RLIMIT_NOFILE, `ulimit -n`): too many open files";
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (!dir) {
-        // Not even the directory could be opened: every descriptor is taken.
-        if (errno == EMFILE) return "; the process has all " + std::to_string(limit.rlim_cur) + " files open that it may have" + note;
-        return {};
-    }
-    rlim_t open = 0;
-    while (const dirent* e = ::readdir(dir)) open += e->d_name[0] != '.' ? 1 : 0;
-    ::closedir(dir);
-    open -= open > 0 ? 1 : 0;  // the directory's own fd
-    if (open + 4 < limit.rlim_cur) return {};
-    return "; the process has " + std::to_string(open) + " files open and may have " + std::to_string(limit.rlim_cur) + note;
-}
 
 VkImageAspectFlagBits memory_plane_aspect(uint32_t plane)
 {
@@ -347,6 +324,8 @@ private:
                                 .memoryTypeIndex = *type};
         VkDeviceMemory memory = VK_NULL_HANDLE;
         if (const VkResult r = vkAllocateMemory(device_.handle(), &ai, nullptr, &memory); r != VK_SUCCESS) {
+            // Drivers make a dma-buf's fd in here and report running out of descriptors as
+            // VK_ERROR_OUT_OF_DEVICE_MEMORY (or, below, as an fd of -1).
             return Error{vk::vk_error("vkAllocateMemory of " + std::to_string(req.size) + " bytes", r).message() + fd_limit_note()};
         }
         images().add_memory(vk::UniqueDeviceMemory{device_.handle(), memory});

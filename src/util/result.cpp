@@ -20,7 +20,8 @@ Error Error::from_errno(std::string_view what, int err)
     // Out of descriptors: say how many the process may have, the limit that was hit.
     rlimit limit{};
     if (err == EMFILE && ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-        msg += "; the process's limit is " + std::to_string(limit.rlim_cur) + " open files (RLIMIT_NOFILE, `ulimit -n`)";
+        msg += "; the process's limit is " + std::to_string(limit.rlim_cur) +
+               " open files (RLIMIT_NOFILE): raise it (`ulimit -n`, e.g. 1024)";
     }
     return Error{std::move(msg)};
 }

@@ -1,5 +1,7 @@
 #include "wl/connection.hpp"
 
+#include "util/fd_limit.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <poll.h>
@@ -58,7 +60,16 @@ Result<void> Connection::status() const
         return Error{"the compositor raised a protocol error: " + std::string{iface ? iface->name : "unknown interface"} +
                      "@" + std::to_string(id) + " error " + std::to_string(code)};
     }
-    return Error::from_errno("the connection to the compositor broke", err);
+    Error broke = Error::from_errno("the connection to the compositor broke", err);
+    if (err == EINVAL || err == EOVERFLOW) {
+        // libwayland's EINVAL for an event that lacks its fd ("file descriptor expected"): at its
+        // open-file limit the process cannot receive what the compositor sent (a format table, a
+        // release fence), and the kernel drops it.
+        if (std::string note = fd_limit_note(); !note.empty()) {
+            return Error{broke.message() + "; a file descriptor the compositor sent could not be received" + note};
+        }
+    }
+    return broke;
 }
 
 Result<void> Connection::flush()

@@ -7,6 +7,9 @@
 //    exactly as many, the heap and the resident set flat. The compositor runs in a process of its
 //    own here, so that its records of every buffer (kept for the tests that read them) are not
 //    counted as the producer's memory.
+//  - the open-file limit reached when the compositor sends an fd (a new format table): the
+//    kernel drops it, libwayland fails with a bare EINVAL, and the error names the limit, its
+//    value and what to do (fd_limit_client, a producer in a process of its own).
 //
 // Heap bytes in use (mallinfo2) are exact with glibc's per-thread caches of freed chunks off (meson
 // runs this test with GLIBC_TUNABLES=glibc.malloc.tcache_count=0, as compositor_long_run); under
@@ -27,7 +30,9 @@
 #include <drm_fourcc.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <string>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -300,6 +305,71 @@ TEST(FeedbackChanges, AThousandChangesKeepFdsAndMemoryFlat)
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the compositor's process: status " << status;
+}
+
+// --- the open-file limit --------------------------------------------------------------------------
+
+// Everything readable from `fd` until it ends or `done` is in what was read; at most `timeout`.
+std::string read_until(int fd, const std::string& done, std::chrono::milliseconds timeout)
+{
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (done.empty() || out.find(done) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
+        if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[512];
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+TEST(FdLimit, AnFdTheCompositorSendsPastTheLimitIsAnErrorThatNamesTheLimit)
+{
+    auto comp = TestCompositor::create(Config{});
+    ASSERT_TRUE(comp.ok()) << comp.error().message();
+    int out[2];
+    int err[2];
+    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(err, O_CLOEXEC), 0);
+    const std::string socket = (*comp)->socket_name();
+    const pid_t child = fork();
+    ASSERT_GE(child, 0) << "fork: " << errno;
+    if (child == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        execl(FD_LIMIT_CLIENT_PATH, FD_LIMIT_CLIENT_PATH, socket.c_str(), "32", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    UniqueFd out_r{out[0]};
+    UniqueFd err_r{err[0]};
+    const std::string said = read_until(out_r.get(), "full", 10s);
+    EXPECT_NE(said.find("full"), std::string::npos) << "the client did not fill its fd table";
+    // A new feedback: its format table is an fd the client has no room for.
+    FeedbackConfig fb = FeedbackConfig::single(Config{}.main_device, FormatSet{{xrgb, modifier_linear}});
+    (*comp)->set_feedback(fb);
+    const std::string errors = read_until(err_r.get(), "", 10s);
+    int status = 0;
+    pid_t waited = 0;
+    for (int i = 0; i < 100 && waited == 0; ++i) {
+        waited = waitpid(child, &status, WNOHANG);
+        if (waited == 0) poll(nullptr, 0, 100);
+    }
+    if (waited == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        FAIL() << "the client still ran 10 s after the feedback change\n" << errors;
+    }
+    std::printf("%s", errors.c_str());
+    ASSERT_TRUE(WIFEXITED(status)) << "the client died by signal " << WTERMSIG(status) << "\n" << errors;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << errors;
+    EXPECT_NE(errors.find("the connection to the compositor broke"), std::string::npos) << errors;
+    EXPECT_NE(errors.find("of its 32 open files (RLIMIT_NOFILE)"), std::string::npos) << "the error does not name the limit\n" << errors;
+    EXPECT_NE(errors.find("ulimit -n"), std::string::npos) << "the error does not say what to do\n" << errors;
 }
 
 }  // namespace
