@@ -84,8 +84,13 @@ Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t he
         }
         std::vector<wl::DmabufPlane> planes;
         for (const BufferPlane& p : b.planes()) planes.push_back({p.fd.get(), p.offset, p.stride});
-        const wl::DmabufDescription description{
-            .format = c.pair.format, .modifier = c.pair.modifier, .width = width, .height = height, .flags = 0, .planes = planes};
+        const wl::DmabufDescription description{.format = c.pair.format,
+                                                .modifier = c.pair.modifier,
+                                                .width = width,
+                                                .height = height,
+                                                .flags = 0,
+                                                .planes = planes,
+                                                .sampling_device = c.sampling ? std::optional{c.target_device} : std::nullopt};
         auto wl_buffer = wl::DmabufBuffer::create(connection, dmabuf, description, request_.create_mode, request_.timeout);
         if (!wl_buffer) return std::move(wl_buffer).error();
         if (*wl_buffer && request_.create_mode == wl::CreateMode::immediate && !verified_.count(key)) {

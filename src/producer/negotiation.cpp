@@ -42,7 +42,7 @@ Result<std::vector<Candidate>> negotiate(const wl::Feedback& compositor, const W
                 if (pair.format != wanted.format) continue;
                 if (wanted.modifier && pair.modifier != *wanted.modifier) continue;
                 if (!offer.formats || !offer.formats->contains(pair)) continue;
-                const Candidate c{pair, tranche.target_device, tranche.scanout(), t, a};
+                const Candidate c{pair, tranche.target_device, tranche.scanout(), tranche.sampling(), t, a};
                 const bool seen = std::any_of(out.begin(), out.end(), [&](const Candidate& o) {
                     return o.pair == pair && o.target_device == c.target_device && o.allocator == a;
                 });

@@ -26,6 +26,7 @@ struct Candidate {
     FormatModifier pair;
     dev_t target_device = 0;  // the tranche's; 0 when the compositor did not say (v3)
     bool scanout = false;     // the tranche's scanout flag
+    bool sampling = false;    // the tranche's sampling flag (v6): its target device is told at creation
     size_t tranche = 0;       // index in the compositor's tranches
     size_t allocator = 0;     // index in the offers for target_device
 };

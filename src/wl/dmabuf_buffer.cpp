@@ -41,6 +41,11 @@ Result<std::unique_ptr<DmabufBuffer>> DmabufBuffer::create(Connection& connectio
         zwp_linux_buffer_params_v1_add(params, p.fd, static_cast<uint32_t>(i), p.offset, p.stride,
                                        static_cast<uint32_t>(mod >> 32U), static_cast<uint32_t>(mod & 0xffffffffU));
     }
+    if (d.sampling_device && dmabuf.version() >= ZWP_LINUX_BUFFER_PARAMS_V1_SET_SAMPLING_DEVICE_SINCE_VERSION) {
+        dev_t device = *d.sampling_device;
+        wl_array array{.size = sizeof device, .alloc = sizeof device, .data = &device};
+        zwp_linux_buffer_params_v1_set_sampling_device(params, &array);
+    }
     const auto w = static_cast<int32_t>(d.width);
     const auto h = static_cast<int32_t>(d.height);
     if (mode == CreateMode::immediate) {

@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <sys/types.h>
 
 struct wl_buffer;
 struct zwp_linux_buffer_params_v1;
@@ -47,6 +49,10 @@ struct DmabufDescription {
     uint32_t height = 0;
     uint32_t flags = 0;  // ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_* (Y_INVERT, INTERLACED, BOTTOM_FIRST)
     std::span<const DmabufPlane> planes;
+    // v6: the device the buffer was made for, told with set_sampling_device (the target device of a
+    // tranche with the sampling flag); unset, or below v6: none is sent and the compositor tries
+    // every device it has.
+    std::optional<dev_t> sampling_device;
 };
 
 class DmabufBuffer {

@@ -12,6 +12,7 @@ namespace dmafeed::wl {
 namespace {
 
 static_assert(tranche_flag_scanout == ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT);
+static_assert(tranche_flag_sampling == ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SAMPLING);
 
 constexpr zwp_linux_dmabuf_feedback_v1_listener feedback_listener{
     .done = on<&DmabufFeedback::handle_done>,
@@ -41,7 +42,7 @@ std::optional<dev_t> dev_from_array(const wl_array* array)
 }
 
 DmabufFeedback::DmabufFeedback(zwp_linux_dmabuf_feedback_v1* proxy, Callback on_done)
-    : proxy_{proxy}, on_done_{std::move(on_done)}
+    : proxy_{proxy}, on_done_{std::move(on_done)}, parser_{zwp_linux_dmabuf_feedback_v1_get_version(proxy)}
 {
     zwp_linux_dmabuf_feedback_v1_add_listener(proxy_.get(), &feedback_listener, this);
 }

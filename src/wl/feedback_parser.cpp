@@ -22,11 +22,12 @@ FormatSet Feedback::formats() const
 
 std::string Feedback::to_string() const
 {
-    std::string out = "main device " + drm::describe_device(main_device) + "\n";
+    std::string out = "main device " + drm::describe_device(main_device) +
+                      (main_device_sent ? "" : " (the first sampling tranche's; v6 sends no main_device)") + "\n";
     for (size_t i = 0; i < tranches.size(); ++i) {
         const auto& t = tranches[i];
         out += "tranche " + std::to_string(i) + ": target " + drm::describe_device(t.target_device) +
-               (t.scanout() ? ", scanout" : "") + "\n  " + t.formats.to_string() + "\n";
+               (t.scanout() ? ", scanout" : "") + (t.sampling() ? ", sampling" : "") + "\n  " + t.formats.to_string() + "\n";
     }
     return out;
 }
@@ -150,8 +151,18 @@ void FeedbackParser::tranche_done()
 
 Result<void> FeedbackParser::done()
 {
-    if (pending_fault_.empty() && !have_main_device_) pending_fault_ = "no main_device event";
     if (pending_fault_.empty() && pending_.tranches.empty()) pending_fault_ = "no tranche";
+    if (pending_fault_.empty() && version_ >= 6 && !have_main_device_) {
+        const auto sampling = std::find_if(pending_.tranches.begin(), pending_.tranches.end(),
+                                           [](const FeedbackTranche& t) { return t.sampling(); });
+        if (sampling == pending_.tranches.end()) {
+            pending_fault_ = "no tranche with the sampling flag (v6 requires one)";
+        } else {
+            pending_.main_device = sampling->target_device;
+            pending_.main_device_sent = false;
+        }
+    }
+    if (pending_fault_.empty() && version_ < 6 && !have_main_device_) pending_fault_ = "no main_device event";
     Result<void> out;
     if (!pending_fault_.empty()) {
         ++rejected_;

@@ -9,6 +9,8 @@
 //    afterwards changes nothing here (a mapping of it would fault, SIGBUS, past its new end);
 //  - tranche indices are 16-bit and must fall inside the current table;
 //  - a dev_t array must be exactly sizeof(dev_t).
+// From v6 on the compositor sends no main_device and must send at least one tranche with the
+// sampling flag; before v6, main_device is required.
 // A round with any of these faults is rejected as a whole (the first fault is its reason): the
 // previous Feedback stays current. The table from an earlier round is reused when a round sends
 // none; a table event that fails leaves no table.
@@ -27,18 +29,25 @@
 
 namespace dmafeed::wl {
 
-// ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT (wl/dmabuf_feedback.cpp checks the value).
+// ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT and _SAMPLING (v6) (wl/dmabuf_feedback.cpp
+// checks the values).
 inline constexpr uint32_t tranche_flag_scanout = 1;
+inline constexpr uint32_t tranche_flag_sampling = 2;
 
 struct FeedbackTranche {
     dev_t target_device = 0;
     uint32_t flags = 0;
     FormatSet formats;  // in table order within the tranche (equal preference)
     bool scanout() const noexcept { return flags & tranche_flag_scanout; }
+    bool sampling() const noexcept { return flags & tranche_flag_sampling; }
 };
 
 struct Feedback {
+    // v4-v5: the main_device event's. v6 sends none; it is then the target device of the first
+    // tranche with the sampling flag (the protocol asks clients to use such a device instead), and
+    // main_device_sent is false.
     dev_t main_device = 0;
+    bool main_device_sent = true;
     std::vector<FeedbackTranche> tranches;  // most preferred first
     // Every pair of every tranche, in preference order (a pair keeps its best tranche's place).
     FormatSet formats() const;
@@ -70,6 +79,9 @@ std::optional<dev_t> dev_from_bytes(std::span<const uint8_t> bytes);
 
 class FeedbackParser {
 public:
+    // `version`: the zwp_linux_dmabuf_v1 version bound (its rules for main_device and sampling).
+    explicit FeedbackParser(uint32_t version = 5) : version_{version} {}
+
     // The events, in the order the compositor sends them.
     void format_table(UniqueFd fd, uint32_t size);  // closes fd once read
     void main_device(std::span<const uint8_t> device);
@@ -91,6 +103,7 @@ public:
 private:
     void reject(std::string why);
 
+    uint32_t version_;
     std::optional<FormatTable> table_;
     Feedback pending_;
     FeedbackTranche pending_tranche_;

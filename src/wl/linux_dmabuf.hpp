@@ -21,7 +21,7 @@ void destroy_linux_dmabuf(zwp_linux_dmabuf_v1* p);
 class LinuxDmabuf {
 public:
     static constexpr uint32_t min_version = 3;
-    static constexpr uint32_t max_supported_version = 5;
+    static constexpr uint32_t max_supported_version = 6;
 
     // Binds at min(offered, max_version); the caller roundtrips before reading v3_formats().
     static Result<std::unique_ptr<LinuxDmabuf>> bind(Registry& registry, uint32_t max_version = max_supported_version);

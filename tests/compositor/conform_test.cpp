@@ -228,6 +228,19 @@ TEST(ConformMisuse, DevTSizeCaseIsSkippedForWantOfV6)
     EXPECT_EQ(c->records().clients_total, 0U) << "a skipped case needs no connection";
 }
 
+TEST(ConformMisuse, AtV6AShortDevTIsInvalidDevTSizeAndEveryOtherCaseAsAtV5)
+{
+    auto c = start(6);
+    ASSERT_TRUE(c);
+    const auto results = conform::run_misuse(options_for(*c), {});
+    auto wanted = outcomes_at_v5();
+    wanted[dev_t_case] = "error invalid_dev_t_size";
+    EXPECT_EQ(outcomes_of(results), wanted) << details_of(results);
+    const CaseResult* r = find(results, dev_t_case);
+    ASSERT_NE(r, nullptr);
+    EXPECT_NE(r->detail.find("set_sampling_device with a 4-byte array"), std::string::npos) << r->detail;
+}
+
 TEST(ConformMisuse, LeavesNoFileOpenInThisProcess)
 {
     auto c = start(5);

@@ -138,6 +138,46 @@ TEST(ProducerTest, NegotiatesFromVersion3ModifierEvents)
     EXPECT_EQ(p->choice()->candidate.target_device, 0u);  // v3 names no device
 }
 
+TEST(ProducerTest, AtV6NoMainDeviceIsNeededAndTheSamplingDeviceIsTold)
+{
+    // v6: no main_device event; the buffers are made for the sampling tranche's device, which
+    // set_sampling_device names. A scanout-only tranche's buffers name none.
+    Config config;
+    config.dmabuf_version = 6;
+    FeedbackConfig fb;
+    fb.main_device = makedev(226, 1);  // not sent at v6
+    fb.tranches.push_back({makedev(226, 129), 2, {{xrgb, modifier_linear}}});
+    config.feedback = fb;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->globals().dmabuf().version(), 6u);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    EXPECT_EQ(p->choice()->candidate.target_device, makedev(226, 129));
+    EXPECT_TRUE(p->choice()->candidate.sampling);
+    const auto r = comp->records();
+    ASSERT_FALSE(r.params.empty());
+    for (const auto& params : r.params) {
+        EXPECT_EQ(params.sampling_device, std::optional<dev_t>{makedev(226, 129)});
+    }
+    EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ProducerTest, AtV5NoSamplingDeviceIsSent)
+{
+    Config config;
+    config.dmabuf_version = 5;
+    auto comp = start(config);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    auto p = make(config_for(*comp, memfd));
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(present_solid(*p, {1, 2, 3}));
+    const auto r = comp->records();
+    ASSERT_FALSE(r.params.empty());
+    EXPECT_FALSE(r.params[0].sampling_device.has_value());
+}
+
 TEST(ProducerTest, FollowsTheTranchesPreferenceOrderAndTargetDevice)
 {
     Config config;

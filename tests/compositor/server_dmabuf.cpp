@@ -123,8 +123,11 @@ void send_feedback(Server* server, DmabufFeedbackObject* feedback, const Feedbac
     const FeedbackConfig& config = state.config;
     const FeedbackTable& table = *state.table;
 
-    send_device(zwp_linux_dmabuf_feedback_v1_send_main_device, res, config.main_device,
-                config.hostile.main_device_wrong_size ? sizeof(dev_t) / 2 : sizeof(dev_t));
+    // v6 deprecates main_device: not sent to a client that bound v6.
+    if (wl_resource_get_version(res) < 6) {
+        send_device(zwp_linux_dmabuf_feedback_v1_send_main_device, res, config.main_device,
+                    config.hostile.main_device_wrong_size ? sizeof(dev_t) / 2 : sizeof(dev_t));
+    }
     zwp_linux_dmabuf_feedback_v1_send_format_table(res, table.fd.get(), table.announced_size);
     for (size_t t = 0; t < config.tranches.size(); ++t) {
         const FeedbackTranche& tranche = config.tranches[t];
@@ -294,6 +297,25 @@ void params_add(wl_client*, wl_resource* resource, int32_t raw_fd, uint32_t plan
     PlaneRecord record{plane_idx, offset, stride, modifier, size, fd};
     params->server->records.update(
         [&](Records& r) { r.params[params->serial - 1].planes.push_back(std::move(record)); });
+}
+
+// v6: the device to import for; an array of any size but sizeof(dev_t) is invalid_dev_t_size.
+void params_set_sampling_device(wl_client*, wl_resource* resource, wl_array* device) noexcept
+{
+    Params* params = params_of(resource);
+    if (params->used) {
+        params_error(params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
+                     "set_sampling_device: the params object was already used to create a wl_buffer");
+        return;
+    }
+    if (device->size != sizeof(dev_t)) {
+        params_error(params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DEV_T_SIZE,
+                     log::format("set_sampling_device: the array has %zu bytes, a dev_t %zu", device->size, sizeof(dev_t)));
+        return;
+    }
+    dev_t dev;
+    std::memcpy(&dev, device->data, sizeof dev);
+    params->server->records.update([&](Records& r) { r.params[params->serial - 1].sampling_device = dev; });
 }
 
 enum class Verdict { ok, failed, error };
@@ -490,6 +512,7 @@ const struct zwp_linux_buffer_params_v1_interface params_impl{
     .add = params_add,
     .create = params_create,
     .create_immed = params_create_immed,
+    .set_sampling_device = params_set_sampling_device,
 };
 
 void params_destroyed(wl_resource* resource) noexcept
@@ -591,12 +614,14 @@ void bind_dmabuf(wl_client* client, void* data, uint32_t version, uint32_t id) n
 
 Result<void> Server::init_dmabuf()
 {
-    if (config.dmabuf_version < 3 || config.dmabuf_version > 5) {
-        return Error{log::format("linux-dmabuf version %u is not 3, 4 or 5", config.dmabuf_version)};
+    if (config.dmabuf_version < 3 || config.dmabuf_version > 6) {
+        return Error{log::format("linux-dmabuf version %u is not 3, 4, 5 or 6", config.dmabuf_version)};
     }
     v3_formats = config.formats;
+    // v6 requires a tranche with the sampling flag: the single tranche has it there.
+    const uint32_t single_flags = config.dmabuf_version >= 6 ? ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SAMPLING : 0;
     const FeedbackConfig initial =
-        config.feedback ? *config.feedback : FeedbackConfig::single(config.main_device, config.formats);
+        config.feedback ? *config.feedback : FeedbackConfig::single(config.main_device, config.formats, single_flags);
     if (auto r = build_state(default_feedback, initial); !r) {
         return r;
     }

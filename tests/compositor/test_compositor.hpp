@@ -91,7 +91,7 @@ struct Rect {
 // One preference tranche of a dmabuf feedback.
 struct FeedbackTranche {
     dev_t target_device = 0;
-    uint32_t flags = 0;                   // tranche_flags: 1 = scanout
+    uint32_t flags = 0;                   // tranche_flags: 1 = scanout, 2 = sampling (v6)
     std::vector<FormatModifier> formats;  // sent as 16-bit indices into the format table
 };
 
@@ -170,7 +170,7 @@ struct CaptureConfig {
 };
 
 struct Config {
-    uint32_t dmabuf_version = 4;          // zwp_linux_dmabuf_v1 global version: 3, 4 or 5
+    uint32_t dmabuf_version = 4;          // zwp_linux_dmabuf_v1 global version: 3 to 6
     // A v3 global's format/modifier events; the default feedback when `feedback` is unset. (An
     // old-style bind of a v4+ global gets the default feedback's pairs as events.)
     FormatSet formats = default_formats();
@@ -261,6 +261,7 @@ struct ParamsRecord {
     uint32_t error_code = 0;  // with protocol_error
     std::string error_message;
     uint64_t buffer = 0;  // serial of the wl_buffer (created, or create_immed's inert buffer)
+    std::optional<dev_t> sampling_device;  // v6: set_sampling_device's device
 };
 
 struct BufferRecord {

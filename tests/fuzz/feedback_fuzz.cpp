@@ -14,7 +14,8 @@
 //   5 tranche_done
 //   6 done
 //   7 the compositor shrinks its copy of the last table's file to u16 bytes
-// A done ends every input. Invariants, beside no crash and no sanitizer report: each done publishes
+// An input of odd length is parsed as bound at v6 (no main_device needed; the first sampling
+// tranche's device stands in for it), an even one at v5. A done ends every input. Invariants, beside no crash and no sanitizer report: each done publishes
 // exactly when a model of the protocol's rules (below, written apart from the parser) says it must,
 // and then exactly the model's Feedback, whose pairs are entries of the table of their round at
 // indices inside it (the model takes no other); a rejected round leaves the current Feedback as it
@@ -98,6 +99,7 @@ struct ModelTable {
 
 // The protocol's rules, as the parser's header states them.
 struct Model {
+    uint32_t version = 5;
     std::optional<ModelTable> table;
     bool fault = false;
     bool have_main_device = false;
@@ -109,7 +111,9 @@ struct Model {
 
 bool same(const Feedback& a, const Feedback& b)
 {
-    if (a.main_device != b.main_device || a.tranches.size() != b.tranches.size()) return false;
+    if (a.main_device != b.main_device || a.main_device_sent != b.main_device_sent || a.tranches.size() != b.tranches.size()) {
+        return false;
+    }
     for (size_t i = 0; i < a.tranches.size(); ++i) {
         const FeedbackTranche &x = a.tranches[i], &y = b.tranches[i];
         if (x.target_device != y.target_device || x.flags != y.flags || !(x.formats == y.formats)) return false;
@@ -207,7 +211,14 @@ std::pair<std::vector<uint8_t>, std::optional<dev_t>> device(FuzzInput& in)
 
 void done(FeedbackParser& parser, Model& model)
 {
-    const bool publish = !model.fault && model.have_main_device && !model.pending.tranches.empty();
+    const auto sampling = std::find_if(model.pending.tranches.begin(), model.pending.tranches.end(),
+                                       [](const FeedbackTranche& t) { return t.sampling(); });
+    const bool stand_in = model.version >= 6 && !model.have_main_device && sampling != model.pending.tranches.end();
+    const bool publish = !model.fault && (model.have_main_device || stand_in) && !model.pending.tranches.empty();
+    if (stand_in) {
+        model.pending.main_device = sampling->target_device;
+        model.pending.main_device_sent = false;
+    }
     const std::optional<Feedback> before = parser.current();
     const auto result = parser.done();
     FUZZ_CHECK(result.ok() == publish, "the parser %s a round that the model %s (%s)", result.ok() ? "published" : "rejected",
@@ -235,8 +246,9 @@ void done(FeedbackParser& parser, Model& model)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     FuzzInput in{data, size};
-    FeedbackParser parser;
     Model model;
+    model.version = size % 2 ? 6 : 5;
+    FeedbackParser parser{model.version};
     UniqueFd compositor_copy;
     int big_tables = 0;
     for (int events = 0; events < 512 && !in.empty(); ++events) {

@@ -177,9 +177,53 @@ TEST(FeedbackParser, ARejectedRoundKeepsThePreviousFeedback)
     EXPECT_FALSE(round(p, {0}).ok());
     EXPECT_EQ(p.last_rejection(), "tranche_formats before any valid format table");
     EXPECT_EQ(p.current()->formats(), FormatSet{xrgb_linear});
-    // A round without a main device or a tranche.
-    EXPECT_EQ(p.done().error().message(), "no main_device event");
+    // A round without a tranche (or a main device).
+    EXPECT_EQ(p.done().error().message(), "no tranche");
     EXPECT_EQ(p.rejected(), 4U);
+}
+
+TEST(FeedbackParser, BeforeV6ARoundNeedsAMainDevice)
+{
+    FeedbackParser p{5};
+    p.format_table(table_fd({{DRM_FORMAT_XRGB8888, 0, DRM_FORMAT_MOD_LINEAR}}), 16);
+    const dev_t dev = makedev(226, 128);
+    const uint16_t index = 0;
+    p.tranche_target_device(bytes_of(dev));
+    p.tranche_formats(bytes_of(index));
+    p.tranche_flags(dmafeed::wl::tranche_flag_sampling);
+    p.tranche_done();
+    EXPECT_EQ(p.done().error().message(), "no main_device event");
+}
+
+TEST(FeedbackParser, FromV6TheFirstSamplingTrancheNamesTheMainDevice)
+{
+    FeedbackParser p{6};
+    p.format_table(table_fd({{DRM_FORMAT_XRGB8888, 0, DRM_FORMAT_MOD_LINEAR}}), 16);
+    const dev_t scanout_only = makedev(226, 0), sampler = makedev(226, 129);
+    const uint16_t index = 0;
+    for (auto [dev, flags] : {std::pair{scanout_only, dmafeed::wl::tranche_flag_scanout},
+                              std::pair{sampler, dmafeed::wl::tranche_flag_sampling | dmafeed::wl::tranche_flag_scanout},
+                              std::pair{makedev(226, 130), dmafeed::wl::tranche_flag_sampling}}) {
+        p.tranche_target_device(bytes_of(dev));
+        p.tranche_formats(bytes_of(index));
+        p.tranche_flags(flags);
+        p.tranche_done();
+    }
+    auto r = p.done();
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(p.current()->main_device, sampler);
+    EXPECT_FALSE(p.current()->main_device_sent);
+    EXPECT_TRUE(p.current()->tranches[1].sampling());
+    EXPECT_FALSE(p.current()->tranches[0].sampling());
+    EXPECT_NE(p.current()->to_string().find("tranche 1: target"), std::string::npos);
+    EXPECT_NE(p.current()->to_string().find(", sampling"), std::string::npos);
+    // A v6 round must have a sampling tranche.
+    p.tranche_target_device(bytes_of(scanout_only));
+    p.tranche_formats(bytes_of(index));
+    p.tranche_flags(dmafeed::wl::tranche_flag_scanout);
+    p.tranche_done();
+    EXPECT_EQ(p.done().error().message(), "no tranche with the sampling flag (v6 requires one)");
+    EXPECT_EQ(p.current()->main_device, sampler);
 }
 
 TEST(FeedbackParser, ATableShrunkAfterItsEventChangesNothing)

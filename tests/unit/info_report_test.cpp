@@ -63,6 +63,24 @@ TEST(InfoReport, VersionThreeHasOneListOfModifierEvents)
     EXPECT_NE(json.find("\"main_device\": null"), std::string::npos) << json;
 }
 
+TEST(InfoReport, VersionSixNamesTheSamplingTranchesAndWhereTheMainDeviceCameFrom)
+{
+    Report r = sample();
+    r.dmabuf_version = 6;
+    r.feedback->main_device_sent = false;
+    r.feedback->tranches[1].flags = 2;
+    r.feedback->tranches[0].flags = 3;
+    const std::string text = to_text(r);
+    for (const char* want : {"zwp_linux_dmabuf_v1 v6, default feedback:",
+                             "main device: ", "(v6 sends none: the first sampling tranche's device)",
+                             "flags scanout|sampling, 2 pairs", "flags sampling, 2 pairs"}) {
+        EXPECT_NE(text.find(want), std::string::npos) << "missing \"" << want << "\" in\n" << text;
+    }
+    const std::string json = to_json(r);
+    EXPECT_NE(json.find("\"flags\": 3, \"scanout\": true, \"sampling\": true"), std::string::npos) << json;
+    EXPECT_NE(json.find("\"flags\": 2, \"scanout\": false, \"sampling\": true"), std::string::npos) << json;
+}
+
 TEST(InfoReport, JsonCarriesTheSameFacts)
 {
     const std::string json = to_json(sample());

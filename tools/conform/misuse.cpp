@@ -6,6 +6,7 @@
 #include "util/log.hpp"
 #include "wl/proxy.hpp"
 
+#include <algorithm>
 #include <drm_fourcc.h>
 #include <limits>
 
@@ -52,6 +53,13 @@ public:
     void create_immed(int32_t w, int32_t h, uint32_t format, uint32_t flags = 0)
     {
         buffers_.emplace_back(zwp_linux_buffer_params_v1_create_immed(params_.get(), w, h, format, flags));
+    }
+    // v6: set_sampling_device with an array of `size` bytes (a dev_t's first bytes, zeros after).
+    void set_sampling_device(size_t size)
+    {
+        uint8_t bytes[2 * sizeof(dev_t)] = {};
+        wl_array array{.size = std::min(size, sizeof bytes), .alloc = sizeof bytes, .data = bytes};
+        zwp_linux_buffer_params_v1_set_sampling_device(params_.get(), &array);
     }
 
     bool created = false;
@@ -169,6 +177,12 @@ const MisuseCase cases[] = {
 };
 
 constexpr const char* dev_t_case = "misuse/invalid_dev_t_size/short-device-array";
+// v6 only (set_sampling_device is new there), so it runs apart from the table above.
+const MisuseCase dev_t_misuse{dev_t_case, "set_sampling_device with a 4-byte array (a dev_t has 8)", false, [](Misuse& m) {
+                                  m.params.add(m.fd, 0, 0, stride, m.modifier);
+                                  m.params.set_sampling_device(sizeof(dev_t) / 2);
+                                  m.params.create(width, height, DRM_FORMAT_XRGB8888);
+                              }};
 
 uint64_t pick_modifier(const FormatSet& offered, DrmFormat format)
 {
@@ -244,14 +258,16 @@ std::vector<CaseResult> run_misuse(const MisuseOptions& options, const Hooks& ho
     }
     if (filter_selects(filter, dev_t_case)) {
         if (hooks.on_start) hooks.on_start(dev_t_case);
-        CaseRun run{dev_t_case};
-        const CaseResult r = run.finish(
-            "skipped", options.dmabuf_version >= 6
-                           ? "the compositor offers zwp_linux_dmabuf_v1 v" + std::to_string(options.dmabuf_version) +
-                                 ", but this build knows the protocol only up to v5 (wayland-protocols 1.43)"
-                           : "invalid_dev_t_size needs zwp_linux_dmabuf_v1 v6; the compositor offers v" +
-                                 std::to_string(options.dmabuf_version));
-        results.push_back(r);
+        // Below v6 it is skipped without a compositor; from v6 it runs like the others.
+        std::optional<CaseResult> refused;
+        if (options.dmabuf_version < 6) {
+            results.push_back(CaseRun{dev_t_case}.finish("skipped", "invalid_dev_t_size needs zwp_linux_dmabuf_v1 v6; the compositor offers v" +
+                                                                       std::to_string(options.dmabuf_version)));
+        } else if ((refused = not_run(hooks, dev_t_case))) {
+            results.push_back(std::move(*refused));
+        } else {
+            results.push_back(run_one(dev_t_misuse, options));
+        }
         if (hooks.on_done) hooks.on_done(results.back());
     }
     return results;

@@ -43,6 +43,7 @@ std::string params_error_name(uint32_t code)
     case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS: return "invalid_dimensions";
     case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS: return "out_of_bounds";
     case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER: return "invalid_wl_buffer";
+    case ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DEV_T_SIZE: return "invalid_dev_t_size";
     default: return std::to_string(code);
     }
 }

@@ -13,13 +13,16 @@ namespace {
 
 std::string device_text(dev_t dev) { return dev == 0 ? "none named" : drm::describe_device(dev); }
 
-// zwp_linux_dmabuf_feedback_v1.tranche_flags: "scanout", bits the protocol does not name as a number.
+// zwp_linux_dmabuf_feedback_v1.tranche_flags: "scanout", "sampling" (v6), bits the protocol does not
+// name as a number.
 std::string flags_text(uint32_t flags)
 {
     if (flags == 0) return "0";
     constexpr uint32_t scanout = ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT;
+    constexpr uint32_t sampling = ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SAMPLING;
     std::string s = (flags & scanout) ? "scanout" : "";
-    if (flags & ~scanout) s += (s.empty() ? "" : "|") + std::to_string(flags & ~scanout);
+    if (flags & sampling) s += (s.empty() ? "" : "|") + std::string{"sampling"};
+    if (flags & ~(scanout | sampling)) s += (s.empty() ? "" : "|") + std::to_string(flags & ~(scanout | sampling));
     return s;
 }
 
@@ -77,7 +80,8 @@ std::string to_text(const Report& r)
     const FormatSet common = r.common();
     s += "\nzwp_linux_dmabuf_v1 v" + std::to_string(r.dmabuf_version);
     if (r.feedback) {
-        s += ", default feedback:\n  main device: " + device_text(r.feedback->main_device) + "\n";
+        s += ", default feedback:\n  main device: " + device_text(r.feedback->main_device) +
+             (r.feedback->main_device_sent ? "" : " (v6 sends none: the first sampling tranche's device)") + "\n";
         for (size_t t = 0; t < r.feedback->tranches.size(); ++t) {
             const wl::FeedbackTranche& tr = r.feedback->tranches[t];
             s += "  tranche " + std::to_string(t + 1) + ": target device " + device_text(tr.target_device) + ", flags " +
@@ -139,11 +143,11 @@ std::string to_json(const Report& r)
             const wl::FeedbackTranche& tr = r.feedback->tranches[t];
             s += std::string{t ? ",\n    " : "\n    "} + "{\"target_device\": \"" + cli::json_escape(device_text(tr.target_device)) +
                  "\", \"flags\": " + std::to_string(tr.flags) + ", \"scanout\": " + (tr.scanout() ? "true" : "false") +
-                 ", \"pairs\": " + tranche_json(tr.formats) + "}";
+                 ", \"sampling\": " + (tr.sampling() ? "true" : "false") + ", \"pairs\": " + tranche_json(tr.formats) + "}";
         }
         s += "],\n";
     } else {
-        s += "  \"main_device\": null,\n  \"tranches\": [{\"target_device\": null, \"flags\": 0, \"scanout\": false, \"pairs\": " +
+        s += "  \"main_device\": null,\n  \"tranches\": [{\"target_device\": null, \"flags\": 0, \"scanout\": false, \"sampling\": false, \"pairs\": " +
              tranche_json(r.v3_formats) + "}],\n";
     }
     s += "  \"local_device\": \"" + cli::json_escape(device_text(r.local_device)) + "\",\n  \"allocators\": [";
