@@ -1,9 +1,8 @@
 // The producer as the library's hosts see it (include/dmafeed/dmafeed.h), over producer::Producer:
 // configuration in plain values, frames described in the C structs with CPU pointers for LINEAR
 // buffers, the Vulkan images of buffers that have them and every buffer's dma-bufs, presentation
-// callbacks with the host's
-// timestamps. c_api.cpp turns its results into dmafeed_result codes and copies its structs into
-// the caller's, as far as the caller's struct_size goes.
+// callbacks with the host's timestamps. c_api.cpp turns its results into dmafeed_result codes and
+// copies its structs into the caller's, as far as the caller's struct_size goes.
 #pragma once
 
 #include "dmafeed/dmafeed.h"

@@ -9,15 +9,27 @@
 //   virtio: GBM on weston's virtio device goes first (lavapipe, which weston refuses, is not that
 //           device); its buffers from card0, imported into lavapipe, are the images, and their
 //           clear colour is exact.
+// Every frame's dma-bufs (Producer::dmabuf) agree with the frame: format, modifier, pitches, open fds.
 // The C API, under the validation layer, is tests/vm/vulkan_host.c (run by cli_test.cpp).
+// tests/vm/egl_host.c is a C host that renders through EGL and OpenGL ES instead: it imports each
+// buffer's dma-bufs (dmafeed_frame_get_dmabuf) as an EGLImage on a surfaceless display, clears a
+// framebuffer with that image as its texture (glClear), and queues the frame with EGL's sync_file
+// (EGL_ANDROID_native_fence_sync, which llvmpipe offers) or after glFinish; its colour is exact
+// in the capture:
+//   nodrm:  llvmpipe imports lavapipe's LINEAR buffers and udmabuf buffers;
+//   virtio: llvmpipe imports GBM's buffers of weston's virtio device (dumb buffers of card0, made
+//           linear, with the implicit modifier); EGL finds no driver for virtio-gpu without 3D
+//           ("failed to create dri2 screen") and falls back to llvmpipe.
 #include "vm_session.hpp"
 
+#include "child_process.hpp"
 #include "dmafeed/dmafeed.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <drm_fourcc.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <csignal>
 #include <fstream>
@@ -29,13 +41,6 @@
 
 namespace dmafeed::test {
 namespace {
-
-class NodrmLibrary : public WestonTest {
-    const char* required_setup() const override { return "nodrm"; }
-};
-class VirtioLibrary : public WestonTest {
-    const char* required_setup() const override { return "virtio"; }
-};
 
 // What the host writes into one image: `colour` (unorm values 0..255 in the VkFormat's component
 // order R, G, B, A) everywhere, by vkCmdClearColorImage, or, once Host::make_render_pass was
@@ -241,6 +246,82 @@ size_t mismatches(const Image& image, int r, int g, int b, int tolerance, std::s
     return bad;
 }
 
+class LibraryTest : public WestonTest {
+protected:
+    // Runs tests/vm/egl_host.c with `allocator` until weston's capture shows `rgb` (RRGGBB) in
+    // every pixel (up to 60 s), stops it, and checks that capture and the host's report: the
+    // buffers' `modifier`, and a sync_file with every frame where EGL offers native fence syncs.
+    // SKIP where the build had no egl.pc and glesv2.pc.
+    void expect_egl_host_exact(const std::string& name, const std::string& allocator, const std::string& rgb, uint64_t modifier)
+    {
+        if (!*DMAFEED_EGL_HOST_PATH) GTEST_SKIP() << "built without egl.pc and glesv2.pc (tools/setup installs libegl-dev, libgles-dev)";
+        const std::string log = artifacts_dir() + "/" + name + ".log";
+        auto child = ChildProcess::spawn({.argv = {DMAFEED_EGL_HOST_PATH, rgb, "100000", allocator},
+                                          .env = {{"WAYLAND_DISPLAY", weston_->socket()}},
+                                          .output_path = log});
+        ASSERT_TRUE(child.ok()) << child.error().message();
+        const unsigned long want = std::stoul(rgb, nullptr, 16);
+        const int r = static_cast<int>(want >> 16), g = static_cast<int>((want >> 8) & 0xff), b = static_cast<int>(want & 0xff);
+        std::string first;
+        auto image = capture_until(name, [&](const Image& im) { return mismatches(im, r, g, b, 0, &first) == 0; });
+        const ExitStatus st = child->terminate(std::chrono::seconds{10});
+        const std::string out = file_tail(log, 40);
+        std::printf("%s", out.c_str());
+        ASSERT_TRUE(image.ok()) << image.error().message();
+        EXPECT_EQ(mismatches(*image, r, g, b, 0, &first), 0u) << "first mismatch at " << first << "\n" << out;
+        EXPECT_TRUE(st.clean()) << st.describe() << "\n" << out;
+        unsigned long frames = 0, fenced = 0;
+        unsigned buffers = 0;
+        unsigned long long imported = 1;
+        const auto at = out.find("frames ");
+        const auto layout = out.find("modifier 0x");
+        ASSERT_NE(at, std::string::npos) << out;
+        ASSERT_NE(layout, std::string::npos) << out;
+        ASSERT_EQ(std::sscanf(out.c_str() + at, "frames %lu, fenced %lu, buffers %u", &frames, &fenced, &buffers), 3) << out;
+        ASSERT_EQ(std::sscanf(out.c_str() + layout, "modifier %llx", &imported), 1) << out;
+        EXPECT_GE(frames, 1u);
+        EXPECT_GE(buffers, 1u);
+        EXPECT_LE(buffers, 3u);
+        EXPECT_EQ(imported, modifier);
+        if (out.find("native fence sync yes") != std::string::npos) {
+            EXPECT_EQ(fenced, frames) << out;
+        }
+    }
+};
+
+class NodrmLibrary : public LibraryTest {
+    const char* required_setup() const override { return "nodrm"; }
+};
+class VirtioLibrary : public LibraryTest {
+    const char* required_setup() const override { return "virtio"; }
+};
+
+// The frame's dma-bufs, as the producer gives them to a host that imports them itself.
+void expect_dmabuf_of(const Producer& p, const Frame& frame)
+{
+    std::string error;
+    const auto d = p.dmabuf(frame, &error);
+    ASSERT_TRUE(d.has_value()) << error;
+    EXPECT_EQ(d->struct_size, sizeof(Dmabuf));
+    EXPECT_EQ(d->buffer_id, frame.buffer_id);
+    EXPECT_EQ(d->format, frame.format);
+    EXPECT_EQ(d->modifier, frame.modifier);
+    EXPECT_EQ(d->width, frame.width);
+    EXPECT_EQ(d->height, frame.height);
+    ASSERT_GE(d->plane_count, frame.plane_count);
+    ASSERT_LE(d->plane_count, uint32_t{DMAFEED_MAX_PLANES});
+    ASSERT_GE(d->fd_count, 1u);
+    for (uint32_t i = 0; i < d->plane_count; ++i) {
+        EXPECT_NE(fcntl(d->fd[i], F_GETFD), -1) << "plane " << i << "'s fd is open";
+        ASSERT_LT(d->fd_index[i], d->fd_count);
+        for (uint32_t j = 0; j < i; ++j) EXPECT_EQ(d->fd[j] == d->fd[i], d->fd_index[j] == d->fd_index[i]) << "planes " << j << ", " << i;
+        if (i < frame.plane_count) {
+            EXPECT_EQ(d->pitch[i], frame.stride[i]);
+        }
+        EXPECT_GE(d->fd_size[d->fd_index[i]], uint64_t{d->offset[i]} + d->pitch[i]) << "plane " << i << " lies in its dma-buf";
+    }
+}
+
 // Presents `frames` frames, each filled by `host`; checks what every frame says about its images.
 void present(Producer& p, Host& host, int frames, const std::vector<Fill>& fills, VkFormat first_format,
              std::set<uint64_t>* buffers)
@@ -258,6 +339,7 @@ void present(Producer& p, Host& host, int frames, const std::vector<Fill>& fills
         EXPECT_EQ(frame->image_first_plane[0], 0u);
         EXPECT_TRUE(frame->image_usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT);
         EXPECT_NE(frame->buffer_id, 0u);
+        expect_dmabuf_of(p, *frame);
         buffers->insert(frame->buffer_id);
         const std::string failed = host.render(p, *frame, fills, static_cast<uint64_t>(i) * 16'666'667);
         ASSERT_TRUE(failed.empty()) << failed;
@@ -432,6 +514,37 @@ TEST_F(VirtioLibrary, AGbmBufferImportedIntoVulkanIsClearedByTheHost)
     ASSERT_TRUE(image.ok()) << image.error().message();
     std::string first;
     EXPECT_EQ(mismatches(*image, 0x61, 0x07, 0xc8, 0, &first), 0u) << "first mismatch at " << first;
+}
+
+TEST_F(NodrmLibrary, AFramesDmabufsAreGivenWhileItIsAcquiredOnly)
+{
+    std::string error;
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan), &error);
+    ASSERT_TRUE(p) << error;
+    Frame* frame = p->acquire(20000, &error);
+    ASSERT_NE(frame, nullptr) << error;
+    expect_dmabuf_of(*p, *frame);
+    Frame queued = *frame;
+    ASSERT_TRUE(p->queue(*frame, 0, &error)) << error;
+    EXPECT_FALSE(p->dmabuf(queued, &error).has_value());
+    EXPECT_NE(error.find("is not the acquired one"), std::string::npos) << error;
+}
+
+TEST_F(NodrmLibrary, AnEglHostRendersIntoLavapipesDmabufsAndTheCaptureIsExact)
+{
+    expect_egl_host_exact("nodrm-library-egl-vulkan", "vulkan", "2f8c4b", DRM_FORMAT_MOD_LINEAR);
+}
+
+TEST_F(NodrmLibrary, AnEglHostRendersIntoUdmabufBuffersAndTheCaptureIsExact)
+{
+    expect_egl_host_exact("nodrm-library-egl-udmabuf", "udmabuf", "d4611e", DRM_FORMAT_MOD_LINEAR);
+}
+
+TEST_F(VirtioLibrary, AnEglHostRendersIntoGbmBuffersAndTheCaptureIsExact)
+{
+    // card0's dumb buffers (kms_swrast), made LINEAR, report the implicit modifier, as weston gets
+    // them: the host imports them without one.
+    expect_egl_host_exact("virtio-library-egl-gbm", "gbm", "5a2be0", DRM_FORMAT_MOD_INVALID);
 }
 
 }  // namespace

@@ -6,47 +6,20 @@
  * "frames N, fenced M, buffers B" and the stats. The vm suite runs it under the validation layer.
  *
  * Usage: dmafeed-vulkan-host RRGGBB [FRAMES]     (XRGB8888 against $WAYLAND_DISPLAY) */
-#include <dmafeed/dmafeed.h>
-
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) { (void)sig; stop = 1; }
-
-/* `what` failed; with `result`, a dmafeed call that returned it (and dmafeed_last_error says why). */
-static int fail(const char* what, dmafeed_result result)
-{
-    fprintf(stderr, "dmafeed-vulkan-host: %s%s%s%s%s\n", what, result ? ": " : "", result ? dmafeed_result_name(result) : "",
-            result ? ": " : "", result ? dmafeed_last_error() : "");
-    return 1;
-}
+#include "c_host.h"
 
 int main(int argc, char** argv)
 {
-    if (argc < 2 || strlen(argv[1]) != 6) {
-        fprintf(stderr, "usage: %s RRGGBB [FRAMES]\n", argv[0]);
-        return 2;
-    }
-    const unsigned long rgb = strtoul(argv[1], NULL, 16);
-    const unsigned long frames = argc > 2 ? strtoul(argv[2], NULL, 10) : 300;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    unsigned long rgb = 0, frames = 0;
+    if (!c_host_start("dmafeed-vulkan-host", argc, argv, "RRGGBB [FRAMES]", &rgb, &frames)) return 2;
 
-    dmafeed_config* config = dmafeed_config_new();
-    if (!config) return fail("dmafeed_config_new", DMAFEED_ERROR_NO_MEMORY);
+    dmafeed_config* config = c_host_config("dmafeed Vulkan host");
+    if (!config) return 1;
     dmafeed_config_set_allocator(config, DMAFEED_ALLOCATOR_VULKAN);
-    dmafeed_config_set_title(config, "dmafeed Vulkan host");
-    dmafeed_config_set_timeout_ms(config, 20000);
-    dmafeed_producer* p = NULL;
-    const dmafeed_result created = dmafeed_producer_create(config, &p);
-    dmafeed_config_free(config);
-    if (created != DMAFEED_OK) return fail("dmafeed_producer_create", created);
+    dmafeed_producer* p = c_host_create(config);
+    if (!p) return 1;
     const dmafeed_vulkan* vk = dmafeed_get_vulkan(p);
-    if (!vk) return fail("the producer has no Vulkan device", DMAFEED_OK);
+    if (!vk) return c_host_fail("the producer has no Vulkan device", DMAFEED_OK);
 
     VkCommandPool pool = VK_NULL_HANDLE;
     VkCommandBuffer cmd = VK_NULL_HANDLE;
@@ -59,18 +32,18 @@ int main(int argc, char** argv)
     const VkExportSemaphoreCreateInfo export_info = {.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
                                                      .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
     const VkSemaphoreCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &export_info};
-    if (vkCreateCommandPool(vk->device, &pci, NULL, &pool) != VK_SUCCESS) return fail("vkCreateCommandPool", DMAFEED_OK);
+    if (vkCreateCommandPool(vk->device, &pci, NULL, &pool) != VK_SUCCESS) return c_host_fail("vkCreateCommandPool", DMAFEED_OK);
     const VkCommandBufferAllocateInfo cai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                              .commandPool = pool,
                                              .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                              .commandBufferCount = 1};
-    if (vkAllocateCommandBuffers(vk->device, &cai, &cmd) != VK_SUCCESS) return fail("vkAllocateCommandBuffers", DMAFEED_OK);
-    if (vkCreateFence(vk->device, &fci, NULL, &fence) != VK_SUCCESS) return fail("vkCreateFence", DMAFEED_OK);
+    if (vkAllocateCommandBuffers(vk->device, &cai, &cmd) != VK_SUCCESS) return c_host_fail("vkAllocateCommandBuffers", DMAFEED_OK);
+    if (vkCreateFence(vk->device, &fci, NULL, &fence) != VK_SUCCESS) return c_host_fail("vkCreateFence", DMAFEED_OK);
     PFN_vkGetSemaphoreFdKHR get_fd = NULL;
     if (vk->exports_sync_fd) {
-        if (vkCreateSemaphore(vk->device, &sci, NULL, &done) != VK_SUCCESS) return fail("vkCreateSemaphore", DMAFEED_OK);
+        if (vkCreateSemaphore(vk->device, &sci, NULL, &done) != VK_SUCCESS) return c_host_fail("vkCreateSemaphore", DMAFEED_OK);
         get_fd = (PFN_vkGetSemaphoreFdKHR)vkGetDeviceProcAddr(vk->device, "vkGetSemaphoreFdKHR");
-        if (!get_fd) return fail("vkGetSemaphoreFdKHR is missing", DMAFEED_OK);
+        if (!get_fd) return c_host_fail("vkGetSemaphoreFdKHR is missing", DMAFEED_OK);
     }
     /* XRGB8888 is B8G8R8A8_UNORM; a clear colour is given as R, G, B, A whatever the memory order. */
     const VkClearColorValue colour = {.float32 = {(float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
@@ -79,13 +52,12 @@ int main(int argc, char** argv)
 
     int status = 0;
     unsigned long n = 0, fenced = 0;
-    uint64_t buffers[8] = {0};
-    unsigned buffer_count = 0;
-    while (n < frames && !stop) {
+    struct c_host_buffers buffers = {{0}, 0};
+    while (n < frames && !c_host_stop) {
         dmafeed_frame frame;
         dmafeed_frame_init(&frame);
         const dmafeed_result got = dmafeed_acquire(p, &frame, 1000);
-        if (got < 0) { status = fail("acquire", got); break; }
+        if (got < 0) { status = c_host_fail("acquire", got); break; }
         if (got != DMAFEED_OK) continue;
         if (frame.vulkan != vk || frame.image_count == 0) {
             fprintf(stderr, "dmafeed-vulkan-host: frame %llu has no Vulkan image of the producer's device\n",
@@ -93,11 +65,9 @@ int main(int argc, char** argv)
             status = 1;
             break;
         }
-        unsigned seen = 0;
-        for (unsigned i = 0; i < buffer_count; ++i) seen |= buffers[i] == frame.buffer_id;
-        if (!seen && buffer_count < 8) buffers[buffer_count++] = frame.buffer_id;
+        c_host_saw(&buffers, frame.buffer_id);
 
-        if (vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS) { status = fail("vkWaitForFences", DMAFEED_OK); break; }
+        if (vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS) { status = c_host_fail("vkWaitForFences", DMAFEED_OK); break; }
         vkResetFences(vk->device, 1, &fence);
         vkResetCommandBuffer(cmd, 0);
         const VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -134,32 +104,26 @@ int main(int argc, char** argv)
                                      .pCommandBuffers = &cmd,
                                      .signalSemaphoreCount = done ? 1u : 0u,
                                      .pSignalSemaphores = done ? &done : NULL};
-        if (vkQueueSubmit(vk->queue, 1, &submit, fence) != VK_SUCCESS) { status = fail("vkQueueSubmit", DMAFEED_OK); break; }
+        if (vkQueueSubmit(vk->queue, 1, &submit, fence) != VK_SUCCESS) { status = c_host_fail("vkQueueSubmit", DMAFEED_OK); break; }
         int fd = -1;
         if (done) {
             const VkSemaphoreGetFdInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
                                                   .semaphore = done,
                                                   .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT};
-            if (get_fd(vk->device, &info, &fd) != VK_SUCCESS) { status = fail("vkGetSemaphoreFdKHR", DMAFEED_OK); break; }
+            if (get_fd(vk->device, &info, &fd) != VK_SUCCESS) { status = c_host_fail("vkGetSemaphoreFdKHR", DMAFEED_OK); break; }
             ++fenced;
         } else {
             vkWaitForFences(vk->device, 1, &fence, VK_TRUE, UINT64_MAX); /* no sync_file: done before the commit */
         }
-        dmafeed_result r = dmafeed_queue_fenced(p, &frame, n * 16666667ull, fd);
-        if (r == DMAFEED_OK) r = dmafeed_wait_for_frame(p);
-        if (r != DMAFEED_OK) { status = fail("queue", r); break; }
+        const dmafeed_result r = c_host_queue(p, &frame, n, fd);
+        if (r != DMAFEED_OK) { status = c_host_fail("queue", r); break; }
         ++n;
     }
     vkDeviceWaitIdle(vk->device);
     if (done) vkDestroySemaphore(vk->device, done, NULL);
     vkDestroyFence(vk->device, fence, NULL);
     vkDestroyCommandPool(vk->device, pool, NULL);
-    dmafeed_stats stats;
-    dmafeed_stats_init(&stats);
-    dmafeed_get_stats(p, &stats);
-    printf("frames %lu, fenced %lu, buffers %u\n", n, fenced, buffer_count);
-    printf("queued %llu, presented %llu, dropped %llu\n", (unsigned long long)stats.queued,
-           (unsigned long long)stats.presented, (unsigned long long)stats.dropped);
+    c_host_report(p, n, fenced, &buffers);
     dmafeed_producer_destroy(p);
     return status;
 }
