@@ -146,24 +146,34 @@ protected:
         return false;
     }
 
+    void expect_exit_after_the_compositors_death(bool set_up_done);
+
     static inline int started_ = 0;
     std::string name_;
     std::unique_ptr<Weston> weston_;
     pid_t pid_ = -1;
 };
 
-TEST_F(NodrmFaults, TheCliExitsWith1WithinTwoSecondsOfTheCompositorsDeathNamingIt)
+// dmafeed streaming against this test's weston (DMAFEED_DEBUG=1 logs each commit): after its third
+// frame, and with `set_up_done` after the quick start's Vulkan set-up too, weston is killed; the CLI
+// must exit 1 within 2 s, saying that the connection to the compositor was lost.
+void NodrmFaults::expect_exit_after_the_compositors_death(bool set_up_done)
 {
-    auto child = spawn("cli", {DMAFEED_TOOL_PATH, "--frames", "100000", "--fps", "30", "--pattern", "moving-box"},
+    // --timeout 30000: weston's first GL composite under TCG can take seconds on a busy host (no
+    // frame callback within the default 5 s was seen once); the death is noticed at once anyway.
+    auto child = spawn("cli",
+                       {DMAFEED_TOOL_PATH, "--frames", "100000", "--fps", "30", "--pattern", "moving-box", "--timeout", "30000"},
                        {{"DMAFEED_DEBUG", "1"}});
     ASSERT_TRUE(child.ok()) << child.error().message();
     ASSERT_TRUE(wait_for_line(*child, "cli", "frame 2: committed", milliseconds{60000}))
         << "dmafeed did not commit 3 frames within 60 s\n" << read_file(log_path("cli"));
-    // Steady streaming: the quick start's Vulkan set-up (a background thread that the program
-    // waits for when it ends) is done and its allocators adopted.
-    ASSERT_TRUE(wait_for_line(*child, "cli", " ready after ", milliseconds{60000}))
-        << "the Vulkan set-up in the background did not end within 60 s\n" << read_file(log_path("cli"));
-    std::this_thread::sleep_for(milliseconds{300});
+    if (set_up_done) {
+        // Steady streaming: the quick start's Vulkan set-up is done and its allocators adopted.
+        ASSERT_TRUE(wait_for_line(*child, "cli", " ready after ", milliseconds{60000}))
+            << "the Vulkan set-up in the background did not end within 60 s\n" << read_file(log_path("cli"));
+        std::this_thread::sleep_for(milliseconds{300});
+    }
+    const bool set_up_running = read_file(log_path("cli")).find(" ready after ") == std::string::npos;
     const auto killed = Clock::now();
     ASSERT_TRUE(kill_weston()) << "weston did not end on SIGKILL";
     auto st = child->wait_for(milliseconds{2000});
@@ -174,8 +184,22 @@ TEST_F(NodrmFaults, TheCliExitsWith1WithinTwoSecondsOfTheCompositorsDeathNamingI
     EXPECT_LE(took, 2000) << "dmafeed ended " << ms_since(killed) << " ms after the compositor died\n" << out;
     EXPECT_EQ(exit_code(*st), 1) << st->describe() << "\n" << out;
     const std::string message = line_with(out, "connection to the compositor");
-    std::printf("after SIGKILL to weston, dmafeed ended in %ld ms (%s): %s\n", took, st->describe().c_str(), message.c_str());
+    std::printf("after SIGKILL to weston (the Vulkan set-up %s), dmafeed ended in %ld ms (%s): %s\n",
+                set_up_running ? "still running" : "done", took, st->describe().c_str(), message.c_str());
     EXPECT_FALSE(message.empty()) << "the output does not say that the connection to the compositor was lost\n" << out;
+}
+
+TEST_F(NodrmFaults, TheCliExitsWith1WithinTwoSecondsOfTheCompositorsDeathNamingIt)
+{
+    expect_exit_after_the_compositors_death(true);
+}
+
+// The quick start's Vulkan set-up takes seconds on lavapipe under TCG, so right after the third
+// frame it is still running (the test prints whether it was): the CLI leaves without waiting for
+// it (it used to, about 1.8 s), and the 2 s bound holds either way.
+TEST_F(NodrmFaults, TheCliExitsWithin2SecondsWhenTheCompositorDiesDuringTheVulkanSetUp)
+{
+    expect_exit_after_the_compositors_death(false);
 }
 
 TEST_F(NodrmFaults, TheLibraryFailsAtOnceWhenTheCompositorDiesAndGivesBackEveryFd)
