@@ -168,8 +168,8 @@ Result<Recipe> recipe(CompositorKind kind, uint32_t width, uint32_t height, cons
     return Error{"unknown compositor"};
 }
 
-// A session bus of its own (KWin and mutter want one): dbus-daemon on a socket in the artifacts'
-// runtime dir, its address returned beside the process.
+// A session bus of its own (KWin and mutter want one): dbus-daemon on a socket in
+// $XDG_RUNTIME_DIR, its address returned beside the process.
 Result<std::pair<ChildProcess, std::string>> start_session_bus(const std::string& log_path)
 {
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
