@@ -22,7 +22,7 @@
  * new version nodes; a caller treats an unknown negative dmafeed_result as an error.
  *
  * Errors. Functions return a dmafeed_result: DMAFEED_OK (0), a positive outcome that is not an
- * error (DMAFEED_TIMEOUT, DMAFEED_DROPPED: only dmafeed_acquire), or a negative error code;
+ * error (DMAFEED_TIMEOUT, DMAFEED_DROPPED: dmafeed_acquire and dmafeed_queue*), or a negative error code;
  * dmafeed_last_error() then says why, in words. Each function's comment lists the codes it
  * returns besides DMAFEED_OK. DMAFEED_ERROR_NO_MEMORY and DMAFEED_ERROR_FAILED may come from any
  * function that returns a dmafeed_result and does more than store a value.
@@ -40,7 +40,14 @@
  * pitch, with the format and modifier) for a host that imports them into EGL
  * (EGL_EXT_image_dma_buf_import_modifiers), VA-API, CUDA or V4L2 and renders or decodes straight
  * into them; it hands the producer a sync_file with dmafeed_queue_fenced() (-1 once the work is
- * done). */
+ * done).
+ *
+ * Time. By default a frame's pts is the host's: it comes back in the presented callback and means
+ * nothing to the producer. With dmafeed_config_set_pts_mode it is the time to show the frame at
+ * (CLOCK_MONOTONIC, or the stream's time from its first frame): sent as a commit-timing timestamp
+ * where the compositor offers wp_commit_timing_manager_v1, aimed at the refresh nearest to it, and
+ * the stats say how far from it frames were shown; with dmafeed_config_set_drop_late, a frame
+ * queued after its time is not shown (DMAFEED_DROPPED), as a GStreamer video sink drops it. */
 #ifndef DMAFEED_H
 #define DMAFEED_H
 
@@ -76,7 +83,8 @@ extern "C" {
 typedef enum dmafeed_result {
     DMAFEED_OK = 0,
     DMAFEED_TIMEOUT = 1, /* dmafeed_acquire: no buffer came free within the timeout */
-    DMAFEED_DROPPED = 2, /* dmafeed_acquire: every buffer is held (drop_when_full); counted as dropped */
+    DMAFEED_DROPPED = 2, /* dmafeed_acquire: every buffer is held (drop_when_full); dmafeed_queue*: the
+                          * frame's time had passed (drop_late): not shown. Counted as dropped */
     DMAFEED_ERROR_INVALID_ARGUMENT = -1, /* a NULL pointer, a struct_size too small, a value out of range */
     DMAFEED_ERROR_INVALID_STATE = -2,    /* out of order: a frame still acquired, or one that is not */
     DMAFEED_ERROR_DISCONNECTED = -3,     /* the connection to the compositor is gone: destroy the producer */
@@ -96,6 +104,25 @@ typedef enum dmafeed_sync {
     DMAFEED_SYNC_EXPLICIT = 1,
     DMAFEED_SYNC_IMPLICIT = 2
 } dmafeed_sync;
+
+/* What dmafeed_queue's pts_ns is (dmafeed_config_set_pts_mode). */
+typedef enum dmafeed_pts_mode {
+    DMAFEED_PTS_OPAQUE = 0,    /* the host's own: handed back in the presented callback (the default) */
+    DMAFEED_PTS_MONOTONIC = 1, /* the time to show the frame at, CLOCK_MONOTONIC ns (the presentation
+                                * clock: dmafeed_presented.time_ns's); 0: as soon as it can be */
+    DMAFEED_PTS_STREAM = 2     /* the stream's time: the first frame is shown as soon as it can be,
+                                * each later one its pts's distance after it (a pts below the
+                                * first frame's starts the stream's clock again) */
+} dmafeed_pts_mode;
+
+/* How commits are paced (dmafeed_config_set_pacing). */
+typedef enum dmafeed_pacing {
+    DMAFEED_PACING_AUTO = 0,            /* fifo where the compositor offers wp_fifo_manager_v1, else frame callbacks */
+    DMAFEED_PACING_FRAME_CALLBACKS = 1, /* one frame at a time: dmafeed_wait_for_frame waits for the last one's frame callback */
+    DMAFEED_PACING_FIFO = 2             /* each commit waits in the compositor for the refresh after the previous
+                                         * one's: dmafeed_wait_for_frame lets one more wait there; an error at
+                                         * creation where the compositor does not offer it */
+} dmafeed_pacing;
 
 typedef enum dmafeed_log_level {
     DMAFEED_LOG_ERROR = 1,
@@ -180,6 +207,12 @@ typedef struct dmafeed_stats {
     size_t struct_size; /* set by the caller (dmafeed_stats_init) */
     uint64_t queued, presented, discarded, dropped, refused, zero_copy;
     double presented_fps, latency_p50_ms, latency_p99_ms;
+    /* Added with DMAFEED_1.2: */
+    uint64_t late;    /* of dropped: frames not shown because their time had passed (drop_late) */
+    uint64_t unpaced; /* waits for a frame that ended without a frame callback: the window was not repainted */
+    uint64_t timed;   /* presented frames that had a time to be shown at (pts mode) */
+    double show_error_p50_ms, show_error_p99_ms; /* |presentation time - that time| */
+    double show_error_mean_ms;                   /* signed: > 0 shown late on average */
 } dmafeed_stats;
 static inline void dmafeed_stats_init(dmafeed_stats* stats)
 {
@@ -196,6 +229,8 @@ typedef struct dmafeed_presented {
     uint64_t time_ns;   /* presentation time (the compositor's clock, CLOCK_MONOTONIC usually) */
     uint32_t refresh_ns;
     uint32_t flags; /* wp_presentation_feedback.kind (0x8: zero-copy) */
+    /* Added with DMAFEED_1.2 (DMAFEED_HAS_FIELD): */
+    uint64_t show_at_ns; /* the time it was to be shown at (pts mode), the presentation clock; 0: none */
 } dmafeed_presented;
 
 typedef void (*dmafeed_presented_fn)(void* user, const dmafeed_presented* presented);
@@ -239,6 +274,13 @@ dmafeed_result dmafeed_config_set_app_id(dmafeed_config* config, const char* app
 dmafeed_result dmafeed_config_set_timeout_ms(dmafeed_config* config, int timeout_ms);  /* > 0; 5000 */
 /* VkImageUsageFlags the host needs besides TRANSFER_DST; 0: none. */
 dmafeed_result dmafeed_config_set_vulkan_usage(dmafeed_config* config, uint32_t usage);
+/* Added with DMAFEED_1.2. What pts_ns means (dmafeed_pts_mode; DMAFEED_PTS_OPAQUE). */
+dmafeed_result dmafeed_config_set_pts_mode(dmafeed_config* config, dmafeed_pts_mode mode);
+/* With a pts mode other than opaque: a frame queued more than 20 ms after its time (the default
+ * max-lateness of GStreamer's video sinks) is given back unshown, DMAFEED_DROPPED. 0 (default):
+ * shown late. */
+dmafeed_result dmafeed_config_set_drop_late(dmafeed_config* config, int drop);
+dmafeed_result dmafeed_config_set_pacing(dmafeed_config* config, dmafeed_pacing pacing); /* DMAFEED_PACING_AUTO */
 
 /* Connects, negotiates and opens the window; *producer is NULL on failure. The config may be
  * freed afterwards. DMAFEED_ERROR_INVALID_ARGUMENT (NULL pointers), DMAFEED_ERROR_FAILED (no
@@ -251,7 +293,9 @@ void dmafeed_producer_destroy(dmafeed_producer* producer);
  * (a frame is still acquired), DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED. */
 dmafeed_result dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms);
 /* Commits the acquired frame (its CPU mappings end here); pts_ns comes back in the presented
- * callback. DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_INVALID_STATE (not the acquired frame),
+ * callback, and is the time to show it at in a pts mode other than opaque. DMAFEED_DROPPED
+ * (drop_late: its time had passed; the frame is given back, the dropped callback called),
+ * DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_INVALID_STATE (not the acquired frame),
  * DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED. */
 dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns);
 /* dmafeed_queue with a sync_file that signals when the host's GPU work is done; the producer owns
@@ -260,8 +304,11 @@ dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* f
 /* The acquired frame's dma-bufs (their ownership: dmafeed_dmabuf). DMAFEED_ERROR_INVALID_ARGUMENT
  * (NULL pointers, a struct_size too small), DMAFEED_ERROR_INVALID_STATE (not the acquired frame). */
 dmafeed_result dmafeed_frame_get_dmabuf(const dmafeed_producer* producer, const dmafeed_frame* frame, dmafeed_dmabuf* dmabuf);
-/* Waits, up to the config's timeout, until the compositor asks for the next frame.
- * DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_DISCONNECTED, DMAFEED_ERROR_FAILED (the timeout). */
+/* Waits, up to the config's timeout, until the compositor can take the next frame (dmafeed_pacing).
+ * A window the compositor stops repainting (hidden, minimized) gets no frame callbacks: after half
+ * the timeout without one, if the compositor answers a roundtrip, this returns DMAFEED_OK and
+ * counts the wait in stats.unpaced. DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_DISCONNECTED,
+ * DMAFEED_ERROR_FAILED (the timeout: the compositor is stopped or hung). */
 dmafeed_result dmafeed_wait_for_frame(dmafeed_producer* producer);
 
 /* The connection's fd for a host's poll loop (-1 for NULL); readable: call dmafeed_dispatch. */
@@ -276,7 +323,8 @@ dmafeed_result dmafeed_set_presented_callback(dmafeed_producer* producer, dmafee
 /* Called with a buffer's id just before the producer destroys it (not when the producer is destroyed). */
 dmafeed_result dmafeed_set_buffer_destroyed_callback(dmafeed_producer* producer, dmafeed_buffer_destroyed_fn callback,
                                                      void* user);
-/* Called from dmafeed_acquire when it drops a frame (drop_when_full), with the frames dropped so far. */
+/* Called from dmafeed_acquire when it drops a frame (drop_when_full), and from dmafeed_queue* when it
+ * drops a late one (drop_late), with the frames dropped so far. */
 dmafeed_result dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_dropped_fn callback, void* user);
 
 /* DMAFEED_ERROR_INVALID_ARGUMENT: NULL pointers, or stats->struct_size too small. */

@@ -36,6 +36,8 @@ using Presented = dmafeed_presented;
 enum class AllocatorKind { automatic = DMAFEED_ALLOCATOR_AUTO, vulkan = DMAFEED_ALLOCATOR_VULKAN, gbm = DMAFEED_ALLOCATOR_GBM,
                        udmabuf = DMAFEED_ALLOCATOR_UDMABUF };
 enum class SyncMode { automatic = DMAFEED_SYNC_AUTO, explicit_sync = DMAFEED_SYNC_EXPLICIT, implicit_sync = DMAFEED_SYNC_IMPLICIT };
+enum class PtsMode { opaque = DMAFEED_PTS_OPAQUE, monotonic = DMAFEED_PTS_MONOTONIC, stream = DMAFEED_PTS_STREAM };
+enum class Pacing { automatic = DMAFEED_PACING_AUTO, frame_callbacks = DMAFEED_PACING_FRAME_CALLBACKS, fifo = DMAFEED_PACING_FIFO };
 
 // The dmafeed_config_set_* values; what is left at its default here is not set.
 struct Config {
@@ -55,6 +57,9 @@ struct Config {
     std::string app_id = "dmafeed";
     int timeout_ms = 5000;            // bound on every internal wait
     uint32_t vulkan_usage = 0;        // VkImageUsageFlags the host needs besides TRANSFER_DST
+    PtsMode pts_mode = PtsMode::opaque;  // what queue()'s pts is (dmafeed_pts_mode)
+    bool drop_late = false;           // a frame queued after its time is not shown (dmafeed_config_set_drop_late)
+    Pacing pacing = Pacing::automatic;
 };
 
 class Producer {
@@ -84,6 +89,9 @@ public:
             dmafeed_config_set_app_id(cc, config.app_id.c_str()),
             dmafeed_config_set_timeout_ms(cc, config.timeout_ms),
             dmafeed_config_set_vulkan_usage(cc, config.vulkan_usage),
+            dmafeed_config_set_pts_mode(cc, static_cast<dmafeed_pts_mode>(config.pts_mode)),
+            dmafeed_config_set_drop_late(cc, config.drop_late),
+            dmafeed_config_set_pacing(cc, static_cast<dmafeed_pacing>(config.pacing)),
         };
         dmafeed_producer* p = nullptr;
         for (const dmafeed_result r : set) {
@@ -106,7 +114,9 @@ public:
         if (r < 0) fail(error, r);
         return r == DMAFEED_OK ? &frame_ : nullptr;
     }
-    // Commits the frame (its CPU mappings end here). `pts_ns` comes back in the presented callback.
+    // Commits the frame (its CPU mappings end here). `pts_ns` comes back in the presented callback
+    // (and is its time to be shown at, as Config::pts_mode says). True also for a frame that
+    // drop_late gave back unshown (stats().late, the dropped callback).
     bool queue(Frame& frame, uint64_t pts_ns, std::string* error) { return queue_fenced(frame, pts_ns, -1, error); }
     // queue() with a sync_file that signals when the host's GPU work on the frame is done; the
     // producer owns `render_fence_fd` from here (closed on failure too); -1: no fence.
@@ -123,7 +133,8 @@ public:
         if (!check(dmafeed_frame_get_dmabuf(p_, &frame, &d), error)) return std::nullopt;
         return d;
     }
-    // Waits (bounded by the config's timeout) until the compositor asks for the next frame.
+    // Waits (bounded by the config's timeout) until the compositor can take the next frame; a
+    // window it does not repaint ends the wait after half the timeout (dmafeed_wait_for_frame).
     bool wait_for_frame(std::string* error) { return check(dmafeed_wait_for_frame(p_), error); }
 
     int fd() const { return dmafeed_get_fd(p_); }  // readable: call dispatch()

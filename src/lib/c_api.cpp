@@ -89,7 +89,12 @@ dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* f
     UniqueFd fence{render_fence_fd};  // ours from here, whatever happens
     return lib::with_producer(producer, "dmafeed_queue", [&](lib::HostProducer& p) {
         if (const dmafeed_result r = lib::check_acquired(p, frame, "dmafeed_queue"); r != DMAFEED_OK) return r;
-        if (auto r = p.queue(pts_ns, std::move(fence)); !r) return lib::failed(p, r.error());
+        auto queued = p.queue(pts_ns, std::move(fence));
+        if (!queued) return lib::failed(p, queued.error());
+        if (!*queued) {
+            p.report_dropped();
+            return DMAFEED_DROPPED;
+        }
         return DMAFEED_OK;
     });
 }

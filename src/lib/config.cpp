@@ -135,4 +135,27 @@ dmafeed_result dmafeed_config_set_vulkan_usage(dmafeed_config* config, uint32_t 
     return set(config, "dmafeed_config_set_vulkan_usage", [&](HostConfig& c) { c.vulkan_usage = usage; });
 }
 
+dmafeed_result dmafeed_config_set_pts_mode(dmafeed_config* config, dmafeed_pts_mode mode)
+{
+    return set(config, "dmafeed_config_set_pts_mode", [&](HostConfig& c) {
+        if (!in_range(mode, DMAFEED_PTS_OPAQUE, DMAFEED_PTS_STREAM)) return false;
+        c.pts_mode = mode;
+        return true;
+    });
+}
+
+dmafeed_result dmafeed_config_set_drop_late(dmafeed_config* config, int drop)
+{
+    return set(config, "dmafeed_config_set_drop_late", [&](HostConfig& c) { c.drop_late = drop != 0; });
+}
+
+dmafeed_result dmafeed_config_set_pacing(dmafeed_config* config, dmafeed_pacing pacing)
+{
+    return set(config, "dmafeed_config_set_pacing", [&](HostConfig& c) {
+        if (!in_range(pacing, DMAFEED_PACING_AUTO, DMAFEED_PACING_FIFO)) return false;
+        c.pacing = pacing;
+        return true;
+    });
+}
+
 }  // extern "C"

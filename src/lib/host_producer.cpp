@@ -86,6 +86,9 @@ Result<std::unique_ptr<HostProducer>> HostProducer::create(const HostConfig& con
     constexpr producer::SyncMode sync_modes[] = {producer::SyncMode::automatic, producer::SyncMode::explicit_sync,
                                                  producer::SyncMode::implicit_sync};
     pc.sync = sync_modes[config.sync];
+    constexpr producer::Pacing pacings[] = {producer::Pacing::automatic, producer::Pacing::frame_callbacks,
+                                            producer::Pacing::fifo};
+    pc.pacing = pacings[config.pacing];
     constexpr producer::AllocatorKind kinds[] = {producer::AllocatorKind::automatic, producer::AllocatorKind::vulkan,
                                                  producer::AllocatorKind::gbm, producer::AllocatorKind::udmabuf};
     auto devices = std::make_shared<HostDevices>();
@@ -95,11 +98,13 @@ Result<std::unique_ptr<HostProducer>> HostProducer::create(const HostConfig& con
                                              .on_vulkan_device = [devices](const producer::BackendVulkan& v) { devices->add(v); }});
     auto p = producer::Producer::create(std::move(pc));
     if (!p) return std::move(p).error();
-    return std::unique_ptr<HostProducer>{new HostProducer{std::move(*p), std::move(devices), config.drop_when_full}};
+    return std::unique_ptr<HostProducer>{new HostProducer{std::move(*p), std::move(devices), config}};
 }
 
-HostProducer::HostProducer(std::unique_ptr<producer::Producer> p, std::shared_ptr<HostDevices> devices, bool drop)
-    : devices_{std::move(devices)}, p_{std::move(p)}, drop_{drop}, internal_{std::make_unique<producer::Frame>()}
+HostProducer::HostProducer(std::unique_ptr<producer::Producer> p, std::shared_ptr<HostDevices> devices,
+                           const HostConfig& config)
+    : devices_{std::move(devices)}, p_{std::move(p)}, drop_{config.drop_when_full}, pts_mode_{config.pts_mode},
+      drop_late_{config.drop_late}, internal_{std::make_unique<producer::Frame>()}
 {
     p_->on_presented([this](const wl::PresentationResult& r) {
         const auto pts = pts_.find(r.frame);
@@ -109,7 +114,8 @@ HostProducer::HostProducer(std::unique_ptr<producer::Producer> p, std::shared_pt
                                     .presented = r.presented ? 1 : 0,
                                     .time_ns = r.time_ns,
                                     .refresh_ns = r.refresh_ns,
-                                    .flags = r.flags};
+                                    .flags = r.flags,
+                                    .show_at_ns = r.show_at_ns};
         if (pts != pts_.end()) pts_.erase(pts);
         if (presented_.fn) presented_.fn(presented_.user, &out);
     });
@@ -168,16 +174,42 @@ Result<HostProducer::Acquired> HostProducer::acquire(int timeout_ms)
     return Acquired::frame;
 }
 
-Result<void> HostProducer::queue(uint64_t pts_ns, UniqueFd render_fence)
+uint64_t HostProducer::show_at(uint64_t pts_ns)
+{
+    switch (pts_mode_) {
+    case DMAFEED_PTS_MONOTONIC: return pts_ns;
+    case DMAFEED_PTS_STREAM: {
+        if (!stream_clock_ || pts_ns < stream_clock_->pts_ns) stream_clock_ = StreamClock{pts_ns, p_->now_ns()};
+        return stream_clock_->shown_ns + (pts_ns - stream_clock_->pts_ns);
+    }
+    case DMAFEED_PTS_OPAQUE: break;
+    }
+    return 0;
+}
+
+Result<bool> HostProducer::queue(uint64_t pts_ns, UniqueFd render_fence)
 {
     end_cpu_access();  // DMA_BUF_IOCTL_SYNC end: the CPU writes are done
+    const uint64_t show_at_ns = show_at(pts_ns);
+    constexpr uint64_t max_lateness_ns = 20'000'000;  // GStreamer's video sinks' default max-lateness
+    if (drop_late_ && show_at_ns != 0 && p_->now_ns() > show_at_ns + max_lateness_ns) {
+        acquired_ = false;
+        if (auto r = p_->drop_late(*internal_); !r) return std::move(r).error();
+        return false;
+    }
     if (render_fence) {
-        if (auto r = p_->set_render_fence(*internal_, std::move(render_fence)); !r) return r;
+        if (auto r = p_->set_render_fence(*internal_, std::move(render_fence)); !r) return std::move(r).error();
     }
     acquired_ = false;
     pts_[frame_.id] = pts_ns;
     if (pts_.size() > 64) pts_.erase(pts_.begin());  // feedback that never came (discarded surfaces)
-    return p_->queue(*internal_);
+    if (auto r = p_->queue(*internal_, show_at_ns); !r) return std::move(r).error();
+    return true;
+}
+
+void HostProducer::report_dropped() const
+{
+    if (dropped_.fn) dropped_.fn(dropped_.user, p_->stats().dropped);
 }
 
 Result<void> HostProducer::wait_for_frame() { return p_->wait_for_frame(); }
@@ -200,7 +232,13 @@ dmafeed_stats HostProducer::stats() const
                          .zero_copy = s.zero_copy,
                          .presented_fps = s.presented_fps,
                          .latency_p50_ms = s.latency_p50_ms,
-                         .latency_p99_ms = s.latency_p99_ms};
+                         .latency_p99_ms = s.latency_p99_ms,
+                         .late = s.late,
+                         .unpaced = s.unpaced,
+                         .timed = s.timed,
+                         .show_error_p50_ms = s.show_error_p50_ms,
+                         .show_error_p99_ms = s.show_error_p99_ms,
+                         .show_error_mean_ms = s.show_error_mean_ms};
 }
 
 dmafeed_dmabuf HostProducer::dmabuf() const

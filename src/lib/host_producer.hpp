@@ -45,6 +45,9 @@ struct HostConfig {
     std::string app_id = "dmafeed";
     int timeout_ms = 5000;
     uint32_t vulkan_usage = 0;
+    dmafeed_pts_mode pts_mode = DMAFEED_PTS_OPAQUE;
+    bool drop_late = false;
+    dmafeed_pacing pacing = DMAFEED_PACING_AUTO;
 };
 
 struct HostDevices;
@@ -64,8 +67,9 @@ public:
     const dmafeed_frame& frame() const noexcept { return frame_; }
     // The acquired frame's dma-bufs: the buffer's own fds (the caller checks that a frame is acquired).
     dmafeed_dmabuf dmabuf() const;
-    // Commits the acquired frame with an optional render fence (the caller checks that one is).
-    Result<void> queue(uint64_t pts_ns, UniqueFd render_fence);
+    // Commits the acquired frame with an optional render fence (the caller checks that one is):
+    // true; or false where drop_late gave it back unshown (its time had passed; the fence closed).
+    Result<bool> queue(uint64_t pts_ns, UniqueFd render_fence);
     Result<void> wait_for_frame();
     int fd() const;
     Result<void> dispatch();
@@ -79,9 +83,12 @@ public:
     void on_presented(dmafeed_presented_fn callback, void* user) noexcept { presented_ = {callback, user}; }
     void on_buffer_destroyed(dmafeed_buffer_destroyed_fn callback, void* user) noexcept { buffer_destroyed_ = {callback, user}; }
     void on_dropped(dmafeed_dropped_fn callback, void* user) noexcept { dropped_ = {callback, user}; }
+    // Tells the dropped callback (a frame dropped by queue()).
+    void report_dropped() const;
 
 private:
-    HostProducer(std::unique_ptr<producer::Producer> p, std::shared_ptr<HostDevices> devices, bool drop);
+    HostProducer(std::unique_ptr<producer::Producer> p, std::shared_ptr<HostDevices> devices, const HostConfig& config);
+    uint64_t show_at(uint64_t pts_ns);  // the pts as a time to show at (presentation clock); 0: none
     void fill_vulkan(uint64_t serial);
     void destroy_views(uint64_t serial);
     void end_cpu_access() noexcept;
@@ -99,6 +106,13 @@ private:
     std::shared_ptr<HostDevices> devices_;
     std::unique_ptr<producer::Producer> p_;
     const bool drop_;
+    const dmafeed_pts_mode pts_mode_;
+    const bool drop_late_;
+    struct StreamClock {
+        uint64_t pts_ns = 0;    // the first frame's pts
+        uint64_t shown_ns = 0;  // when it was queued (presentation clock)
+    };
+    std::optional<StreamClock> stream_clock_;  // DMAFEED_PTS_STREAM
     std::map<uint64_t, ViewSet> views_;  // buffer serial -> views, until the buffer goes
     const dmafeed_vulkan* last_vulkan_ = nullptr;
     std::unique_ptr<producer::Frame> internal_;  // the acquired frame

@@ -5,6 +5,7 @@
 #include "presentation-time-client-protocol.h"
 
 #include <algorithm>
+#include <ctime>
 #include <wayland-client.h>
 
 namespace dmafeed::producer {
@@ -57,11 +58,15 @@ Result<void> Producer::start()
     window_->on_presented([this](const wl::PresentationResult& r) {
         if (r.presented) {
             stats_.presented(r.queued_ns, r.time_ns, r.refresh_ns, (r.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0);
+            if (r.show_at_ns != 0) stats_.shown_for(r.show_at_ns, r.time_ns);
+            if (r.time_ns >= grid_.presented_ns) grid_ = {.presented_ns = r.time_ns, .refresh_ns = r.refresh_ns};
         } else {
             stats_.discarded();
         }
         if (on_presented_) on_presented_(r);
     });
+
+    if (auto r = choose_pacing(); !r) return r;
 
     width_ = config_.width;
     height_ = config_.height;
@@ -99,6 +104,32 @@ Result<void> Producer::start()
     yuv_description_ = std::move(*yuv);
     return negotiate();
 }
+
+Result<void> Producer::choose_pacing()
+{
+    if (globals_->commit_timing()) {
+        if (auto r = window_->enable_commit_timer(); !r) return r;
+    }
+    if (config_.pacing == Pacing::frame_callbacks) return {};
+    if (!globals_->fifo_manager()) {
+        if (config_.pacing == Pacing::fifo) {
+            return Error{"fifo pacing: the compositor does not offer wp_fifo_manager_v1 (pace by frame callbacks instead)"};
+        }
+        return {};
+    }
+    if (auto r = window_->enable_fifo(); !r) return r;
+    pacing_ = Pacing::fifo;
+    return {};
+}
+
+uint64_t Producer::now_ns() const noexcept
+{
+    timespec ts{};
+    clock_gettime(globals_->presentation_clock(), &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+bool Producer::commit_timing() const noexcept { return window_->commit_timer(); }
 
 void Producer::handle_feedback(const wl::Feedback& feedback) noexcept
 {
@@ -327,7 +358,14 @@ void Producer::destroying(const Slot& slot)
     if (on_buffer_destroyed_) on_buffer_destroyed_(*slot.buffer, slot.serial);
 }
 
-Result<void> Producer::queue(const Frame& frame)
+Result<void> Producer::drop_late(const Frame& frame)
+{
+    if (auto r = abandon(frame); !r) return r;
+    stats_.dropped_late();
+    return {};
+}
+
+Result<void> Producer::queue(const Frame& frame, uint64_t show_at_ns)
 {
     Result<void> error;
     Slot* slot = acquired_slot(frame, "queue", &error);
@@ -364,8 +402,11 @@ Result<void> Producer::queue(const Frame& frame)
     }
     shown_pattern_ = slot->drawn;
     shown_encoding_ = slot->drawn_encoding;
+    const wl::CommitTiming timing{.fifo = pacing_ == Pacing::fifo,
+                                  .timestamp_ns = show_at_ns != 0 ? commit_timestamp(show_at_ns, grid_) : 0,
+                                  .show_at_ns = show_at_ns};
     window_->present(slot->wl->proxy(), slot->buffer->width(), slot->buffer->height(), dest_w, dest_h, frame.number,
-                     sync_->mode() == SyncMode::explicit_sync ? &commit_sync : nullptr, damage);
+                     sync_->mode() == SyncMode::explicit_sync ? &commit_sync : nullptr, damage, timing);
     slot->render_fence.reset();  // sent (libwayland sent a copy) or already handed over
     slot->wl->attached();
     stats_.queued();
@@ -377,13 +418,38 @@ Result<void> Producer::wait_for_frame()
 {
     // A broken connection is an error even with no frame callback pending (a queue() that failed).
     if (auto r = connection_->status(); !r) return r;
-    const auto deadline = Clock::now() + config_.timeout;
-    while (window_->frame_pending()) {
-        const auto left = left_until(deadline);
-        if (left.count() == 0) {
-            return Error{"no frame callback from the compositor within " + std::to_string(config_.timeout.count()) + " ms"};
+    // Commits the compositor may hold: the one to be shown next, and with fifo one more waiting
+    // behind its barrier.
+    const size_t held = pacing_ == Pacing::fifo ? 2 : 1;
+    const auto start = Clock::now();
+    const auto deadline = start + config_.timeout;
+    const auto hidden_after = config_.hidden_after.count() > 0 ? config_.hidden_after : config_.timeout / 2;
+    const auto hidden_at = std::min(deadline, start + hidden_after);
+    while (window_->frame_callbacks_pending() >= held) {
+        if (Clock::now() >= hidden_at) {
+            // No frame callback: a compositor that does not repaint the window answers a roundtrip,
+            // a stopped or hung one does not.
+            const auto left = left_until(deadline);
+            if (left.count() == 0 || !connection_->roundtrip(left)) {
+                if (auto r = connection_->status(); !r) return r;
+                return Error{"no frame callback from the compositor within " + std::to_string(config_.timeout.count()) +
+                             " ms, and no answer to wl_display.sync: it is stopped or hung"};
+            }
+            if (window_->frame_callbacks_pending() < held) break;  // it came with the roundtrip
+            stats_.unpaced();
+            if (!hidden_) {
+                log::info("no frame callback for %lld ms, and the compositor answers: the window is not being "
+                          "repainted (hidden?); frames go on at one per %lld ms at most until it is again",
+                          static_cast<long long>(hidden_after.count()), static_cast<long long>(hidden_after.count()));
+                hidden_ = true;
+            }
+            return {};
         }
-        if (auto r = connection_->dispatch(left); !r) return std::move(r).error();
+        if (auto r = connection_->dispatch(left_until(hidden_at)); !r) return std::move(r).error();
+    }
+    if (hidden_) {
+        log::info("frame callbacks again: the window is being repainted");
+        hidden_ = false;
     }
     return {};
 }

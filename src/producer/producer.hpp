@@ -7,6 +7,21 @@
 // (bounded) until the compositor asks for the next frame. A host loop can instead poll fd() and call
 // dispatch_pending().
 //
+// Pacing (Pacing): by frame callbacks, one commit at a time; or, where wp_fifo_manager_v1 is
+// offered, by fifo barriers: each commit waits in the compositor for the refresh after the
+// previous one's, so a second commit may wait there while the first is shown, and wait_for_frame()
+// returns once the commit before the last one has its frame callback. A window the compositor
+// stops repainting (hidden, minimized, another workspace: no frame callbacks, fifo barriers
+// ignored) never hangs the producer: when no frame callback comes within `hidden_after`, a
+// roundtrip asks whether the compositor is alive; if it answers, wait_for_frame() returns (the
+// wait counts as unpaced in the stats), so frames go on at one per `hidden_after` at most until
+// frame callbacks come again; if it does not answer within the timeout, that is an error.
+//
+// Timing: queue() with a show-at time (the presentation clock, now_ns()) sends it as a
+// wp_commit_timer_v1 timestamp where the compositor offers commit timing, phase-locked to the last
+// presentation feedback (present_timing.hpp), and the stats say how far from that time frames were
+// shown. queue_late() drops a frame whose time has passed instead.
+//
 // Negotiation (negotiation.hpp) gives candidates in preference order. Buffers are created with
 // `create`, waiting for `created`/`failed`, or on request with `create_immed`, where the first
 // buffer of each layout is checked with a roundtrip before use and later ones are not (a `failed`
@@ -44,6 +59,7 @@
 #include "producer/frame_sync.hpp"
 #include "producer/layout_choice.hpp"
 #include "producer/negotiation.hpp"
+#include "producer/present_timing.hpp"
 #include "producer/stats.hpp"
 #include "util/result.hpp"
 #include "wl/dmabuf_buffer.hpp"
@@ -64,6 +80,8 @@
 namespace dmafeed::producer {
 
 enum class FullPolicy { wait, drop };
+// How commits are paced: automatic is fifo where the compositor offers wp_fifo_manager_v1.
+enum class Pacing { automatic, frame_callbacks, fifo };
 // What a configure with another size does: reallocate the buffers at that size; scale them to it
 // with wp_viewporter (where offered); or keep the buffers as they are, for a client whose size is
 // the point (dmafeed-conform: the compositor places a smaller buffer, fullscreen centers it).
@@ -90,6 +108,10 @@ struct ProducerConfig {
     ResizePolicy resize = ResizePolicy::reallocate;
     // Bound on every wait: a protocol answer, a free buffer (FullPolicy::wait), a frame callback.
     std::chrono::milliseconds timeout{5000};
+    Pacing pacing = Pacing::automatic;
+    // No frame callback for this long: the window is taken as not repainted (hidden) if the
+    // compositor answers a roundtrip. 0: half the timeout.
+    std::chrono::milliseconds hidden_after{0};
     wl::WindowOptions window;
     uint32_t max_dmabuf_version = wl::LinuxDmabuf::max_supported_version;
     BackendFactory backends;  // unset: system_backends({})
@@ -144,11 +166,27 @@ public:
     // write()'s render fence, which it replaces.
     Result<void> set_render_fence(const Frame& frame, UniqueFd fence);
     // Attaches, damages and commits the frame's buffer, with a frame callback and presentation
-    // feedback.
-    Result<void> queue(const Frame& frame);
-    // Dispatches until the compositor's frame callback for the last queued frame, bounded by the
-    // timeout (an error then: the compositor stopped repainting).
+    // feedback; with `show_at_ns` (the presentation clock; 0: none), a commit-timing timestamp where
+    // offered, and the show-at error in the stats.
+    Result<void> queue(const Frame& frame, uint64_t show_at_ns = 0);
+    // Gives the frame back unqueued and counts it dropped late (StatsSnapshot::late): for a caller
+    // whose frame's show-at time has passed.
+    Result<void> drop_late(const Frame& frame);
+    // Counts a frame dropped late that never had a buffer (a caller that skips it beforehand).
+    void count_late_drop() noexcept { stats_.dropped_late(); }
+    // Dispatches until the compositor can take the next frame (Pacing), bounded by the timeout;
+    // a window not repainted ends the wait sooner (hidden_after).
     Result<void> wait_for_frame();
+    // The presentation clock now (wp_presentation's clock: CLOCK_MONOTONIC unless it says otherwise).
+    uint64_t now_ns() const noexcept;
+    Pacing pacing() const noexcept { return pacing_; }
+    // Show-at times go to the compositor as commit-timing timestamps.
+    bool commit_timing() const noexcept;
+    // The compositor's refresh period from its presentation feedback (0: unknown yet).
+    uint32_t refresh_ns() const noexcept { return grid_.refresh_ns; }
+    // The window is not being repainted (hidden_after passed without a frame callback, the
+    // compositor alive), until a frame callback comes again.
+    bool hidden() const noexcept { return hidden_; }
 
     // For a host's poll loop: readable means dispatch_pending() has work.
     int fd() const noexcept;
@@ -197,6 +235,7 @@ private:
     {
     }
     Result<void> start();
+    Result<void> choose_pacing();  // fifo and the commit timer, where offered and configured
     // `why` the candidates are made again, for the log line when the first one changes.
     Result<void> negotiate(const char* why = "dmabuf feedback changed");
     // BackendSet::adopt, then a new negotiation where backends changed. True when any came.
@@ -223,6 +262,9 @@ private:
     uint64_t frames_acquired_ = 0;
     uint64_t buffers_created_ = 0;
     Stats stats_;
+    Pacing pacing_ = Pacing::frame_callbacks;
+    RefreshGrid grid_;
+    bool hidden_ = false;
     std::string yuv_description_;
     // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
     // the next drawn frame damages only where it differs. Unset after CPU or host contents.

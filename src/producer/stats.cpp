@@ -17,6 +17,14 @@ void Stats::presented(uint64_t queued_ns, uint64_t presented_ns, uint32_t refres
     latencies_ns_.add(presented_ns > queued_ns ? presented_ns - queued_ns : 0);
 }
 
+void Stats::shown_for(uint64_t show_at_ns, uint64_t presented_ns)
+{
+    const bool late = presented_ns >= show_at_ns;
+    const uint64_t error = late ? presented_ns - show_at_ns : show_at_ns - presented_ns;
+    show_errors_ns_.add(error);
+    show_error_sum_ns_ += late ? static_cast<int64_t>(error) : -static_cast<int64_t>(error);
+}
+
 StatsSnapshot Stats::snapshot() const
 {
     StatsSnapshot s;
@@ -26,6 +34,15 @@ StatsSnapshot Stats::snapshot() const
     s.dropped = dropped_;
     s.zero_copy = zero_copy_;
     s.refused = refused_;
+    s.late = late_;
+    s.unpaced = unpaced_;
+    s.timed = show_errors_ns_.count();
+    if (s.timed > 0) {
+        s.show_error_p50_ms = static_cast<double>(show_errors_ns_.percentile(50)) / 1e6;
+        s.show_error_p99_ms = static_cast<double>(show_errors_ns_.percentile(99)) / 1e6;
+        s.show_error_max_ms = static_cast<double>(show_errors_ns_.max()) / 1e6;
+        s.show_error_mean_ms = static_cast<double>(show_error_sum_ns_) / static_cast<double>(s.timed) / 1e6;
+    }
     s.refresh_ns = refresh_ns_;
     s.first_presented_ns = first_ns_;
     s.last_presented_ns = last_ns_;
@@ -48,7 +65,14 @@ std::string StatsSnapshot::to_string() const
                   presented_fps, latency_p50_ms, latency_p99_ms, static_cast<unsigned long long>(presented),
                   static_cast<unsigned long long>(zero_copy), static_cast<unsigned long long>(discarded),
                   static_cast<unsigned long long>(dropped));
-    return line;
+    std::string out = line;
+    if (late > 0) out += " (" + std::to_string(late) + " late)";
+    if (timed > 0) {
+        std::snprintf(line, sizeof line, ", shown %.1f ms from their time (p50; p99 %.1f ms)", show_error_p50_ms,
+                      show_error_p99_ms);
+        out += line;
+    }
+    return out;
 }
 
 }  // namespace dmafeed::producer

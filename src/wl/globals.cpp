@@ -1,6 +1,8 @@
 #include "wl/globals.hpp"
 
 #include "color-representation-v1-client-protocol.h"
+#include "commit-timing-v1-client-protocol.h"
+#include "fifo-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
@@ -30,6 +32,8 @@ void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p) { wp_linux_drm_
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p) { zwp_linux_explicit_synchronization_v1_destroy(p); }
 void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p) { wp_linux_drm_syncobj_timeline_v1_destroy(p); }
 void destroy_color_representation(wp_color_representation_manager_v1* p) { wp_color_representation_manager_v1_destroy(p); }
+void destroy_fifo_manager(wp_fifo_manager_v1* p) { wp_fifo_manager_v1_destroy(p); }
+void destroy_commit_timing_manager(wp_commit_timing_manager_v1* p) { wp_commit_timing_manager_v1_destroy(p); }
 
 Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t max_dmabuf_version,
                                                std::chrono::milliseconds timeout)
@@ -63,6 +67,9 @@ Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t 
         reg.bind_optional(zwp_linux_explicit_synchronization_v1_interface, 1, 2)));
     g->color_representation_.reset(static_cast<wp_color_representation_manager_v1*>(
         reg.bind_optional(wp_color_representation_manager_v1_interface, 1, 1)));
+    g->fifo_.reset(static_cast<wp_fifo_manager_v1*>(reg.bind_optional(wp_fifo_manager_v1_interface, 1, 1)));
+    g->commit_timing_.reset(
+        static_cast<wp_commit_timing_manager_v1*>(reg.bind_optional(wp_commit_timing_manager_v1_interface, 1, 1)));
     if (g->color_representation_) {
         // Its supported pairs arrive with the roundtrip below.
         wp_color_representation_manager_v1_add_listener(g->color_representation_.get(), &color_representation_listener, g.get());
@@ -96,6 +103,8 @@ std::string Globals::describe() const
     add("wp_linux_drm_syncobj_manager_v1", syncobj_.get());
     add("zwp_linux_explicit_synchronization_v1", explicit_sync_.get());
     add("wp_color_representation_manager_v1", color_representation_.get());
+    add("wp_fifo_manager_v1", fifo_.get());
+    add("wp_commit_timing_manager_v1", commit_timing_.get());
     return s;
 }
 

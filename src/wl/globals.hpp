@@ -1,8 +1,8 @@
 // The globals a producer binds: zwp_linux_dmabuf_v1 (v3-v5, required), wl_compositor (v4+,
 // required), xdg_wm_base (required; pings answered), and when offered wp_presentation (its clock
 // recorded), wp_viewporter, wp_linux_drm_syncobj_manager_v1,
-// zwp_linux_explicit_synchronization_v1 and wp_color_representation_manager_v1 (with the
-// coefficient/range pairs it supports). Each proxy is owned here and destroyed with its
+// zwp_linux_explicit_synchronization_v1, wp_color_representation_manager_v1 (with the
+// coefficient/range pairs it supports), wp_fifo_manager_v1 and wp_commit_timing_manager_v1. Each proxy is owned here and destroyed with its
 // interface's destructor request.
 #pragma once
 
@@ -26,6 +26,8 @@ struct wp_linux_drm_syncobj_manager_v1;
 struct zwp_linux_explicit_synchronization_v1;
 struct wp_linux_drm_syncobj_timeline_v1;
 struct wp_color_representation_manager_v1;
+struct wp_fifo_manager_v1;
+struct wp_commit_timing_manager_v1;
 
 namespace dmafeed::wl {
 
@@ -37,6 +39,8 @@ void destroy_syncobj_manager(wp_linux_drm_syncobj_manager_v1* p);
 void destroy_explicit_sync(zwp_linux_explicit_synchronization_v1* p);
 void destroy_syncobj_timeline(wp_linux_drm_syncobj_timeline_v1* p);
 void destroy_color_representation(wp_color_representation_manager_v1* p);
+void destroy_fifo_manager(wp_fifo_manager_v1* p);
+void destroy_commit_timing_manager(wp_commit_timing_manager_v1* p);
 
 class Globals {
 public:
@@ -59,6 +63,8 @@ public:
     wp_linux_drm_syncobj_manager_v1* syncobj_manager() const noexcept { return syncobj_.get(); }
     zwp_linux_explicit_synchronization_v1* explicit_sync() const noexcept { return explicit_sync_.get(); }
     wp_color_representation_manager_v1* color_representation() const noexcept { return color_representation_.get(); }
+    wp_fifo_manager_v1* fifo_manager() const noexcept { return fifo_.get(); }                       // may be null
+    wp_commit_timing_manager_v1* commit_timing() const noexcept { return commit_timing_.get(); }    // may be null
     // wp_color_representation_surface_v1 (coefficients, range) pairs the compositor supports.
     const std::vector<std::pair<uint32_t, uint32_t>>& supported_coefficients() const noexcept { return coefficients_; }
     // wp_presentation's clock (CLOCK_MONOTONIC until the compositor says otherwise).
@@ -81,6 +87,8 @@ private:
     ProxyPtr<wp_linux_drm_syncobj_manager_v1, destroy_syncobj_manager> syncobj_;
     ProxyPtr<zwp_linux_explicit_synchronization_v1, destroy_explicit_sync> explicit_sync_;
     ProxyPtr<wp_color_representation_manager_v1, destroy_color_representation> color_representation_;
+    ProxyPtr<wp_fifo_manager_v1, destroy_fifo_manager> fifo_;
+    ProxyPtr<wp_commit_timing_manager_v1, destroy_commit_timing_manager> commit_timing_;
     std::vector<std::pair<uint32_t, uint32_t>> coefficients_;
     clockid_t clock_ = CLOCK_MONOTONIC;
 };

@@ -1,6 +1,8 @@
 #include "wl/window.hpp"
 
 #include "color-representation-v1-client-protocol.h"
+#include "commit-timing-v1-client-protocol.h"
+#include "fifo-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
@@ -8,6 +10,7 @@
 #include "wl/listener.hpp"
 #include "xdg-shell-client-protocol.h"
 
+#include <algorithm>
 #include <ctime>
 #include <wayland-client.h>
 
@@ -30,6 +33,13 @@ struct Window::Feedback {
         window->feedback_done(this, true);
     }
     void handle_discarded() noexcept { window->feedback_done(this, false); }
+};
+
+struct Window::FrameCallback {
+    Window* window = nullptr;
+    ProxyPtr<wl_callback, destroy_callback> proxy;
+
+    void handle_done(uint32_t) noexcept { window->frame_done(this); }
 };
 
 struct Window::Release {
@@ -55,7 +65,7 @@ constexpr xdg_toplevel_listener toplevel_listener{
     .configure_bounds = ignore,
     .wm_capabilities = ignore,
 };
-constexpr wl_callback_listener frame_listener{.done = on<&Window::handle_frame_done>};
+constexpr wl_callback_listener frame_listener{.done = on<&Window::FrameCallback::handle_done>};
 constexpr wp_presentation_feedback_listener feedback_listener{
     .sync_output = on<&Window::Feedback::handle_sync_output>,
     .presented = on<&Window::Feedback::handle_presented>,
@@ -85,6 +95,8 @@ void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p)
     zwp_linux_surface_synchronization_v1_destroy(p);
 }
 void destroy_syncobj_surface(wp_linux_drm_syncobj_surface_v1* p) { wp_linux_drm_syncobj_surface_v1_destroy(p); }
+void destroy_fifo(wp_fifo_v1* p) { wp_fifo_v1_destroy(p); }
+void destroy_commit_timer(wp_commit_timer_v1* p) { wp_commit_timer_v1_destroy(p); }
 
 Result<std::unique_ptr<Window>> Window::create(Connection& connection, Globals& globals, const WindowOptions& options,
                                                std::chrono::milliseconds timeout)
@@ -143,6 +155,22 @@ Result<void> Window::enable_syncobj()
     return {};
 }
 
+Result<void> Window::enable_fifo()
+{
+    if (fifo_) return {};
+    if (!globals_.fifo_manager()) return Error{"the compositor does not offer wp_fifo_manager_v1"};
+    fifo_.reset(wp_fifo_manager_v1_get_fifo(globals_.fifo_manager(), surface_.get()));
+    return {};
+}
+
+Result<void> Window::enable_commit_timer()
+{
+    if (timer_) return {};
+    if (!globals_.commit_timing()) return Error{"the compositor does not offer wp_commit_timing_manager_v1"};
+    timer_.reset(wp_commit_timing_manager_v1_get_timer(globals_.commit_timing(), surface_.get()));
+    return {};
+}
+
 Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t range)
 {
     wp_color_representation_manager_v1* manager = globals_.color_representation();
@@ -155,7 +183,8 @@ Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t ra
 }
 
 void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                     uint64_t frame, const CommitSync* sync, std::span<const DamageRect> damage)
+                     uint64_t frame, const CommitSync* sync, std::span<const DamageRect> damage,
+                     const CommitTiming& timing)
 {
     if (configure_pending_) {
         xdg_surface_ack_configure(xdg_surface_.get(), pending_serial_);
@@ -200,13 +229,30 @@ void Window::present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t
             releases_.push_back(std::move(release));
         }
     }
-    frame_callback_.reset(wl_surface_frame(surface));  // one pending at a time: an older one is dropped
-    wl_callback_add_listener(frame_callback_.get(), &frame_listener, this);
+    if (timing.fifo && fifo_) {
+        // Not applied before the refresh after the previous commit's content was (wait), and the
+        // next one not before the refresh after this one's (set).
+        wp_fifo_v1_wait_barrier(fifo_.get());
+        wp_fifo_v1_set_barrier(fifo_.get());
+    }
+    if (timing.timestamp_ns != 0 && timer_) {
+        const uint64_t sec = timing.timestamp_ns / 1'000'000'000ULL;
+        wp_commit_timer_v1_set_timestamp(timer_.get(), static_cast<uint32_t>(sec >> 32U),
+                                         static_cast<uint32_t>(sec & 0xffffffffU),
+                                         static_cast<uint32_t>(timing.timestamp_ns % 1'000'000'000ULL));
+    }
+    if (frame_callbacks_pending_.size() >= max_frame_callbacks) frame_callbacks_pending_.erase(frame_callbacks_pending_.begin());
+    auto callback = std::make_unique<FrameCallback>();
+    callback->window = this;
+    callback->proxy.reset(wl_surface_frame(surface));
+    wl_callback_add_listener(callback->proxy.get(), &frame_listener, callback.get());
+    frame_callbacks_pending_.push_back(std::move(callback));
     if (globals_.presentation()) {
         auto fb = std::make_unique<Feedback>();
         fb->window = this;
         fb->result.frame = frame;
         fb->result.queued_ns = now_ns(globals_.presentation_clock());
+        fb->result.show_at_ns = timing.show_at_ns;
         fb->proxy.reset(wp_presentation_feedback(globals_.presentation(), surface));
         wp_presentation_feedback_add_listener(fb->proxy.get(), &feedback_listener, fb.get());
         feedbacks_.push_back(std::move(fb));
@@ -238,9 +284,12 @@ void Window::handle_toplevel_configure(int32_t width, int32_t height, wl_array* 
 
 void Window::handle_toplevel_close() noexcept { closed_ = true; }
 
-void Window::handle_frame_done(uint32_t) noexcept
+void Window::frame_done(FrameCallback* callback) noexcept
 {
-    frame_callback_.reset();  // `done` is its destructor event
+    // `done` is a destructor event: the proxy goes with `callback`.
+    const auto it = std::find_if(frame_callbacks_pending_.begin(), frame_callbacks_pending_.end(),
+                                 [&](const std::unique_ptr<FrameCallback>& c) { return c.get() == callback; });
+    if (it != frame_callbacks_pending_.end()) frame_callbacks_pending_.erase(it);
     ++frame_callbacks_;
 }
 

@@ -1,10 +1,14 @@
 // The producer's window: a wl_surface with the xdg_toplevel role (title, app id, fullscreen), an
-// optional wp_viewport for scaling, and per-commit pacing and presentation feedback.
+// optional wp_viewport for scaling, and per-commit pacing, timing and presentation feedback.
 //
-// present() attaches a buffer, damages it whole (damage_buffer), asks for a frame callback and, when
-// wp_presentation is offered, a presentation feedback, and commits. frame_pending() stays true until
-// that frame callback fires: the caller paces on it. Each feedback ends in on_presented with what the
-// compositor said (presented with time/refresh/flags, or discarded), in the presentation clock.
+// present() attaches a buffer, damages it (damage_buffer), asks for a frame callback and, when
+// wp_presentation is offered, a presentation feedback, and commits. Each commit's frame callback
+// is kept until it fires (the newest `max_frame_callbacks`; older ones are dropped): the caller
+// paces on frame_callbacks_pending(). Each feedback ends in on_presented with what the compositor
+// said (presented with time/refresh/flags, or discarded), in the presentation clock.
+// With wp_fifo_v1 enabled, a commit may carry a fifo barrier (set_barrier + wait_barrier: it is
+// not applied before the refresh after the previous one's); with wp_commit_timer_v1, a
+// timestamp (it is not presented before that time).
 // Configure events are acked before the next commit; close is recorded, not acted upon.
 // With explicit sync enabled, a commit can carry an acquire fence and ask for a release event.
 #pragma once
@@ -22,6 +26,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct wl_buffer;
 struct wl_callback;
@@ -34,6 +39,8 @@ struct wp_presentation_feedback;
 struct zwp_linux_surface_synchronization_v1;
 struct wp_linux_drm_syncobj_surface_v1;
 struct wp_linux_drm_syncobj_timeline_v1;
+struct wp_fifo_v1;
+struct wp_commit_timer_v1;
 
 namespace dmafeed::wl {
 
@@ -45,6 +52,8 @@ void destroy_color_representation_surface(wp_color_representation_surface_v1* p)
 void destroy_callback(wl_callback* p);
 void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p);
 void destroy_syncobj_surface(wp_linux_drm_syncobj_surface_v1* p);
+void destroy_fifo(wp_fifo_v1* p);
+void destroy_commit_timer(wp_commit_timer_v1* p);
 
 struct WindowOptions {
     std::string title = "dmafeed";
@@ -69,9 +78,17 @@ struct DamageRect {
     int32_t x = 0, y = 0, width = 0, height = 0;
 };
 
+// How one commit is timed (present()).
+struct CommitTiming {
+    bool fifo = false;          // set_barrier + wait_barrier (fifo enabled)
+    uint64_t timestamp_ns = 0;  // wp_commit_timer_v1.set_timestamp (commit timer enabled); 0: none
+    uint64_t show_at_ns = 0;    // when the frame is meant to be shown, for PresentationResult; 0: none
+};
+
 struct PresentationResult {
     uint64_t frame = 0;      // the id given to present()
     uint64_t queued_ns = 0;  // presentation clock at present()
+    uint64_t show_at_ns = 0;  // CommitTiming::show_at_ns
     bool presented = false;  // false: discarded
     uint64_t time_ns = 0;
     uint32_t refresh_ns = 0;
@@ -103,6 +120,11 @@ public:
     // Creates the surface's wp_linux_drm_syncobj_surface_v1 (the global must be bound).
     Result<void> enable_syncobj();
     bool explicit_sync() const noexcept { return sync_ != nullptr || syncobj_ != nullptr; }
+    // Creates the surface's wp_fifo_v1 / wp_commit_timer_v1 (the global must be bound).
+    Result<void> enable_fifo();
+    Result<void> enable_commit_timer();
+    bool fifo() const noexcept { return fifo_ != nullptr; }
+    bool commit_timer() const noexcept { return timer_ != nullptr; }
     // Declares how the surface's YCbCr buffers decode (wp_color_representation_surface_v1
     // coefficients and range enum values), from the next commit on. The global must be bound and
     // the pair among its supported ones.
@@ -112,10 +134,15 @@ public:
     // pixels through the viewport when they differ (and a viewport exists), damages `damage` (buffer
     // pixels where it differs from the buffer shown before; empty: all of it), and commits.
     // With `sync` (explicit sync enabled): its acquire fence and release request go with the commit.
+    // `timing`: the commit's fifo barrier and timestamp (where enabled) and its show-at time.
     void present(wl_buffer* buffer, uint32_t width, uint32_t height, int32_t dest_width, int32_t dest_height,
-                 uint64_t frame, const CommitSync* sync = nullptr, std::span<const DamageRect> damage = {});
+                 uint64_t frame, const CommitSync* sync = nullptr, std::span<const DamageRect> damage = {},
+                 const CommitTiming& timing = {});
+    // Frame callbacks asked for and not fired yet (at most max_frame_callbacks, the newest ones).
+    static constexpr size_t max_frame_callbacks = 4;
+    size_t frame_callbacks_pending() const noexcept { return frame_callbacks_pending_.size(); }
     // The frame callback of the last present() has not fired yet.
-    bool frame_pending() const noexcept { return frame_callback_ != nullptr; }
+    bool frame_pending() const noexcept { return !frame_callbacks_pending_.empty(); }
     uint64_t frame_callbacks() const noexcept { return frame_callbacks_; }
     void on_presented(std::function<void(const PresentationResult&)> callback) { on_presented_ = std::move(callback); }
     size_t feedbacks_in_flight() const noexcept { return feedbacks_.size(); }
@@ -124,7 +151,8 @@ public:
     void handle_xdg_configure(uint32_t serial) noexcept;
     void handle_toplevel_configure(int32_t width, int32_t height, wl_array* states) noexcept;
     void handle_toplevel_close() noexcept;
-    void handle_frame_done(uint32_t time) noexcept;
+    struct FrameCallback;  // one wl_callback in flight
+    void frame_done(FrameCallback* callback) noexcept;
     struct Feedback;  // one wp_presentation_feedback in flight
     void feedback_done(Feedback* feedback, bool presented) noexcept;
     struct Release;  // one zwp_linux_buffer_release_v1 in flight
@@ -140,10 +168,12 @@ private:
     ProxyPtr<xdg_surface, destroy_xdg_surface> xdg_surface_;
     ProxyPtr<xdg_toplevel, destroy_toplevel> toplevel_;
     ProxyPtr<wp_viewport, destroy_viewport> viewport_;
-    ProxyPtr<wl_callback, destroy_callback> frame_callback_;
+    std::vector<std::unique_ptr<FrameCallback>> frame_callbacks_pending_;  // oldest first
     ProxyPtr<wp_color_representation_surface_v1, destroy_color_representation_surface> color_representation_;
     ProxyPtr<wp_linux_drm_syncobj_surface_v1, destroy_syncobj_surface> syncobj_;
     ProxyPtr<zwp_linux_surface_synchronization_v1, destroy_surface_synchronization> sync_;
+    ProxyPtr<wp_fifo_v1, destroy_fifo> fifo_;
+    ProxyPtr<wp_commit_timer_v1, destroy_commit_timer> timer_;
     std::list<std::unique_ptr<Release>> releases_;
     std::list<std::unique_ptr<Feedback>> feedbacks_;
     std::function<void(const PresentationResult&)> on_presented_;

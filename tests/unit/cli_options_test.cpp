@@ -62,7 +62,8 @@ TEST(CliOptions, EveryOptionInBothSpellings)
                          "/dev/dri/card0", "--fps", "29.97", "--frames=300", "--duration", "2.5", "--pattern",
                          "solid:FF8000", "--fullscreen", "--title", "t", "--app-id=a", "--sync", "implicit",
                          "--stride-align", "256", "--buffers", "4", "--json", "--timeout", "30000",
-                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full", "--no-quick-start", "--measure-upload"});
+                         "--render", "gpu", "--yuv-matrix=bt709", "--yuv-range", "full", "--no-quick-start", "--measure-upload",
+                         "--pacing", "callbacks", "--late=show"});
     ASSERT_TRUE(o.ok()) << o.error().message();
     EXPECT_EQ(o->width, 1280u);
     EXPECT_EQ(o->height, 720u);
@@ -89,6 +90,11 @@ TEST(CliOptions, EveryOptionInBothSpellings)
     EXPECT_FALSE(o->quick_start);
     EXPECT_TRUE(o->measure_upload);
     EXPECT_FALSE(parse_args({})->measure_upload) << "benchmark work only when asked";
+    EXPECT_EQ(o->pacing, producer::Pacing::frame_callbacks);
+    EXPECT_EQ(o->drop_late, false);
+    EXPECT_EQ(parse_args({"--pacing", "fifo", "--late", "drop"})->pacing, producer::Pacing::fifo);
+    EXPECT_EQ(parse_args({"--late", "drop"})->drop_late, true);
+    EXPECT_FALSE(parse_args({})->drop_late.has_value()) << "unset: drop with --input, show for patterns";
 }
 
 TEST(CliOptions, FourccAndHexModifier)
@@ -112,6 +118,8 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--pattern", "solid:12"}).find("6 hex digits"), std::string::npos);
     EXPECT_NE(error_of({"--allocator", "cpu"}).find("use auto, vulkan, gbm or udmabuf"), std::string::npos);
     EXPECT_NE(error_of({"--sync", "maybe"}).find("use auto, explicit or implicit"), std::string::npos);
+    EXPECT_EQ(error_of({"--pacing", "vsync"}), "--pacing: 'vsync': use auto, callbacks or fifo");
+    EXPECT_EQ(error_of({"--late", "skip"}), "--late: 'skip': use drop or show");
     EXPECT_NE(error_of({"--stride-align", "100"}).find("power of two"), std::string::npos);
     EXPECT_NE(error_of({"--buffers", "5"}).find("2, 3 or 4"), std::string::npos);
     EXPECT_NE(error_of({"--timeout", "10"}).find("100 to 600000"), std::string::npos);
@@ -131,6 +139,8 @@ TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
         {"--input", "-", "--yuv-range=full", "--fps", "29.97", "--duration", "0.1", "--frames", "7"},
         {"--allocator", "gbm", "--device", "/dev/dri/card0", "--sync", "implicit", "--buffers", "4", "--stride-align", "256",
          "--timeout", "100", "--no-quick-start", "--render", "auto", "--title", "--json", "--app-id", "", "--fullscreen"},
+        {"--pacing", "fifo", "--late", "show", "--fps", "30"},
+        {"--pacing=callbacks", "--late=drop"},
         {"--modifier", "linear", "--format", "0x20203852", "--measure-upload", "--list-formats", "-h", "--version"},
     };
     for (const auto& args : cases) {

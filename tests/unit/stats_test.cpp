@@ -40,5 +40,37 @@ TEST(Stats, APresentationBeforeItsCommitCountsAsZeroLatency)
     EXPECT_EQ(s.snapshot().presented_fps, 0.0);  // one frame: no rate
 }
 
+TEST(Stats, ShowAtErrorsAreAbsoluteInPercentilesAndSignedInTheMean)
+{
+    Stats s;
+    const uint64_t ms = 1'000'000;
+    EXPECT_EQ(s.snapshot().timed, 0u);
+    // 10 frames: 8 shown 2 ms late, one 4 ms early, one 30 ms late.
+    for (uint64_t i = 0; i < 8; ++i) s.shown_for(100 * ms * (i + 1), 100 * ms * (i + 1) + 2 * ms);
+    s.shown_for(1000 * ms, 996 * ms);
+    s.shown_for(2000 * ms, 2030 * ms);
+    const StatsSnapshot snap = s.snapshot();
+    EXPECT_EQ(snap.timed, 10u);
+    EXPECT_DOUBLE_EQ(snap.show_error_p50_ms, 2.0);
+    EXPECT_DOUBLE_EQ(snap.show_error_p99_ms, 30.0);
+    EXPECT_DOUBLE_EQ(snap.show_error_max_ms, 30.0);
+    EXPECT_DOUBLE_EQ(snap.show_error_mean_ms, (8 * 2.0 - 4.0 + 30.0) / 10);
+    EXPECT_NE(snap.to_string().find("shown 2.0 ms from their time (p50; p99 30.0 ms)"), std::string::npos) << snap.to_string();
+}
+
+TEST(Stats, LateDropsCountAsDroppedAndLate)
+{
+    Stats s;
+    s.dropped();
+    s.dropped_late();
+    s.dropped_late();
+    s.unpaced();
+    const StatsSnapshot snap = s.snapshot();
+    EXPECT_EQ(snap.dropped, 3u);
+    EXPECT_EQ(snap.late, 2u);
+    EXPECT_EQ(snap.unpaced, 1u);
+    EXPECT_NE(snap.to_string().find("3 dropped (2 late)"), std::string::npos) << snap.to_string();
+}
+
 }  // namespace
 }  // namespace dmafeed::producer

@@ -60,9 +60,15 @@ Frames:
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
   --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
                           offering wp_color_representation_v1 (dmafeed declares the encoding)
-  --fps N                 frames per second (default: every frame the compositor asks for); a
-                          frame that is late by more than a period restarts the beat, late
-                          frames are not sent back to back
+  --fps N                 frames per second (default: every frame the compositor asks for; with
+                          --input, the stream's rate). Each frame has a time to be shown at,
+                          sent as a commit-timing timestamp where the compositor offers
+                          wp_commit_timing_manager_v1 (aimed at the nearest refresh); the
+                          --json summary says how far from it frames were shown
+  --late MODE             a frame whose time has passed (the compositor is slower than the rate):
+                          drop (default with --input: the stream keeps its clock, the frames
+                          that cannot be shown in time are skipped and counted) or show (default
+                          for patterns: it is shown late and the beat starts again from now)
   --frames N              stop after N frames
   --duration S            stop after S seconds (with neither: run until the window is closed)
 
@@ -81,8 +87,15 @@ Buffers and sync:
   --buffers N             buffers in the pool, 2 to 4 (default 3)
   --stride-align N        align strides to N bytes (forces LINEAR)
   --sync MODE             auto (default), explicit or implicit
+  --pacing MODE           auto (default: fifo where the compositor offers wp_fifo_manager_v1),
+                          callbacks (one frame at a time, paced by frame callbacks) or fifo
+                          (every commit waits for the refresh after the previous one's; one
+                          more frame may wait in the compositor)
   --timeout MS            bound on every wait for the compositor (default 5000): an answer, a
-                          buffer release, a frame callback
+                          buffer release, a frame callback. A window the compositor stops
+                          repainting (hidden, minimized) sends no frame callbacks: after half
+                          the timeout, if the compositor still answers, frames go on at that
+                          pace until it repaints the window again
 
 Window:
   --fullscreen            ask for a fullscreen toplevel
@@ -154,10 +167,10 @@ Result<Options> parse(std::span<const char* const> args)
             if (arg == "--measure-upload") o.measure_upload = true;
             continue;
         }
-        static constexpr std::string_view valued[] = {"--size",  "--format", "--modifier", "--allocator", "--device",
-                                                      "--fps",   "--frames", "--duration", "--pattern",   "--title",
-                                                      "--app-id", "--sync",  "--stride-align", "--buffers", "--input", "--timeout",
-                                                      "--render", "--yuv-matrix", "--yuv-range"};
+        static constexpr std::string_view valued[] = {
+            "--size",   "--format", "--modifier", "--allocator",    "--device",  "--fps",   "--frames",
+            "--duration", "--pattern", "--title",  "--app-id",     "--sync",    "--pacing", "--late",
+            "--stride-align", "--buffers", "--input", "--timeout", "--render",  "--yuv-matrix", "--yuv-range"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -241,6 +254,15 @@ Result<Options> parse(std::span<const char* const> args)
             else if (s == "explicit") o.sync = producer::SyncMode::explicit_sync;
             else if (s == "implicit") o.sync = producer::SyncMode::implicit_sync;
             else return usage(opt, "'" + std::string{s} + "': use auto, explicit or implicit");
+        } else if (arg == "--pacing") {
+            if (s == "auto") o.pacing = producer::Pacing::automatic;
+            else if (s == "callbacks") o.pacing = producer::Pacing::frame_callbacks;
+            else if (s == "fifo") o.pacing = producer::Pacing::fifo;
+            else return usage(opt, "'" + std::string{s} + "': use auto, callbacks or fifo");
+        } else if (arg == "--late") {
+            if (s == "drop") o.drop_late = true;
+            else if (s == "show") o.drop_late = false;
+            else return usage(opt, "'" + std::string{s} + "': use drop or show");
         } else if (arg == "--stride-align") {
             auto n = number<uint32_t>(s);
             if (!n || *n == 0 || (*n & (*n - 1)) != 0 || *n > 4096) {
@@ -319,6 +341,12 @@ std::vector<std::string> to_args(const Options& o)
     case producer::SyncMode::explicit_sync: add("--sync", "explicit"); break;
     case producer::SyncMode::implicit_sync: add("--sync", "implicit"); break;
     }
+    switch (o.pacing) {
+    case producer::Pacing::automatic: break;
+    case producer::Pacing::frame_callbacks: add("--pacing", "callbacks"); break;
+    case producer::Pacing::fifo: add("--pacing", "fifo"); break;
+    }
+    if (o.drop_late) add("--late", *o.drop_late ? "drop" : "show");
     if (o.timeout_ms != d.timeout_ms) add("--timeout", std::to_string(o.timeout_ms));
     if (o.fullscreen) a.emplace_back("--fullscreen");
     if (o.title != d.title) add("--title", o.title);

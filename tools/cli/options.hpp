@@ -38,6 +38,10 @@ struct Options {
     std::string title = "dmafeed";
     std::string app_id = "dmafeed";
     producer::SyncMode sync = producer::SyncMode::automatic;
+    producer::Pacing pacing = producer::Pacing::automatic;
+    // A frame whose time has passed: dropped (true) or shown late (false); unset: dropped with
+    // --input (the stream keeps its clock), shown for patterns.
+    std::optional<bool> drop_late;
     uint32_t stride_align = 0;
     size_t buffers = 3;
     int timeout_ms = 5000;  // bound on every wait for the compositor

@@ -23,6 +23,7 @@ int Player::run()
     producer::Producer& p = *producer_;
 
     start_ = next_status_ = next_frame_ = Clock::now();
+    drop_late_ = o_.drop_late.value_or(y4m_.has_value());
     p.on_presented([this](const wl::PresentationResult& r) {
         if (r.presented && run_.first_presented_ms < 0) {
             run_.first_presented_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start_).count();
@@ -103,6 +104,7 @@ int Player::create_producer()
     config.buffers = o_.buffers;
     config.timeout = std::chrono::milliseconds{o_.timeout_ms};
     config.sync = o_.sync;
+    config.pacing = o_.pacing;
     config.stride_align = o_.stride_align;
     config.yuv = o_.yuv;
     config.window = {.title = o_.title, .app_id = o_.app_id, .fullscreen = o_.fullscreen};
@@ -147,18 +149,55 @@ std::optional<std::string> Player::stop_reason() const
     return std::nullopt;
 }
 
-// At --fps (or the stream's rate): dispatches events until the next frame is due.
+// At --fps (or the stream's rate): dispatches events until the next frame is due (with
+// commit-timing, half a period before: the compositor holds the frame until its time). The frame
+// is then to be shown at its due time (show_at_). Late by a period or more: with --late drop the
+// frames whose successor is due already are skipped and counted, so the stream keeps its clock;
+// with --late show the beat starts again from now.
 Player::Step Player::wait_until_due(bool* due)
 {
+    *due = false;
     const auto now = Clock::now();
-    if (period_.count() > 0 && now < next_frame_) {
-        const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_frame_ - now);
-        if (auto r = producer_->dispatch(wait); !r) return fail(r.error().message());
-        *due = false;
+    if (period_.count() == 0) {
+        *due = true;
+        show_at_.reset();
         return Step::go_on;
     }
-    next_frame_ = next_due<Clock>(next_frame_, now, period_);
+    const auto lead = producer_->commit_timing() ? period_ / 2 : Clock::duration::zero();
+    if (now < next_frame_ - lead) {
+        const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_frame_ - lead - now);
+        if (auto r = producer_->dispatch(wait); !r) return fail(r.error().message());
+        return Step::go_on;
+    }
+    if (drop_late_) {
+        while (now >= next_frame_ + period_) {
+            if (skip_frame() == Step::stop) return Step::stop;
+            next_frame_ += period_;
+        }
+        show_at_ = next_frame_;
+        next_frame_ += period_;
+    } else {
+        show_at_ = std::max(next_frame_, now);
+        next_frame_ = next_due<Clock>(next_frame_, now, period_);
+    }
     *due = true;
+    return Step::go_on;
+}
+
+// A frame whose time passed while the compositor was busy: read past (a stream) or left out (a
+// pattern), and counted.
+Player::Step Player::skip_frame()
+{
+    if (y4m_) {
+        auto more = y4m_->next();
+        if (!more) return fail(more.error().message());
+        if (!*more) {
+            run_.stop_reason = "end of input";
+            return Step::stop;
+        }
+    }
+    ++skipped_;
+    producer_->count_late_drop();
     return Step::go_on;
 }
 
@@ -192,7 +231,8 @@ Player::Step Player::fill(const producer::Frame& frame)
         // Read into the buffer by read_into_buffer().
     } else if (in_place) {
         const bool on_gpu = p.draws_on_gpu(frame);
-        written = p.draw(frame, sources::pattern_frame(o_.pattern, buffer.width(), buffer.height(), run_.frames, time_ms), o_.yuv);
+        written = p.draw(frame, sources::pattern_frame(o_.pattern, buffer.width(), buffer.height(), run_.frames + skipped_, time_ms),
+                         o_.yuv);
         ++(on_gpu ? run_.gpu_frames : run_.cpu_drawn_frames);
     } else {
         std::vector<PlanePixels> planes;
@@ -204,7 +244,7 @@ Player::Step Player::fill(const producer::Frame& frame)
                 if (!made) return fail(made.error().message());
                 pattern_.emplace(std::move(*made));
             }
-            planes = pattern_->render(run_.frames, time_ms);
+            planes = pattern_->render(run_.frames + skipped_, time_ms);
         }
         uint64_t bytes = 0;
         for (const auto& pl : planes) bytes += pl.data.size();
@@ -292,7 +332,13 @@ Player::Step Player::choose_pattern_drawer(const producer::Frame& frame, bool* i
 Player::Step Player::present(const producer::Frame& frame)
 {
     producer::Producer& p = *producer_;
-    if (auto r = p.queue(frame); !r) return fail(r.error().message());
+    uint64_t show_at_ns = 0;
+    if (show_at_) {
+        // The due time in the presentation clock (steady_clock is CLOCK_MONOTONIC, as it usually is).
+        const auto ahead = std::chrono::duration_cast<std::chrono::nanoseconds>(*show_at_ - Clock::now()).count();
+        show_at_ns = static_cast<uint64_t>(std::max<int64_t>(1, static_cast<int64_t>(p.now_ns()) + ahead));
+    }
+    if (auto r = p.queue(frame, show_at_ns); !r) return fail(r.error().message());
     if (run_.first_commit_ms < 0) {
         run_.first_commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - process_start_).count();
         if (p.choice()) run_.first_allocator = p.choice()->allocator;

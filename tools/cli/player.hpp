@@ -1,9 +1,10 @@
 // The dmafeed player: one run from the options to the summary. A producer for the format (a Y4M
 // stream's formats in turn, best first), then per frame, in named steps: stop?, pace (--fps or
-// the stream's rate), read the stream frame ahead where it is converted, acquire a buffer, fill it
-// (the stream read straight into its mapping; a pattern drawn in place by the GPU or the CPU; or
-// whole CPU pixels written or uploaded), present it (commit, then wait for the frame callback), and
-// a status line on a terminal. --measure-upload adds the reference copies of the upload benchmark;
+// the stream's rate; a frame late by a period is skipped with --late drop), read the stream frame
+// ahead where it is converted, acquire a buffer, fill it (the stream read straight into its
+// mapping; a pattern drawn in place by the GPU or the CPU; or whole CPU pixels written or
+// uploaded), present it (commit with its show-at time, then wait until the compositor takes the
+// next: Producer::wait_for_frame), and a status line on a terminal. --measure-upload adds the reference copies of the upload benchmark;
 // nothing else is measured beyond the counters the summary prints.
 #pragma once
 
@@ -41,6 +42,7 @@ private:
     int create_producer();  // the same
     std::optional<std::string> stop_reason() const;
     Step wait_until_due(bool* due);
+    Step skip_frame();
     Step read_ahead();
     Step fill(const producer::Frame& frame);
     Step read_into_buffer(const producer::Frame& frame, bool* read_in_place);
@@ -66,6 +68,9 @@ private:
     bool tty_ = false;
     Clock::time_point start_, next_status_, next_frame_;
     Clock::duration period_{};
+    std::optional<Clock::time_point> show_at_;  // the frame in progress's time to be shown at (--fps)
+    bool drop_late_ = false;                    // --late drop
+    uint64_t skipped_ = 0;                      // frames left out because their time had passed
     double elapsed_s_ = 0;  // from the start to the frame in progress
 };
 

@@ -162,6 +162,17 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_drawn_on_cpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_drawn_frames),
                     static_cast<unsigned long long>(run.cpu_frames));
+        std::printf("  \"pacing\": \"%s\",\n  \"commit_timing\": %s,\n  \"late\": %llu,\n  \"unpaced_waits\": %llu,\n",
+                    p.pacing() == producer::Pacing::fifo ? "fifo" : "frame callbacks", p.commit_timing() ? "true" : "false",
+                    static_cast<unsigned long long>(s.late), static_cast<unsigned long long>(s.unpaced));
+        if (s.timed > 0) {
+            // Frames with a time to be shown at (--fps, --input): |presentation time - that time|,
+            // and its signed mean (> 0: late).
+            std::printf("  \"timed\": %llu,\n  \"show_error_ms\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f, "
+                        "\"mean\": %.2f},\n",
+                        static_cast<unsigned long long>(s.timed), s.show_error_p50_ms, s.show_error_p99_ms,
+                        s.show_error_max_ms, s.show_error_mean_ms);
+        }
         std::printf("  \"sync\": \"%s\",\n  \"frames_queued\": %llu,\n  \"presented\": %llu,\n  \"zero_copy\": %llu,\n"
                     "  \"discarded\": %llu,\n  \"dropped\": %llu,\n  \"refused_buffers\": %llu,\n"
                     "  \"presented_fps\": %.2f,\n  \"latency_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},\n"
@@ -180,6 +191,8 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
     std::fprintf(stderr, "dmafeed: %llu frames in %.1f s (%s): %s\n", static_cast<unsigned long long>(run.frames), run.seconds,
                  run.stop_reason.c_str(), s.to_string().c_str());
     if (choice) std::fprintf(stderr, "dmafeed: buffers %s, sync %s\n", choice->to_string().c_str(), p.sync_stats().protocol.c_str());
+    std::fprintf(stderr, "dmafeed: paced by %s%s\n", p.pacing() == producer::Pacing::fifo ? "fifo barriers" : "frame callbacks",
+                 p.commit_timing() ? ", frames timed with commit-timing" : "");
     if (!p.yuv_description().empty()) std::fprintf(stderr, "dmafeed: YUV: %s\n", p.yuv_description().c_str());
     if (run.gpu_frames || run.cpu_drawn_frames || run.cpu_frames) {
         std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu drawn on the CPU in place, %llu from whole CPU frames\n",
