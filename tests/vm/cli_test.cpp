@@ -226,7 +226,7 @@ TEST_F(NodrmCli, ATruncatedY4mShowsTheGoodFramesThenFailsNamingTheFrame)
     const std::string path = artifacts_dir() + "/cut.y4m";
     write_y4m(path, 64, 32, 5, 100);
     std::string out;
-    const ExitStatus st = run("cli-y4m-cut", {"--input", path, "--json"}, &out);
+    const ExitStatus st = run("cli-y4m-cut", {"--input", path, "--late", "show", "--json"}, &out);
     EXPECT_EQ(exit_code(st), 1) << out;
     EXPECT_NE(out.find("frame 4 is cut short"), std::string::npos) << out;
     EXPECT_NE(out.find("\"frames_queued\": 4,"), std::string::npos) << out;
@@ -248,7 +248,7 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     const std::string path = artifacts_dir() + "/split.y4m";
     write_y4m(path, 64, 32, 40);
     std::string out;
-    const ExitStatus st = run("cli-y4m-split", {"--input", path, "--fps", "120", "--json", "--measure-upload"}, &out);
+    const ExitStatus st = run("cli-y4m-split", {"--input", path, "--fps", "120", "--late", "show", "--json", "--measure-upload"}, &out);
     ASSERT_EQ(exit_code(st), 0) << out;
     const auto steady = json_number(out, "write_steady_mb_per_s");
     const auto sync = json_number(out, "write_sync_us_per_frame");
@@ -272,6 +272,33 @@ TEST_F(NodrmCli, TheJsonSummarySplitsTheY4mUploadIntoSyncAndCopy)
     EXPECT_GT(*same_copy, 0.0) << out;
 }
 
+TEST_F(NodrmCli, AStreamFasterThanTheCompositorKeepsItsClockByDroppingLateFrames)
+{
+    // 90 frames at 200 fps (0.45 s): weston repaints at 60 Hz at most, so most frames' times pass
+    // before they could be shown. By default (--late drop) each such frame is read past and
+    // counted: every frame is either queued or late, and most are late. With --late show every
+    // frame is queued, none late.
+    const std::string path = artifacts_dir() + "/fast.y4m";
+    write_y4m(path, 64, 32, 90, 0, 200);
+    std::string out;
+    ExitStatus st = run("cli-y4m-late", {"--input", path, "--json"}, &out);
+    ASSERT_EQ(exit_code(st), 0) << out;
+    const auto queued = json_number(out, "frames_queued");
+    const auto late = json_number(out, "late");
+    const auto seconds = json_number(out, "seconds");
+    ASSERT_TRUE(queued && late && seconds) << out;
+    EXPECT_EQ(*queued + *late, 90.0) << out;
+    EXPECT_GE(*late, 45.0) << "at most 60 Hz for 0.45 s, and the first frame's repaint" << out;
+    EXPECT_NE(out.find("\"stop\": \"end of input\""), std::string::npos) << out;
+    std::printf("--late drop: 90 frames at 200 fps: %.0f queued, %.0f late, %.2f s\n", *queued, *late, *seconds);
+
+    st = run("cli-y4m-late-show", {"--input", path, "--late", "show", "--json"}, &out);
+    ASSERT_EQ(exit_code(st), 0) << out;
+    EXPECT_EQ(json_number(out, "frames_queued"), 90.0) << out;
+    EXPECT_EQ(json_number(out, "late"), 0.0) << out;
+    std::printf("--late show: 90 frames at 200 fps: all queued, %.2f s\n", json_number(out, "seconds").value_or(-1));
+}
+
 TEST_F(NodrmCli, WithoutMeasureUploadThePlayerDoesNoBenchmarkWork)
 {
     // The same stream without --measure-upload: the upload is still counted, but nothing is copied
@@ -279,7 +306,7 @@ TEST_F(NodrmCli, WithoutMeasureUploadThePlayerDoesNoBenchmarkWork)
     const std::string path = artifacts_dir() + "/plain.y4m";
     write_y4m(path, 64, 32, 24);
     std::string out;
-    const ExitStatus st = run("cli-y4m-plain", {"--input", path, "--fps", "120", "--json"}, &out);
+    const ExitStatus st = run("cli-y4m-plain", {"--input", path, "--fps", "120", "--late", "show", "--json"}, &out);
     ASSERT_EQ(exit_code(st), 0) << out;
     EXPECT_TRUE(json_number(out, "write_steady_mb_per_s")) << out;
     for (const char* key : {"memcpy_mb_per_s", "write_sync_tight_us", "loop_memcpy_mb_per_s", "input_memcpy_mb_per_s",
@@ -293,7 +320,7 @@ TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
     if (system("command -v ffmpeg >/dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg is not installed (tools/setup installs it)";
     const std::string log = log_path("cli-ffmpeg");
     const std::string cmd = "ffmpeg -loglevel error -f lavfi -i testsrc2=size=96x64:rate=25 -frames:v 12 -f yuv4mpegpipe - | "
-                            "WAYLAND_DISPLAY=" + weston_->socket() + " " + DMAFEED_TOOL_PATH + " --input - --json >" + log + " 2>&1";
+                            "WAYLAND_DISPLAY=" + weston_->socket() + " " + DMAFEED_TOOL_PATH + " --input - --late show --json >" + log + " 2>&1";
     const int rc = system(cmd.c_str());
     const std::string out = output("cli-ffmpeg");
     ASSERT_EQ(rc, 0) << out;

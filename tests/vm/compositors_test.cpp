@@ -4,7 +4,8 @@
 // (run_suite.py's sid-sway, sid-labwc, sid-kwin and sid-mutter), started by the first check:
 //   every compositor:  dmafeed-info's report of what it offers into the artifacts; the player's
 //                      frames presented (wp_presentation), ZERO_COPY where it scans out, with
-//                      syncobj acquire points where it offers them (KWin); the C API
+//                      syncobj acquire points where it offers them (KWin), paced by fifo and
+//                      timed by commit-timing where offered (pacing_checks.hpp); the C API
 //                      example's frames presented; dmafeed-conform agrees with the compositor's
 //                      table (tools/conform/expect/<name>-<version>.expect)
 //   where the output can be read back (sway and labwc with grim, KWin through its D-Bus
@@ -12,6 +13,7 @@
 //                      the capture; on KWin the player's frames carry syncobj acquire points, so
 //                      its capture shows that CPU-written frames were released to the compositor
 #include "compositor_fixture.hpp"
+#include "pacing_checks.hpp"
 #include "vm_checks.hpp"
 #include "vm_session.hpp"
 
@@ -168,6 +170,9 @@ TEST_P(SidCompositor, ThePlayersFramesArePresented)
     if (c_->traits().syncobj) {
         EXPECT_NE(out.find("\"sync\": \"wp_linux_drm_syncobj_v1\""), std::string::npos) << out;
     }
+    // At --fps 10 every frame has a time to be shown at; fifo and commit timing where offered.
+    const std::string info = run_to_end("player-info", {DMAFEED_INFO_PATH}, std::chrono::seconds{120});
+    std::printf("%s: %s\n", c_->version().c_str(), check_pacing(info, out).c_str());
 }
 
 TEST_P(SidCompositor, TheCApiExamplesFramesArePresented)

@@ -4,9 +4,11 @@
 //                 dmafeed-info's report of what weston offers goes into the artifacts (info.txt,
 //                 info.json) and names the linux-dmabuf version weston 16 offers there;
 //   sid-vkms:     weston's DRM backend puts dmafeed's buffers on the KMS plane itself (every
-//                 presented frame ZERO_COPY in wp_presentation's feedback), and its capture (which
+//                 presented frame ZERO_COPY in wp_presentation's feedback; paced by fifo and timed
+//                 by commit-timing where offered: pacing_checks.hpp), and its capture (which
 //                 makes weston composite again) shows the exact colour of the player and of the C
 //                 API example.
+#include "pacing_checks.hpp"
 #include "vm_checks.hpp"
 #include "vm_session.hpp"
 
@@ -164,6 +166,8 @@ TEST_F(SidVkmsWeston, EveryPresentedFrameOfThePlayerIsScannedOutZeroCopy)
     EXPECT_EQ(*queued, 30u) << out;
     EXPECT_GT(*presented, 0u) << out;
     EXPECT_EQ(*zero_copy, *presented) << out;
+    // At --fps 10 every frame has a time to be shown at; weston 16 offers fifo and commit timing.
+    std::printf("weston 16 on vkms: %s\n", check_pacing(info_report(), out).c_str());
 }
 
 TEST_F(SidVkmsWeston, TheCaptureShowsThePlayersExactColour)
