@@ -35,8 +35,10 @@
 #include <csignal>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 #include <vulkan/vulkan.h>
@@ -497,6 +499,53 @@ TEST_F(NodrmLibrary, DroppedFramesAreReportedToTheCallback)
     EXPECT_GE(dropped, 4u);
     ASSERT_EQ(reported.size(), dropped);
     for (size_t i = 0; i < reported.size(); ++i) EXPECT_EQ(reported[i], i + 1);
+}
+
+TEST_F(NodrmLibrary, StreamPtsBecomeShowAtTimesAndALateFrameIsDropped)
+{
+    // DMAFEED_PTS_STREAM: the first frame is shown as soon as it can be, the next one its pts's
+    // distance after it; the presented callback gives both show-at times. With drop_late, a frame
+    // queued more than 20 ms after its time is given back unshown.
+    std::string error;
+    Config config = config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan);
+    config.pts_mode = PtsMode::stream;
+    config.drop_late = true;
+    auto p = Producer::create(config, &error);
+    ASSERT_TRUE(p) << error;
+    std::map<uint64_t, uint64_t> show_at;  // pts -> show_at_ns
+    p->on_presented([&](const Presented& r) {
+        ASSERT_TRUE(DMAFEED_HAS_FIELD(&r, dmafeed_presented, show_at_ns));
+        show_at[r.pts_ns] = r.show_at_ns;
+    });
+    std::vector<uint64_t> reported;
+    p->on_dropped([&](uint64_t dropped) { reported.push_back(dropped); });
+    constexpr uint64_t ms = 1'000'000;
+    for (const uint64_t pts : {1000 * ms, 1040 * ms}) {
+        Frame* frame = p->acquire(20000, &error);
+        ASSERT_NE(frame, nullptr) << error;
+        ASSERT_TRUE(p->queue(*frame, pts, &error)) << error;
+        ASSERT_TRUE(p->wait_for_frame(&error)) << error;
+    }
+    // 2 s after the first frame's time (the waits above took longer than 40 ms anyway), a frame
+    // meant for 50 ms after it is late.
+    std::this_thread::sleep_for(std::chrono::seconds{2});
+    Frame* frame = p->acquire(20000, &error);
+    ASSERT_NE(frame, nullptr) << error;
+    ASSERT_TRUE(p->queue(*frame, 1050 * ms, &error)) << error;
+    for (int i = 0; i < 100 && show_at.size() < 2; ++i) {
+        ASSERT_TRUE(p->dispatch(&error)) << error;
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    const dmafeed_stats stats = p->stats();
+    EXPECT_EQ(stats.late, 1u);
+    EXPECT_EQ(stats.queued, 2u);
+    EXPECT_EQ(reported, (std::vector<uint64_t>{1}));
+    ASSERT_EQ(show_at.count(1000 * ms) + show_at.count(1040 * ms), 2u) << "both frames' feedback";
+    EXPECT_EQ(show_at[1040 * ms] - show_at[1000 * ms], 40 * ms);
+    EXPECT_EQ(stats.timed, stats.presented);
+    std::printf("stream pts: %lu presented, %lu late; show error p50 %.1f ms p99 %.1f ms (weston 14: no commit timing)\n",
+                static_cast<unsigned long>(stats.presented), static_cast<unsigned long>(stats.late), stats.show_error_p50_ms,
+                stats.show_error_p99_ms);
 }
 
 TEST_F(VirtioLibrary, AGbmBufferImportedIntoVulkanIsClearedByTheHost)

@@ -43,12 +43,14 @@ std::string weston_version(const std::string& log_path)
 }
 
 // weston.ini for the DRM backend: vkms's connector (Virtual-1) driven at a width x height mode
-// given as a modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking.
+// given as a modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking. The
+// modeline's pixel clock is in MHz: a clock 1000 times too high makes vkms simulate 60,000
+// vblanks a second, an hrtimer storm that can stall the whole guest under emulation.
 Result<std::string> write_drm_config(const WestonOptions& o)
 {
     const uint32_t htotal = o.width + 24, vtotal = o.height + 6;
     char mode[160];
-    std::snprintf(mode, sizeof mode, "%.3f %u %u %u %u %u %u %u %u +hsync +vsync", htotal * vtotal * 60 / 1000.0, o.width,
+    std::snprintf(mode, sizeof mode, "%.6f %u %u %u %u %u %u %u %u +hsync +vsync", htotal * vtotal * 60 / 1e6, o.width,
                   o.width + 8, o.width + 16, htotal, o.height, o.height + 2, o.height + 4, vtotal);
     const std::string path = o.log_path + ".ini";
     std::ofstream out{path};
