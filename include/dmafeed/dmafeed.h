@@ -28,8 +28,8 @@
  * function that returns a dmafeed_result and does more than store a value.
  *
  * Threads. All calls on one producer are made from one thread; producers are independent.
- * dmafeed_set_log_callback, dmafeed_last_error, dmafeed_version* and dmafeed_result_name may be
- * called from any thread.
+ * dmafeed_set_log_callback, dmafeed_last_error, dmafeed_version*, dmafeed_result_name and
+ * dmafeed_wait_background_set_ups may be called from any thread.
  *
  * Vulkan: a frame whose buffer has Vulkan images lists them in image[] with their device in
  * frame.vulkan; the host renders into them with its own commands and hands the producer a
@@ -82,7 +82,7 @@ extern "C" {
 
 typedef enum dmafeed_result {
     DMAFEED_OK = 0,
-    DMAFEED_TIMEOUT = 1, /* dmafeed_acquire: no buffer came free within the timeout */
+    DMAFEED_TIMEOUT = 1, /* dmafeed_acquire: no buffer came free within the timeout; dmafeed_wait_background_set_ups */
     DMAFEED_DROPPED = 2, /* dmafeed_acquire: every buffer is held (drop_when_full); dmafeed_queue*: the
                           * frame's time had passed (drop_late): not shown. Counted as dropped */
     DMAFEED_ERROR_INVALID_ARGUMENT = -1, /* a NULL pointer, a struct_size too small, a value out of range */
@@ -287,6 +287,12 @@ dmafeed_result dmafeed_config_set_pacing(dmafeed_config* config, dmafeed_pacing 
  * compositor, no usable format and modifier, an allocator that cannot start). */
 dmafeed_result dmafeed_producer_create(const dmafeed_config* config, dmafeed_producer** producer);
 void dmafeed_producer_destroy(dmafeed_producer* producer);
+/* Added with DMAFEED_1.2. A producer destroyed while its Vulkan device was still being set up in
+ * the background (the automatic allocator's quick start) returns at once and leaves that set-up
+ * to end on its own thread. This waits up to timeout_ms for every such set-up to end: DMAFEED_OK
+ * when none runs any more (then unloading the library or exit() is safe), DMAFEED_TIMEOUT
+ * otherwise, DMAFEED_ERROR_INVALID_ARGUMENT for a negative timeout. Any thread may call it. */
+dmafeed_result dmafeed_wait_background_set_ups(int timeout_ms);
 
 /* A buffer the compositor does not hold, waiting up to timeout_ms (never with drop_when_full).
  * DMAFEED_TIMEOUT, DMAFEED_DROPPED, DMAFEED_ERROR_INVALID_ARGUMENT, DMAFEED_ERROR_INVALID_STATE

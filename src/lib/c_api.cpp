@@ -7,7 +7,9 @@
 #include "lib/errors.hpp"
 #include "lib/host_producer.hpp"
 #include "lib/sized_copy.hpp"
+#include "producer/backends.hpp"
 
+#include <chrono>
 #include <string>
 
 struct dmafeed_producer {
@@ -67,6 +69,16 @@ dmafeed_result dmafeed_producer_create(const dmafeed_config* config, dmafeed_pro
 }
 
 void dmafeed_producer_destroy(dmafeed_producer* producer) { delete producer; }
+
+dmafeed_result dmafeed_wait_background_set_ups(int timeout_ms)
+{
+    return lib::guarded("dmafeed_wait_background_set_ups", [&] {
+        if (timeout_ms < 0) {
+            return fail(DMAFEED_ERROR_INVALID_ARGUMENT, "dmafeed_wait_background_set_ups: a negative timeout");
+        }
+        return producer::wait_for_abandoned_set_ups(std::chrono::milliseconds{timeout_ms}) ? DMAFEED_OK : DMAFEED_TIMEOUT;
+    });
+}
 
 dmafeed_result dmafeed_acquire(dmafeed_producer* producer, dmafeed_frame* frame, int timeout_ms)
 {

@@ -360,7 +360,19 @@ Result<Backends> make_backends(const AllocatorOptions& options, std::optional<de
     return ordered;
 }
 
-std::atomic<size_t> abandoned_running{0};
+// The abandoned set-ups still running. Never destroyed: a detached set-up thread uses it up to its
+// last instruction, which may come after static destructors have begun.
+struct AbandonedSetUps {
+    std::mutex mutex;
+    std::condition_variable ended;
+    size_t running = 0;
+};
+
+AbandonedSetUps& abandoned_set_ups()
+{
+    static auto* a = new AbandonedSetUps;
+    return *a;
+}
 
 // What a set-up's thread and its BackgroundBackends share; whichever lets go last frees it. The
 // result is handed over (`result`, `done`) under the mutex, and only while not `abandoned`.
@@ -390,7 +402,10 @@ public:
             }
             // Nobody wants them any more: they go here, on this thread.
             made.reset();
-            abandoned_running.fetch_sub(1, std::memory_order_acq_rel);
+            AbandonedSetUps& a = abandoned_set_ups();
+            const std::lock_guard abandoned_lock{a.mutex};
+            --a.running;
+            a.ended.notify_all();
         }}.detach();
     }
     ~BackgroundBackends() override
@@ -403,7 +418,11 @@ public:
             return;
         }
         state_->abandoned = true;
-        abandoned_running.fetch_add(1, std::memory_order_acq_rel);
+        {
+            AbandonedSetUps& a = abandoned_set_ups();
+            const std::lock_guard abandoned_lock{a.mutex};
+            ++a.running;
+        }
         log::debug("%s: still being set up; abandoned, to end in the background", what_.c_str());
     }
     bool ready() const override { return state_->done.load(std::memory_order_acquire); }
@@ -463,7 +482,19 @@ std::unique_ptr<PendingBackends> background_backends(std::function<Result<Backen
     return std::make_unique<BackgroundBackends>(std::move(set_up), std::move(what));
 }
 
-size_t abandoned_set_ups_running() noexcept { return abandoned_running.load(std::memory_order_acquire); }
+size_t abandoned_set_ups_running() noexcept
+{
+    AbandonedSetUps& a = abandoned_set_ups();
+    const std::lock_guard lock{a.mutex};
+    return a.running;
+}
+
+bool wait_for_abandoned_set_ups(std::chrono::milliseconds timeout)
+{
+    AbandonedSetUps& a = abandoned_set_ups();
+    std::unique_lock lock{a.mutex};
+    return a.ended.wait_for(lock, timeout, [&] { return a.running == 0; });
+}
 
 Result<std::unique_ptr<Backend>> udmabuf_backend(const std::string& path)
 {

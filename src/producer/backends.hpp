@@ -15,6 +15,7 @@
 #include "sources/pattern.hpp"
 #include "util/result.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -112,6 +113,8 @@ std::unique_ptr<PendingBackends> background_backends(std::function<Result<Backen
 // driver still loading in it) should leave with _exit() after flushing its output, so that no
 // static destructor runs under that thread's feet; their fds go with the process.
 size_t abandoned_set_ups_running() noexcept;
+// Waits up to `timeout` until none runs: true then (from any thread).
+bool wait_for_abandoned_set_ups(std::chrono::milliseconds timeout);
 
 // What a factory gives for one device: its backends in preference order and, where they stand in
 // for better ones still being set up, those (the producer switches to them when they are ready,

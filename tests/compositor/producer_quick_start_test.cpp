@@ -387,9 +387,12 @@ TEST(ProducerQuickStart, ADeadCompositorEndsTheProducerAtOnceWhileTheSetUpRunsWh
     EXPECT_EQ(producer::abandoned_set_ups_running(), 1u);
     EXPECT_FALSE(outcome->destroyed.load());
 
+    EXPECT_FALSE(producer::wait_for_abandoned_set_ups(20ms)) << "a wait ends at its timeout while one runs";
+
     // The set-up ends: what it made goes on its own thread, with its fd; nobody used it.
     held->open();
-    ASSERT_TRUE(abandoned_set_ups_end()) << "the abandoned set-up did not end";
+    ASSERT_TRUE(producer::wait_for_abandoned_set_ups(5000ms)) << "the abandoned set-up did not end";
+    ASSERT_TRUE(abandoned_set_ups_end());
     EXPECT_TRUE(outcome->destroyed.load());
     EXPECT_NE(outcome->destroyed_on, std::this_thread::get_id());
     EXPECT_EQ(then->allocations, 0u);

@@ -71,6 +71,8 @@ TEST(CApi, NullProducersAreRefusedAndAFenceIsClosedAnyway)
     dmafeed_frame_init(&frame);
     EXPECT_EQ(dmafeed_acquire(nullptr, &frame, 0), DMAFEED_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(dmafeed_wait_for_frame(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_wait_background_set_ups(-1), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_wait_background_set_ups(0), DMAFEED_OK) << "no producer left a set-up running";
     EXPECT_EQ(dmafeed_dispatch(nullptr), DMAFEED_ERROR_INVALID_ARGUMENT);
     dmafeed_dmabuf dmabuf;
     dmafeed_dmabuf_init(&dmabuf);
