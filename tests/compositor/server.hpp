@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -185,6 +186,16 @@ struct SurfaceState {
     };
     std::optional<Point> acquire_point;  // syncobj
     std::optional<Point> release_point;
+    bool fifo_set_barrier = false;   // wp_fifo_v1
+    bool fifo_wait_barrier = false;
+    std::optional<uint64_t> target_ns;  // wp_commit_timer_v1.set_timestamp (CLOCK_MONOTONIC)
+};
+
+// A committed content update: checked at its commit, applied then or, queued, at a later tick.
+struct ContentUpdate {
+    SurfaceState state;
+    uint32_t acked_configure = 0;  // the xdg serial acked before its commit, 0: none new
+    uint64_t commit_ns = 0;        // when the commit request came
 };
 
 struct Surface {
@@ -211,6 +222,12 @@ struct Surface {
     wl_resource* syncobj = nullptr;  // its wp_linux_drm_syncobj_surface_v1
     wl_resource* color_representation = nullptr;
     std::pair<uint32_t, uint32_t> coefficients{0, 0};  // (coefficients, range) in effect; 0: unset
+    wl_resource* fifo = nullptr;          // its wp_fifo_v1
+    wl_resource* commit_timer = nullptr;  // its wp_commit_timer_v1
+    bool fifo_barrier = false;  // set by an applied set_barrier, cleared at the end of the next tick
+    // Committed updates waiting for a constraint (or for one ahead of them), oldest first. Their
+    // frame callbacks and presentation feedback stay in their state until they apply.
+    std::deque<ContentUpdate> queued;
 };
 
 // A zwp_linux_buffer_release_v1 waiting for its buffer's release.
@@ -309,7 +326,19 @@ struct Server {
     // --- server_surface.cpp ---
     Result<void> init_surface();
     void surfaces_forget_buffer(Buffer* buffer);
+    // Applies the queued updates whose constraints hold at `time`, presents (feedback, frame
+    // callbacks, on_present releases), then clears the fifo barriers.
     void tick_surfaces(uint64_t tick, uint64_t time);
+    // Makes `update` the surface's current state and records it; `tick` 0: at its commit.
+    void apply_update(Surface* surface, ContentUpdate update, uint64_t tick, uint64_t time);
+    uint64_t queued_updates = 0;  // all surfaces
+    bool surfaces_hidden = false;  // TestCompositor::set_surfaces_hidden
+
+    // --- server_timing.cpp ---
+    // wp_fifo_manager_v1 and wp_commit_timing_manager_v1 (Config::fifo_version,
+    // Config::commit_timing_version).
+    Result<void> init_timing();
+    void timing_surface_lost(Surface* surface);
 
     // --- server_syncobj.cpp ---
     Result<void> init_syncobj();

@@ -1,5 +1,7 @@
 // wl_compositor, wl_surface (double-buffered state, commit, releases), wl_region, frame callbacks
-// and wp_presentation. Content is "shown" on tick().
+// and wp_presentation. Content is "shown" on tick(). A commit's update applies at once, or waits in
+// the surface's queue while a fifo barrier or a future commit-timing target holds it (or an update
+// ahead of it waits) and applies at the first tick where nothing does.
 #include "server.hpp"
 
 #include "util/log.hpp"
@@ -32,6 +34,9 @@ void callback_destroyed(wl_resource* resource) noexcept
     if (Surface* surface = surface_of(resource)) {
         erase_value(surface->pending.frame_callbacks, resource);
         erase_value(surface->frame_callbacks, resource);
+        for (ContentUpdate& update : surface->queued) {
+            erase_value(update.state.frame_callbacks, resource);
+        }
     }
 }
 
@@ -39,6 +44,9 @@ void presentation_feedback_destroyed(wl_resource* resource) noexcept
 {
     if (Surface* surface = surface_of(resource)) {
         erase_value(surface->pending.presentation, resource);
+        for (ContentUpdate& update : surface->queued) {
+            erase_value(update.state.presentation, resource);
+        }
         auto& committed = surface->presentation;
         committed.erase(std::remove_if(committed.begin(), committed.end(),
                                        [&](const Surface::Presentation& p) { return p.resource == resource; }),
@@ -149,6 +157,37 @@ void surface_offset(wl_client*, wl_resource* resource, int32_t x, int32_t y) noe
     surface->pending.dy = y;
 }
 
+// The buffer and scale the surface will have once its queued updates have applied: what a new
+// commit is checked against.
+const Buffer* latest_buffer(const Surface* surface)
+{
+    for (auto it = surface->queued.rbegin(); it != surface->queued.rend(); ++it) {
+        if (it->state.attached) {
+            return it->state.buffer;
+        }
+    }
+    return surface->buffer;
+}
+
+int32_t latest_scale(const Surface* surface)
+{
+    for (auto it = surface->queued.rbegin(); it != surface->queued.rend(); ++it) {
+        if (it->state.scale) {
+            return *it->state.scale;
+        }
+    }
+    return surface->scale;
+}
+
+// Whether an update's constraints hold it back now (wait_barrier is ignored while the surfaces
+// are hidden: the compositor is not updating them).
+bool held(const Surface* surface, const ContentUpdate& update, uint64_t time)
+{
+    const SurfaceState& state = update.state;
+    return (state.fifo_wait_barrier && surface->fifo_barrier && !surface->server->surfaces_hidden) ||
+           (state.target_ns && *state.target_ns > time);
+}
+
 void surface_commit(wl_client*, wl_resource* resource) noexcept
 {
     Surface* surface = surface_of(resource);
@@ -157,8 +196,8 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         return;
     }
     // Checks come first: an error leaves the pending state (and its callbacks) with the surface.
-    const Buffer* next = surface->pending.attached ? surface->pending.buffer : surface->buffer;
-    const int32_t scale = surface->pending.scale.value_or(surface->scale);
+    const Buffer* next = surface->pending.attached ? surface->pending.buffer : latest_buffer(surface);
+    const int32_t scale = surface->pending.scale.value_or(latest_scale(surface));
     if (next && !next->failed && (next->width % scale != 0 || next->height % scale != 0)) {
         server->post_error(resource, WL_SURFACE_ERROR_INVALID_SIZE,
                            log::format("buffer %dx%d is not a multiple of the buffer scale %d", next->width,
@@ -169,80 +208,20 @@ void surface_commit(wl_client*, wl_resource* resource) noexcept
         !server->color_representation_precommit(surface, next)) {
         return;
     }
-    SurfaceState pending = std::exchange(surface->pending, {});
-
-    // Apply.
-    if (pending.attached) {
-        Buffer* previous = surface->buffer;
-        surface->buffer = pending.buffer;
-        erase_value(surface->release_on_present, surface->buffer);
-        if (previous && previous != surface->buffer) {
-            if (server->config.release_policy == ReleasePolicy::on_replace) {
-                server->release_buffer(previous);
-            } else if (std::find(surface->release_on_present.begin(), surface->release_on_present.end(), previous) ==
-                       surface->release_on_present.end()) {
-                surface->release_on_present.push_back(previous);
-            }
-        }
-    }
-    const bool acquire_fence = pending.acquire_fence != nullptr;
-    const bool release_requested = pending.release != nullptr;
-    server->sync_commit(surface, pending);
-    if (pending.destination) surface->destination = *pending.destination;
-    if (pending.coefficients) surface->coefficients = *pending.coefficients;
-    surface->scale = scale;
-    surface->transform = pending.transform.value_or(surface->transform);
-    surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
-                                    pending.frame_callbacks.end());
-
-    const uint64_t commit = server->next_commit++;
-    surface->last_commit = commit;
-    // Content committed before and not shown yet is superseded: its feedback is discarded.
-    std::vector<PresentationRecord> discarded;
-    for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
-        discarded.push_back(discard(p.resource, surface->serial, p.commit));
-    }
-    for (wl_resource* feedback : pending.presentation) {
-        surface->presentation.push_back({feedback, commit});
-    }
-
-    uint32_t acked = 0;
-    if (surface->xdg) {
-        acked = std::exchange(surface->xdg->acked_since_commit, 0U);
-    }
-    CommitRecord record{
-        .serial = commit,
-        .client = surface->client,
-        .surface = surface->serial,
-        .surface_object_id = wl_resource_get_id(resource),
-        .attached = pending.attached,
-        .buffer = surface->buffer ? surface->buffer->serial : 0,
-        .dx = pending.dx,
-        .dy = pending.dy,
-        .damage = std::move(pending.damage),
-        .buffer_damage = std::move(pending.buffer_damage),
-        .buffer_scale = surface->scale,
-        .buffer_transform = surface->transform,
-        .frame_callbacks = static_cast<uint32_t>(pending.frame_callbacks.size()),
-        .presentation_feedbacks = static_cast<uint32_t>(pending.presentation.size()),
-        .acked_configure = acked,
-        .viewport_width = surface->destination.first,
-        .viewport_height = surface->destination.second,
-        .yuv_coefficients = surface->coefficients.first,
-        .yuv_range = surface->coefficients.second,
-        .acquire_fence = acquire_fence,
-        .release_requested = release_requested,
-        .time_ns = now_ns(),
+    ContentUpdate update{
+        .state = std::exchange(surface->pending, {}),
+        .acked_configure = surface->xdg ? std::exchange(surface->xdg->acked_since_commit, 0U) : 0U,
+        .commit_ns = now_ns(),
     };
-    server->syncobj_commit(surface, pending, record);
-    std::vector<CommitRecord> commits;
-    commits.push_back(std::move(record));
-    server->records.update([&](Records& r) {
-        r.totals.presentations += discarded.size();
-        append_frame_records(r.presentations, std::move(discarded), server->config.frame_records_kept);
-        append_frame_records(r.commits, std::move(commits), server->config.frame_records_kept);
-        ++r.totals.commits;
-    });
+    // Updates apply in order: one behind a queued update waits too.
+    if (!surface->queued.empty() || held(surface, update, update.commit_ns)) {
+        surface->queued.push_back(std::move(update));
+        const uint64_t queued = ++server->queued_updates;
+        server->records.update([&](Records& r) { r.queued_updates = queued; });
+    } else {
+        const uint64_t at = update.commit_ns;
+        server->apply_update(surface, std::move(update), 0, at);
+    }
     server->xdg_postcommit(surface);
     if (server->config.tick_on_commit) {
         server->tick();
@@ -274,6 +253,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     server->viewporter_surface_lost(surface);
     server->color_representation_surface_lost(surface);
     server->syncobj_surface_lost(surface);
+    server->timing_surface_lost(surface);
 
     std::vector<PresentationRecord> discarded;
     for (wl_resource* callback : surface->pending.frame_callbacks) {
@@ -292,6 +272,23 @@ void surface_destroyed(wl_resource* resource) noexcept
             discarded.push_back(discard(p.resource, surface->serial, p.commit));
         }
     }
+    // Queued updates never apply: their callbacks go, their feedback is discarded (commit 0), their
+    // buffers stay the client's (the compositor never used them).
+    const uint64_t dropped = surface->queued.size();
+    for (ContentUpdate& update : surface->queued) {
+        for (wl_resource* callback : update.state.frame_callbacks) {
+            finish_resource(callback);
+        }
+        for (wl_resource* feedback : update.state.presentation) {
+            if (dying) {
+                finish_resource(feedback);
+            } else {
+                discarded.push_back(discard(feedback, surface->serial, 0));
+            }
+        }
+    }
+    surface->queued.clear();
+    server->queued_updates -= dropped;
     if (!dying) {  // the compositor no longer uses these
         for (Buffer* buffer : surface->release_on_present) {
             server->release_buffer(buffer);
@@ -300,8 +297,10 @@ void surface_destroyed(wl_resource* resource) noexcept
             server->release_buffer(surface->buffer);
         }
     }
-    if (!discarded.empty()) {
+    if (!discarded.empty() || dropped != 0) {
+        const uint64_t queued = server->queued_updates;
         server->records.update([&](Records& r) {
+            r.queued_updates = queued;
             r.totals.presentations += discarded.size();
             append_frame_records(r.presentations, std::move(discarded), server->config.frame_records_kept);
         });
@@ -415,18 +414,118 @@ void Server::surfaces_forget_buffer(Buffer* buffer)
         if (surface->pending.buffer == buffer) {
             surface->pending.buffer = nullptr;
         }
+        for (ContentUpdate& update : surface->queued) {  // such an update attaches no buffer
+            if (update.state.buffer == buffer) {
+                update.state.buffer = nullptr;
+            }
+        }
         erase_value(surface->release_on_present, buffer);
     }
 }
 
+void Server::apply_update(Surface* surface, ContentUpdate update, uint64_t tick, uint64_t time)
+{
+    SurfaceState& pending = update.state;
+    if (pending.attached) {
+        Buffer* previous = surface->buffer;
+        surface->buffer = pending.buffer;
+        erase_value(surface->release_on_present, surface->buffer);
+        if (previous && previous != surface->buffer) {
+            if (config.release_policy == ReleasePolicy::on_replace) {
+                release_buffer(previous);
+            } else if (std::find(surface->release_on_present.begin(), surface->release_on_present.end(), previous) ==
+                       surface->release_on_present.end()) {
+                surface->release_on_present.push_back(previous);
+            }
+        }
+    }
+    const bool acquire_fence = pending.acquire_fence != nullptr;
+    const bool release_requested = pending.release != nullptr;
+    sync_commit(surface, pending);
+    if (pending.destination) surface->destination = *pending.destination;
+    if (pending.coefficients) surface->coefficients = *pending.coefficients;
+    surface->scale = pending.scale.value_or(surface->scale);
+    surface->transform = pending.transform.value_or(surface->transform);
+    surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
+                                    pending.frame_callbacks.end());
+    if (pending.fifo_set_barrier) {
+        surface->fifo_barrier = true;
+    }
+
+    const uint64_t commit = next_commit++;
+    surface->last_commit = commit;
+    // Content applied before and not shown yet is superseded: its feedback is discarded.
+    std::vector<PresentationRecord> discarded;
+    for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
+        discarded.push_back(discard(p.resource, surface->serial, p.commit));
+    }
+    for (wl_resource* feedback : pending.presentation) {
+        surface->presentation.push_back({feedback, commit});
+    }
+
+    CommitRecord record{
+        .serial = commit,
+        .client = surface->client,
+        .surface = surface->serial,
+        .surface_object_id = wl_resource_get_id(surface->resource),
+        .attached = pending.attached,
+        .buffer = surface->buffer ? surface->buffer->serial : 0,
+        .dx = pending.dx,
+        .dy = pending.dy,
+        .damage = std::move(pending.damage),
+        .buffer_damage = std::move(pending.buffer_damage),
+        .buffer_scale = surface->scale,
+        .buffer_transform = surface->transform,
+        .frame_callbacks = static_cast<uint32_t>(pending.frame_callbacks.size()),
+        .presentation_feedbacks = static_cast<uint32_t>(pending.presentation.size()),
+        .acked_configure = update.acked_configure,
+        .viewport_width = surface->destination.first,
+        .viewport_height = surface->destination.second,
+        .yuv_coefficients = surface->coefficients.first,
+        .yuv_range = surface->coefficients.second,
+        .acquire_fence = acquire_fence,
+        .release_requested = release_requested,
+        .time_ns = update.commit_ns,
+        .fifo_set_barrier = pending.fifo_set_barrier,
+        .fifo_wait_barrier = pending.fifo_wait_barrier,
+        .target_ns = pending.target_ns.value_or(0),
+        .applied_ns = time,
+        .applied_tick = tick,
+        .queued = tick != 0,  // only a tick applies queued updates
+    };
+    syncobj_commit(surface, pending, record);
+    std::vector<CommitRecord> commits;
+    commits.push_back(std::move(record));
+    const uint64_t queued = queued_updates;
+    records.update([&](Records& r) {
+        r.queued_updates = queued;
+        r.totals.presentations += discarded.size();
+        append_frame_records(r.presentations, std::move(discarded), config.frame_records_kept);
+        append_frame_records(r.commits, std::move(commits), config.frame_records_kept);
+        ++r.totals.commits;
+    });
+}
+
 void Server::tick_surfaces(uint64_t tick, uint64_t time)
 {
+    // The tick is a latching deadline. Queued updates whose constraints hold at it apply, in order:
+    // a target at or before `time`, and no barrier (one set by an update applied here holds the
+    // next wait_barrier). What is current then is presented, and the barriers clear after it.
+    for (Surface* surface : std::vector{surfaces}) {
+        while (!surface->queued.empty() && !held(surface, surface->queued.front(), time)) {
+            ContentUpdate update = std::move(surface->queued.front());
+            surface->queued.pop_front();
+            --queued_updates;
+            apply_update(surface, std::move(update), tick, time);
+        }
+    }
+
     std::vector<PresentationRecord> presentations;
     std::vector<FrameCallbackRecord> callbacks;
     const auto refresh = static_cast<uint32_t>(config.refresh.count());
     const auto time_ms = static_cast<uint32_t>(time / 1'000'000U);
     for (Surface* surface : std::vector{surfaces}) {
-        const bool shown = surface->buffer && !discard_presentation;
+        const bool shown = surface->buffer && !discard_presentation && !surfaces_hidden;
         for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
             if (!shown) {
                 presentations.push_back(discard(p.resource, surface->serial, p.commit));
@@ -440,14 +539,17 @@ void Server::tick_surfaces(uint64_t tick, uint64_t time)
             finish_resource(p.resource);
             presentations.push_back({surface->serial, p.commit, true, time, refresh, tick, config.presentation_flags});
         }
-        for (wl_resource* callback : std::exchange(surface->frame_callbacks, {})) {
-            wl_callback_send_done(callback, time_ms);
-            finish_resource(callback);
-            callbacks.push_back({surface->serial, time_ms, tick});
+        if (!surfaces_hidden) {  // hidden, frame callbacks wait until the surfaces are shown
+            for (wl_resource* callback : std::exchange(surface->frame_callbacks, {})) {
+                wl_callback_send_done(callback, time_ms);
+                finish_resource(callback);
+                callbacks.push_back({surface->serial, time_ms, tick});
+            }
         }
         for (Buffer* buffer : std::exchange(surface->release_on_present, {})) {
             release_buffer(buffer);
         }
+        surface->fifo_barrier = false;  // the content that set it has been latched
     }
     const size_t presented = static_cast<size_t>(
         std::count_if(presentations.begin(), presentations.end(), [](const PresentationRecord& p) { return p.presented; }));

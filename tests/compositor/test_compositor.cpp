@@ -327,6 +327,11 @@ void TestCompositor::set_discard_presentation(bool discard)
     runner_->run([&](detail::Server& s) { s.discard_presentation = discard; });
 }
 
+void TestCompositor::set_surfaces_hidden(bool hidden)
+{
+    runner_->run([&](detail::Server& s) { s.surfaces_hidden = hidden; });
+}
+
 void TestCompositor::set_configure_size(int32_t width, int32_t height)
 {
     runner_->run([&](detail::Server& s) {

@@ -32,6 +32,31 @@
 // immediately or with a fence (ReleaseFences). Errors: synchronization_exists, duplicate_fence,
 // duplicate_release, no_surface, and no_buffer at a commit without a buffer.
 //
+// wp_fifo_manager_v1 (Config::fifo_version) and wp_commit_timing_manager_v1
+// (Config::commit_timing_version), v1: content updates are queued. A commit is checked at once
+// (protocol errors come at the commit); its update applies at once unless it waits: behind another
+// queued update of its surface (updates apply in order), with wait_barrier while the surface's fifo
+// barrier is set, or with a commit-timing target later than now (CLOCK_MONOTONIC, the presentation
+// clock). An applied set_barrier sets the barrier. A tick (at time T) is a latching deadline: it
+// applies queued updates from the head until one has wait_barrier while the barrier is set (also
+// by an update applied at this tick: one fifo update a tick) or a target after T, presents as
+// without these protocols (feedback at T, frame callbacks), and then clears every barrier: the
+// content that set it has been shown for a refresh. So of fifo updates committed back to back
+// after a tick, the first applies at its commit and is presented at the next tick (n), the others
+// apply and are presented one a tick at n + 1, n + 2, ...; an update with a target applies and is
+// presented at the first tick at or after the target. Frame callbacks and feedback of a queued
+// update become active when it applies. A surface destroyed with queued updates drops them: their
+// callbacks are destroyed, their feedback discarded (commit 0), their buffers never released (never
+// used). Destroying the fifo or timer keeps the state set so far; a new one may then be made.
+// Errors: wp_fifo_manager_v1 already_exists (a second get_fifo for a surface);
+// wp_fifo_v1 surface_destroyed (set_barrier or wait_barrier once the surface is gone);
+// wp_commit_timing_manager_v1 commit_timer_exists (a second get_timer); wp_commit_timer_v1
+// invalid_timestamp (tv_nsec >= 1000000000), timestamp_exists (a second set_timestamp before the
+// commit), surface_destroyed (set_timestamp once the surface is gone).
+// set_surfaces_hidden(true): as for surfaces the compositor is not updating, ticks send no frame
+// callbacks (they wait until shown), discard the feedback of current content, and wait_barrier is
+// ignored (only targets and order hold updates back).
+//
 // Threads: every knob may be called from any thread; it runs on the server thread and returns once
 // it has been applied and the resulting events are flushed to the clients' sockets, so a client
 // roundtrip after a knob sees its events. After stop() (or the compositor's end) knobs do nothing.
@@ -195,6 +220,8 @@ struct Config {
     // zwp_linux_explicit_synchronization_v1: 0 = not offered, 1..2.
     uint32_t explicit_sync_version = 0;
     ReleaseFences release_fences = ReleaseFences::immediate;
+    uint32_t fifo_version = 0;           // wp_fifo_manager_v1: 0 = not offered, 1
+    uint32_t commit_timing_version = 0;  // wp_commit_timing_manager_v1: 0 = not offered, 1
 
     int32_t width = 640;  // size in xdg_toplevel.configure (0 x 0: the client picks)
     int32_t height = 480;
@@ -279,6 +306,8 @@ struct BufferRecord {
     std::vector<PlaneRecord> planes;  // sorted by plane index
 };
 
+// A content update, recorded when it applies (Records::commits lists them in that order); serials
+// count applied updates.
 struct CommitRecord {
     uint64_t serial = 0;
     uint64_t client = 0;
@@ -304,7 +333,13 @@ struct CommitRecord {
     uint64_t acquire_point = 0;           // syncobj: the points set for this commit (0: none)
     uint64_t release_point = 0;
     bool acquire_signalled = false;       // syncobj: the acquire point signalled within 2 s of the commit
-    uint64_t time_ns = 0;                 // CLOCK_MONOTONIC
+    uint64_t time_ns = 0;                 // the commit request (CLOCK_MONOTONIC)
+    bool fifo_set_barrier = false;        // wp_fifo_v1 requests of this commit
+    bool fifo_wait_barrier = false;
+    uint64_t target_ns = 0;               // wp_commit_timer_v1 timestamp (CLOCK_MONOTONIC); 0: none
+    uint64_t applied_ns = 0;              // when the update applied (CLOCK_MONOTONIC): time_ns or a tick's
+    uint64_t applied_tick = 0;            // the tick (Records::ticks) that applied it; 0: at its commit
+    bool queued = false;                  // it waited in the surface's queue
 };
 
 struct FrameCallbackRecord {
@@ -315,7 +350,7 @@ struct FrameCallbackRecord {
 
 struct PresentationRecord {
     uint64_t surface = 0;
-    uint64_t commit = 0;     // the commit the feedback was requested with
+    uint64_t commit = 0;     // the commit the feedback was requested with; 0: its update never applied
     bool presented = false;  // false: discarded
     uint64_t time_ns = 0;    // presented: the timestamp sent (CLOCK_MONOTONIC)
     uint32_t refresh_ns = 0;
@@ -391,6 +426,7 @@ struct Records {
     uint64_t fenced_releases = 0;     // explicit sync release events sent
     uint64_t immediate_releases = 0;
     uint64_t ticks = 0;
+    uint64_t queued_updates = 0;     // content updates waiting now (all surfaces)
     uint64_t clients_connected = 0;  // now
     uint64_t clients_total = 0;      // ever
 };
@@ -445,6 +481,10 @@ public:
     void tick();
     void set_auto_tick(std::optional<std::chrono::nanoseconds> period);
     void set_discard_presentation(bool discard);
+    // Hidden surfaces (all of them): ticks send no frame callbacks (they wait until shown) and
+    // discard the feedback of current content; wait_barrier is ignored. Queued updates held only by
+    // a barrier apply at the next tick.
+    void set_surfaces_hidden(bool hidden);
     // Sends a new configure to every toplevel: this size in the normal state.
     void set_configure_size(int32_t width, int32_t height);
     void send_close();  // xdg_toplevel.close to every toplevel
