@@ -22,13 +22,16 @@ from pathlib import Path
 
 SID_SUITE = "unstable"
 # What the sid set-ups run: the compositors, Mesa (GL, GBM, lavapipe), the Vulkan loader, tools and
-# capture clients, and the libraries the host-built binaries link (they run there unchanged).
+# capture clients (grim; PipeWire, wireplumber and GStreamer's pipewiresrc for mutter's screen
+# casts), and the libraries the host-built binaries link (they run there unchanged).
 SID_PACKAGES = (
     "weston", "sway", "labwc", "grim", "mutter", "kwin-wayland", "dbus-daemon", "dbus-session-bus-common",
     "libgl1-mesa-dri", "libegl-mesa0", "libgbm1", "mesa-vulkan-drivers",
     "libvulkan1", "vulkan-tools", "vulkan-validationlayers", "wayland-utils",
     "libdrm2", "libwayland-client0", "libwayland-server0", "libpng16-16t64", "libstdc++6",
     "python3",
+    "pipewire", "wireplumber", "gstreamer1.0-pipewire", "gstreamer1.0-plugins-base", "gstreamer1.0-tools",
+    "gir1.2-gstreamer-1.0",
 )
 # The sid Release file of a mirror reads as expired now and then; the archive keyring still checks it.
 SID_MMDEBSTRAP_OPTIONS = ("--variant=apt", "--components=main",

@@ -4,8 +4,9 @@
 // output at a chosen size, its log and `--version` in the artifacts. Clients reach it through
 // client_env() (WAYLAND_DISPLAY as an absolute path: sway and labwc refuse to run as root and run
 // as uid 1000 with a runtime dir of their own). Captures go through grim (ext-image-copy-capture or
-// wlr-screencopy) for sway and labwc, and through KWin's D-Bus screenshot API (kwin_screenshot.py)
-// for KWin; mutter has none here.
+// wlr-screencopy) for sway and labwc, through KWin's D-Bus screenshot API (kwin_screenshot.py) for
+// KWin, and through mutter's screen cast D-Bus API and PipeWire (mutter_screencast.py) for mutter,
+// for which a PipeWire daemon and wireplumber of its own start with the first capture.
 #pragma once
 
 #include "child_process.hpp"
@@ -28,7 +29,7 @@ struct CompositorTraits {
     CompositorKind kind;
     const char* name;            // "sway": also the artifacts' prefix and the gtest parameter
     const char* setup;           // the tools/vm set-up it renders in ("sid-vkms")
-    bool captures;               // capture() reads its output back
+    bool captures;               // the exact-colour checks run (capture() reads its output back)
     bool scans_out;              // presented frames of a buffer that covers the output are ZERO_COPY
     bool syncobj;                // the player's frames go with wp_linux_drm_syncobj_v1 acquire points
     const char* dmabuf_version;  // the zwp_linux_dmabuf_v1 version it offers, as dmafeed-info says it
@@ -74,6 +75,8 @@ private:
     std::optional<ChildProcess> bus_;
     std::string bus_address_;
     ChildProcess child_;
+    bool needs_pipewire_ = false;        // its captures need PipeWire and wireplumber (mutter)
+    std::vector<ChildProcess> helpers_;  // those two once started; stopped after it
 };
 
 }  // namespace dmafeed::test
