@@ -47,6 +47,7 @@ Result<void> Producer::start()
     auto connection = wl::Connection::connect(config_.display.empty() ? nullptr : config_.display.c_str());
     if (!connection) return std::move(connection).error();
     connection_ = std::move(*connection);
+    connection_->set_interrupt(config_.interrupt);
     auto globals = wl::Globals::bind(*connection_, config_.max_dmabuf_version, config_.timeout);
     if (!globals) return std::move(globals).error();
     globals_ = std::move(*globals);
@@ -240,6 +241,7 @@ Result<std::optional<Frame>> Producer::acquire_within(std::chrono::milliseconds 
             stats_.dropped();
             return std::optional<Frame>{};
         }
+        if (connection_->interrupted()) return std::optional<Frame>{};
         const auto left = left_until(deadline);
         if (left.count() == 0) {
             if (!timeout_is_error) return std::optional<Frame>{};
@@ -426,12 +428,14 @@ Result<void> Producer::wait_for_frame()
     const auto hidden_after = config_.hidden_after.count() > 0 ? config_.hidden_after : config_.timeout / 2;
     const auto hidden_at = std::min(deadline, start + hidden_after);
     while (window_->frame_callbacks_pending() >= held) {
+        if (connection_->interrupted()) return {};
         if (Clock::now() >= hidden_at) {
             // No frame callback: a compositor that does not repaint the window answers a roundtrip,
             // a stopped or hung one does not.
             const auto left = left_until(deadline);
             if (left.count() == 0 || !connection_->roundtrip(left)) {
                 if (auto r = connection_->status(); !r) return r;
+                if (connection_->interrupted()) return {};
                 return Error{"no frame callback from the compositor within " + std::to_string(config_.timeout.count()) +
                              " ms, and no answer to wl_display.sync: it is stopped or hung"};
             }
@@ -463,7 +467,7 @@ Result<void> Producer::dispatch(std::chrono::milliseconds timeout) { return conn
 Result<void> Producer::drain(std::chrono::milliseconds timeout)
 {
     const auto deadline = Clock::now() + timeout;
-    while (window_->feedbacks_in_flight() > 0) {
+    while (window_->feedbacks_in_flight() > 0 && !connection_->interrupted()) {
         const auto left = left_until(deadline);
         if (left.count() == 0) break;
         if (auto r = connection_->dispatch(left); !r) return std::move(r).error();

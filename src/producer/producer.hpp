@@ -66,6 +66,7 @@
 #include "wl/globals.hpp"
 #include "wl/window.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -112,6 +113,10 @@ struct ProducerConfig {
     // No frame callback for this long: the window is taken as not repainted (hidden) if the
     // compositor answers a roundtrip. 0: half the timeout.
     std::chrono::milliseconds hidden_after{0};
+    // Set (by a signal handler, say): every wait ends within 100 ms of it turning true, without an
+    // error: wait_for_frame(), dispatch() and drain() return, acquire() returns no frame (not a
+    // drop). The caller then stops.
+    const std::atomic<bool>* interrupt = nullptr;
     wl::WindowOptions window;
     uint32_t max_dmabuf_version = wl::LinuxDmabuf::max_supported_version;
     BackendFactory backends;  // unset: system_backends({})

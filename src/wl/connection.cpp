@@ -2,6 +2,7 @@
 
 #include "util/fd_limit.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <poll.h>
@@ -101,10 +102,17 @@ Result<void> Connection::dispatch(std::chrono::milliseconds timeout)
         return f;
     }
     pollfd pfd{.fd = fd(), .events = POLLIN, .revents = 0};
-    int r;
-    do {
-        r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
-    } while (r < 0 && errno == EINTR);
+    // With an interrupt flag, in slices of 100 ms: a signal that comes just before poll() does not
+    // interrupt it, and the flag is looked at between slices.
+    const auto deadline = Clock::now() + timeout;
+    int r = 0;
+    while (!interrupted()) {
+        const int left = remaining_ms(deadline);
+        const int slice = interrupt_ ? std::min(left, 100) : left;
+        r = ::poll(&pfd, 1, slice);
+        if (r < 0 && errno == EINTR) continue;  // the loop's condition looks at the flag
+        if (r != 0 || slice == left) break;     // events, an error, or the whole timeout waited
+    }
     if (r <= 0) {
         wl_display_cancel_read(display_.get());
         if (r < 0) return Error::from_errno("poll on the Wayland socket", errno);
@@ -130,6 +138,10 @@ Result<void> Connection::roundtrip(std::chrono::milliseconds timeout)
     Result<void> result;
     while (!done) {
         const int left = remaining_ms(deadline);
+        if (interrupted()) {
+            result = Error{"interrupted while waiting for the compositor's answer"};
+            break;
+        }
         if (left == 0) {
             result = Error{"the compositor did not answer within " + std::to_string(timeout.count()) + " ms"};
             break;

@@ -7,6 +7,7 @@
 #include "util/unique_fd.hpp"
 #include "wl/proxy.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <wayland-client-core.h>
@@ -40,11 +41,18 @@ public:
     // The connection's fatal error, if any: a protocol error (interface, object id, code) or errno.
     Result<void> status() const;
 
+    // A flag (set by a signal handler, say) that ends every wait early once it is true: dispatch()
+    // then returns as on a timeout within 100 ms (it polls in slices of that while a flag is set),
+    // and roundtrip() returns an error saying so. Null: none.
+    void set_interrupt(const std::atomic<bool>* flag) noexcept { interrupt_ = flag; }
+    bool interrupted() const noexcept { return interrupt_ && interrupt_->load(std::memory_order_relaxed); }
+
 private:
     explicit Connection(wl_display* display) : display_{display} {}
     Result<void> flush();
     ProxyPtr<wl_display, wl_display_disconnect> display_;  // disconnects: every other proxy goes before
     int broken_ = 0;  // errno of a failed read or flush (EPIPE when the compositor is gone)
+    const std::atomic<bool>* interrupt_ = nullptr;
 };
 
 }  // namespace dmafeed::wl

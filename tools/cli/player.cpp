@@ -105,6 +105,7 @@ int Player::create_producer()
     config.timeout = std::chrono::milliseconds{o_.timeout_ms};
     config.sync = o_.sync;
     config.pacing = o_.pacing;
+    config.interrupt = &interrupted_;  // SIGINT/SIGTERM end any wait within 100 ms
     config.stride_align = o_.stride_align;
     config.yuv = o_.yuv;
     config.window = {.title = o_.title, .app_id = o_.app_id, .fullscreen = o_.fullscreen};
