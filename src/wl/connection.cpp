@@ -110,7 +110,10 @@ Result<void> Connection::dispatch(std::chrono::milliseconds timeout)
         const int left = remaining_ms(deadline);
         const int slice = interrupt_ ? std::min(left, 100) : left;
         r = ::poll(&pfd, 1, slice);
-        if (r < 0 && errno == EINTR) continue;  // the loop's condition looks at the flag
+        if (r < 0 && errno == EINTR) {
+            r = 0;  // as a slice with nothing: the loop's condition looks at the flag
+            continue;
+        }
         if (r != 0 || slice == left) break;     // events, an error, or the whole timeout waited
     }
     if (r <= 0) {

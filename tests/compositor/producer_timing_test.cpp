@@ -14,6 +14,8 @@
 #include <chrono>
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
+#include <csignal>
+#include <pthread.h>
 #include <thread>
 
 namespace dmafeed::test {
@@ -297,6 +299,42 @@ TEST(ProducerInterrupt, EveryWaitEndsSoonAfterTheFlagIsSet)
     EXPECT_TRUE(p.dispatch(20'000ms).ok());
     EXPECT_TRUE(p.drain(20'000ms).ok());
     EXPECT_LT(std::chrono::steady_clock::now() - t1, 2s) << "acquire, dispatch or drain waited on";
+}
+
+std::atomic<bool> signalled{false};
+
+TEST(ProducerInterrupt, ASignalThatSetsTheFlagEndsTheWaitWithoutAnError)
+{
+    // As the player does: the flag is set by a signal handler, so poll() fails with EINTR; that
+    // ends the wait, and is not an error.
+    struct sigaction action{};
+    action.sa_handler = [](int) { signalled = true; };
+    struct sigaction previous{};
+    ASSERT_EQ(sigaction(SIGUSR1, &action, &previous), 0);
+    auto comp = start({});
+    ASSERT_TRUE(comp);
+    MemfdFactory memfd{FormatSet{{xrgb, modifier_linear}}};
+    ProducerConfig config = config_for(*comp, memfd);
+    config.timeout = 20'000ms;
+    config.interrupt = &signalled;
+    auto made = Producer::create(config);
+    ASSERT_TRUE(made.ok()) << made.error().message();
+    Producer& p = **made;
+    comp->set_surfaces_hidden(true);
+    queue_solid(p);
+    const pthread_t waiter = pthread_self();
+    std::thread sender{[waiter] {
+        std::this_thread::sleep_for(200ms);
+        pthread_kill(waiter, SIGUSR1);
+    }};
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto waited = p.wait_for_frame();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    sender.join();
+    sigaction(SIGUSR1, &previous, nullptr);
+    EXPECT_TRUE(signalled.load());
+    EXPECT_TRUE(waited.ok()) << waited.error().message();
+    EXPECT_LT(took, 5s) << "the wait went on after the signal (hidden_after is 10 s)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Pacing, HiddenWindow, testing::Values(0u, 1u),
