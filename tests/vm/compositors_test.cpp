@@ -9,7 +9,7 @@
 //                      example's frames presented; dmafeed-conform agrees with the compositor's
 //                      table (tools/conform/expect/<name>-<version>.expect)
 //   where the output can be read back (sway and labwc with grim, KWin through its D-Bus
-//                      screenshot API): the exact colour of the player and of the C API example in
+//                      screenshot API, mutter through its screen cast API and PipeWire): the exact colour of the player and of the C API example in
 //                      the capture; on KWin the player's frames carry syncobj acquire points, so
 //                      its capture shows that CPU-written frames were released to the compositor
 #include "compositor_fixture.hpp"
