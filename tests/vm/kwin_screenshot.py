@@ -11,12 +11,12 @@ capture protocol that grim or dmafeed-conform speaks, hence this. Needs PyGObjec
 Exit status: 0 written, 1 failure (the reason on stderr), 2 usage.
 """
 import os
-import struct
 import sys
 import threading
-import zlib
 
 import gi
+
+from rgb_png import write_png  # beside this script
 
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
@@ -30,16 +30,6 @@ QIMAGE_RGB_OFFSETS = {
     17: (0, 1, 2),  # Format_RGBA8888
     18: (0, 1, 2),  # Format_RGBA8888_Premultiplied
 }
-
-
-def write_png(path, width, height, rows):
-    """An 8-bit RGB PNG of `rows` (bytes of width*3 each)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"".join(b"\0" + row for row in rows)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def main(argv):

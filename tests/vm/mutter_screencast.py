@@ -13,11 +13,11 @@ streams) must run beside mutter, as the vm suite starts them. mutter offers no W
 protocol that grim or dmafeed-conform speaks, hence this. Needs PyGObject (Gio, Gst).
 Exit status: 0 written, 1 failure (the reason on stderr), 2 usage.
 """
-import struct
 import sys
-import zlib
 
 import gi
+
+from rgb_png import write_png  # beside this script
 
 gi.require_version("Gio", "2.0")
 gi.require_version("Gst", "1.0")
@@ -25,16 +25,6 @@ from gi.repository import Gio, GLib, Gst  # noqa: E402
 
 SERVICE = "org.gnome.Mutter.ScreenCast"
 TIMEOUT_S = 30
-
-
-def write_png(path, width, height, rows):
-    """An 8-bit RGB PNG of `rows` (bytes of width*3 each)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"".join(b"\0" + row for row in rows)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 class Failure(Exception):
