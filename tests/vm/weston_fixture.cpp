@@ -80,7 +80,7 @@ Result<std::unique_ptr<Weston>> Weston::start(const WestonOptions& options)
     if (!std::getenv("XDG_RUNTIME_DIR")) {
         return Error{"weston: XDG_RUNTIME_DIR is not set"};
     }
-    std::vector<std::string> argv{"weston", "--renderer=gl", "--debug", "--shell=kiosk", "--socket=" + opts.socket,
+    std::vector<std::string> argv{"weston", "--renderer=gl", "--debug", "--shell=" + opts.shell, "--socket=" + opts.socket,
                                   "--log=" + opts.log_path};
     std::map<std::string, std::string> env;
     if (opts.backend == WestonBackend::drm) {
