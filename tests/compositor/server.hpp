@@ -177,6 +177,13 @@ struct SurfaceState {
     std::optional<int32_t> transform;
     std::optional<std::pair<int32_t, int32_t>> destination;  // wp_viewport.set_destination
     std::optional<std::pair<uint32_t, uint32_t>> coefficients;  // wp_color_representation_surface_v1
+    // wp_color_management_surface_v1: set_image_description (a copy of the description and the
+    // intent) or, with no description, unset_image_description; unset: no change.
+    struct ImageDescriptionChange {
+        std::optional<ImageDescriptionRecord> description;
+        uint32_t render_intent = 0;
+    };
+    std::optional<ImageDescriptionChange> image_description;
     std::shared_ptr<UniqueFd> acquire_fence;  // explicit sync
     wl_resource* release = nullptr;           // explicit sync: a zwp_linux_buffer_release_v1
     struct Point {
@@ -222,6 +229,10 @@ struct Surface {
     wl_resource* syncobj = nullptr;  // its wp_linux_drm_syncobj_surface_v1
     wl_resource* color_representation = nullptr;
     std::pair<uint32_t, uint32_t> coefficients{0, 0};  // (coefficients, range) in effect; 0: unset
+    wl_resource* color_management = nullptr;    // its wp_color_management_surface_v1
+    std::vector<wl_resource*> color_feedbacks;  // its wp_color_management_surface_feedback_v1s
+    std::optional<ImageDescriptionRecord> image_description;  // in effect
+    uint32_t render_intent = 0;
     wl_resource* fifo = nullptr;          // its wp_fifo_v1
     wl_resource* commit_timer = nullptr;  // its wp_commit_timer_v1
     bool fifo_barrier = false;  // set by an applied set_barrier, cleared at the end of the next tick
@@ -368,6 +379,13 @@ struct Server {
     // False (a protocol error was posted) when the YCbCr coefficients do not fit `next`'s format.
     bool color_representation_precommit(Surface* surface, const Buffer* next);
     void color_representation_surface_lost(Surface* surface);
+
+    // --- server_color_management.cpp ---
+    // wp_color_manager_v1 (Config::color_management).
+    Result<void> init_color_management();
+    // The surface's color management and feedback objects become inert.
+    void color_management_surface_lost(Surface* surface);
+    uint64_t next_image_description = 1;
 
     // --- server_sync.cpp ---
     Result<void> init_sync();

@@ -208,6 +208,9 @@ Result<void> Server::init()
     if (auto r = init_color_representation(); !r) {
         return r;
     }
+    if (auto r = init_color_management(); !r) {
+        return r;
+    }
     if (auto r = init_timing(); !r) {
         return r;
     }

@@ -252,6 +252,7 @@ void surface_destroyed(wl_resource* resource) noexcept
     server->sync_surface_lost(surface);
     server->viewporter_surface_lost(surface);
     server->color_representation_surface_lost(surface);
+    server->color_management_surface_lost(surface);
     server->syncobj_surface_lost(surface);
     server->timing_surface_lost(surface);
 
@@ -444,6 +445,10 @@ void Server::apply_update(Surface* surface, ContentUpdate update, uint64_t tick,
     sync_commit(surface, pending);
     if (pending.destination) surface->destination = *pending.destination;
     if (pending.coefficients) surface->coefficients = *pending.coefficients;
+    if (pending.image_description) {
+        surface->image_description = std::move(pending.image_description->description);
+        surface->render_intent = surface->image_description ? pending.image_description->render_intent : 0;
+    }
     surface->scale = pending.scale.value_or(surface->scale);
     surface->transform = pending.transform.value_or(surface->transform);
     surface->frame_callbacks.insert(surface->frame_callbacks.end(), pending.frame_callbacks.begin(),
@@ -483,6 +488,8 @@ void Server::apply_update(Surface* surface, ContentUpdate update, uint64_t tick,
         .viewport_height = surface->destination.second,
         .yuv_coefficients = surface->coefficients.first,
         .yuv_range = surface->coefficients.second,
+        .image_description = surface->image_description,
+        .render_intent = surface->render_intent,
         .acquire_fence = acquire_fence,
         .release_requested = release_requested,
         .time_ns = update.commit_ns,

@@ -57,6 +57,33 @@
 // callbacks (they wait until shown), discard the feedback of current content, and wait_barrier is
 // ignored (only targets and order hold updates back).
 //
+// wp_color_manager_v1 (Config::color_management, v1-v3; see ColorManagementConfig): the supported
+// intents, features, named transfer functions and primaries on bind, then done. Every
+// wp_image_description_v1 answers at once and is recorded (image_descriptions): ready (v1) or ready2
+// (v2+) with its serial as identity, or failed. Parametric descriptions fail with cause unsupported
+// as ColorManagementConfig::refuse says; ICC ones always do (profiles are not read); Windows-scRGB
+// and Windows-BT.2100 ones are ready. The output's description (get_output, get_image_description)
+// and the preferred one (get_preferred, get_preferred_parametric) are the same sRGB display, gamma
+// 2.2, and the only ones whose information is given; preferred_changed and image_description_changed
+// are never sent. A wp_color_management_surface_v1's image description (a copy) and intent are
+// double-buffered; each commit records those in effect (CommitRecord::image_description,
+// render_intent); unset_image_description or destroying it unsets them at the next commit. Errors:
+// wp_color_manager_v1 unsupported_feature (create_parametric_creator, create_icc_creator,
+// create_windows_scrgb, create_windows_bt2100 without the feature), surface_exists;
+// wp_image_description_creator_params_v1 unsupported_feature (set_tf_power, set_primaries,
+// set_luminances, set_mastering_display_primaries and set_mastering_luminance without their
+// feature), already_set (any property set twice), invalid_tf (a name not advertised, an exponent
+// outside [1, 10]), invalid_primaries_named, invalid_luminance (set_luminances: max or reference
+// not above min; set_mastering_luminance: max not above min; at create: max_fall above max_cll and,
+// for a version 1 creator only, max_cll or max_fall outside (min, max] of the target luminance),
+// incomplete_set (create without tf or primaries); wp_image_description_creator_icc_v1
+// incomplete_set, already_set, bad_fd, bad_size, out_of_file; wp_image_description_v1 not_ready
+// (get_information on a failed one), no_information (on any but the output's and preferred);
+// wp_color_management_surface_v1 image_description (set with one not ready), render_intent (an
+// intent not advertised), inert (set or unset once the wl_surface is gone);
+// wp_color_management_surface_feedback_v1 inert, unsupported_feature (get_preferred_parametric
+// without the parametric feature).
+//
 // Threads: every knob may be called from any thread; it runs on the server thread and returns once
 // it has been applied and the resulting events are flushed to the clients' sockets, so a client
 // roundtrip after a knob sees its events. After stop() (or the compositor's end) knobs do nothing.
@@ -89,6 +116,7 @@
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <drm_fourcc.h>
@@ -194,6 +222,32 @@ struct CaptureConfig {
     CaptureFault fault = CaptureFault::none;
 };
 
+// wp_color_manager_v1 (colour management). Every value is an enum value of the protocol, as plain
+// numbers so that this header needs no generated one: wp_color_manager_v1.render_intent, .feature,
+// .transfer_function and .primaries. On bind, each list is sent in its order (intents, features,
+// named transfer functions, named primaries, then done), less what the bound version does not have:
+// entries added in a later version (intent absolute_no_adaptation, transfer function
+// compound_power_2_4: version 2; feature windows_bt2100, whose request is version 3's) and entries
+// deprecated in it (transfer functions srgb and ext_srgb: version 1 only). What was not sent is not
+// supported for that client: a request using it is the protocol's error.
+struct ColorManagementConfig {
+    uint32_t version = 2;  // the global's version, 1..3
+    std::vector<uint32_t> intents{0};  // perceptual
+    // parametric, set_primaries, set_luminances, set_mastering_display_primaries
+    std::vector<uint32_t> features{1, 2, 4, 5};
+    // gamma22, bt1886, st2084_pq, hlg, ext_linear, srgb (srgb reaches version 1 clients only)
+    std::vector<uint32_t> tf_named{2, 1, 11, 13, 5, 9};
+    std::vector<uint32_t> primaries_named{1, 6, 9};  // srgb, bt2020, display_p3
+    // Parametric image descriptions the compositor declines: wp_image_description_v1.failed with
+    // cause `unsupported` instead of ready (a graceful refusal, no protocol error).
+    enum class Refuse {
+        none,
+        with_metadata,  // those with mastering primaries or luminance, max_cll or max_fall set
+        all,
+    };
+    Refuse refuse = Refuse::none;
+};
+
 struct Config {
     uint32_t dmabuf_version = 4;          // zwp_linux_dmabuf_v1 global version: 3 to 6
     // A v3 global's format/modifier events; the default feedback when `feedback` is unset. (An
@@ -212,6 +266,8 @@ struct Config {
     // wp_color_representation_manager_v1 with these (coefficients, range) pairs (enum values of
     // wp_color_representation_surface_v1); unset: not offered.
     std::optional<std::vector<std::pair<uint32_t, uint32_t>>> color_representation;
+    // wp_color_manager_v1; unset: not offered.
+    std::optional<ColorManagementConfig> color_management;
     // wp_linux_drm_syncobj_manager_v1 on this DRM node (it needs a real DRM device with timeline
     // syncobjs: the vm suite's virtio guest); empty: not offered.
     std::string syncobj_node;
@@ -306,6 +362,42 @@ struct BufferRecord {
     std::vector<PlaneRecord> planes;  // sorted by plane index
 };
 
+// Where a wp_image_description_v1 came from.
+enum class ImageDescriptionKind {
+    parametric,      // wp_image_description_creator_params_v1.create
+    icc,             // wp_image_description_creator_icc_v1.create (always failed: unsupported)
+    windows_scrgb,   // create_windows_scrgb: ext_linear, srgb primaries
+    windows_bt2100,  // create_windows_bt2100 (version 3): st2084_pq, bt2020 primaries
+    output,          // wp_color_management_output_v1.get_image_description: gamma22, srgb primaries
+    preferred,       // wp_color_management_surface_feedback_v1.get_preferred(_parametric): the same
+    reference,       // wp_color_manager_v1.get_image_description (failed: no global here makes references)
+};
+
+// One wp_image_description_v1 as created, and the image description a commit applied. Enum values
+// are wp_color_manager_v1's (transfer_function, primaries) and wp_image_description_v1.cause.
+struct ImageDescriptionRecord {
+    uint64_t serial = 0;  // 1, 2, ... in creation order (Records::image_descriptions[serial - 1]);
+                          // a ready one's identity (ready or ready2) is its serial
+    uint64_t client = 0;
+    uint32_t version = 0;  // of the wp_image_description_v1: 1 gets ready, 2 and later ready2
+    ImageDescriptionKind kind = ImageDescriptionKind::parametric;
+    uint32_t tf_named = 0;         // 0: none (set_tf_power, or nothing set)
+    uint32_t tf_power = 0;         // set_tf_power's eexp (exponent x 10000); 0: unset
+    uint32_t primaries_named = 0;  // 0: none (set_primaries)
+    std::optional<std::array<int32_t, 8>> primaries;  // set_primaries: r, g, b, white x and y (x 1M)
+    std::optional<std::array<uint32_t, 3>> luminances;  // set_luminances: min (x 10000), max, reference
+    std::optional<std::array<int32_t, 8>> mastering_primaries;  // set_mastering_display_primaries (x 1M)
+    std::optional<std::array<uint32_t, 2>> mastering_luminance;  // set_mastering_luminance: min (x 10000), max
+    std::optional<uint32_t> max_cll;
+    std::optional<uint32_t> max_fall;
+    bool ready = false;   // ready or ready2 sent
+    bool failed = false;  // failed sent
+    uint32_t failed_cause = 0;
+    std::string failed_message;
+    bool windows_scrgb = false;  // kind == windows_scrgb
+    friend bool operator==(const ImageDescriptionRecord&, const ImageDescriptionRecord&) = default;
+};
+
 // A content update, recorded when it applies (Records::commits lists them in that order); serials
 // count applied updates.
 struct CommitRecord {
@@ -328,6 +420,11 @@ struct CommitRecord {
     int32_t viewport_height = -1;
     uint32_t yuv_coefficients = 0;        // wp_color_representation in effect after the commit; 0: unset
     uint32_t yuv_range = 0;
+    // wp_color_management_surface_v1: the image description in effect after the commit (a copy of
+    // what set_image_description named) and its rendering intent (wp_color_manager_v1.render_intent;
+    // 0 without a description); unset: none.
+    std::optional<ImageDescriptionRecord> image_description;
+    uint32_t render_intent = 0;
     bool acquire_fence = false;           // explicit sync: set_acquire_fence before this commit
     bool release_requested = false;       // explicit sync: get_release before this commit
     uint64_t acquire_point = 0;           // syncobj: the points set for this commit (0: none)
@@ -422,6 +519,7 @@ struct Records {
     std::vector<ConfigureRecord> configures;
     std::vector<FeedbackRecord> feedbacks;
     std::vector<ErrorRecord> errors;  // protocol errors the compositor raised
+    std::vector<ImageDescriptionRecord> image_descriptions;  // every wp_image_description_v1, by serial - 1
     std::vector<CaptureRecord> captures;
     uint64_t fenced_releases = 0;     // explicit sync release events sent
     uint64_t immediate_releases = 0;
