@@ -116,7 +116,10 @@ struct Information {
     ~Information() { wp_image_description_info_v1_destroy(proxy); }  // after done: only the proxy
 
 private:
-    static void add(void* data, std::string event) { static_cast<Information*>(data)->events.push_back(std::move(event)); }
+    static void add(void* data, std::string event)
+    {
+        static_cast<Information*>(data)->events.push_back(std::move(event));
+    }
     static std::string numbers(std::initializer_list<int64_t> values)
     {
         std::string out;
@@ -138,7 +141,8 @@ private:
         .primaries_named = [](void* data, wp_image_description_info_v1*,
                               uint32_t p) { add(data, "primaries_named" + numbers({p})); },
         .tf_power = [](void* data, wp_image_description_info_v1*, uint32_t e) { add(data, "tf_power" + numbers({e})); },
-        .tf_named = [](void* data, wp_image_description_info_v1*, uint32_t tf) { add(data, "tf_named" + numbers({tf})); },
+        .tf_named = [](void* data, wp_image_description_info_v1*,
+                       uint32_t tf) { add(data, "tf_named" + numbers({tf})); },
         .luminances = [](void* data, wp_image_description_info_v1*, uint32_t min, uint32_t max,
                          uint32_t ref) { add(data, "luminances" + numbers({min, max, ref})); },
         .target_primaries = [](void* data, wp_image_description_info_v1*, int32_t rx, int32_t ry, int32_t gx,
@@ -381,7 +385,8 @@ TEST(CompositorImageDescription, ParametricIsReady2WithDistinctIdentitiesAndEver
     EXPECT_EQ(record.tf_named, 0U);
     EXPECT_EQ(record.tf_power, 24000U);
     EXPECT_EQ(record.primaries_named, 0U);
-    EXPECT_EQ(record.primaries, (std::array<int32_t, 8>{680000, 320000, 265000, 690000, 150000, 60000, 312700, 329000}));
+    EXPECT_EQ(record.primaries,
+              (std::array<int32_t, 8>{680000, 320000, 265000, 690000, 150000, 60000, 312700, 329000}));
     EXPECT_EQ(record.luminances, (std::array<uint32_t, 3>{50, 1000, 203}));
     EXPECT_EQ(record.mastering_primaries,
               (std::array<int32_t, 8>{708000, 292000, 170000, 797000, 131000, 46000, 312700, 329000}));
@@ -967,7 +972,8 @@ TEST(CompositorColorManagementSurface, FailedDescriptionIsTheImageDescriptionErr
 TEST(CompositorColorManagementSurface, UnadvertisedIntentIsTheRenderIntentError)
 {
     // Configured, but absolute_no_adaptation is not in version 1.
-    for (const auto& [intent, version] : {std::pair{intent_relative, 2U}, std::pair{intent_absolute_no_adaptation, 1U}}) {
+    for (const auto& [intent, version] :
+         {std::pair{intent_relative, 2U}, std::pair{intent_absolute_no_adaptation, 1U}}) {
         ColorManagementConfig cm = at_version(version);
         cm.intents = {intent_perceptual, intent_absolute_no_adaptation};
         ColorClient c{cm};

@@ -188,7 +188,10 @@ struct ParamsCreator {
     ImageDescriptionRecord record;  // what has been set so far
 };
 
-ParamsCreator* creator_of(wl_resource* resource) { return static_cast<ParamsCreator*>(wl_resource_get_user_data(resource)); }
+ParamsCreator* creator_of(wl_resource* resource)
+{
+    return static_cast<ParamsCreator*>(wl_resource_get_user_data(resource));
+}
 
 void creator_destroyed(wl_resource* resource) noexcept { delete creator_of(resource); }
 
@@ -436,7 +439,7 @@ void icc_set_icc_file(wl_client*, wl_resource* resource, int32_t fd, uint32_t of
     IccCreator* creator = icc_of(resource);
     Server* server = creator->server;
     if (creator->file_set) {
-        server->post_error(resource, WP_IMAGE_DESCRIPTION_CREATOR_ICC_V1_ERROR_ALREADY_SET, "the ICC file is already set");
+        server->post_error(resource, WP_IMAGE_DESCRIPTION_CREATOR_ICC_V1_ERROR_ALREADY_SET, "ICC file already set");
         return;
     }
     const int flags = fcntl(file.get(), F_GETFL);
@@ -628,7 +631,8 @@ void manager_get_surface(wl_client* client, wl_resource* resource, uint32_t id, 
     }
 }
 
-void manager_get_surface_feedback(wl_client* client, wl_resource* resource, uint32_t id, wl_resource* surface_res) noexcept
+void manager_get_surface_feedback(wl_client* client, wl_resource* resource, uint32_t id,
+                                  wl_resource* surface_res) noexcept
 {
     auto* surface = static_cast<Surface*>(wl_resource_get_user_data(surface_res));
     if (wl_resource* res = create_child(client, resource, &wp_color_management_surface_feedback_v1_interface, id)) {
