@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <drm_fourcc.h>
 #include <optional>
 
 namespace dmafeed::pixels {
@@ -23,6 +24,48 @@ void RgbImage::set(uint32_t x, uint32_t y, Rgb c)
     rgb[i + 2] = c.b;
 }
 
+Rgb10 Rgb10Image::at(uint32_t x, uint32_t y) const
+{
+    const size_t i = (size_t{y} * width + x) * 3;
+    return {rgb[i], rgb[i + 1], rgb[i + 2]};
+}
+
+void Rgb10Image::set(uint32_t x, uint32_t y, Rgb10 c)
+{
+    const size_t i = (size_t{y} * width + x) * 3;
+    rgb[i] = c.r;
+    rgb[i + 1] = c.g;
+    rgb[i + 2] = c.b;
+}
+
+bool keeps_10_bit_rgb(DrmFormat format)
+{
+    if (!packable(format)) return false;
+    const std::span<const TexelLayout> layouts = texel_layouts(format);
+    if (layouts.size() != 1 || layouts[0].is_yuv()) return false;
+    const auto fields = layouts[0].used();
+    return layouts[0].encoding == FieldEncoding::float16 ||
+           std::all_of(fields.begin(), fields.end(), [](const Field& f) { return f.channel == Channel::one || f.bits >= 10; });
+}
+
+std::string formats_keeping_10_bit_rgb()
+{
+    // The table's order: 10-bit, then 16-bit unorm, then half floats.
+    std::string list;
+    for (const uint32_t fourcc : {DRM_FORMAT_XRGB2101010, DRM_FORMAT_ARGB2101010, DRM_FORMAT_XBGR2101010,
+                                  DRM_FORMAT_ABGR2101010,
+#ifdef DRM_FORMAT_XRGB16161616
+                                  DRM_FORMAT_XRGB16161616, DRM_FORMAT_ARGB16161616, DRM_FORMAT_XBGR16161616,
+                                  DRM_FORMAT_ABGR16161616,
+#endif
+                                  DRM_FORMAT_XRGB16161616F, DRM_FORMAT_ARGB16161616F, DRM_FORMAT_XBGR16161616F,
+                                  DRM_FORMAT_ABGR16161616F}) {
+        if (!keeps_10_bit_rgb(DrmFormat{fourcc})) continue;
+        list += (list.empty() ? "" : ", ") + name(DrmFormat{fourcc});
+    }
+    return list;
+}
+
 bool packable(DrmFormat format)
 {
     const FormatInfo* info = format_info(format);
@@ -39,6 +82,7 @@ Result<Packer> Packer::create(DrmFormat format, uint32_t width, uint32_t height,
     const FormatInfo* info = format_info(format);
     const std::span<const TexelLayout> layouts = texel_layouts(format);
     Packer p;
+    p.format_ = format;
     p.coefficients_ = yuv_coefficients(encoding);
     for (uint32_t i = 0; i < info->plane_count; ++i) {
         const TexelLayout& layout = layouts[i];
@@ -49,6 +93,7 @@ Result<Packer> Packer::create(DrmFormat format, uint32_t width, uint32_t height,
         plane.vsub = info->planes[i].v_subsampling;
         plane.texel_bytes = layout.bytes;
         plane.yuv = layout.is_yuv();
+        plane.layout = layout;
         plane.row_bytes = static_cast<uint32_t>(min_stride(*info, i, width));
         plane.bytes.resize(size_t{plane.row_bytes} * plane.height);
         for (const Field& f : layout.used()) {
@@ -110,6 +155,44 @@ void Packer::pack(const RgbImage& image)
             }
         }
     }
+}
+
+Result<void> Packer::pack(const Rgb10Image& image)
+{
+    if (!keeps_10_bit_rgb(format_)) {
+        return Error{"10-bit codes cannot be packed into " + name(format_) +
+                     ", which is YUV or holds fewer bits a channel; these keep them: " + formats_keeping_10_bit_rgb()};
+    }
+    Plane& plane = planes_.front();  // one RGB plane, not subsampled
+    if (image.width != plane.width || image.height != plane.height) {
+        return Error{"a " + std::to_string(image.width) + "x" + std::to_string(image.height) + " image for a packer of " +
+                     std::to_string(plane.width) + "x" + std::to_string(plane.height)};
+    }
+    const size_t n = plane.texel_bytes;
+    const size_t image_row = size_t{image.width} * 3 * sizeof(uint16_t);
+    const auto* pixels = reinterpret_cast<const uint8_t*>(image.rgb.data());
+    for (uint32_t y = 0; y < plane.height; ++y) {
+        uint8_t* row = plane.bytes.data() + size_t{y} * plane.row_bytes;
+        if (y > 0 && std::memcmp(pixels + y * image_row, pixels + (y - 1) * image_row, image_row) == 0) {
+            std::memcpy(row, row - plane.row_bytes, plane.row_bytes);  // a row like the one above
+            continue;
+        }
+        std::optional<Rgb10> last;  // the colour of the texel before, and its word
+        uint64_t last_word = 0;
+        for (uint32_t x = 0; x < plane.width; ++x) {
+            const Rgb10 c = image.at(x, y);
+            if (!last || *last != c) {
+                last_word = 0;
+                for (const Field& f : plane.layout.used()) {
+                    const uint16_t code = f.channel == Channel::r ? c.r : f.channel == Channel::g ? c.g : c.b;
+                    last_word |= uint64_t{field_value_10bit(f, plane.layout.encoding, code)} << f.offset;
+                }
+                last = c;
+            }
+            store_le(row + x * n, last_word, static_cast<unsigned>(n));
+        }
+    }
+    return {};
 }
 
 std::vector<PlanePixels> Packer::planes() const

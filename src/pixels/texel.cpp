@@ -151,4 +151,17 @@ uint32_t field_value(const Field& f, FieldEncoding encoding, uint8_t input, YuvR
     return scale_unorm(input, f.bits);
 }
 
+uint32_t field_value_10bit(const Field& f, FieldEncoding encoding, uint16_t code) noexcept
+{
+    const uint32_t c = std::min<uint32_t>(code, 1023);
+    if (encoding == FieldEncoding::float16) {
+        // c / 1023 is never halfway between two halves (its binary digits repeat c's 10 bits), so
+        // rounding to float first cannot move it to the other side of a tie.
+        return f.channel == one ? 0x3c00U : float_to_half(static_cast<float>(c) / 1023.0F);
+    }
+    const uint32_t max = (1U << f.bits) - 1;
+    if (f.channel == one) return max;
+    return f.bits == 10 ? c : (c * max + 511) / 1023;
+}
+
 }  // namespace dmafeed::pixels

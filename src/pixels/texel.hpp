@@ -12,6 +12,9 @@
 //    as BT.709/BT.2100 define higher bit depths: P010 holds the 8-bit code c as c << 2 in the top
 //    10 bits of 16, i.e. c << 8. Full-range codes are scaled like RGB (BT.2100: 2^N - 1 is 1.0).
 //  - `one` (X and A): all ones; 1.0 (0x3C00) in a half-float format.
+//  - A 10-bit code c (0..1023, 1023 = 1.0; field_value_10bit, for values that 8 bits cannot hold):
+//    c itself in a 10-bit field, round(c * max / 1023) in other unorm widths (16 bits: c * 64.06),
+//    the half float nearest to c / 1023 (round to nearest even).
 #pragma once
 
 #include "drm/format.hpp"
@@ -60,6 +63,8 @@ constexpr uint32_t widen_code(uint32_t code, unsigned code_bits, unsigned field_
 // The value of field `f` of a layout in `encoding` for an 8-bit input: R, G or B (0..255), or a
 // Y'CbCr code of `range`; `one` ignores the input. Not yet shifted to the field's offset.
 uint32_t field_value(const Field& f, FieldEncoding encoding, uint8_t input, YuvRange range = YuvRange::limited) noexcept;
+// The value of field `f` for a 10-bit code (R, G or B, 0..1023; see above); `one` ignores it.
+uint32_t field_value_10bit(const Field& f, FieldEncoding encoding, uint16_t code) noexcept;
 // The low `bytes` bytes of `word` at `dst`, little-endian.
 inline void store_le(uint8_t* dst, uint64_t word, unsigned bytes) noexcept
 {

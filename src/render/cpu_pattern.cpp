@@ -32,6 +32,9 @@ Result<void> CpuPatternDrawer::draw(const Buffer& buffer, const sources::Pattern
 {
     const FormatInfo* info = format_info(buffer.format());
     if (!info) return Error{"CPU pattern: " + name(buffer.format()) + " is not in the format table"};
+    if (auto fits = sources::check_pattern_format(frame.kind, buffer.format()); !fits) {
+        return std::move(fits).error().context("CPU pattern");
+    }
     if (frame.width != buffer.width() || frame.height != buffer.height()) {
         return Error{"CPU pattern: a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " frame for a " +
                      std::to_string(buffer.width()) + "x" + std::to_string(buffer.height()) + " buffer"};
@@ -55,11 +58,19 @@ Result<void> CpuPatternDrawer::draw(const Buffer& buffer, const sources::Pattern
             packers_.push_back({buffer.format(), r.width, r.height, encoding, std::move(*made)});
             cached = std::prev(packers_.end());
         }
-        scratch_.width = r.width;
-        scratch_.height = r.height;
-        scratch_.rgb.resize(size_t{r.width} * r.height * 3);
-        sources::fill_pattern(frame, r.x, r.y, scratch_);
-        cached->packer.pack(scratch_);
+        if (sources::needs_10_bits(frame.kind)) {
+            scratch_10bit_.width = r.width;
+            scratch_10bit_.height = r.height;
+            scratch_10bit_.rgb.resize(size_t{r.width} * r.height * 3);
+            sources::fill_pattern_10bit(frame, r.x, r.y, scratch_10bit_);
+            if (auto packed = cached->packer.pack(scratch_10bit_); !packed) return std::move(packed).error().context("CPU pattern");
+        } else {
+            scratch_.width = r.width;
+            scratch_.height = r.height;
+            scratch_.rgb.resize(size_t{r.width} * r.height * 3);
+            sources::fill_pattern(frame, r.x, r.y, scratch_);
+            cached->packer.pack(scratch_);
+        }
         const std::vector<PlanePixels> planes = cached->packer.planes();
         if (auto written = buffer.write_region(planes, r); !written) return std::move(written).error().context("CPU pattern");
     }

@@ -7,6 +7,8 @@
 //
 // Each rectangle is widened to whole chroma blocks first, so that a subsampled texel is always
 // packed from all the pixels it covers: the bytes are those a full PatternSource::render gives.
+// A pattern of 10-bit codes (pq-ramp) is drawn through them (sources::fill_pattern_10bit and the
+// Packer's 10-bit path), into the formats that keep them only (sources::check_pattern_format).
 #pragma once
 
 #include "alloc/buffer.hpp"
@@ -28,7 +30,8 @@ public:
     static std::string cannot_draw(const Buffer& buffer);
 
     // Draws `frame` (the buffer's size) into `buffer`: only `regions` when given (the buffer shows
-    // a frame that differs from `frame` only there), else all of it.
+    // a frame that differs from `frame` only there), else all of it. Errors: a frame of another
+    // size, a format that cannot show the pattern (sources::check_pattern_format).
     Result<void> draw(const Buffer& buffer, const sources::PatternFrame& frame, pixels::YuvEncoding encoding,
                       std::optional<std::span<const PixelRect>> regions = std::nullopt);
 
@@ -42,6 +45,7 @@ private:
     };
     std::vector<CachedPacker> packers_;
     pixels::RgbImage scratch_;
+    pixels::Rgb10Image scratch_10bit_;
 };
 
 // `rect` widened to multiples of `hsub` x `vsub` (its far edges may stop at the image's edge),

@@ -162,6 +162,13 @@ Result<UniqueFd> PatternRenderer::render(const Buffer& buffer, std::span<const V
                                          const sources::PatternFrame& frame, const pixels::YuvCoefficients& k,
                                          std::optional<std::span<const sources::PixelRect>> regions)
 {
+    if (auto fits = sources::check_pattern_format(frame.kind, buffer.format()); !fits) {
+        return std::move(fits).error().context("GPU pattern");
+    }
+    if (sources::needs_10_bits(frame.kind)) {
+        return Error{"GPU pattern: the " + sources::PatternSpec{frame.kind, {}}.to_string() +
+                     " pattern is drawn on the CPU (the shader writes 8-bit formats only)"};
+    }
     if (auto why = cannot_draw(device_, buffer, parts); !why.empty()) return Error{"GPU pattern: " + why};
     if (frame.width != buffer.width() || frame.height != buffer.height()) {
         return Error{"GPU pattern: the frame is " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +

@@ -7,9 +7,13 @@
 // A buffer can be drawn when every plane is an image of its own with a storage view
 // (VulkanImagePart::storage_view: the allocator gives images STORAGE usage where the driver can
 // export them so) and the shader writes the format's texels (8-bit RGB and YUV: draws_format), on
-// a device that stores
-// without a format qualifier. Like vk::Uploader, the images are released to
+// a device that stores without a format qualifier. Like vk::Uploader, the images are released to
 // VK_QUEUE_FAMILY_FOREIGN_EXT in VK_IMAGE_LAYOUT_GENERAL, and render() returns a sync_file.
+//
+// Patterns of 10-bit codes (pq-ramp) are not drawn here: the formats that keep them are not the
+// shader's, so they are drawn on the CPU for every allocator (render::CpuPatternDrawer in place,
+// or sources::PatternSource's whole frames written). render() refuses them; in an 8-bit format
+// with the error that names the formats that work (sources::check_pattern_format).
 #pragma once
 
 #include "alloc/vulkan_allocator.hpp"

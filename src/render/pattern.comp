@@ -15,7 +15,7 @@ layout(binding = 0) uniform writeonly image2D plane;
 
 // 120 bytes; the layout is mirrored by render::PatternPush (src/render/gpu_pattern.cpp).
 layout(push_constant) uniform Push {
-    uint kind;       // sources::PatternKind: 0 smpte, 1 ramp, 2 checker, 3 moving-box, 4 solid
+    uint kind;       // sources::PatternKind: 0 smpte, 1 ramp, 2 checker, 3 moving-box, 4 solid (5, pq-ramp, is the CPU's)
     uint colour;     // solid: 0xRRGGBB
     uint width;      // of the frame, in pixels
     uint height;

@@ -1,5 +1,7 @@
 #include "sources/pattern.hpp"
 
+#include "pixels/texel.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -25,6 +27,13 @@ int hex_digit(char c)
     return -1;
 }
 
+// pq-ramp's code at column x: bar x * 10 / width.
+uint32_t pq_ramp_code(const PatternFrame& f, uint32_t x) noexcept
+{
+    const size_t bar = std::min<size_t>(size_t{x} * pq_ramp_steps.size() / f.width, pq_ramp_steps.size() - 1);
+    return pq_ramp_steps[bar].code;
+}
+
 // SMPTE-like colour bars (75%): white, yellow, cyan, green, magenta, red, blue.
 constexpr std::array<Rgb, 7> bars{Rgb{191, 191, 191}, Rgb{191, 191, 0}, Rgb{0, 191, 191}, Rgb{0, 191, 0},
                                   Rgb{191, 0, 191},   Rgb{191, 0, 0},   Rgb{0, 0, 191}};
@@ -33,8 +42,9 @@ constexpr std::array<Rgb, 7> bars{Rgb{191, 191, 191}, Rgb{191, 191, 0}, Rgb{0, 1
 
 Result<PatternSpec> PatternSpec::parse(std::string_view text)
 {
-    const std::string choices = "smpte, ramp, checker, moving-box or solid:RRGGBB";
+    const std::string choices = "smpte, ramp, checker, moving-box, pq-ramp or solid:RRGGBB";
     if (text == "smpte") return PatternSpec{PatternKind::smpte, {}};
+    if (text == "pq-ramp") return PatternSpec{PatternKind::pq_ramp, {}};
     if (text == "ramp") return PatternSpec{PatternKind::ramp, {}};
     if (text == "checker") return PatternSpec{PatternKind::checker, {}};
     if (text == "moving-box") return PatternSpec{PatternKind::moving_box, {}};
@@ -60,6 +70,7 @@ std::string PatternSpec::to_string() const
     case PatternKind::ramp: return "ramp";
     case PatternKind::checker: return "checker";
     case PatternKind::moving_box: return "moving-box";
+    case PatternKind::pq_ramp: return "pq-ramp";
     case PatternKind::solid: {
         char s[16];
         std::snprintf(s, sizeof s, "solid:%02x%02x%02x", colour.r, colour.g, colour.b);
@@ -73,10 +84,13 @@ Result<PatternSource> PatternSource::create(const PatternSpec& spec, DrmFormat f
                                            pixels::YuvEncoding encoding)
 {
     if (width == 0 || height == 0) return Error{"a pattern needs a non-zero size"};
+    if (auto fits = check_pattern_format(spec.kind, format); !fits) return std::move(fits).error();
     auto packer = pixels::Packer::create(format, width, height, encoding);
     if (!packer) return std::move(packer).error();
     RgbImage image{width, height, std::vector<uint8_t>(size_t{width} * height * 3)};
-    return PatternSource{spec, std::move(*packer), std::move(image)};
+    pixels::Rgb10Image wide;
+    if (needs_10_bits(spec.kind)) wide = {width, height, std::vector<uint16_t>(size_t{width} * height * 3)};
+    return PatternSource{spec, std::move(*packer), std::move(image), std::move(wide)};
 }
 
 PatternFrame pattern_frame(const PatternSpec& spec, uint32_t w, uint32_t h, uint64_t frame, uint64_t time_ms)
@@ -92,7 +106,7 @@ PatternFrame pattern_frame(const PatternSpec& spec, uint32_t w, uint32_t h, uint
         f.box_y = static_cast<uint32_t>(ty % (2 * span_y) < span_y ? ty % span_y : span_y - ty % span_y);
     }
     f.checker_phase = static_cast<uint32_t>(frame / 30 % 2);
-    f.stamped = spec.kind != PatternKind::solid;
+    f.stamped = spec.kind != PatternKind::solid && spec.kind != PatternKind::pq_ramp;
     f.stamp_frame = static_cast<uint32_t>(frame);
     f.stamp_time_ms = static_cast<uint32_t>(time_ms);
     return f;
@@ -121,8 +135,34 @@ Rgb pattern_pixel(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
         return inside ? Rgb{240, 200, 40} : Rgb{20, 40, 90};
     }
     case PatternKind::solid: return f.colour;
+    case PatternKind::pq_ramp: {
+        const uint32_t code = pq_ramp_code(f, x);
+        const auto v = static_cast<uint8_t>((code * 255 + 511) / 1023);
+        return {v, v, v};
+    }
     }
     return f.colour;
+}
+
+bool needs_10_bits(PatternKind kind) noexcept { return kind == PatternKind::pq_ramp; }
+
+Result<void> check_pattern_format(PatternKind kind, DrmFormat format)
+{
+    if (!needs_10_bits(kind) || pixels::keeps_10_bit_rgb(format)) return {};
+    const PatternSpec spec{kind, {}};
+    return Error{"the " + spec.to_string() + " pattern's 10-bit codes cannot be written into " + name(format) +
+                 " (an 8-bit or YUV format would change them): use one of " + pixels::formats_keeping_10_bit_rgb()};
+}
+
+pixels::Rgb10 pattern_pixel_10bit(const PatternFrame& f, uint32_t x, uint32_t y) noexcept
+{
+    if (f.kind == PatternKind::pq_ramp) {
+        const auto code = static_cast<uint16_t>(pq_ramp_code(f, x));
+        return {code, code, code};
+    }
+    const Rgb c = pattern_pixel(f, x, y);
+    const auto scale = [](uint8_t v) { return static_cast<uint16_t>(pixels::scale_unorm(v, 10)); };
+    return {scale(c.r), scale(c.g), scale(c.b)};
 }
 
 bool pattern_row_repeats(const PatternFrame& f, uint32_t y) noexcept
@@ -134,7 +174,8 @@ bool pattern_row_repeats(const PatternFrame& f, uint32_t y) noexcept
     case PatternKind::moving_box: return y != f.box_y && y != f.box_y + f.box_size;
     case PatternKind::smpte:
     case PatternKind::ramp:
-    case PatternKind::solid: return true;
+    case PatternKind::solid:
+    case PatternKind::pq_ramp: return true;
     }
     return false;
 }
@@ -148,6 +189,19 @@ void fill_pattern(const PatternFrame& f, uint32_t x0, uint32_t y0, RgbImage& ima
             continue;
         }
         for (uint32_t x = 0; x < image.width; ++x) image.set(x, y, pattern_pixel(f, x0 + x, y0 + y));
+    }
+}
+
+void fill_pattern_10bit(const PatternFrame& f, uint32_t x0, uint32_t y0, pixels::Rgb10Image& image)
+{
+    const size_t row_values = size_t{image.width} * 3;
+    for (uint32_t y = 0; y < image.height; ++y) {
+        if (y > 0 && pattern_row_repeats(f, y0 + y)) {
+            std::copy_n(image.rgb.begin() + static_cast<ptrdiff_t>((y - 1) * row_values), row_values,
+                        image.rgb.begin() + static_cast<ptrdiff_t>(y * row_values));
+            continue;
+        }
+        for (uint32_t x = 0; x < image.width; ++x) image.set(x, y, pattern_pixel_10bit(f, x0 + x, y0 + y));
     }
 }
 
@@ -222,7 +276,13 @@ std::vector<PlanePixels> PatternSource::render(uint64_t frame, uint64_t time_ms)
     RgbImage& im = image_;
     const PatternFrame f = pattern_frame(spec_, im.width, im.height, frame, time_ms);
     fill_pattern(f, 0, 0, im);
-    packer_.pack(im);
+    if (needs_10_bits(spec_.kind)) {
+        fill_pattern_10bit(f, 0, 0, wide_);
+        // Cannot fail: create() checked that the format keeps 10-bit codes, and wide_ is the packer's size.
+        (void)packer_.pack(wide_);
+    } else {
+        packer_.pack(im);
+    }
     return packer_.planes();
 }
 

@@ -154,7 +154,9 @@ std::string Y4mHeader::describe() const
     case Y4mChroma::c420p10: kind = "10-bit 4:2:0"; break;
     case Y4mChroma::c444p10: kind = "10-bit 4:4:4"; break;
     }
-    return std::to_string(width) + "x" + std::to_string(height) + " " + chroma_tag + " (" + kind + ") at " +
+    // Spelt here rather than by pixels::range_name: the fuzz targets build this file with texel.cpp alone.
+    const char* said_range = !range ? "" : *range == pixels::YuvRange::full ? ", full range" : ", limited range";
+    return std::to_string(width) + "x" + std::to_string(height) + " " + chroma_tag + " (" + kind + said_range + ") at " +
            std::to_string(fps_num) + ":" + std::to_string(fps_den) + " fps";
 }
 
@@ -414,7 +416,25 @@ Result<Y4mReader> Y4mReader::parse_header(Y4mReader r)
         }
         case 'I': hd.notes.push_back("interlacing '" + std::string{val} + "' ignored: frames are shown whole"); break;
         case 'A': hd.notes.push_back("pixel aspect '" + std::string{val} + "' ignored: pixels are shown square"); break;
-        case 'X': hd.notes.push_back("comment '" + std::string{val} + "' ignored"); break;
+        case 'X': {
+            if (!val.starts_with("COLORRANGE=")) {
+                hd.notes.push_back("comment '" + std::string{val} + "' ignored");
+                break;
+            }
+            const std::string_view range = val.substr(11);
+            std::optional<pixels::YuvRange> read;
+            if (range == "LIMITED") read = pixels::YuvRange::limited;
+            if (range == "FULL") read = pixels::YuvRange::full;
+            if (!read) {
+                return Error{r.source_ + ": " + at + ": '" + std::string{tok} +
+                             "': the colour range must be XCOLORRANGE=LIMITED or XCOLORRANGE=FULL"};
+            }
+            if (hd.range && *hd.range != *read) {
+                return Error{r.source_ + ": " + at + ": '" + std::string{tok} + "' contradicts the XCOLORRANGE before it"};
+            }
+            hd.range = read;
+            break;
+        }
         default:
             return Error{r.source_ + ": " + at + ": unknown header parameter '" + std::string{tok} + "'"};
         }

@@ -2,7 +2,12 @@
 //
 // Header: "YUV4MPEG2" then space-separated parameters, '\n'-terminated: W<width> H<height> (both
 // required), F<num>:<den> (frame rate; 25:1 when absent), C<chroma> (420jpeg when absent), and
-// I (interlacing), A (pixel aspect) and X (comments), which are ignored with a note.
+// I (interlacing), A (pixel aspect) and X (comments), which are ignored with a note, but for the one
+// X tag that says how to decode the samples: XCOLORRANGE=LIMITED or XCOLORRANGE=FULL, the range
+// ffmpeg's yuv4mpegpipe muxer writes when it knows it (from the stream's color_range: LIMITED for
+// "tv"/MPEG range, FULL for "pc"/JPEG range and the yuvj pixel formats; nothing when unknown).
+// Current ffmpeg writes no other X tag but XYSCSS=, which repeats the C tag's chroma and is kept
+// as a note.
 // Chroma: 420jpeg, 420mpeg2, 420paldv, 420 (8-bit 4:2:0), 422, 444, 420p10 and 444p10 (10-bit
 // 4:2:0 and 4:4:4, little-endian 16-bit samples in the low bits, as ffmpeg's yuv420p10le and
 // yuv444p10le). Frames: "FRAME" with optional parameters, '\n', then the planes Y, Cb, Cr, each
@@ -45,6 +50,9 @@ struct Y4mHeader {
     uint32_t fps_den = 1;
     Y4mChroma chroma = Y4mChroma::c420;
     std::string chroma_tag = "420jpeg";
+    // XCOLORRANGE: the range the samples were encoded in (LIMITED: Y' 16..235 and CbCr 16..240 in
+    // 8 bits, shifted up for 10; FULL: 0..255, 0..1023); unset when the stream does not say.
+    std::optional<pixels::YuvRange> range;
     std::vector<std::string> notes;  // ignored parameters, one sentence each
     bool ten_bit() const noexcept { return chroma == Y4mChroma::c420p10 || chroma == Y4mChroma::c444p10; }
     uint32_t bytes_per_sample() const noexcept { return ten_bit() ? 2 : 1; }
@@ -54,7 +62,8 @@ struct Y4mHeader {
     // The DRM formats that show this stream, best first (YUV420 before NV12: no interleaving;
     // 444p10: Q410, then Q401, both three planes of 10 bits in the high bits of 16).
     std::vector<DrmFormat> formats() const;
-    // "96x64 444p10 (10-bit 4:4:4) at 25:1 fps", for messages.
+    // "96x64 444p10 (10-bit 4:4:4) at 25:1 fps", "4x2 420jpeg (8-bit 4:2:0, full range) at 25:1
+    // fps" (with an XCOLORRANGE), for messages.
     std::string describe() const;
 };
 

@@ -623,8 +623,9 @@ TEST(Y4m, Reads444p10AsFfmpegWritesIt)
     EXPECT_EQ(h.chroma_height(), 2u);
     EXPECT_EQ(h.frame_bytes(), 36u);  // 3 planes x 6 samples x 2 bytes
     EXPECT_EQ(h.formats(), (std::vector<DrmFormat>{DrmFormat{DRM_FORMAT_Q410}, DrmFormat{DRM_FORMAT_Q401}}));
-    EXPECT_EQ(h.describe(), "3x2 444p10 (10-bit 4:4:4) at 25:1 fps");
-    EXPECT_EQ(h.notes.size(), 4u);  // I, A, two X
+    EXPECT_EQ(h.range, pixels::YuvRange::limited);
+    EXPECT_EQ(h.describe(), "3x2 444p10 (10-bit 4:4:4, limited range) at 25:1 fps");
+    EXPECT_EQ(h.notes.size(), 3u);  // I, A, XYSCSS (XCOLORRANGE is read)
     for (int n = 0; n < 2; ++n) {
         auto f = r->next();
         ASSERT_TRUE(f.ok() && *f) << (f.ok() ? "end" : f.error().message());
