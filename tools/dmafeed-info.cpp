@@ -75,6 +75,7 @@ int run(const Options& o)
     report.dmabuf_version = offer->dmabuf_version;
     report.feedback = offer->feedback;
     report.v3_formats = offer->v3_formats;
+    report.color = offer->color;
 
     // The local allocators, for the device the compositor names (or --device).
     if (!o.device.empty()) {

@@ -16,6 +16,8 @@
  * - a struct the caller allocates for the library to fill (dmafeed_frame, dmafeed_dmabuf,
  *   dmafeed_stats) starts with struct_size, which the caller sets (the _init functions: inline,
  *   so that it is sizeof as the caller was compiled); the library writes only the fields that fit in it, and zeroes the rest of it;
+ * - a struct the caller fills for the library to read (dmafeed_hdr_metadata) starts with
+ *   struct_size too: the library reads only the fields within it, and takes the rest as 0;
  * - a struct the library hands out (dmafeed_vulkan, dmafeed_presented) starts with struct_size,
  *   set by the library: a field lies beyond it, and is absent, where DMAFEED_HAS_FIELD says no.
  * New fields are added at the ends of structs, new values at the ends of enums, new functions in
@@ -124,6 +126,34 @@ typedef enum dmafeed_pacing {
                                          * creation where the compositor does not offer it */
 } dmafeed_pacing;
 
+/* What the frames' colours mean (dmafeed_config_set_colorimetry), declared to the compositor
+ * with wp_color_manager_v1: its named primaries and transfer functions. */
+typedef enum dmafeed_primaries {
+    DMAFEED_PRIMARIES_DEFAULT = 0, /* with a transfer function: BT.2020 for PQ and HLG, else sRGB */
+    DMAFEED_PRIMARIES_SRGB = 1,    /* BT.709's */
+    DMAFEED_PRIMARIES_BT2020 = 2,
+    DMAFEED_PRIMARIES_DISPLAY_P3 = 3,
+    DMAFEED_PRIMARIES_DCI_P3 = 4,
+    DMAFEED_PRIMARIES_ADOBE_RGB = 5,
+    DMAFEED_PRIMARIES_PAL = 6,  /* BT.601 625 lines */
+    DMAFEED_PRIMARIES_NTSC = 7, /* BT.601 525 lines */
+    DMAFEED_PRIMARIES_PAL_M = 8,
+    DMAFEED_PRIMARIES_GENERIC_FILM = 9
+} dmafeed_primaries;
+
+typedef enum dmafeed_transfer {
+    DMAFEED_TRANSFER_DEFAULT = 0, /* nothing declared: the compositor shows the frames as sRGB */
+    DMAFEED_TRANSFER_SRGB = 1,
+    DMAFEED_TRANSFER_GAMMA22 = 2,
+    DMAFEED_TRANSFER_GAMMA28 = 3,
+    DMAFEED_TRANSFER_BT1886 = 4,
+    DMAFEED_TRANSFER_ST240 = 5,
+    DMAFEED_TRANSFER_EXT_LINEAR = 6,
+    DMAFEED_TRANSFER_ST2084_PQ = 7,
+    DMAFEED_TRANSFER_HLG = 8,
+    DMAFEED_TRANSFER_COMPOUND_POWER_2_4 = 9
+} dmafeed_transfer;
+
 typedef enum dmafeed_log_level {
     DMAFEED_LOG_ERROR = 1,
     DMAFEED_LOG_WARNING = 2,
@@ -168,6 +198,23 @@ typedef struct dmafeed_frame {
     uint32_t image_first_plane[DMAFEED_MAX_IMAGES]; /* the frame plane that is the image's plane 0 */
     uint32_t image_plane_count[DMAFEED_MAX_IMAGES];
 } dmafeed_frame;
+/* HDR10 static metadata (dmafeed_config_set_hdr_metadata). The caller sets struct_size
+ * (dmafeed_hdr_metadata_init) and the fields it knows; fields beyond struct_size are taken as 0. */
+typedef struct dmafeed_hdr_metadata {
+    size_t struct_size;
+    /* The mastering display (SMPTE ST 2086): CIE 1931 xy of its primaries and white point, and
+     * its luminance range in cd/m². max_luminance 0: no mastering display. */
+    double red_x, red_y, green_x, green_y, blue_x, blue_y, white_x, white_y;
+    double min_luminance, max_luminance;
+    uint32_t max_cll;  /* maximum content light level, cd/m² (CTA-861); 0: unknown */
+    uint32_t max_fall; /* maximum frame-average light level, cd/m²; 0: unknown */
+} dmafeed_hdr_metadata;
+static inline void dmafeed_hdr_metadata_init(dmafeed_hdr_metadata* metadata)
+{
+    memset(metadata, 0, sizeof *metadata);
+    metadata->struct_size = sizeof *metadata;
+}
+
 /* Zeroes a frame and sets its struct_size: inline, so that the size is the caller's. */
 static inline void dmafeed_frame_init(dmafeed_frame* frame)
 {
@@ -281,6 +328,18 @@ dmafeed_result dmafeed_config_set_pts_mode(dmafeed_config* config, dmafeed_pts_m
  * shown late. */
 dmafeed_result dmafeed_config_set_drop_late(dmafeed_config* config, int drop);
 dmafeed_result dmafeed_config_set_pacing(dmafeed_config* config, dmafeed_pacing pacing); /* DMAFEED_PACING_AUTO */
+/* Added with DMAFEED_1.3. What the frames' colours mean, declared with wp_color_manager_v1 before
+ * the first frame. DMAFEED_TRANSFER_DEFAULT with DMAFEED_PRIMARIES_DEFAULT (the default) declares
+ * nothing; primaries without a transfer function are DMAFEED_ERROR_INVALID_ARGUMENT. Where the
+ * compositor cannot be told (no wp_color_manager_v1, or it does not list the transfer function or
+ * the primaries), dmafeed_producer_create fails, naming what it supports. */
+dmafeed_result dmafeed_config_set_colorimetry(dmafeed_config* config, dmafeed_primaries primaries, dmafeed_transfer transfer);
+/* HDR10 static metadata sent with the colorimetry (NULL: none). Checked here:
+ * DMAFEED_ERROR_INVALID_ARGUMENT for chromaticities outside 0..1 (x + y <= 1), a maximum
+ * luminance not above the minimum, or max_fall above max_cll. What the compositor cannot take is
+ * left out, and a description it refuses with metadata is declared again without it;
+ * dmafeed_describe says what was sent. */
+dmafeed_result dmafeed_config_set_hdr_metadata(dmafeed_config* config, const dmafeed_hdr_metadata* metadata);
 
 /* Connects, negotiates and opens the window; *producer is NULL on failure. The config may be
  * freed afterwards. DMAFEED_ERROR_INVALID_ARGUMENT (NULL pointers), DMAFEED_ERROR_FAILED (no
@@ -337,8 +396,9 @@ dmafeed_result dmafeed_set_dropped_callback(dmafeed_producer* producer, dmafeed_
 dmafeed_result dmafeed_get_stats(const dmafeed_producer* producer, dmafeed_stats* stats);
 /* The Vulkan device of the last acquired frame (before any: of the preferred device); NULL: none. */
 const dmafeed_vulkan* dmafeed_get_vulkan(const dmafeed_producer* producer);
-/* The layout in use, "XRGB8888 LINEAR 640x480 from vulkan on ...", or "(no buffer yet)"; owned
- * by the producer, valid until its next call. NULL for a NULL producer. */
+/* The layout in use, "XRGB8888 LINEAR 640x480 from vulkan on ...", or "(no buffer yet)", and
+ * after "; colour: " the colour space declared (dmafeed_config_set_colorimetry), with what was
+ * left out of it; owned by the producer, valid until its next call. NULL for a NULL producer. */
 const char* dmafeed_describe(const dmafeed_producer* producer);
 
 #ifdef __cplusplus

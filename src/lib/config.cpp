@@ -4,6 +4,8 @@
 #include "lib/c_enum.hpp"
 #include "lib/errors.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -155,6 +157,71 @@ dmafeed_result dmafeed_config_set_pacing(dmafeed_config* config, dmafeed_pacing 
         if (!in_range(pacing, DMAFEED_PACING_AUTO, DMAFEED_PACING_FIFO)) return false;
         c.pacing = pacing;
         return true;
+    });
+}
+
+dmafeed_result dmafeed_config_set_colorimetry(dmafeed_config* config, dmafeed_primaries primaries, dmafeed_transfer transfer)
+{
+    using dmafeed::pixels::Primaries;
+    using dmafeed::pixels::Transfer;
+    static constexpr Primaries primaries_of[] = {Primaries::srgb,   Primaries::srgb, Primaries::bt2020,
+                                                 Primaries::display_p3, Primaries::dci_p3, Primaries::adobe_rgb,
+                                                 Primaries::pal,    Primaries::ntsc, Primaries::pal_m,
+                                                 Primaries::generic_film};
+    static constexpr Transfer transfer_of[] = {Transfer::srgb,    Transfer::srgb,       Transfer::gamma22,
+                                               Transfer::gamma28, Transfer::bt1886,     Transfer::st240,
+                                               Transfer::ext_linear, Transfer::st2084_pq, Transfer::hlg,
+                                               Transfer::compound_power_2_4};
+    return dmafeed::lib::guarded("dmafeed_config_set_colorimetry", [&] {
+        constexpr const char* what = "dmafeed_config_set_colorimetry";
+        if (!config) return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": the config is NULL");
+        if (!in_range(primaries, DMAFEED_PRIMARIES_DEFAULT, DMAFEED_PRIMARIES_GENERIC_FILM) ||
+            !in_range(transfer, DMAFEED_TRANSFER_DEFAULT, DMAFEED_TRANSFER_COMPOUND_POWER_2_4)) {
+            return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": out of range");
+        }
+        if (transfer == DMAFEED_TRANSFER_DEFAULT && primaries != DMAFEED_PRIMARIES_DEFAULT) {
+            return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT,
+                                      std::string{what} + ": primaries need a transfer function to be declared");
+        }
+        auto& color = config->values.color;
+        color.primaries.reset();
+        color.transfer.reset();
+        if (primaries != DMAFEED_PRIMARIES_DEFAULT) color.primaries = primaries_of[primaries];
+        if (transfer != DMAFEED_TRANSFER_DEFAULT) color.transfer = transfer_of[transfer];
+        return DMAFEED_OK;
+    });
+}
+
+dmafeed_result dmafeed_config_set_hdr_metadata(dmafeed_config* config, const dmafeed_hdr_metadata* metadata)
+{
+    return dmafeed::lib::guarded("dmafeed_config_set_hdr_metadata", [&] {
+        constexpr const char* what = "dmafeed_config_set_hdr_metadata";
+        if (!config) return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": the config is NULL");
+        dmafeed::pixels::HdrMetadata hdr;
+        if (metadata) {
+            if (metadata->struct_size < sizeof(size_t)) {
+                return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": struct_size is not set");
+            }
+            // Only the fields within the caller's struct_size; the rest stay 0.
+            dmafeed_hdr_metadata m;
+            std::memset(&m, 0, sizeof m);
+            std::memcpy(&m, metadata, std::min(metadata->struct_size, sizeof m));
+            if (m.max_luminance != 0) {
+                hdr.mastering = dmafeed::pixels::MasteringDisplay{.red = {m.red_x, m.red_y},
+                                                                  .green = {m.green_x, m.green_y},
+                                                                  .blue = {m.blue_x, m.blue_y},
+                                                                  .white = {m.white_x, m.white_y},
+                                                                  .min_luminance = m.min_luminance,
+                                                                  .max_luminance = m.max_luminance};
+            }
+            hdr.max_cll = m.max_cll;
+            hdr.max_fall = m.max_fall;
+            if (auto r = dmafeed::pixels::check_legal(hdr); !r) {
+                return dmafeed::lib::fail(DMAFEED_ERROR_INVALID_ARGUMENT, std::string{what} + ": " + r.error().message());
+            }
+        }
+        config->values.color.hdr = hdr;
+        return DMAFEED_OK;
     });
 }
 

@@ -89,6 +89,7 @@ Result<std::unique_ptr<HostProducer>> HostProducer::create(const HostConfig& con
     constexpr producer::Pacing pacings[] = {producer::Pacing::automatic, producer::Pacing::frame_callbacks,
                                             producer::Pacing::fifo};
     pc.pacing = pacings[config.pacing];
+    pc.color = config.color;
     constexpr producer::AllocatorKind kinds[] = {producer::AllocatorKind::automatic, producer::AllocatorKind::vulkan,
                                                  producer::AllocatorKind::gbm, producer::AllocatorKind::udmabuf};
     auto devices = std::make_shared<HostDevices>();
@@ -275,6 +276,7 @@ const dmafeed_vulkan* HostProducer::vulkan() const { return last_vulkan_ ? last_
 const char* HostProducer::describe()
 {
     description_ = p_->choice() ? p_->choice()->to_string() : std::string{"(no buffer yet)"};
+    if (!p_->color_description().empty()) description_ += "; colour: " + p_->color_description();
     return description_.c_str();
 }
 

@@ -7,6 +7,7 @@
 
 #include "dmafeed/dmafeed.h"
 
+#include "pixels/colorimetry.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
 
@@ -48,6 +49,7 @@ struct HostConfig {
     dmafeed_pts_mode pts_mode = DMAFEED_PTS_OPAQUE;
     bool drop_late = false;
     dmafeed_pacing pacing = DMAFEED_PACING_AUTO;
+    pixels::ColorSpace color;  // dmafeed_config_set_colorimetry and _set_hdr_metadata
 };
 
 struct HostDevices;

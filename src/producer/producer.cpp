@@ -1,5 +1,6 @@
 #include "producer/producer.hpp"
 
+#include "producer/color_management.hpp"
 #include "producer/color_representation.hpp"
 #include "util/log.hpp"
 #include "presentation-time-client-protocol.h"
@@ -103,6 +104,9 @@ Result<void> Producer::start()
     auto yuv = declare_yuv_encoding(config_.format, config_.yuv, *globals_, *window_);
     if (!yuv) return std::move(yuv).error();
     yuv_description_ = std::move(*yuv);
+    auto color = declare_color_space(config_.color, *connection_, *globals_, *window_, config_.timeout);
+    if (!color) return std::move(color).error();
+    color_description_ = std::move(*color);
     return negotiate();
 }
 

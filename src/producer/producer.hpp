@@ -53,6 +53,7 @@
 #pragma once
 
 #include "alloc/buffer.hpp"
+#include "pixels/colorimetry.hpp"
 #include "producer/backends.hpp"
 #include "producer/buffer_pool.hpp"
 #include "producer/backend_set.hpp"
@@ -124,6 +125,10 @@ struct ProducerConfig {
     // offers it (and the pair); without it only BT.601 limited range, what compositors assume
     // (measured on weston 14), is accepted: anything else would be shown with the wrong colours.
     pixels::YuvEncoding yuv;
+    // What the frames' colours mean (primaries, transfer function, HDR10 metadata), declared with
+    // wp_color_manager_v1 before the first frame; the default declares nothing. Anything else where
+    // the compositor cannot be told is an error (producer/color_management.hpp).
+    pixels::ColorSpace color;
 };
 
 // A buffer handed out by acquire(), to fill and queue().
@@ -207,6 +212,9 @@ public:
     // For YUV formats, the encoding and whether it was declared: "BT.709 full range, declared
     // (wp_color_representation_v1)"; "BT.601 limited range, the compositor's default". Empty for RGB.
     const std::string& yuv_description() const noexcept { return yuv_description_; }
+    // The colour space declared and how: "BT.2020, PQ (SMPTE ST 2084), MaxCLL 1000; declared
+    // (wp_color_manager_v1 v2)", with what was left out; empty when nothing was declared.
+    const std::string& color_description() const noexcept { return color_description_; }
     StatsSnapshot stats() const { return stats_.snapshot(); }
     const wl::Globals& globals() const noexcept { return *globals_; }
     wl::Window& window() noexcept { return *window_; }
@@ -271,6 +279,7 @@ private:
     RefreshGrid grid_;
     bool hidden_ = false;
     std::string yuv_description_;
+    std::string color_description_;
     // The pattern frame the surface shows (the last queued buffer was drawn with it), for damage:
     // the next drawn frame damages only where it differs. Unset after CPU or host contents.
     std::optional<sources::PatternFrame> shown_pattern_;

@@ -67,6 +67,7 @@ Result<std::unique_ptr<Globals>> Globals::bind(Connection& connection, uint32_t 
         reg.bind_optional(zwp_linux_explicit_synchronization_v1_interface, 1, 2)));
     g->color_representation_.reset(static_cast<wp_color_representation_manager_v1*>(
         reg.bind_optional(wp_color_representation_manager_v1_interface, 1, 1)));
+    g->color_manager_ = ColorManager::bind(reg);  // what it supports arrives with the roundtrip below
     g->fifo_.reset(static_cast<wp_fifo_manager_v1*>(reg.bind_optional(wp_fifo_manager_v1_interface, 1, 1)));
     g->commit_timing_.reset(
         static_cast<wp_commit_timing_manager_v1*>(reg.bind_optional(wp_commit_timing_manager_v1_interface, 1, 1)));
@@ -90,6 +91,12 @@ void Globals::handle_coefficients(uint32_t coefficients, uint32_t range) noexcep
     coefficients_.emplace_back(coefficients, range);
 }
 
+const ColorManagerSupport& Globals::color_support() const noexcept
+{
+    static const ColorManagerSupport none;
+    return color_manager_ ? color_manager_->support() : none;
+}
+
 std::string Globals::describe() const
 {
     std::string s = "zwp_linux_dmabuf_v1 v" + std::to_string(dmabuf_->version());
@@ -103,6 +110,7 @@ std::string Globals::describe() const
     add("wp_linux_drm_syncobj_manager_v1", syncobj_.get());
     add("zwp_linux_explicit_synchronization_v1", explicit_sync_.get());
     add("wp_color_representation_manager_v1", color_representation_.get());
+    add("wp_color_manager_v1", color_manager());
     add("wp_fifo_manager_v1", fifo_.get());
     add("wp_commit_timing_manager_v1", commit_timing_.get());
     return s;

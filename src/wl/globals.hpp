@@ -2,11 +2,13 @@
 // required), xdg_wm_base (required; pings answered), and when offered wp_presentation (its clock
 // recorded), wp_viewporter, wp_linux_drm_syncobj_manager_v1,
 // zwp_linux_explicit_synchronization_v1, wp_color_representation_manager_v1 (with the
-// coefficient/range pairs it supports), wp_fifo_manager_v1 and wp_commit_timing_manager_v1. Each proxy is owned here and destroyed with its
-// interface's destructor request.
+// coefficient/range pairs it supports), wp_color_manager_v1 (v1-v3, with what it supports),
+// wp_fifo_manager_v1 and wp_commit_timing_manager_v1. Each proxy is owned here and destroyed with
+// its interface's destructor request.
 #pragma once
 
 #include "util/result.hpp"
+#include "wl/color_management.hpp"
 #include "wl/connection.hpp"
 #include "wl/linux_dmabuf.hpp"
 #include "wl/proxy.hpp"
@@ -63,6 +65,9 @@ public:
     wp_linux_drm_syncobj_manager_v1* syncobj_manager() const noexcept { return syncobj_.get(); }
     zwp_linux_explicit_synchronization_v1* explicit_sync() const noexcept { return explicit_sync_.get(); }
     wp_color_representation_manager_v1* color_representation() const noexcept { return color_representation_.get(); }
+    wp_color_manager_v1* color_manager() const noexcept { return color_manager_ ? color_manager_->get() : nullptr; }
+    // What wp_color_manager_v1 supports (version 0: not offered).
+    const ColorManagerSupport& color_support() const noexcept;
     wp_fifo_manager_v1* fifo_manager() const noexcept { return fifo_.get(); }                       // may be null
     wp_commit_timing_manager_v1* commit_timing() const noexcept { return commit_timing_.get(); }    // may be null
     // wp_color_representation_surface_v1 (coefficients, range) pairs the compositor supports.
@@ -87,6 +92,7 @@ private:
     ProxyPtr<wp_linux_drm_syncobj_manager_v1, destroy_syncobj_manager> syncobj_;
     ProxyPtr<zwp_linux_explicit_synchronization_v1, destroy_explicit_sync> explicit_sync_;
     ProxyPtr<wp_color_representation_manager_v1, destroy_color_representation> color_representation_;
+    std::unique_ptr<ColorManager> color_manager_;
     ProxyPtr<wp_fifo_manager_v1, destroy_fifo_manager> fifo_;
     ProxyPtr<wp_commit_timing_manager_v1, destroy_commit_timing_manager> commit_timing_;
     std::vector<std::pair<uint32_t, uint32_t>> coefficients_;

@@ -1,5 +1,6 @@
 #include "wl/window.hpp"
 
+#include "color-management-v1-client-protocol.h"
 #include "color-representation-v1-client-protocol.h"
 #include "commit-timing-v1-client-protocol.h"
 #include "fifo-v1-client-protocol.h"
@@ -89,6 +90,7 @@ void destroy_color_representation_surface(wp_color_representation_surface_v1* p)
 {
     wp_color_representation_surface_v1_destroy(p);
 }
+void destroy_color_management_surface(wp_color_management_surface_v1* p) { wp_color_management_surface_v1_destroy(p); }
 void destroy_callback(wl_callback* p) { wl_callback_destroy(p); }
 void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p)
 {
@@ -179,6 +181,15 @@ Result<void> Window::set_color_representation(uint32_t coefficients, uint32_t ra
         color_representation_.reset(wp_color_representation_manager_v1_get_surface(manager, surface_.get()));
     }
     wp_color_representation_surface_v1_set_coefficients_and_range(color_representation_.get(), coefficients, range);
+    return {};
+}
+
+Result<void> Window::set_image_description(wp_image_description_v1* description, uint32_t render_intent)
+{
+    wp_color_manager_v1* manager = globals_.color_manager();
+    if (!manager) return Error{"the compositor does not offer wp_color_manager_v1"};
+    if (!color_management_) color_management_.reset(wp_color_manager_v1_get_surface(manager, surface_.get()));
+    wp_color_management_surface_v1_set_image_description(color_management_.get(), description, render_intent);
     return {};
 }
 

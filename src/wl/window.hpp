@@ -35,6 +35,8 @@ struct xdg_surface;
 struct xdg_toplevel;
 struct wp_viewport;
 struct wp_color_representation_surface_v1;
+struct wp_color_management_surface_v1;
+struct wp_image_description_v1;
 struct wp_presentation_feedback;
 struct zwp_linux_surface_synchronization_v1;
 struct wp_linux_drm_syncobj_surface_v1;
@@ -49,6 +51,7 @@ void destroy_xdg_surface(xdg_surface* p);
 void destroy_toplevel(xdg_toplevel* p);
 void destroy_viewport(wp_viewport* p);
 void destroy_color_representation_surface(wp_color_representation_surface_v1* p);
+void destroy_color_management_surface(wp_color_management_surface_v1* p);
 void destroy_callback(wl_callback* p);
 void destroy_surface_synchronization(zwp_linux_surface_synchronization_v1* p);
 void destroy_syncobj_surface(wp_linux_drm_syncobj_surface_v1* p);
@@ -129,6 +132,10 @@ public:
     // coefficients and range enum values), from the next commit on. The global must be bound and
     // the pair among its supported ones.
     Result<void> set_color_representation(uint32_t coefficients, uint32_t range);
+    // Sets the surface's image description (wp_color_management_surface_v1; a ready description
+    // and an intent the compositor lists), from the next commit on. The description may be
+    // destroyed at once: the surface keeps a copy. The global must be bound.
+    Result<void> set_image_description(wp_image_description_v1* description, uint32_t render_intent);
 
     // Attaches `buffer` (width x height pixels), shown at `dest_width` x `dest_height` surface
     // pixels through the viewport when they differ (and a viewport exists), damages `damage` (buffer
@@ -170,6 +177,7 @@ private:
     ProxyPtr<wp_viewport, destroy_viewport> viewport_;
     std::vector<std::unique_ptr<FrameCallback>> frame_callbacks_pending_;  // oldest first
     ProxyPtr<wp_color_representation_surface_v1, destroy_color_representation_surface> color_representation_;
+    ProxyPtr<wp_color_management_surface_v1, destroy_color_management_surface> color_management_;
     ProxyPtr<wp_linux_drm_syncobj_surface_v1, destroy_syncobj_surface> syncobj_;
     ProxyPtr<zwp_linux_surface_synchronization_v1, destroy_surface_synchronization> sync_;
     ProxyPtr<wp_fifo_v1, destroy_fifo> fifo_;

@@ -41,5 +41,27 @@ TEST(CApiProducer, TheLogCallbackGetsWhatCreationSaysAndStandardErrorNothing)
     EXPECT_EQ(err, "") << "the library wrote to standard error with a log callback set";
 }
 
+TEST(CApiProducer, AColourSpaceTheCompositorCannotBeToldFailsCreationWithTheReason)
+{
+    auto compositor = TestCompositor::create({});  // no wp_color_manager_v1
+    ASSERT_TRUE(compositor.ok()) << compositor.error().message();
+    dmafeed_config* c = dmafeed_config_new();
+    ASSERT_EQ(dmafeed_config_set_display(c, (*compositor)->socket_name().c_str()), DMAFEED_OK);
+    ASSERT_EQ(dmafeed_config_set_timeout_ms(c, 2000), DMAFEED_OK);
+    ASSERT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_DEFAULT, DMAFEED_TRANSFER_ST2084_PQ), DMAFEED_OK);
+    dmafeed_hdr_metadata m;
+    dmafeed_hdr_metadata_init(&m);
+    m.max_cll = 1000;
+    ASSERT_EQ(dmafeed_config_set_hdr_metadata(c, &m), DMAFEED_OK);
+    dmafeed_producer* p = nullptr;
+    EXPECT_EQ(dmafeed_producer_create(c, &p), DMAFEED_ERROR_FAILED);
+    EXPECT_EQ(p, nullptr);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("frames in BT.2020, PQ (SMPTE ST 2084), MaxCLL 1000: the compositor does "
+                                                     "not offer wp_color_manager_v1"),
+              std::string::npos)
+        << dmafeed_last_error();
+    dmafeed_config_free(c);
+}
+
 }  // namespace
 }  // namespace dmafeed::test

@@ -4,6 +4,7 @@
 // presentation; frames dropped late; and a window the compositor does not repaint, which never
 // hangs the producer.
 #include "memfd_allocator.hpp"
+#include "producer_fixture.hpp"
 #include "test_compositor.hpp"
 
 #include "producer/present_timing.hpp"
@@ -27,24 +28,6 @@ using producer::Producer;
 using producer::ProducerConfig;
 
 constexpr DrmFormat xrgb{DRM_FORMAT_XRGB8888};
-
-std::unique_ptr<TestCompositor> start(Config config)
-{
-    auto c = TestCompositor::create(std::move(config));
-    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
-    return c.ok() ? std::move(*c) : nullptr;
-}
-
-ProducerConfig config_for(const TestCompositor& c, const MemfdFactory& memfd)
-{
-    ProducerConfig config;
-    config.display = c.socket_name();
-    config.width = 32;
-    config.height = 16;
-    config.backends = memfd.factory();
-    config.timeout = 2000ms;
-    return config;
-}
 
 // The applied commits that attached a buffer (the window's first commit, which asks for the
 // configure, has none).

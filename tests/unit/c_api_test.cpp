@@ -4,6 +4,7 @@
 #include "dmafeed/dmafeed.h"
 
 #include "c_log_recorder.hpp"
+#include "lib/config.hpp"
 #include "lib/sized_copy.hpp"
 #include "util/log.hpp"
 
@@ -63,6 +64,70 @@ TEST(CApi, ConfigSettersRefuseValuesOutOfRangeAndSayWhich)
     EXPECT_NE(std::string{dmafeed_last_error()}.find("the config is NULL"), std::string::npos) << dmafeed_last_error();
     dmafeed_config_free(c);
     dmafeed_config_free(nullptr);
+}
+
+TEST(CApi, ColourSpaceSettersCheckWhatTheyAreGiven)
+{
+    using dmafeed::pixels::Primaries;
+    using dmafeed::pixels::Transfer;
+    dmafeed_config* c = dmafeed_config_new();
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(c->values.color.is_default());
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_DISPLAY_P3, DMAFEED_TRANSFER_ST2084_PQ), DMAFEED_OK);
+    EXPECT_EQ(c->values.color.primaries, Primaries::display_p3);
+    EXPECT_EQ(c->values.color.transfer, Transfer::st2084_pq);
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_DEFAULT, DMAFEED_TRANSFER_HLG), DMAFEED_OK);
+    EXPECT_FALSE(c->values.color.primaries.has_value()) << "completed at creation: BT.2020 for HLG";
+    EXPECT_EQ(c->values.color.transfer, Transfer::hlg);
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_BT2020, DMAFEED_TRANSFER_DEFAULT),
+              DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("primaries need a transfer function"), std::string::npos)
+        << dmafeed_last_error();
+    EXPECT_EQ(c->values.color.transfer, Transfer::hlg) << "a refused value changes nothing";
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, static_cast<dmafeed_primaries>(10), DMAFEED_TRANSFER_SRGB),
+              DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_SRGB, static_cast<dmafeed_transfer>(-1)),
+              DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(dmafeed_config_set_colorimetry(c, DMAFEED_PRIMARIES_DEFAULT, DMAFEED_TRANSFER_DEFAULT), DMAFEED_OK);
+    EXPECT_TRUE(c->values.color.is_default());
+
+    dmafeed_hdr_metadata m;
+    dmafeed_hdr_metadata_init(&m);
+    m.red_x = 0.708, m.red_y = 0.292, m.green_x = 0.170, m.green_y = 0.797, m.blue_x = 0.131, m.blue_y = 0.046;
+    m.white_x = 0.3127, m.white_y = 0.3290, m.min_luminance = 0.005, m.max_luminance = 1000;
+    m.max_cll = 900, m.max_fall = 300;
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &m), DMAFEED_OK) << dmafeed_last_error();
+    ASSERT_TRUE(c->values.color.hdr.mastering.has_value());
+    EXPECT_DOUBLE_EQ(c->values.color.hdr.mastering->red.x, 0.708);
+    EXPECT_DOUBLE_EQ(c->values.color.hdr.mastering->max_luminance, 1000);
+    EXPECT_EQ(c->values.color.hdr.max_cll, 900u);
+
+    // A caller built against a header whose struct ended before max_cll: what lies beyond is 0.
+    dmafeed_hdr_metadata older = m;
+    older.struct_size = offsetof(dmafeed_hdr_metadata, max_cll);
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &older), DMAFEED_OK);
+    EXPECT_EQ(c->values.color.hdr.max_cll, 0u);
+    EXPECT_EQ(c->values.color.hdr.max_fall, 0u);
+
+    dmafeed_hdr_metadata illegal = m;
+    illegal.max_fall = 1000;
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &illegal), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string{dmafeed_last_error()}.find("MaxFALL 1000 is above MaxCLL 900"), std::string::npos)
+        << dmafeed_last_error();
+    illegal = m;
+    illegal.min_luminance = 2000;
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &illegal), DMAFEED_ERROR_INVALID_ARGUMENT);
+    illegal = m;
+    illegal.white_y = 0;
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &illegal), DMAFEED_ERROR_INVALID_ARGUMENT);
+    illegal = m;
+    illegal.struct_size = 0;
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, &illegal), DMAFEED_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(c->values.color.hdr.max_fall, 0u) << "the older metadata is still in place";
+
+    EXPECT_EQ(dmafeed_config_set_hdr_metadata(c, nullptr), DMAFEED_OK);
+    EXPECT_TRUE(c->values.color.hdr.empty());
+    dmafeed_config_free(c);
 }
 
 TEST(CApi, NullProducersAreRefusedAndAFenceIsClosedAnyway)

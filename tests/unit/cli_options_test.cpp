@@ -131,6 +131,32 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_EQ(error_of({"--input", "-", "--render", "gpu"}), "--render applies to patterns, not to --input");
 }
 
+TEST(CliOptions, ColourSpaceOptionsAreCheckedAsTheyAreRead)
+{
+    auto o = parse_args({"--transfer", "pq", "--mastering-display=display_p3:0.005-1000", "--max-cll", "1000",
+                         "--max-fall=400"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_EQ(o->color.transfer, pixels::Transfer::st2084_pq);
+    EXPECT_FALSE(o->color.primaries.has_value()) << "completed by the producer (BT.2020 for PQ), not by the parser";
+    ASSERT_TRUE(o->color.hdr.mastering.has_value());
+    EXPECT_DOUBLE_EQ(o->color.hdr.mastering->max_luminance, 1000);
+    EXPECT_EQ(o->color.hdr.max_cll, 1000u);
+    EXPECT_EQ(o->color.hdr.max_fall, 400u);
+    EXPECT_EQ(parse_args({"--primaries", "display_p3", "--transfer", "gamma22"})->color.primaries, pixels::Primaries::display_p3);
+
+    EXPECT_NE(error_of({"--transfer", "rec2100"}).find("--transfer: unknown transfer function 'rec2100'"), std::string::npos);
+    EXPECT_NE(error_of({"--primaries", "p3"}).find("--primaries: unknown primaries 'p3'"), std::string::npos);
+    EXPECT_NE(error_of({"--primaries", "bt2020"}).find("needs its transfer function"), std::string::npos);
+    EXPECT_NE(error_of({"--max-cll", "1000"}).find("needs its transfer function"), std::string::npos);
+    EXPECT_EQ(error_of({"--max-cll", "0"}), "--max-cll: '0': cd/m², a whole number in 1..65535");
+    EXPECT_NE(error_of({"--transfer", "pq", "--max-cll", "100", "--max-fall", "200"}).find("MaxFALL 200 is above MaxCLL 100"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--transfer", "pq", "--mastering-display", "G(1,2)"}).find("--mastering-display: mastering display"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--transfer", "pq", "--mastering-display", "srgb:1000-1"}).find("must be above its minimum"),
+              std::string::npos);
+}
+
 TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
 {
     EXPECT_TRUE(to_args(*parse_args({})).empty()) << "the defaults need no argument";
@@ -141,6 +167,8 @@ TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
          "--timeout", "100", "--no-quick-start", "--render", "auto", "--title", "--json", "--app-id", "", "--fullscreen"},
         {"--pacing", "fifo", "--late", "show", "--fps", "30"},
         {"--pacing=callbacks", "--late=drop"},
+        {"--transfer", "hlg", "--primaries", "bt709", "--mastering-display", "bt2020:0.0001-4000", "--max-cll", "4000",
+         "--max-fall", "1000"},
         {"--modifier", "linear", "--format", "0x20203852", "--measure-upload", "--list-formats", "-h", "--version"},
     };
     for (const auto& args : cases) {
@@ -156,6 +184,7 @@ TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
         EXPECT_EQ(again->format, o->format);
         EXPECT_EQ(again->fps, o->fps);
         EXPECT_EQ(again->title, o->title);
+        EXPECT_EQ(again->color, o->color);
     }
     // Names where they read back, in --help's order.
     EXPECT_EQ(to_args(*parse_args({"--modifier", "0x0100000000000002", "--format", "XR24", "--size", "64x32"})),
@@ -204,6 +233,7 @@ TEST(CliOptions, HelpTeachesWithExamples)
     for (const char* opt : {"--size", "--format", "--modifier", "--allocator", "--device", "--fps", "--frames",
                             "--duration", "--pattern", "--fullscreen", "--title", "--app-id", "--sync", "--stride-align",
                             "--json", "--list-formats", "--render", "--yuv-matrix", "--yuv-range", "--timeout", "--measure-upload", "Examples:",
+                            "--transfer", "--primaries", "--mastering-display", "--max-cll", "--max-fall",
                             "Exit status"}) {
         EXPECT_NE(help.find(opt), std::string::npos) << opt;
     }

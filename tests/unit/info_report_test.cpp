@@ -93,6 +93,24 @@ TEST(InfoReport, JsonCarriesTheSameFacts)
     }
 }
 
+TEST(InfoReport, ColourManagementIsShownByTheProtocolsNames)
+{
+    Report r = sample();
+    EXPECT_EQ(to_text(r).find("wp_color_manager_v1"), std::string::npos) << "not offered: not shown";
+    EXPECT_EQ(to_json(r).find("color_manager"), std::string::npos);
+    // What mutter 51 lists, in part: enum values of wp_color_manager_v1.
+    r.color = wl::ColorManagerSupport{.version = 2, .intents = {0}, .features = {1, 2, 5}, .tf_named = {2, 11}, .primaries_named = {1, 6}};
+    EXPECT_NE(to_text(r).find("wp_color_manager_v1 v2: intents perceptual; features parametric, set_primaries, "
+                              "set_mastering_display_primaries; tf gamma22, st2084_pq; primaries srgb, bt2020\n"),
+              std::string::npos)
+        << to_text(r);
+    EXPECT_NE(to_json(r).find("\"color_manager\": {\"version\": 2, \"features\": [\"parametric\", \"set_primaries\", "
+                              "\"set_mastering_display_primaries\"], \"transfer_functions\": [\"gamma22\", \"st2084_pq\"], "
+                              "\"primaries\": [\"srgb\", \"bt2020\"], \"intents\": [\"perceptual\"]}"),
+              std::string::npos)
+        << to_json(r);
+}
+
 TEST(InfoReport, NamesAreEscapedInJson)
 {
     Report r = sample();

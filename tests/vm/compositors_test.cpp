@@ -6,12 +6,15 @@
 //                      frames presented (wp_presentation), ZERO_COPY where it scans out, with
 //                      syncobj acquire points where it offers them (KWin), paced by fifo and
 //                      timed by commit-timing where offered (pacing_checks.hpp); the C API
-//                      example's frames presented; dmafeed-conform agrees with the compositor's
-//                      table (tools/conform/expect/<name>-<version>.expect)
+//                      example's frames presented; HDR10 (PQ, BT.2020, mastering display and
+//                      light levels) declared with wp_color_manager_v1 where the compositor lists
+//                      them, else refused with an error naming what it lacks; dmafeed-conform
+//                      agrees with the compositor's table (tools/conform/expect/<name>-<version>.expect)
 //   where the output can be read back (sway and labwc with grim, KWin through its D-Bus
 //                      screenshot API, mutter through its screen cast API and PipeWire): the exact colour of the player and of the C API example in
 //                      the capture; on KWin the player's frames carry syncobj acquire points, so
 //                      its capture shows that CPU-written frames were released to the compositor
+#include "color_checks.hpp"
 #include "compositor_fixture.hpp"
 #include "pacing_checks.hpp"
 #include "vm_checks.hpp"
@@ -173,6 +176,20 @@ TEST_P(SidCompositor, ThePlayersFramesArePresented)
     // At --fps 10 every frame has a time to be shown at; fifo and commit timing where offered.
     const std::string info = run_to_end("player-info", {DMAFEED_INFO_PATH}, std::chrono::seconds{120});
     std::printf("%s: %s\n", c_->version().c_str(), check_pacing(info, out).c_str());
+}
+
+TEST_P(SidCompositor, AnHdr10DescriptionIsDeclaredWhereTheCompositorCanBeTold)
+{
+    const std::string info = run_to_end("color-info", {DMAFEED_INFO_PATH}, std::chrono::seconds{120});
+    std::vector<std::string> argv{DMAFEED_TOOL_PATH};
+    for (const std::string& a : hdr10_player_args()) argv.push_back(a);
+    auto child = spawn("color", argv);
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    const auto st = child->wait_for(std::chrono::seconds{240});
+    if (!st) child->terminate(std::chrono::seconds{1});
+    const std::string out = read_file(log_path("color"));
+    ASSERT_TRUE(st.has_value()) << "dmafeed did not finish within 240 s\n" << out;
+    std::printf("%s: HDR10 %s\n", c_->version().c_str(), check_hdr10(info, st->raw, out).c_str());
 }
 
 TEST_P(SidCompositor, TheCApiExamplesFramesArePresented)

@@ -2,12 +2,15 @@
 //   every set-up: the binaries built on the host find each library they link in the sid root;
 //   sid-nodrm:    dmafeed-conform against a weston 16 it starts agrees with weston-16.expect;
 //                 dmafeed-info's report of what weston offers goes into the artifacts (info.txt,
-//                 info.json) and names the linux-dmabuf version weston 16 offers there;
+//                 info.json) and names the linux-dmabuf version weston 16 offers there; a
+//                 second weston 16 with color-management=true takes the player's HDR10
+//                 declaration (color_checks.hpp);
 //   sid-vkms:     weston's DRM backend puts dmafeed's buffers on the KMS plane itself (every
 //                 presented frame ZERO_COPY in wp_presentation's feedback; paced by fifo and timed
 //                 by commit-timing where offered: pacing_checks.hpp), and its capture (which
 //                 makes weston composite again) shows the exact colour of the player and of the C
 //                 API example.
+#include "color_checks.hpp"
 #include "pacing_checks.hpp"
 #include "vm_checks.hpp"
 #include "vm_session.hpp"
@@ -127,6 +130,30 @@ TEST_F(SidNodrmWeston, DmafeedConformAgreesWithWeston16sTable)
     ASSERT_TRUE(st.has_value()) << "dmafeed-conform did not finish within 400 s\n" << out;
     EXPECT_TRUE(st->clean()) << st->describe() << "\n" << out;
     EXPECT_NE(out.find("capture: weston_capture_v1"), std::string::npos) << out;
+}
+
+TEST_F(SidNodrmWeston, Hdr10IsDeclaredToAColourManagedWeston)
+{
+    // A second weston 16 beside the session's, with colour management on (weston's own default is
+    // off), on its own socket.
+    const std::string dir = artifacts_dir();
+    auto cm = Weston::start({.socket = "dmafeed-vm-cm", .log_path = dir + "/weston-cm.log", .shell = "desktop",
+                             .color_management = true});
+    ASSERT_TRUE(cm.ok()) << cm.error().message();
+    const std::string env = "WAYLAND_DISPLAY=dmafeed-vm-cm ";
+    const int rc = std::system((env + DMAFEED_INFO_PATH + " >" + dir + "/weston-cm-info.txt 2>&1").c_str());
+    const std::string info = read_file(dir + "/weston-cm-info.txt");
+    ASSERT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << info;
+    EXPECT_NE(info.find("\nwp_color_manager_v1 v"), std::string::npos) << "weston 16 offers it when told to\n" << info;
+    std::vector<std::string> argv{DMAFEED_TOOL_PATH};
+    for (const std::string& arg : hdr10_player_args()) argv.push_back(arg);
+    auto child = ChildProcess::spawn({.argv = argv, .env = {{"WAYLAND_DISPLAY", "dmafeed-vm-cm"}}, .output_path = log_path("weston-cm-color")});
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    const auto st = child->wait_for(std::chrono::seconds{240});
+    if (!st) child->terminate(std::chrono::seconds{1});
+    const std::string out = read_file(log_path("weston-cm-color"));
+    ASSERT_TRUE(st.has_value()) << "dmafeed did not finish within 240 s\n" << out;
+    std::printf("%s (color-management=true): HDR10 %s\n", (*cm)->version().c_str(), check_hdr10(info, st->raw, out).c_str());
 }
 
 TEST_F(SidVirtioWeston, InfoReportsLinuxDmabufV5FeedbackOnTheVirtioRenderNode)

@@ -54,7 +54,8 @@ Result<std::string> write_drm_config(const WestonOptions& o)
                   o.width + 8, o.width + 16, htotal, o.height, o.height + 2, o.height + 4, vtotal);
     const std::string path = o.log_path + ".ini";
     std::ofstream out{path};
-    out << "[core]\nidle-time=0\n\n[output]\nname=Virtual-1\nmode=" << mode << "\n";
+    out << "[core]\nidle-time=0\n" << (o.color_management ? "color-management=true\n" : "")
+        << "\n[output]\nname=Virtual-1\nmode=" << mode << "\n";
     out.close();
     if (!out) return Error{"cannot write " + path};
     return path;
@@ -90,7 +91,16 @@ Result<std::unique_ptr<Weston>> Weston::start(const WestonOptions& options)
         argv.insert(argv.end(), {"--backend=drm", "--config=" + *config, "--continue-without-input"});
         env["LIBSEAT_BACKEND"] = "noop";
     } else {
-        argv.insert(argv.end(), {"--backend=headless", "--no-config", "--idle-time=0", "--width=" + std::to_string(opts.width),
+        std::string config = "--no-config";
+        if (opts.color_management) {
+            const std::string path = opts.log_path + ".ini";
+            std::ofstream out{path};
+            out << "[core]\ncolor-management=true\n";
+            out.close();
+            if (!out) return Error{"cannot write " + path};
+            config = "--config=" + path;
+        }
+        argv.insert(argv.end(), {"--backend=headless", config, "--idle-time=0", "--width=" + std::to_string(opts.width),
                                  "--height=" + std::to_string(opts.height)});
     }
     std::string version = weston_version(opts.log_path + ".version");

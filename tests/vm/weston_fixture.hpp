@@ -29,6 +29,9 @@ struct WestonOptions {
     // now and then when one client's window replaces another's (conformance.md, "weston 14's
     // kiosk-shell crash"); checks that need no capture can avoid that with the desktop shell.
     std::string shell = "kiosk";
+    // [core] color-management=true: weston 15+ offers wp_color_manager_v1 (headless: a config
+    // file with that line instead of --no-config).
+    bool color_management = false;
 };
 
 class Weston {

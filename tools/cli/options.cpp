@@ -60,6 +60,20 @@ Frames:
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
   --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
                           offering wp_color_representation_v1 (dmafeed declares the encoding)
+  --transfer TF           what the frames' values mean, declared with wp_color_manager_v1 (an
+                          error where the compositor does not offer it or TF): srgb, gamma22,
+                          gamma28, bt1886, st240, st2084_pq (pq), hlg, ext_linear (linear) or
+                          compound_power_2_4 (default: nothing declared, shown as sRGB)
+  --primaries P           srgb (bt709), bt2020, display_p3, dci_p3, adobe_rgb, pal, ntsc, pal_m
+                          or generic_film (default with --transfer: bt2020 for pq and hlg, else srgb)
+  --mastering-display M   HDR10 mastering display (SMPTE ST 2086), in x265's notation
+                          G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min) (units of 0.00002 and 0.0001
+                          cd/m²) or as PRIMARIES:MIN-MAX in cd/m², e.g. display_p3:0.005-1000
+  --max-cll N             maximum content light level, cd/m² (CTA-861)
+  --max-fall N            maximum frame-average light level, cd/m² (at most --max-cll). The
+                          metadata is checked before it is sent; what the compositor cannot take
+                          is left out (the --json summary's "color" says what), and a description
+                          it refuses with metadata is declared again without
   --fps N                 frames per second (default: every frame the compositor asks for; with
                           --input, the stream's rate). Each frame has a time to be shown at,
                           sent as a commit-timing timestamp where the compositor offers
@@ -122,6 +136,7 @@ Examples:
   dmafeed --pattern solid:ff8000 --modifier linear --json
   dmafeed --format NV12 --render gpu --pattern smpte --frames 100
   dmafeed --allocator gbm --device /dev/dri/card0 --sync implicit
+  dmafeed --format XRGB2101010 --transfer pq --mastering-display display_p3:0.005-1000 --max-cll 1000
   ffmpeg -f lavfi -i testsrc2=size=640x360:rate=30 -t 5 -f yuv4mpegpipe - | dmafeed --input -
 
 Patterns are drawn by a compute shader straight into the exported image where the buffer allows it
@@ -170,7 +185,8 @@ Result<Options> parse(std::span<const char* const> args)
         static constexpr std::string_view valued[] = {
             "--size",   "--format", "--modifier", "--allocator",    "--device",  "--fps",   "--frames",
             "--duration", "--pattern", "--title",  "--app-id",     "--sync",    "--pacing", "--late",
-            "--stride-align", "--buffers", "--input", "--timeout", "--render",  "--yuv-matrix", "--yuv-range"};
+            "--stride-align", "--buffers", "--input", "--timeout", "--render",  "--yuv-matrix", "--yuv-range",
+            "--transfer", "--primaries", "--mastering-display", "--max-cll", "--max-fall"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -242,6 +258,22 @@ Result<Options> parse(std::span<const char* const> args)
             if (!r) return std::move(r).error().context(opt);
             o.yuv.range = *r;
             o.yuv_given = true;
+        } else if (arg == "--transfer") {
+            auto t = pixels::parse_transfer(s);
+            if (!t) return std::move(t).error().context(opt);
+            o.color.transfer = *t;
+        } else if (arg == "--primaries") {
+            auto p = pixels::parse_primaries(s);
+            if (!p) return std::move(p).error().context(opt);
+            o.color.primaries = *p;
+        } else if (arg == "--mastering-display") {
+            auto m = pixels::MasteringDisplay::parse(s);
+            if (!m) return std::move(m).error().context(opt);
+            o.color.hdr.mastering = *m;
+        } else if (arg == "--max-cll" || arg == "--max-fall") {
+            auto n = number<uint32_t>(s);
+            if (!n || *n == 0 || *n > 65535) return usage(opt, "'" + std::string{s} + "': cd/m², a whole number in 1..65535");
+            (arg == "--max-cll" ? o.color.hdr.max_cll : o.color.hdr.max_fall) = *n;
         } else if (arg == "--input") {
             if (s.empty()) return usage(opt, "needs a Y4M file, or - for standard input");
             o.input = s;
@@ -288,6 +320,7 @@ Result<Options> parse(std::span<const char* const> args)
     if (o.allocator == producer::AllocatorKind::udmabuf && o.render == producer::PatternDraw::gpu) {
         return Error{"--render gpu cannot be used with --allocator udmabuf: its buffers are drawn on the CPU"};
     }
+    if (auto c = o.color.completed(); !c) return std::move(c).error();
     return o;
 }
 
@@ -323,6 +356,11 @@ std::vector<std::string> to_args(const Options& o)
         add("--yuv-matrix", std::string{pixels::matrix_name(o.yuv.matrix)});
         add("--yuv-range", std::string{pixels::range_name(o.yuv.range)});
     }
+    if (o.color.transfer) add("--transfer", std::string{pixels::transfer_name(*o.color.transfer)});
+    if (o.color.primaries) add("--primaries", std::string{pixels::primaries_name(*o.color.primaries)});
+    if (o.color.hdr.mastering) add("--mastering-display", o.color.hdr.mastering->to_x265());
+    if (o.color.hdr.max_cll) add("--max-cll", std::to_string(o.color.hdr.max_cll));
+    if (o.color.hdr.max_fall) add("--max-fall", std::to_string(o.color.hdr.max_fall));
     if (o.fps != d.fps) add("--fps", shortest(o.fps));
     if (o.frames) add("--frames", std::to_string(*o.frames));
     if (o.duration_s) add("--duration", shortest(*o.duration_s));

@@ -32,6 +32,9 @@ struct Options {
     bool render_given = false;
     pixels::YuvEncoding yuv;  // how YUV frames are encoded (patterns) or were (--input)
     bool yuv_given = false;
+    // What the frames' colours mean (--transfer, --primaries, HDR metadata); checked (completed())
+    // after parsing: a transfer function once anything is given, legal metadata.
+    pixels::ColorSpace color;
     std::string input;  // a Y4M file, or "-" for standard input
     bool size_given = false, format_given = false;
     bool fullscreen = false;

@@ -108,6 +108,7 @@ int Player::create_producer()
     config.interrupt = &interrupted_;  // SIGINT/SIGTERM end any wait within 100 ms
     config.stride_align = o_.stride_align;
     config.yuv = o_.yuv;
+    config.color = o_.color;
     config.window = {.title = o_.title, .app_id = o_.app_id, .fullscreen = o_.fullscreen};
     config.backends = producer::system_backends({.kind = o_.allocator,
                                                      .device_path = o_.device,

@@ -159,6 +159,9 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
         if (!p.yuv_description().empty()) {
             std::printf("  \"yuv_encoding\": \"%s\",\n", json_escape(p.yuv_description()).c_str());
         }
+        if (!p.color_description().empty()) {
+            std::printf("  \"color\": \"%s\",\n", json_escape(p.color_description()).c_str());
+        }
         std::printf("  \"frames_drawn_on_gpu\": %llu,\n  \"frames_drawn_on_cpu\": %llu,\n  \"frames_from_cpu_pixels\": %llu,\n",
                     static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_drawn_frames),
                     static_cast<unsigned long long>(run.cpu_frames));
@@ -194,6 +197,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
     std::fprintf(stderr, "dmafeed: paced by %s%s\n", p.pacing() == producer::Pacing::fifo ? "fifo barriers" : "frame callbacks",
                  p.commit_timing() ? ", frames timed with commit-timing" : "");
     if (!p.yuv_description().empty()) std::fprintf(stderr, "dmafeed: YUV: %s\n", p.yuv_description().c_str());
+    if (!p.color_description().empty()) std::fprintf(stderr, "dmafeed: colour: %s\n", p.color_description().c_str());
     if (run.gpu_frames || run.cpu_drawn_frames || run.cpu_frames) {
         std::fprintf(stderr, "dmafeed: %llu frames drawn on the GPU, %llu drawn on the CPU in place, %llu from whole CPU frames\n",
                      static_cast<unsigned long long>(run.gpu_frames), static_cast<unsigned long long>(run.cpu_drawn_frames),

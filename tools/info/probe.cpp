@@ -26,6 +26,7 @@ Result<Offer> probe(const std::string& display, std::chrono::milliseconds timeou
     auto registry = wl::Registry::create(**connection, timeout);
     if (!registry) return std::move(registry).error();
     offer.globals = (*registry)->globals();
+    const auto color = wl::ColorManager::bind(**registry);  // its events come with the roundtrip below
     auto dmabuf = wl::LinuxDmabuf::bind(**registry);
     if (!dmabuf) return std::move(dmabuf).error();
     offer.dmabuf_version = (*dmabuf)->version();
@@ -47,6 +48,7 @@ Result<Offer> probe(const std::string& display, std::chrono::milliseconds timeou
     }
     if (feedback) offer.feedback = *feedback->current();
     offer.v3_formats = (*dmabuf)->v3_formats();
+    if (color) offer.color = color->support();
     return offer;
 }
 

@@ -92,6 +92,9 @@ std::string to_text(const Report& r)
         s += " (no feedback before v4), modifier events: " + std::to_string(r.v3_formats.size()) + " pairs\n";
         for (const std::string& line : format_lines(r.v3_formats, common)) s += "    " + line + "\n";
     }
+    if (r.color) {
+        s += "\nwp_color_manager_v1 v" + std::to_string(r.color->version) + ": " + r.color->describe() + "\n";
+    }
     s += "\nlocal allocators for " + device_text(r.local_device) + ":\n";
     if (r.allocators.empty()) s += "  none\n";
     const FormatSet offered = r.offered();
@@ -149,6 +152,18 @@ std::string to_json(const Report& r)
     } else {
         s += "  \"main_device\": null,\n  \"tranches\": [{\"target_device\": null, \"flags\": 0, \"scanout\": false, \"sampling\": false, \"pairs\": " +
              tranche_json(r.v3_formats) + "}],\n";
+    }
+    if (r.color) {
+        const auto names = [](const std::vector<uint32_t>& values, std::string (*name)(uint32_t)) {
+            std::string out = "[";
+            for (size_t i = 0; i < values.size(); ++i) out += std::string{i ? ", " : ""} + "\"" + cli::json_escape(name(values[i])) + "\"";
+            return out + "]";
+        };
+        s += "  \"color_manager\": {\"version\": " + std::to_string(r.color->version) +
+             ", \"features\": " + names(r.color->features, wl::feature_enum_name) +
+             ", \"transfer_functions\": " + names(r.color->tf_named, wl::tf_enum_name) +
+             ", \"primaries\": " + names(r.color->primaries_named, wl::primaries_enum_name) +
+             ", \"intents\": " + names(r.color->intents, wl::intent_enum_name) + "},\n";
     }
     s += "  \"local_device\": \"" + cli::json_escape(device_text(r.local_device)) + "\",\n  \"allocators\": [";
     const FormatSet offered = r.offered();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "drm/format_set.hpp"
+#include "wl/color_management.hpp"
 #include "wl/dmabuf_feedback.hpp"
 #include "wl/registry.hpp"
 
@@ -33,6 +34,7 @@ struct Report {
     uint32_t dmabuf_version = 0;
     std::optional<wl::Feedback> feedback;  // linux-dmabuf v4+: the default feedback
     FormatSet v3_formats;                  // v3: the modifier events
+    std::optional<wl::ColorManagerSupport> color;  // wp_color_manager_v1, where offered
     dev_t local_device = 0;                // what the allocators were made for (0: none named)
     std::vector<LocalAllocator> allocators;
     std::vector<std::string> allocator_errors;  // why an allocator is missing
