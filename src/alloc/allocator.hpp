@@ -28,6 +28,10 @@ struct AllocationRequest {
     uint32_t plane_offset = 0;
     // One memory (and one dma-buf) per plane for multi-planar images, where supported.
     bool disjoint = false;
+    // The compositor may put the buffer on a display plane (its modifier came from a scanout
+    // tranche of the feedback): GBM allocates with GBM_BO_USE_SCANOUT where the device can, and
+    // without it where it cannot. Vulkan has no public usage for scanout and ignores it.
+    bool scanout = false;
 };
 
 class Allocator {

@@ -407,13 +407,22 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
         return "GBM on this node creates " + dmafeed::name(req.format) + " with " + modifier_list(mods);
     };
 
-    // Create the bo.
+    // Create the bo: for scanout with GBM_BO_USE_SCANOUT first, and without it where the device
+    // refuses that (a render node, a format its display planes lack).
+    const auto create = [&](std::span<const DrmModifier> modifiers) -> Result<UniqueGbmBo> {
+        if (req.scanout) {
+            auto made = gbm_->create(req.format, req.width, req.height, modifiers, gbm_flags_ | GBM_BO_USE_SCANOUT);
+            if (made) return made;
+            log::debug("%s: not with GBM_BO_USE_SCANOUT (%s); without it", what.c_str(), made.error().message().c_str());
+        }
+        return gbm_->create(req.format, req.width, req.height, modifiers, gbm_flags_);
+    };
     UniqueGbmBo bo;
     std::vector<DrmModifier> created_from;
     std::string failures;
     const auto note = [&](std::string failure) { failures += (failures.empty() ? "" : "; ") + failure; };
     if (!plan->explicit_modifiers.empty()) {
-        auto made = gbm_->create(req.format, req.width, req.height, plan->explicit_modifiers, gbm_flags_);
+        auto made = create(plan->explicit_modifiers);
         if (made) {
             const DrmModifier reported{gbm_bo_get_modifier(made->get())};
             if (!gbm::known_layout(reported, plan->explicit_modifiers).is_implicit()) {
@@ -428,7 +437,7 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
                 if (has_linear) {
                     log::debug("%s: the bo reports INVALID; creating it again from {LINEAR} alone", what.c_str());
                     const std::vector<DrmModifier> linear{modifier_linear};
-                    auto again = gbm_->create(req.format, req.width, req.height, linear, gbm_flags_);
+                    auto again = create(linear);
                     if (again) {
                         bo = std::move(again).value();
                         created_from = linear;
@@ -442,7 +451,7 @@ Result<std::unique_ptr<Buffer>> GbmAllocator::allocate(const AllocationRequest& 
         }
     }
     if (!bo && plan->implicit) {
-        auto made = gbm_->create(req.format, req.width, req.height, {}, gbm_flags_);
+        auto made = create({});
         if (made) {
             bo = std::move(made).value();
             created_from.clear();

@@ -64,7 +64,8 @@ Result<std::optional<MadeBuffer>> LayoutChoice::make(uint32_t width, uint32_t he
                                            .modifiers = {c.pair.modifier},
                                            .stride_align = request_.stride_align,
                                            .plane_offset = request_.plane_offset,
-                                           .disjoint = request_.disjoint};
+                                           .disjoint = request_.disjoint,
+                                           .scanout = c.scanout};
         auto buffer = ctx->allocator().allocate(allocation);
         if (!buffer) {
             log::warning("%s cannot allocate %s %s %ux%u: %s; trying the next layout", ctx->describe().c_str(),

@@ -89,6 +89,7 @@ Result<std::unique_ptr<Buffer>> MemfdAllocator::allocate(const AllocationRequest
     }
     buffer->set_bytes(size);
     ++allocations;
+    if (request.scanout) ++scanout_allocations;
     return std::unique_ptr<Buffer>{std::move(buffer)};
 }
 

@@ -32,6 +32,7 @@ public:
     // default the planes follow each other in one memfd, each plane's fd a dup of it.
     bool memfd_per_plane = false;
     uint64_t allocations = 0;
+    uint64_t scanout_allocations = 0;  // asked for with AllocationRequest::scanout
 
 private:
     FormatSet supported_;

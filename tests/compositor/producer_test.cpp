@@ -2,6 +2,7 @@
 // pool and its policies, presentation stats, rebuilds on feedback change and resize, and a dead or
 // hostile compositor. Buffers are memfds (MemfdAllocator); pixels are read back by the compositor.
 #include "memfd_allocator.hpp"
+#include "producer_fixture.hpp"
 #include "test_compositor.hpp"
 
 #include "fd_count.hpp"
@@ -28,24 +29,6 @@ constexpr DrmFormat xrgb{DRM_FORMAT_XRGB8888};
 constexpr DrmFormat nv12{DRM_FORMAT_NV12};
 constexpr DrmModifier tiled{0x0100000000000002ULL};  // INTEL:Y_TILED, any non-linear value will do
 constexpr DrmModifier tiled2{0x0100000000000001ULL};  // INTEL:X_TILED
-
-std::unique_ptr<TestCompositor> start(Config config = {})
-{
-    auto c = TestCompositor::create(std::move(config));
-    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
-    return c.ok() ? std::move(*c) : nullptr;
-}
-
-ProducerConfig config_for(const TestCompositor& c, const MemfdFactory& memfd)
-{
-    ProducerConfig config;
-    config.display = c.socket_name();
-    config.width = 32;
-    config.height = 16;
-    config.backends = memfd.factory();
-    config.timeout = 2000ms;
-    return config;
-}
 
 std::unique_ptr<Producer> make(ProducerConfig config)
 {
@@ -195,6 +178,9 @@ TEST(ProducerTest, FollowsTheTranchesPreferenceOrderAndTargetDevice)
     EXPECT_EQ(p->choice()->candidate.pair.modifier, tiled);
     EXPECT_EQ(p->choice()->candidate.target_device, makedev(226, 129));
     EXPECT_TRUE(p->choice()->candidate.scanout);
+    // A scanout tranche's buffers are asked for with scanout usage (GBM_BO_USE_SCANOUT on GBM).
+    EXPECT_GT(memfd.allocator->allocations, 0u);
+    EXPECT_EQ(memfd.allocator->scanout_allocations, memfd.allocator->allocations);
     // The allocator was asked for both tranches' devices, in tranche order.
     ASSERT_EQ(memfd.asked->size(), 2u);
     EXPECT_EQ((*memfd.asked)[0], makedev(226, 129));
@@ -431,6 +417,8 @@ TEST(ProducerTest, FeedbackChangeRebuildsThePoolWhileFramesKeepComing)
         ASSERT_TRUE(p->wait_for_frame().ok());
     }
     EXPECT_EQ(p->choice()->candidate.pair.modifier, modifier_linear);
+    EXPECT_EQ(memfd.allocator->scanout_allocations, 0u) << "no scanout tranche, no scanout usage";
+    const uint64_t allocations_before = memfd.allocator->allocations;
     const int fds_before = open_fd_count();
 
     // The compositor now prefers the tiled layout on a scanout tranche (as on going fullscreen).
@@ -446,6 +434,9 @@ TEST(ProducerTest, FeedbackChangeRebuildsThePoolWhileFramesKeepComing)
     EXPECT_EQ(p->rebuilds(), 1u);
     EXPECT_EQ(p->choice()->candidate.pair.modifier, tiled);
     EXPECT_TRUE(p->choice()->candidate.scanout);
+    // Every buffer made since the change is for scanout.
+    EXPECT_GT(memfd.allocator->allocations, allocations_before);
+    EXPECT_EQ(memfd.allocator->scanout_allocations, memfd.allocator->allocations - allocations_before);
     const auto r = comp->records();
     EXPECT_TRUE(r.errors.empty());
     // The last commits show tiled buffers; the linear ones are gone once released.
