@@ -157,6 +157,18 @@ TEST(CliOptions, ColourSpaceOptionsAreCheckedAsTheyAreRead)
               std::string::npos);
 }
 
+TEST(CliOptions, ThePqRampTakesA10BitFormatAndRefusesAn8BitOne)
+{
+    auto o = parse_args({"--pattern", "pq-ramp"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_EQ(o->format, DrmFormat{DRM_FORMAT_XRGB2101010});
+    EXPECT_TRUE(to_args(*o) == (std::vector<std::string>{"--pattern", "pq-ramp"})) << "the default reads back";
+    EXPECT_EQ(parse_args({"--pattern=pq-ramp", "--format", "ABGR16161616F"})->format, DrmFormat{DRM_FORMAT_ABGR16161616F});
+    const std::string e = error_of({"--pattern", "pq-ramp", "--format", "XRGB8888"});
+    EXPECT_EQ(e.rfind("--pattern: ", 0), 0u) << e;
+    EXPECT_NE(e.find("XRGB2101010"), std::string::npos) << "names the formats that work: " << e;
+}
+
 TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
 {
     EXPECT_TRUE(to_args(*parse_args({})).empty()) << "the defaults need no argument";

@@ -328,6 +328,34 @@ TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
     EXPECT_NE(out.find("\"stop\": \"end of input\""), std::string::npos) << out;
 }
 
+TEST_F(NodrmCli, AFullRangeStreamIsDeclaredAsSuchOrRefusedWhereItCannotBe)
+{
+    // ffmpeg writes XCOLORRANGE=FULL for yuvj420p. weston 14 has no wp_color_representation_v1 to
+    // be told, and would decode the frames as limited range: refused, naming the stream's tag;
+    // --yuv-range limited plays it anyway.
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg is not installed (tools/setup installs it)";
+    const std::string y4m = artifacts_dir() + "/full-range.y4m";
+    const std::string make = "ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=96x64:rate=25 -frames:v 3 -pix_fmt yuvj420p "
+                             "-strict -1 -f yuv4mpegpipe " + y4m;
+    ASSERT_EQ(system(make.c_str()), 0);
+    std::string header;
+    std::getline(std::ifstream{y4m}, header);
+    ASSERT_NE(header.find("XCOLORRANGE=FULL"), std::string::npos) << "ffmpeg did not tag the stream: " << header;
+    const std::string env = "WAYLAND_DISPLAY=" + weston_->socket() + " ";
+    const std::string refused = log_path("cli-full-range"), played = log_path("cli-full-range-limited");
+    int rc = system((env + DMAFEED_TOOL_PATH + " --input " + y4m + " --late show >" + refused + " 2>&1").c_str());
+    std::string out = output("cli-full-range");
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 1) << out;
+    EXPECT_NE(out.find("full range"), std::string::npos) << out;
+    EXPECT_NE(out.find("XCOLORRANGE=FULL"), std::string::npos) << out;
+    EXPECT_NE(out.find("does not offer wp_color_representation_v1"), std::string::npos) << out;
+    rc = system((env + DMAFEED_TOOL_PATH + " --input " + y4m + " --late show --yuv-range limited --json >" + played + " 2>&1").c_str());
+    out = output("cli-full-range-limited");
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << out;
+    EXPECT_NE(out.find("--yuv-range limited overrides the stream's XCOLORRANGE"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"frames_queued\": 3,"), std::string::npos) << out;
+}
+
 TEST_F(NodrmCli, TheCApiExampleShowsItsColourThroughCpuPointers)
 {
     // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config.

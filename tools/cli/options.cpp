@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <drm_fourcc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -48,7 +50,10 @@ Frames:
   --format NAME           DRM format: libdrm name or fourcc (XRGB8888, XR24, NV12; default XRGB8888)
   --modifier M            auto (default: negotiated), linear, implicit, a name (INTEL:Y_TILED,
                           I915_FORMAT_MOD_Y_TILED) or a value such as 0x0100000000000002
-  --pattern P             smpte (default), ramp, checker, moving-box, or solid:RRGGBB
+  --pattern P             smpte (default), ramp, checker, moving-box, solid:RRGGBB, or pq-ramp
+                          (ten grey bars from 0 to 10000 cd/m² in exact PQ codes, for 10-bit,
+                          16-bit and half-float RGB; XRGB2101010 unless --format says; drawn on
+                          the CPU; with --transfer pq on a compositor that takes it)
   --render WHERE          who draws the pattern, redrawing only what changed: gpu (a compute
                           shader writes the exported image), cpu (straight into the buffer's
                           mapping; LINEAR buffers, else whole frames are uploaded) or auto
@@ -143,7 +148,7 @@ Patterns are drawn by a compute shader straight into the exported image where th
 (a Vulkan buffer whose images can be storage images, 8-bit RGB or YUV), else on the CPU and then
 written or uploaded. The CPU draws every format --list-formats marks: 8-bit RGB and YUV, RGB565,
 10- and 16-bit RGB, half floats, P010, P012, P016, P210, Q410, Q401. Every pattern but solid
-carries the frame number and time in its top 8 rows (64 black/white cells).
+and pq-ramp carries the frame number and time in its top 8 rows (64 black/white cells).
 )";
 }
 
@@ -258,6 +263,7 @@ Result<Options> parse(std::span<const char* const> args)
             if (!r) return std::move(r).error().context(opt);
             o.yuv.range = *r;
             o.yuv_given = true;
+            o.yuv_range_given = true;
         } else if (arg == "--transfer") {
             auto t = pixels::parse_transfer(s);
             if (!t) return std::move(t).error().context(opt);
@@ -321,6 +327,10 @@ Result<Options> parse(std::span<const char* const> args)
         return Error{"--render gpu cannot be used with --allocator udmabuf: its buffers are drawn on the CPU"};
     }
     if (auto c = o.color.completed(); !c) return std::move(c).error();
+    if (sources::needs_10_bits(o.pattern.kind)) {
+        if (!o.format_given) o.format = DrmFormat{DRM_FORMAT_XRGB2101010};  // its codes need 10 bits
+        if (auto ok = sources::check_pattern_format(o.pattern.kind, o.format); !ok) return std::move(ok).error().context("--pattern");
+    }
     return o;
 }
 

@@ -32,6 +32,7 @@ struct Options {
     bool render_given = false;
     pixels::YuvEncoding yuv;  // how YUV frames are encoded (patterns) or were (--input)
     bool yuv_given = false;
+    bool yuv_range_given = false;  // --yuv-range: over a Y4M stream's XCOLORRANGE
     // What the frames' colours mean (--transfer, --primaries, HDR metadata); checked (completed())
     // after parsing: a transfer function once anything is given, legal metadata.
     pixels::ColorSpace color;

@@ -66,6 +66,7 @@ int Player::open_input()
 {
     formats_ = {o_.format};
     fps_ = o_.fps;
+    yuv_ = o_.yuv;
     if (o_.yuv_given && o_.input.empty()) {
         const FormatInfo* info = format_info(o_.format);
         if (info && !info->is_yuv) {
@@ -82,6 +83,17 @@ int Player::open_input()
     y4m_.emplace(std::move(*reader));
     const sources::Y4mHeader& h = y4m_->header();
     for (const auto& note : h.notes) std::fprintf(stderr, "dmafeed: note: %s\n", note.c_str());
+    if (h.range && !o_.yuv_range_given) {
+        yuv_.range = *h.range;  // the stream says how it was encoded
+        if (yuv_.range != pixels::YuvRange::limited) {
+            std::fprintf(stderr, "dmafeed: note: the stream says XCOLORRANGE=FULL: its frames are %s range "
+                                 "(--yuv-range limited shows them decoded as limited range)\n",
+                         std::string{pixels::range_name(yuv_.range)}.c_str());
+        }
+    } else if (h.range && *h.range != o_.yuv.range) {
+        std::fprintf(stderr, "dmafeed: note: --yuv-range %s overrides the stream's XCOLORRANGE (%s range)\n",
+                     std::string{pixels::range_name(o_.yuv.range)}.c_str(), std::string{pixels::range_name(*h.range)}.c_str());
+    }
     formats_ = h.formats();
     if (o_.format_given) {
         if (std::find(formats_.begin(), formats_.end(), o_.format) == formats_.end()) {
@@ -107,7 +119,7 @@ int Player::create_producer()
     config.pacing = o_.pacing;
     config.interrupt = &interrupted_;  // SIGINT/SIGTERM end any wait within 100 ms
     config.stride_align = o_.stride_align;
-    config.yuv = o_.yuv;
+    config.yuv = yuv_;
     config.color = o_.color;
     config.window = {.title = o_.title, .app_id = o_.app_id, .fullscreen = o_.fullscreen};
     config.backends = producer::system_backends({.kind = o_.allocator,

@@ -52,6 +52,8 @@ private:
     Step fail(const std::string& message);
 
     const Options& o_;
+    // The frames' YUV encoding: --yuv-matrix and --yuv-range, else a Y4M stream's XCOLORRANGE.
+    pixels::YuvEncoding yuv_;
     Clock::time_point process_start_;
     const std::atomic<bool>& interrupted_;
     std::optional<sources::Y4mReader> y4m_;
