@@ -270,9 +270,10 @@ Result<void> check_legal(const HdrMetadata& metadata)
             return Error{"the mastering display's luminance " + decimal(m->min_luminance, 4) + "-" +
                          decimal(m->max_luminance, 0) + " cd/m² is out of range: min >= 0, max >= 1 cd/m²"};
         }
-        if (m->max_luminance <= m->min_luminance) {
-            return Error{"the mastering display's maximum luminance (" + decimal(m->max_luminance, 0) +
-                         " cd/m²) must be above its minimum (" + decimal(m->min_luminance, 4) + " cd/m²)"};
+        // The protocol carries the maximum in whole cd/m²: what reaches the compositor must stay above the minimum.
+        if (std::floor(m->max_luminance) <= m->min_luminance) {
+            return Error{"the mastering display's maximum luminance (" + decimal(m->max_luminance, 4) +
+                         " cd/m², sent in whole cd/m²) must be above its minimum (" + decimal(m->min_luminance, 4) + " cd/m²)"};
         }
     }
     if (metadata.max_cll && metadata.max_fall > metadata.max_cll) {

@@ -69,8 +69,9 @@ struct HdrMetadata {
 };
 
 // The metadata's legality, as wp_color_manager_v1 and CTA-861 see it: chromaticities inside
-// 0..1 with x + y <= 1 and a white point with y > 0; min < max mastering luminance; MaxFALL <=
-// MaxCLL. An error names the value and the rule.
+// 0..1 with x + y <= 1 and a white point with y > 0; min < max mastering luminance (the maximum
+// in whole cd/m², as the protocol carries it); MaxFALL <= MaxCLL. An error names the value and
+// the rule.
 Result<void> check_legal(const HdrMetadata& metadata);
 // Whether MaxCLL and MaxFALL lie within the mastering luminance range (min, max]: required by
 // wp_color_manager_v1 version 1 (a protocol error there), not by version 2.

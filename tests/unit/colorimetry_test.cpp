@@ -92,6 +92,12 @@ TEST(Colorimetry, LegalityFollowsTheProtocolAndCta861)
     ASSERT_FALSE(check_legal(inverted).ok());
     EXPECT_NE(check_legal(inverted).error().message().find("must be above its minimum"), std::string::npos);
 
+    // 999.5-999.9 cd/m²: the maximum goes as 999, below the minimum.
+    HdrMetadata narrow = ok;
+    narrow.mastering->min_luminance = 999.5;
+    narrow.mastering->max_luminance = 999.9;
+    EXPECT_FALSE(check_legal(narrow).ok());
+
     HdrMetadata not_a_colour = ok;
     not_a_colour.mastering->green = {0.7, 0.6};  // x + y > 1
     ASSERT_FALSE(check_legal(not_a_colour).ok());
