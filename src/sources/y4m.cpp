@@ -3,6 +3,7 @@
 #include "util/frame_copy.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <csetjmp>
@@ -414,9 +415,25 @@ Result<Y4mReader> Y4mReader::parse_header(Y4mReader r)
             hd.chroma_tag = val;
             break;
         }
-        case 'I': hd.notes.push_back("interlacing '" + std::string{val} + "' ignored: frames are shown whole"); break;
-        case 'A': hd.notes.push_back("pixel aspect '" + std::string{val} + "' ignored: pixels are shown square"); break;
+        // Notes only for what is not shown as the stream says: progressive frames ('p') and square
+        // pixels (1:1) are, and '?' and 0:0 say nothing.
+        case 'I':
+            if (val != "p" && val != "?") hd.notes.push_back("interlacing '" + std::string{val} + "' ignored: frames are shown whole");
+            break;
+        case 'A':
+            if (val != "1:1" && val != "0:0") hd.notes.push_back("pixel aspect '" + std::string{val} + "' ignored: pixels are shown square");
+            break;
         case 'X': {
+            if (val.starts_with("YSCSS=")) {
+                // ffmpeg's repetition of the C tag (C420jpeg: XYSCSS=420JPEG); noted only where they disagree.
+                std::string c = hd.chroma_tag;
+                for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                if (val.substr(6) != c) {
+                    hd.notes.push_back("'" + std::string{tok} + "' disagrees with the chroma " + hd.chroma_tag +
+                                       " before it: the C tag is what is read");
+                }
+                break;
+            }
             if (!val.starts_with("COLORRANGE=")) {
                 hd.notes.push_back("comment '" + std::string{val} + "' ignored");
                 break;

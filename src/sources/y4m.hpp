@@ -2,12 +2,13 @@
 //
 // Header: "YUV4MPEG2" then space-separated parameters, '\n'-terminated: W<width> H<height> (both
 // required), F<num>:<den> (frame rate; 25:1 when absent), C<chroma> (420jpeg when absent), and
-// I (interlacing), A (pixel aspect) and X (comments), which are ignored with a note, but for the one
-// X tag that says how to decode the samples: XCOLORRANGE=LIMITED or XCOLORRANGE=FULL, the range
+// I (interlacing), A (pixel aspect) and X (comments): a note for interlaced frames, pixels that are
+// not square and unknown comments, which are shown as progressive, square and nothing; no note for
+// 'Ip', 'A1:1' or 'A0:0'. Two X tags are read: XCOLORRANGE=LIMITED or XCOLORRANGE=FULL, the range
 // ffmpeg's yuv4mpegpipe muxer writes when it knows it (from the stream's color_range: LIMITED for
-// "tv"/MPEG range, FULL for "pc"/JPEG range and the yuvj pixel formats; nothing when unknown).
-// Current ffmpeg writes no other X tag but XYSCSS=, which repeats the C tag's chroma and is kept
-// as a note.
+// "tv"/MPEG range, FULL for "pc"/JPEG range and the yuvj pixel formats; nothing when unknown), and
+// XYSCSS=, ffmpeg's repetition of the C tag's chroma (XYSCSS=420JPEG after C420jpeg), noted only
+// where it disagrees with it. Current ffmpeg writes no other X tag.
 // Chroma: 420jpeg, 420mpeg2, 420paldv, 420 (8-bit 4:2:0), 422, 444, 420p10 and 444p10 (10-bit
 // 4:2:0 and 4:4:4, little-endian 16-bit samples in the low bits, as ffmpeg's yuv420p10le and
 // yuv444p10le). Frames: "FRAME" with optional parameters, '\n', then the planes Y, Cb, Cr, each

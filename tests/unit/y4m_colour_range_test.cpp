@@ -54,13 +54,27 @@ TEST(Y4mColourRange, UnsetWhenTheStreamDoesNotSay)
 
 TEST(Y4mColourRange, IsNotANoteButOtherXTagsAre)
 {
+    // XYSCSS=420JPEG agrees with the default chroma (420jpeg): read, not noted.
     auto r = open_header("YUV4MPEG2 W4 H2 XYSCSS=420JPEG XCOLORRANGE=FULL XFOO=bar");
     ASSERT_TRUE(r.ok()) << r.error().message();
     const auto& notes = r->header().notes;
-    ASSERT_EQ(notes.size(), 2u);
-    EXPECT_NE(notes[0].find("YSCSS=420JPEG"), std::string::npos) << notes[0];
-    EXPECT_NE(notes[1].find("FOO=bar"), std::string::npos) << notes[1];
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("FOO=bar"), std::string::npos) << notes[0];
     for (const auto& note : notes) EXPECT_EQ(note.find("COLORRANGE"), std::string::npos) << note;
+}
+
+TEST(Y4mColourRange, OnlyWhatIsNotShownAsTheStreamSaysIsNoted)
+{
+    auto quiet = open_header("YUV4MPEG2 W4 H2 F25:1 I? A0:0 C420mpeg2 XYSCSS=420MPEG2");
+    ASSERT_TRUE(quiet.ok()) << quiet.error().message();
+    EXPECT_TRUE(quiet->header().notes.empty());
+    auto noisy = open_header("YUV4MPEG2 W4 H2 F25:1 It A16:15 C444 XYSCSS=420JPEG");
+    ASSERT_TRUE(noisy.ok()) << noisy.error().message();
+    const auto& notes = noisy->header().notes;
+    ASSERT_EQ(notes.size(), 3u);
+    EXPECT_NE(notes[0].find("interlacing 't' ignored"), std::string::npos) << notes[0];
+    EXPECT_NE(notes[1].find("pixel aspect '16:15' ignored"), std::string::npos) << notes[1];
+    EXPECT_NE(notes[2].find("'XYSCSS=420JPEG' disagrees with the chroma 444"), std::string::npos) << notes[2];
 }
 
 TEST(Y4mColourRange, TheDescriptionSaysIt)
