@@ -2,8 +2,10 @@
 // per bound version, ready and ready2, graceful refusals, every protocol error of the creators, the
 // manager, the color-management surface and the image description, the information of the output's
 // and preferred descriptions, and the image description and intent that commits apply.
+#include "protocol_error_check.hpp"
 #include "test_compositor.hpp"
 #include "wayland_client.hpp"
+#include "wl/proxy.hpp"
 
 #include "color-management-v1-client-protocol.h"
 
@@ -22,29 +24,16 @@
 namespace dmafeed::test {
 namespace {
 
-template <auto Destroy>
-struct CallDestroy {
-    template <class T>
-    void operator()(T* proxy) const noexcept
-    {
-        if (proxy) {
-            Destroy(proxy);
-        }
-    }
-};
-using Manager = std::unique_ptr<wp_color_manager_v1, CallDestroy<&wp_color_manager_v1_destroy>>;
+using Manager = wl::ProxyPtr<wp_color_manager_v1, wp_color_manager_v1_destroy>;
 using ColorSurface =
-    std::unique_ptr<wp_color_management_surface_v1, CallDestroy<&wp_color_management_surface_v1_destroy>>;
-using SurfaceFeedback = std::unique_ptr<wp_color_management_surface_feedback_v1,
-                                        CallDestroy<&wp_color_management_surface_feedback_v1_destroy>>;
+    wl::ProxyPtr<wp_color_management_surface_v1, wp_color_management_surface_v1_destroy>;
+using SurfaceFeedback = wl::ProxyPtr<wp_color_management_surface_feedback_v1, wp_color_management_surface_feedback_v1_destroy>;
 using ColorOutput =
-    std::unique_ptr<wp_color_management_output_v1, CallDestroy<&wp_color_management_output_v1_destroy>>;
+    wl::ProxyPtr<wp_color_management_output_v1, wp_color_management_output_v1_destroy>;
 // The creators have no destroy request: their create destroys them; until then only the proxy goes.
-using Creator = std::unique_ptr<wp_image_description_creator_params_v1,
-                                CallDestroy<&wp_image_description_creator_params_v1_destroy>>;
-using IccCreator = std::unique_ptr<wp_image_description_creator_icc_v1,
-                                   CallDestroy<&wp_image_description_creator_icc_v1_destroy>>;
-using Output = std::unique_ptr<wl_output, CallDestroy<&wl_output_release>>;
+using Creator = wl::ProxyPtr<wp_image_description_creator_params_v1, wp_image_description_creator_params_v1_destroy>;
+using IccCreator = wl::ProxyPtr<wp_image_description_creator_icc_v1, wp_image_description_creator_icc_v1_destroy>;
+using Output = wl::ProxyPtr<wl_output, wl_output_release>;
 
 // wp_color_manager_v1 enum values.
 constexpr uint32_t intent_perceptual = 0;
@@ -73,7 +62,7 @@ constexpr uint32_t primaries_adobe_rgb = 10;
 
 // One wp_image_description_v1 and its answer.
 struct Description {
-    std::unique_ptr<wp_image_description_v1, CallDestroy<&wp_image_description_v1_destroy>> proxy;
+    wl::ProxyPtr<wp_image_description_v1, wp_image_description_v1_destroy> proxy;
     std::optional<uint32_t> ready;   // identity
     std::optional<uint64_t> ready2;  // identity
     std::optional<uint32_t> failed_cause;
@@ -249,20 +238,9 @@ struct ColorClient {
     }
 };
 
-// The client died of a protocol error on `interface` with `code`, and the compositor recorded that
-// one error.
 void expect_protocol_error(const ColorClient& c, const char* interface, uint32_t code)
 {
-    EXPECT_FALSE(c.client->roundtrip());
-    const auto error = c.client->protocol_error();
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->interface, interface);
-    EXPECT_EQ(error->code, code);
-    const Records records = c.compositor->records();
-    ASSERT_EQ(records.errors.size(), 1U);
-    EXPECT_EQ(records.errors[0].interface, interface);
-    EXPECT_EQ(records.errors[0].code, code);
-    EXPECT_EQ(records.errors[0].object_id, error->id);
+    test::expect_protocol_error(*c.client, *c.compositor, interface, code);
 }
 
 void set_srgb(wp_image_description_creator_params_v1* creator)

@@ -5,7 +5,9 @@
 // checked in the direction that cannot fail by chance.
 #include "dmabuf_client.hpp"
 #include "fd_count.hpp"
+#include "protocol_error_check.hpp"
 #include "test_compositor.hpp"
+#include "wl/proxy.hpp"
 
 #include "commit-timing-v1-client-protocol.h"
 #include "fifo-v1-client-protocol.h"
@@ -26,21 +28,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <auto Destroy>
-struct CallDestroy {
-    template <class T>
-    void operator()(T* proxy) const noexcept
-    {
-        if (proxy) {
-            Destroy(proxy);
-        }
-    }
-};
-using FifoManager = std::unique_ptr<wp_fifo_manager_v1, CallDestroy<&wp_fifo_manager_v1_destroy>>;
-using Fifo = std::unique_ptr<wp_fifo_v1, CallDestroy<&wp_fifo_v1_destroy>>;
+using FifoManager = wl::ProxyPtr<wp_fifo_manager_v1, wp_fifo_manager_v1_destroy>;
+using Fifo = wl::ProxyPtr<wp_fifo_v1, wp_fifo_v1_destroy>;
 using TimingManager =
-    std::unique_ptr<wp_commit_timing_manager_v1, CallDestroy<&wp_commit_timing_manager_v1_destroy>>;
-using Timer = std::unique_ptr<wp_commit_timer_v1, CallDestroy<&wp_commit_timer_v1_destroy>>;
+    wl::ProxyPtr<wp_commit_timing_manager_v1, wp_commit_timing_manager_v1_destroy>;
+using Timer = wl::ProxyPtr<wp_commit_timer_v1, wp_commit_timer_v1_destroy>;
 
 uint64_t monotonic_ns()
 {
@@ -173,19 +165,9 @@ void set_timestamp(wp_commit_timer_v1* timer, uint64_t time_ns)
                                      static_cast<uint32_t>(time_ns % 1'000'000'000U));
 }
 
-// The client died of a protocol error on `interface` with `code`, and the compositor recorded it.
 void expect_protocol_error(const Session& s, const char* interface, uint32_t code)
 {
-    EXPECT_FALSE(s.client->roundtrip());
-    const auto error = s.client->protocol_error();
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->interface, interface);
-    EXPECT_EQ(error->code, code);
-    const Records records = s.compositor->records();
-    ASSERT_EQ(records.errors.size(), 1U);
-    EXPECT_EQ(records.errors[0].interface, interface);
-    EXPECT_EQ(records.errors[0].code, code);
-    EXPECT_EQ(records.errors[0].object_id, error->id);
+    test::expect_protocol_error(*s.client, *s.compositor, interface, code);
 }
 
 // --- globals -----------------------------------------------------------------------------------------
