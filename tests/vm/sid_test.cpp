@@ -113,9 +113,11 @@ TEST_F(SidNodrmWeston, InfoReportsLinuxDmabufV3WithoutADevice)
 TEST_F(SidNodrmWeston, DmafeedConformAgreesWithWeston16sTable)
 {
     // dmafeed-conform starts a weston 16 of its own (headless, GL on llvmpipe) and runs every case,
-    // the leak checks included, against tools/conform/expect/weston-16.expect.
+    // the leak checks included, against tools/conform/expect/weston-16.expect. The desktop shell:
+    // weston 16.0.0's kiosk shell dies of SIGSEGV in some runs, at a case that varies (the
+    // expectation table says more).
     const std::string base = artifacts_dir() + "/weston16-conform";
-    const std::string command = "weston --backend=headless --renderer=gl --debug --shell=kiosk --no-config --idle-time=0 "
+    const std::string command = "weston --backend=headless --renderer=gl --debug --shell=desktop --no-config --idle-time=0 "
                                 "--width=320 --height=240 --socket=$WAYLAND_DISPLAY";
     auto child = ChildProcess::spawn({.argv = {DMAFEED_CONFORM_PATH, "--spawn", command, "--spawn-log", base + "-weston.log",
                                                "--compositor", weston_->version(), "--expect",
