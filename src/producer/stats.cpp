@@ -14,7 +14,9 @@ void Stats::presented(uint64_t queued_ns, uint64_t presented_ns, uint32_t refres
     if (presented_ == 1 || presented_ns < first_ns_) first_ns_ = presented_ns;
     last_ns_ = std::max(last_ns_, presented_ns);
     // A presentation before the commit (a clock mix-up by the compositor) counts as zero latency.
-    latencies_ns_.add(presented_ns > queued_ns ? presented_ns - queued_ns : 0);
+    const uint64_t latency = presented_ns > queued_ns ? presented_ns - queued_ns : 0;
+    latencies_ns_.add(latency);
+    latency_sum_ns_ += latency;
 }
 
 void Stats::shown_for(uint64_t show_at_ns, uint64_t presented_ns)
@@ -53,6 +55,7 @@ StatsSnapshot Stats::snapshot() const
     s.latency_p90_ms = static_cast<double>(latencies_ns_.percentile(90)) / 1e6;
     s.latency_p99_ms = static_cast<double>(latencies_ns_.percentile(99)) / 1e6;
     s.latency_max_ms = static_cast<double>(latencies_ns_.max()) / 1e6;
+    s.latency_total_ns = latency_sum_ns_;
     return s;
 }
 

@@ -32,6 +32,7 @@ struct StatsSnapshot {
     double latency_p90_ms = 0;
     double latency_p99_ms = 0;
     double latency_max_ms = 0;
+    uint64_t latency_total_ns = 0;  // the sum of every presented frame's latency (means over spans)
     uint32_t refresh_ns = 0;  // the last presented refresh period (0: unknown)
     uint64_t first_presented_ns = 0;
     uint64_t last_presented_ns = 0;
@@ -63,6 +64,7 @@ private:
     uint64_t late_ = 0;
     uint64_t unpaced_ = 0;
     int64_t show_error_sum_ns_ = 0;
+    uint64_t latency_sum_ns_ = 0;
     uint32_t refresh_ns_ = 0;
     uint64_t first_ns_ = 0;
     uint64_t last_ns_ = 0;

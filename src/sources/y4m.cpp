@@ -208,6 +208,18 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
     return parse_header(std::move(r));
 }
 
+Result<void> Y4mReader::rewind()
+{
+    if (!fd_) return Error{"cannot play " + source_ + " in a loop: it is read as a stream (standard input), which cannot be read again; give a file"};
+    if (!mapped_ && ::lseek(fd_.get(), static_cast<off_t>(data_start_), SEEK_SET) < 0) {
+        const int e = errno;
+        if (e == ESPIPE) return Error{"cannot play " + source_ + " in a loop: a pipe cannot be read again; give a file"};
+        return Error::from_errno("cannot play " + source_ + " in a loop: lseek", e);
+    }
+    offset_ = data_start_;
+    return {};
+}
+
 Result<void> Y4mReader::check_mapping()
 {
     if (!mapped_) return {};
@@ -458,6 +470,7 @@ Result<Y4mReader> Y4mReader::parse_header(Y4mReader r)
         pos = end;
     }
     if (!have_w || !have_h) return bad("the header has no " + std::string{!have_w ? "W (width)" : "H (height)"});
+    r.data_start_ = r.offset_;
     if ((hd.chroma == Y4mChroma::c420 || hd.chroma == Y4mChroma::c420p10) && (hd.width % 2 || hd.height % 2)) {
         return Error{r.source_ + ": " + std::to_string(hd.width) + "x" + std::to_string(hd.height) +
                      " is an odd size for 4:2:0 (chroma " + hd.chroma_tag + "); the width and height must be even"};

@@ -94,7 +94,10 @@ public:
         uint32_t stride = 0;
     };
     Result<bool> next_into(std::span<const PlaneDestination> planes);
-    uint64_t frames() const noexcept { return frames_; }  // frames read so far
+    uint64_t frames() const noexcept { return frames_; }  // frames read so far (every pass of a loop)
+    // Goes back to the first frame (to play a file in a loop); frames() goes on counting. Errors:
+    // standard input or a pipe, which cannot be read again.
+    Result<void> rewind();
     // Whether reads go through a buffer of the reader's own, then a copy: after a read answered
     // EFAULT (a file system that pins the destination's pages, as 9p and direct I/O do, cannot
     // read into a dma-buf's mapping).
@@ -145,6 +148,7 @@ private:
     bool bounce_ = false;
     std::vector<uint8_t> bounce_buffer_;
     uint64_t offset_ = 0;
+    uint64_t data_start_ = 0;  // where the first FRAME line starts: after the header
     uint64_t frames_ = 0;
 };
 

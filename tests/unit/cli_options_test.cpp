@@ -129,6 +129,22 @@ TEST(CliOptions, ErrorsNameTheOptionAndWhatItTakes)
     EXPECT_NE(error_of({"--yuv-matrix", "rec709"}).find("bt601, bt709 or bt2020"), std::string::npos);
     EXPECT_NE(error_of({"--yuv-range", "tv"}).find("limited or full"), std::string::npos);
     EXPECT_EQ(error_of({"--input", "-", "--render", "gpu"}), "--render applies to patterns, not to --input");
+    EXPECT_EQ(error_of({"--loop"}), "--loop plays an --input file again from its start: give --input FILE");
+    EXPECT_EQ(error_of({"--loop", "--input", "-"}),
+              "--loop cannot play standard input again (it is read once): give --input a file");
+    EXPECT_EQ(error_of({"--loop=1", "--input", "a.y4m"}), "--loop: takes no value");
+    EXPECT_EQ(error_of({"--progress", "0"}), "--progress: '0': seconds between lines, 0.1 to 86400");
+    EXPECT_EQ(error_of({"--progress", "nan"}), "--progress: 'nan': seconds between lines, 0.1 to 86400");
+}
+
+TEST(CliOptions, LoopAndProgress)
+{
+    auto o = parse_args({"--input", "clip.y4m", "--loop", "--progress=2.5"});
+    ASSERT_TRUE(o.ok()) << o.error().message();
+    EXPECT_TRUE(o->loop);
+    EXPECT_DOUBLE_EQ(o->progress_s, 2.5);
+    EXPECT_FALSE(parse_args({})->loop);
+    EXPECT_EQ(parse_args({})->progress_s, 0.0) << "no progress lines unless asked";
 }
 
 TEST(CliOptions, ColourSpaceOptionsAreCheckedAsTheyAreRead)
@@ -179,6 +195,7 @@ TEST(CliOptions, ToArgsReadsBackAsTheSameOptions)
          "--timeout", "100", "--no-quick-start", "--render", "auto", "--title", "--json", "--app-id", "", "--fullscreen"},
         {"--pacing", "fifo", "--late", "show", "--fps", "30"},
         {"--pacing=callbacks", "--late=drop"},
+        {"--input", "clip.y4m", "--loop", "--progress", "10", "--json"},
         {"--transfer", "hlg", "--primaries", "bt709", "--mastering-display", "bt2020:0.0001-4000", "--max-cll", "4000",
          "--max-fall", "1000"},
         {"--modifier", "linear", "--format", "0x20203852", "--measure-upload", "--list-formats", "-h", "--version"},

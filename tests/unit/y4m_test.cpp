@@ -78,6 +78,54 @@ TEST(Y4m, ReadsWhatFfmpegWrites)
     EXPECT_EQ(r->frames(), 2u);
 }
 
+TEST(Y4m, RewindPlaysAFileAgainFromItsFirstFrameAndFramesGoesOnCounting)
+{
+    const std::string s = "YUV4MPEG2 W4 H2 F30:1 C420jpeg\n" + frame_420(4, 2, 10, 20, 30) + frame_420(4, 2, 11, 21, 31);
+    const std::string path = write_temp_file(s);
+    ASSERT_FALSE(path.empty());
+    // open_file maps a regular file: a rewind is a new position in the mapping.
+    auto mapped = Y4mReader::open_file(path);
+    ASSERT_TRUE(mapped.ok()) << mapped.error().message();
+    for (int pass = 0; pass < 3; ++pass) {
+        auto f = mapped->next();
+        ASSERT_TRUE(f.ok() && *f) << "pass " << pass;
+        EXPECT_EQ(mapped->plane(0)[0], 10) << "pass " << pass << " starts at the first frame";
+        f = mapped->next();
+        ASSERT_TRUE(f.ok() && *f);
+        EXPECT_EQ(mapped->plane(0)[0], 11);
+        f = mapped->next();
+        ASSERT_TRUE(f.ok());
+        EXPECT_FALSE(*f);
+        ASSERT_TRUE(mapped->rewind().ok());
+    }
+    EXPECT_EQ(mapped->frames(), 6u);
+    unlink(path.c_str());
+}
+
+TEST(Y4m, RewindOfAStreamThatCannotBeReadAgainIsAnError)
+{
+    const std::string s = "YUV4MPEG2 W4 H2 F30:1 C420jpeg\n" + frame_420(4, 2, 10, 20, 30);
+    auto r = open_bytes(s);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    auto back = r->rewind();
+    ASSERT_FALSE(back.ok());
+    EXPECT_EQ(back.error().message(), "cannot play test.y4m in a loop: it is read as a stream (standard input), which cannot be read again; give a file");
+    // A pipe opened by its path: lseek says ESPIPE.
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    ASSERT_EQ(write(fds[1], s.data(), s.size()), static_cast<ssize_t>(s.size()));
+    close(fds[1]);
+    const std::string path = "/proc/self/fd/" + std::to_string(fds[0]);
+    auto piped = Y4mReader::open_file(path);
+    ASSERT_TRUE(piped.ok()) << piped.error().message();
+    auto f = piped->next();
+    ASSERT_TRUE(f.ok() && *f);
+    back = piped->rewind();
+    ASSERT_FALSE(back.ok());
+    EXPECT_EQ(back.error().message(), "cannot play " + path + " in a loop: a pipe cannot be read again; give a file");
+    close(fds[0]);
+}
+
 TEST(Y4m, DefaultsAndOtherChromas)
 {
     auto r = open_bytes("YUV4MPEG2 W3 H3 C444\n");

@@ -317,6 +317,39 @@ TEST_F(NodrmCli, WithoutMeasureUploadThePlayerDoesNoBenchmarkWork)
     }
 }
 
+TEST_F(NodrmCli, ALoopedStreamPlaysOnPastItsEndAndReportsProgressAsItGoes)
+{
+    // 6 frames looped for 30: five passes, the file read again from its first frame 4 times; a
+    // progress line every 0.2 s on stderr, each a JSON object with the process's own figures.
+    const std::string path = artifacts_dir() + "/loop.y4m";
+    write_y4m(path, 64, 32, 6, 0, 60);
+    std::string out;
+    const ExitStatus st = run("cli-y4m-loop", {"--input", path, "--loop", "--frames", "30", "--late", "show", "--progress",
+                                               "0.2", "--json"}, &out);
+    ASSERT_EQ(exit_code(st), 0) << out;
+    const size_t summary_at = out.find("{\n");  // the summary; progress lines are objects on one line
+    ASSERT_NE(summary_at, std::string::npos) << out;
+    const std::string summary = out.substr(summary_at);
+    EXPECT_EQ(json_number(summary, "input_loops"), 4.0) << out;
+    EXPECT_EQ(json_number(summary, "frames_queued"), 30.0) << out;
+    EXPECT_NE(summary.find("\"stop\": \"frame count reached\""), std::string::npos) << out;
+    int lines = 0;
+    std::istringstream in{out};
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("{\"progress\": {", 0) != 0) continue;
+        ++lines;
+        EXPECT_GT(json_number(line, "rss_bytes").value_or(0), 1e6) << line;
+        EXPECT_GT(json_number(line, "open_fds").value_or(0), 3) << line;
+        EXPECT_GE(json_number(line, "dmabufs").value_or(0), 2) << "lavapipe's buffers are dma-bufs here\n" << line;
+        EXPECT_TRUE(json_number(line, "presented").has_value()) << line;
+    }
+    EXPECT_GE(lines, 1) << out;
+    // Standard input cannot be read again: a usage error before anything is shown.
+    const ExitStatus refused = run("cli-y4m-loop-stdin", {"--input", "-", "--loop"}, &out);
+    EXPECT_EQ(exit_code(refused), 2) << out;
+    EXPECT_NE(out.find("--loop cannot play standard input again"), std::string::npos) << out;
+}
+
 TEST_F(NodrmCli, FfmpegPipesIntoDmafeed)
 {
     if (system("command -v ffmpeg >/dev/null 2>&1") != 0) GTEST_SKIP() << "ffmpeg is not installed (tools/setup installs it)";

@@ -62,6 +62,8 @@ Frames:
   --input FILE            play a Y4M stream (- for standard input); its size and frame rate are
                           used, and YUV420 (else NV12) for 4:2:0, YUV422/NV16, YUV444/NV24, P010
                           for 10-bit 4:2:0, Q410/Q401 for 10-bit 4:4:4
+  --loop                  play the --input file again from its first frame at its end, until
+                          --frames, --duration or the window's close (a file, not a pipe)
   --yuv-matrix M          bt601 (default), bt709 or bt2020: the YUV encoding of the frames
   --yuv-range R           limited (default) or full; other than BT.601 limited needs a compositor
                           offering wp_color_representation_v1 (dmafeed declares the encoding)
@@ -123,6 +125,10 @@ Window:
 
 Output:
   --json                  print a JSON summary on stdout at the end
+  --progress S            every S seconds, a line on stderr: frames, presented, fps, latency
+                          (over the whole run and the mean over the last S seconds), drops,
+                          refused buffers, and the process's memory (RSS), open files and
+                          dma-bufs; with --json, each line is a JSON object {"progress": {...}}
   --measure-upload        also measure the upload of CPU pixels against copies of the same bytes
                           (a memcpy of one frame; for a Y4M read in place, every 8th frame's
                           data copied by memcpy and by the upload's copy, and the CPU-access
@@ -176,7 +182,7 @@ Result<Options> parse(std::span<const char* const> args)
         };
 
         if (arg == "-h" || arg == "--help" || arg == "--version" || arg == "--fullscreen" || arg == "--json" ||
-            arg == "--list-formats" || arg == "--no-quick-start" || arg == "--measure-upload") {
+            arg == "--list-formats" || arg == "--no-quick-start" || arg == "--measure-upload" || arg == "--loop") {
             if (auto r = flag(); !r) return std::move(r).error();
             if (arg == "-h" || arg == "--help") o.help = true;
             if (arg == "--version") o.version = true;
@@ -185,13 +191,14 @@ Result<Options> parse(std::span<const char* const> args)
             if (arg == "--list-formats") o.list_formats = true;
             if (arg == "--no-quick-start") o.quick_start = false;
             if (arg == "--measure-upload") o.measure_upload = true;
+            if (arg == "--loop") o.loop = true;
             continue;
         }
         static constexpr std::string_view valued[] = {
             "--size",   "--format", "--modifier", "--allocator",    "--device",  "--fps",   "--frames",
             "--duration", "--pattern", "--title",  "--app-id",     "--sync",    "--pacing", "--late",
             "--stride-align", "--buffers", "--input", "--timeout", "--render",  "--yuv-matrix", "--yuv-range",
-            "--transfer", "--primaries", "--mastering-display", "--max-cll", "--max-fall"};
+            "--transfer", "--primaries", "--mastering-display", "--max-cll", "--max-fall", "--progress"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued)) {
             return Error{"unknown option '" + std::string{args[i]} + "' (see --help)"};
         }
@@ -242,6 +249,12 @@ Result<Options> parse(std::span<const char* const> args)
             auto d = number<double>(s);
             if (!d || !std::isfinite(*d) || *d <= 0) return usage(opt, "'" + std::string{s} + "': seconds, more than 0");
             o.duration_s = *d;
+        } else if (arg == "--progress") {
+            auto d = number<double>(s);
+            if (!d || !std::isfinite(*d) || *d < 0.1 || *d > 86400) {
+                return usage(opt, "'" + std::string{s} + "': seconds between lines, 0.1 to 86400");
+            }
+            o.progress_s = *d;
         } else if (arg == "--pattern") {
             auto p = sources::PatternSpec::parse(s);
             if (!p) return std::move(p).error().context(opt);
@@ -320,6 +333,10 @@ Result<Options> parse(std::span<const char* const> args)
     if (!o.input.empty() && o.pattern_given) return Error{"--input and --pattern exclude each other: frames come from one"};
     if (!o.input.empty() && o.render_given) return Error{"--render applies to patterns, not to --input"};
     if (!o.input.empty() && o.size_given) return Error{"--size cannot be used with --input: the stream's size is used"};
+    if (o.loop && o.input.empty()) return Error{"--loop plays an --input file again from its start: give --input FILE"};
+    if (o.loop && o.input == "-") {
+        return Error{"--loop cannot play standard input again (it is read once): give --input a file"};
+    }
     if (o.allocator == producer::AllocatorKind::udmabuf && !o.device.empty()) {
         return Error{"--device cannot be used with --allocator udmabuf: udmabuf buffers are system memory, on no DRM device"};
     }
@@ -362,6 +379,7 @@ std::vector<std::string> to_args(const Options& o)
         add("--render", o.render == producer::PatternDraw::gpu ? "gpu" : o.render == producer::PatternDraw::cpu ? "cpu" : "auto");
     }
     if (!o.input.empty()) add("--input", o.input);
+    if (o.loop) a.emplace_back("--loop");
     if (o.yuv_given) {
         add("--yuv-matrix", std::string{pixels::matrix_name(o.yuv.matrix)});
         add("--yuv-range", std::string{pixels::range_name(o.yuv.range)});
@@ -400,6 +418,7 @@ std::vector<std::string> to_args(const Options& o)
     if (o.title != d.title) add("--title", o.title);
     if (o.app_id != d.app_id) add("--app-id", o.app_id);
     if (o.json) a.emplace_back("--json");
+    if (o.progress_s != d.progress_s) add("--progress", shortest(o.progress_s));
     if (o.measure_upload) a.emplace_back("--measure-upload");
     if (o.list_formats) a.emplace_back("--list-formats");
     if (o.help) a.emplace_back("--help");

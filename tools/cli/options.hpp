@@ -37,6 +37,7 @@ struct Options {
     // after parsing: a transfer function once anything is given, legal metadata.
     pixels::ColorSpace color;
     std::string input;  // a Y4M file, or "-" for standard input
+    bool loop = false;  // --input read again from its first frame at its end
     bool size_given = false, format_given = false;
     bool fullscreen = false;
     std::string title = "dmafeed";
@@ -50,6 +51,7 @@ struct Options {
     size_t buffers = 3;
     int timeout_ms = 5000;  // bound on every wait for the compositor
     bool json = false;
+    double progress_s = 0;  // > 0: a progress line on stderr every progress_s seconds
     // Benchmark work in the frame loop (tools/bench-present asks for it): the upload measured
     // against copies of the same bytes, and the CPU-access bracket in a row.
     bool measure_upload = false;

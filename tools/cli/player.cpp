@@ -2,6 +2,7 @@
 
 #include "cli/pacing.hpp"
 #include "drm/format_info.hpp"
+#include "util/process_usage.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,6 +24,7 @@ int Player::run()
     producer::Producer& p = *producer_;
 
     start_ = next_status_ = next_frame_ = Clock::now();
+    next_progress_ = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.progress_s));
     drop_late_ = o_.drop_late.value_or(y4m_.has_value());
     p.on_presented([this](const wl::PresentationResult& r) {
         if (r.presented && run_.first_presented_ms < 0) {
@@ -52,6 +54,7 @@ int Player::run()
         if (fill(**frame) == Step::stop) break;
         if (present(**frame) == Step::stop) break;
         show_status();
+        show_progress();
     }
     if (tty_) std::fprintf(stderr, "\n");
     if (status_ == 0) (void)p.drain(std::chrono::milliseconds{2000});
@@ -203,7 +206,7 @@ Player::Step Player::wait_until_due(bool* due)
 Player::Step Player::skip_frame()
 {
     if (y4m_) {
-        auto more = y4m_->next();
+        auto more = read_looping([&] { return y4m_->next(); });
         if (!more) return fail(more.error().message());
         if (!*more) {
             run_.stop_reason = "end of input";
@@ -220,7 +223,7 @@ Player::Step Player::skip_frame()
 Player::Step Player::read_ahead()
 {
     if (!y4m_ || direct_planes_) return Step::go_on;
-    auto more = y4m_->next();
+    auto more = read_looping([&] { return y4m_->next(); });
     if (!more) return fail(more.error().message());
     if (!*more) {
         run_.stop_reason = "end of input";
@@ -292,7 +295,7 @@ Player::Step Player::read_into_buffer(const producer::Frame& frame, bool* read_i
         if (!mapped) return fail(mapped.error().message());
         std::array<sources::Y4mReader::PlaneDestination, 3> to{};
         for (size_t i = 0; i < direct_planes_->size(); ++i) to[(*direct_planes_)[i]] = {(*mapped)[i].data, (*mapped)[i].stride};
-        more = y4m_->next_into(to);
+        more = read_looping([&] { return y4m_->next_into(to); });
         const auto copy_end = Clock::now();
         p.end_cpu_write(frame);
         sync_seconds = std::chrono::duration<double>(copy_start - read_start).count() +
@@ -304,7 +307,7 @@ Player::Step Player::read_into_buffer(const producer::Frame& frame, bool* read_i
             told_bounce_ = true;
         }
     } else {
-        more = y4m_->next();
+        more = read_looping([&] { return y4m_->next(); });
     }
     if (!more || !*more) {
         (void)p.abandon(frame);
@@ -377,6 +380,49 @@ void Player::show_status()
     std::fprintf(stderr, "\r\033[K%llu frames | %.1f fps | latency p50 %.1f ms p99 %.1f ms | %llu dropped | %s",
                  static_cast<unsigned long long>(run_.frames), s.presented_fps, s.latency_p50_ms, s.latency_p99_ms,
                  static_cast<unsigned long long>(s.dropped), p.choice() ? p.choice()->to_string().c_str() : "negotiating");
+}
+
+template <class Read>
+Result<bool> Player::read_looping(Read&& read)
+{
+    Result<bool> more = read();
+    if (!o_.loop || !more || *more || y4m_->frames() == 0) return more;
+    if (auto back = y4m_->rewind(); !back) return std::move(back).error();
+    ++run_.input_loops;
+    return read();
+}
+
+void Player::show_progress()
+{
+    if (o_.progress_s <= 0 || Clock::now() < next_progress_) return;
+    const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.progress_s));
+    while (next_progress_ <= Clock::now()) next_progress_ += period;
+    const producer::StatsSnapshot s = producer_->stats();
+    const ProcessUsage u = process_usage();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    // The mean latency of the frames presented since the last line (0: none were).
+    const uint64_t n = s.presented - progress_presented_;
+    const double recent_ms = n ? static_cast<double>(s.latency_total_ns - progress_latency_ns_) / static_cast<double>(n) / 1e6 : 0;
+    progress_presented_ = s.presented;
+    progress_latency_ns_ = s.latency_total_ns;
+    const auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (o_.json) {
+        std::fprintf(stderr,
+                     "{\"progress\": {\"seconds\": %.3f, \"frames\": %llu, \"presented\": %llu, \"presented_fps\": %.2f, "
+                     "\"latency_ms\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f, \"recent_mean\": %.2f}, "
+                     "\"dropped\": %llu, \"discarded\": %llu, \"refused_buffers\": %llu, \"input_loops\": %llu, "
+                     "\"rss_bytes\": %llu, \"heap_bytes\": %llu, \"open_fds\": %d, \"dmabufs\": %d}}\n",
+                     seconds, ull(run_.frames), ull(s.presented), s.presented_fps, s.latency_p50_ms, s.latency_p99_ms,
+                     s.latency_max_ms, recent_ms, ull(s.dropped), ull(s.discarded), ull(s.refused), ull(run_.input_loops),
+                     ull(u.resident_bytes), ull(u.heap_bytes), u.open_fds, u.dmabufs);
+    } else {
+        std::fprintf(stderr,
+                     "%sdmafeed: %.0f s: %llu frames, %llu presented (%.1f fps), latency p50 %.1f ms p99 %.1f ms (last "
+                     "%.0f s: mean %.1f ms), %llu dropped, %llu refused, RSS %.1f MiB, %d open files (%d dma-bufs)\n",
+                     tty_ ? "\r\033[K" : "", seconds, ull(run_.frames), ull(s.presented), s.presented_fps,
+                     s.latency_p50_ms, s.latency_p99_ms, o_.progress_s, recent_ms, ull(s.dropped), ull(s.refused),
+                     static_cast<double>(u.resident_bytes) / (1024.0 * 1024.0), u.open_fds, u.dmabufs);
+    }
 }
 
 Player::Step Player::fail(const std::string& message)

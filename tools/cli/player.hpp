@@ -49,6 +49,10 @@ private:
     Step choose_pattern_drawer(const producer::Frame& frame, bool* in_place);
     Step present(const producer::Frame& frame);
     void show_status();
+    void show_progress();  // --progress
+    // Reads the next Y4M frame with `read`; at the end of a --loop input, from the start again.
+    template <class Read>
+    Result<bool> read_looping(Read&& read);
     Step fail(const std::string& message);
 
     const Options& o_;
@@ -68,7 +72,9 @@ private:
     bool told_cpu_render_ = false;
     bool told_bounce_ = false;
     bool tty_ = false;
-    Clock::time_point start_, next_status_, next_frame_;
+    Clock::time_point start_, next_status_, next_frame_, next_progress_;
+    // The last progress line's presented frames and latency total: the mean over the span since.
+    uint64_t progress_presented_ = 0, progress_latency_ns_ = 0;
     Clock::duration period_{};
     std::optional<Clock::time_point> show_at_;  // the frame in progress's time to be shown at (--fps)
     bool drop_late_ = false;                    // --late drop

@@ -152,6 +152,7 @@ void print_summary(const producer::Producer& p, const Run& run, bool json)
                         static_cast<double>(run.input_memcpy_bytes[0]) / run.input_memcpy_seconds[0] / 1e6,
                         static_cast<double>(run.input_memcpy_bytes[1]) / run.input_memcpy_seconds[1] / 1e6);
         }
+        if (run.input_loops > 0) std::printf("  \"input_loops\": %llu,\n", static_cast<unsigned long long>(run.input_loops));
         if (run.prefetch_bytes > 0) {
             std::printf("  \"input_prefetch_ms_per_frame\": %.3f,\n",
                         run.frames ? run.prefetch_seconds * 1e3 / static_cast<double>(run.frames) : 0.0);

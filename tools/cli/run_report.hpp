@@ -19,6 +19,7 @@ struct Run {
     double first_presented_ms = -1;  // from the start of the process to the first presented frame
     double first_commit_ms = -1;     // from the start of the process to the first commit of a buffer
     std::string stop_reason;
+    uint64_t input_loops = 0;        // --loop: times the input was started again from its first frame
     std::string first_allocator;     // of the first committed buffer (the quick start's stand-in)
     double write_seconds = 0;        // time in Producer::write (the upload of CPU pixels)
     double fill_seconds = 0;         // time making and filling frames (drawing, converting, writing)
