@@ -9,6 +9,7 @@
 #include "conform/expectations.hpp"
 #include "conform/matrix.hpp"
 #include "conform/misuse.hpp"
+#include "conform/scanout.hpp"
 #include "conform/report.hpp"
 #include "conform/spawn.hpp"
 #include "conform/watchdog.hpp"
@@ -46,7 +47,12 @@ ends only that case:
            and compared with what they should show: exactly for 8-bit RGB, within 1 for
            RGB565 and 10/16-bit RGB, within 3 for YUV
   leaks    with --spawn: the compositor's open files (/proc/PID/fd) are back to where they were
-           after the misuse cases, and after the matrix
+           after the misuse cases, and after the matrix (and scanout)
+  scanout  only when --only names it: every pair of the matrix once, fullscreen at the size the
+           compositor configures (the output's), 4 frames: whether the last came with
+           wp_presentation's ZERO_COPY (`zero-copy`: scanned out, not composited) or not
+           (`shown`), the capture compared as in the matrix. Either passes unless the table
+           requires `zero-copy`
 Each outcome is compared with the compositor's expectation table (--expect; without one, the
 protocol's own expectations); the exit status says whether any case differs.
 
@@ -59,10 +65,11 @@ Options:
   --spawn-log FILE      the spawned compositor's output (default:
                         $TMPDIR/dmafeed-conform-PID-compositor.log)
   --expect FILE         the compositor's expectation table (tools/conform/expect/*.expect)
-  --only LIST           run only these groups, comma-separated: misuse, matrix, leaks
-  --filter GLOB[,GLOB]  run only the misuse and matrix cases whose id matches one of the globs
-                        (e.g. 'matrix/*/NV12/*' or 'misuse/*,matrix/*/XRGB8888/*'); the leak
-                        checks follow the cases they cover
+  --only LIST           run only these groups, comma-separated: misuse, matrix, leaks, scanout
+                        (default: misuse, matrix, leaks)
+  --filter GLOB[,GLOB]  run only the misuse, matrix and scanout cases whose id matches one of the
+                        globs (e.g. 'matrix/*/NV12/*' or 'misuse/*,matrix/*/XRGB8888/*'); the
+                        leak checks follow the cases they cover
   --list                print the ids of the cases that would run, and exit
   --size WxH            the matrix's buffer size (default 96x64; odd-size adds a column and takes
                         three rows)
@@ -91,7 +98,7 @@ compositor could not be tested, 2 usage error, 3 a case got stuck (see --case-li
 
 Examples:
   dmafeed-conform --html report.html
-  dmafeed-conform --spawn 'weston --backend=headless --shell=kiosk --debug --socket=$WAYLAND_DISPLAY' \
+  dmafeed-conform --spawn 'weston --backend=headless --shell=desktop --debug --socket=$WAYLAND_DISPLAY' \
       --expect tools/conform/expect/weston-14.expect --junit conform.xml --html conform.html
   dmafeed-conform --only misuse --tap -
   dmafeed-conform --filter 'matrix/vulkan/NV12/*' --json - | jq '.cases[] | .outcome'
@@ -102,7 +109,7 @@ struct Options {
     std::string spawn;
     std::string spawn_log;  // empty: in $TMPDIR
     std::string expect;
-    bool misuse = true, matrix = true, leaks = true;
+    bool misuse = true, matrix = true, leaks = true, scanout = false;
     std::string filter = "*";
     bool list = false;
     uint32_t width = 96, height = 64;
@@ -282,7 +289,7 @@ int run(const Options& o)
     const auto selected = [&](const std::string& id) { return conform::filter_selects(o.filter, id); };
     std::vector<std::string> ids;
     const bool leak_checks = supervisor && o.leaks;
-    bool misuse_runs = false, matrix_runs = false;
+    bool misuse_runs = false, matrix_runs = false, scanout_runs = false;
     if (o.misuse) {
         for (const std::string& id : conform::misuse_case_ids()) {
             if (!selected(id)) continue;
@@ -298,7 +305,14 @@ int run(const Options& o)
             matrix_runs = true;
         }
     }
-    if (leak_checks && matrix_runs) ids.emplace_back("leaks/fds-after-matrix");
+    if (o.scanout) {
+        for (const conform::ScanoutCase& c : conform::scanout_cases(matrix)) {
+            if (!selected(c.id)) continue;
+            ids.push_back(c.id);
+            scanout_runs = true;
+        }
+    }
+    if (leak_checks && (matrix_runs || scanout_runs)) ids.emplace_back("leaks/fds-after-matrix");
     if (o.list) {
         for (const std::string& id : ids) std::printf("%s\n", id.c_str());
         return 0;
@@ -396,8 +410,12 @@ int run(const Options& o)
     if (o.matrix) {
         auto r = conform::run_matrix(matrix, hooks, o.filter);
         results.insert(results.end(), r.begin(), r.end());
-        leak_check("leaks/fds-after-matrix", matrix_runs);
     }
+    if (o.scanout) {
+        auto r = conform::run_scanout(matrix, hooks, o.filter);
+        results.insert(results.end(), r.begin(), r.end());
+    }
+    leak_check("leaks/fds-after-matrix", matrix_runs || scanout_runs);
     progress.finish();
     if (supervisor) {
         for (const std::string& note : supervisor->notes()) notes.push_back(note);
@@ -492,7 +510,7 @@ int main(int argc, char** argv)
             if (arg == "--html") o.html = s;
             if (arg == "--compositor") o.compositor = s;
             if (arg == "--only") {
-                o.misuse = o.matrix = o.leaks = false;
+                o.misuse = o.matrix = o.leaks = o.scanout = false;
                 std::string_view rest = s;
                 while (!rest.empty()) {
                     const auto comma = rest.find(',');
@@ -503,8 +521,11 @@ int main(int argc, char** argv)
                         o.matrix = true;
                     } else if (group == "leaks") {
                         o.leaks = true;
+                    } else if (group == "scanout") {
+                        o.scanout = true;
                     } else {
-                        return usage_error("--only: unknown group '" + std::string{group} + "' (misuse, matrix, leaks)");
+                        return usage_error("--only: unknown group '" + std::string{group} +
+                                           "' (misuse, matrix, leaks, scanout)");
                     }
                     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
                 }

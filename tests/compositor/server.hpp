@@ -340,6 +340,8 @@ struct Server {
     // Applies the queued updates whose constraints hold at `time`, presents (feedback, frame
     // callbacks, on_present releases), then clears the fifo barriers.
     void tick_surfaces(uint64_t tick, uint64_t time);
+    // A fullscreen toplevel showing a buffer of the output's size in a Config::scanout pair.
+    bool scanned_out(const Surface& surface) const;
     // Makes `update` the surface's current state and records it; `tick` 0: at its commit.
     void apply_update(Surface* surface, ContentUpdate update, uint64_t tick, uint64_t time);
     uint64_t queued_updates = 0;  // all surfaces

@@ -119,12 +119,14 @@ OutputImage compose(const Server& server)
         return image;
     }
     const bool rgb = red_first(buffer.format);
+    const bool fullscreen = top->xdg && top->xdg->toplevel && top->xdg->toplevel->fullscreen;
+    const int32_t left = fullscreen ? 0 : output_content_x, above = fullscreen ? 0 : output_content_y;
     for (int32_t y = 0; y < buffer.height; ++y) {
-        const int32_t oy = output_content_y + y;
+        const int32_t oy = above + y;
         if (oy < 0 || oy >= image.height) continue;
         const uint8_t* row = mapped->data() + size_t{buffer.stride} * size_t(y);
         for (int32_t x = 0; x < buffer.width; ++x) {
-            const int32_t ox = output_content_x + x;
+            const int32_t ox = left + x;
             if (ox < 0 || ox >= image.width) continue;
             const uint8_t* px = row + size_t(x) * 4;
             const uint32_t r = rgb ? px[0] : px[2], g = px[1], b = rgb ? px[2] : px[0];

@@ -513,6 +513,15 @@ void Server::apply_update(Surface* surface, ContentUpdate update, uint64_t tick,
     });
 }
 
+bool Server::scanned_out(const Surface& surface) const
+{
+    const Buffer* b = surface.buffer;
+    if (!b || b->shm || !surface.xdg || !surface.xdg->toplevel || !surface.xdg->toplevel->fullscreen) return false;
+    if (b->width != config.output_width || b->height != config.output_height) return false;
+    return std::find(config.scanout.begin(), config.scanout.end(), FormatModifier{b->format, b->modifier}) !=
+           config.scanout.end();
+}
+
 void Server::tick_surfaces(uint64_t tick, uint64_t time)
 {
     // The tick is a latching deadline. Queued updates whose constraints hold at it apply, in order:
@@ -533,6 +542,7 @@ void Server::tick_surfaces(uint64_t tick, uint64_t time)
     const auto time_ms = static_cast<uint32_t>(time / 1'000'000U);
     for (Surface* surface : std::vector{surfaces}) {
         const bool shown = surface->buffer && !discard_presentation && !surfaces_hidden;
+        const uint32_t flags = config.presentation_flags | (shown && scanned_out(*surface) ? 0x8U : 0U);
         for (const Surface::Presentation& p : std::exchange(surface->presentation, {})) {
             if (!shown) {
                 presentations.push_back(discard(p.resource, surface->serial, p.commit));
@@ -542,9 +552,9 @@ void Server::tick_surfaces(uint64_t tick, uint64_t time)
             wp_presentation_feedback_send_presented(
                 p.resource, static_cast<uint32_t>(seconds >> 32U), static_cast<uint32_t>(seconds & 0xffffffffU),
                 static_cast<uint32_t>(time % 1'000'000'000U), refresh, static_cast<uint32_t>(tick >> 32U),
-                static_cast<uint32_t>(tick & 0xffffffffU), config.presentation_flags);
+                static_cast<uint32_t>(tick & 0xffffffffU), flags);
             finish_resource(p.resource);
-            presentations.push_back({surface->serial, p.commit, true, time, refresh, tick, config.presentation_flags});
+            presentations.push_back({surface->serial, p.commit, true, time, refresh, tick, flags});
         }
         if (!surfaces_hidden) {  // hidden, frame callbacks wait until the surfaces are shown
             for (wl_resource* callback : std::exchange(surface->frame_callbacks, {})) {

@@ -11,7 +11,8 @@
 // fd, and buffers that are shown and recorded like dma-buf ones (one LINEAR plane; params 0).
 // Output capture (Config::capture, each off unless asked for; see CaptureConfig): what the output
 // shows is its background with the current buffer of the surface that committed last drawn at
-// (output_content_x, output_content_y), copied into the client's wl_shm buffer on request by
+// (output_content_x, output_content_y), or at (0, 0) for a fullscreen toplevel, copied into the
+// client's wl_shm buffer on request by
 // zwlr_screencopy_manager_v1 (v1-v3), ext-image-copy-capture-v1 (output sources) or
 // weston_capture_v1 (where this build has its protocol). Every capture is recorded (captures).
 //
@@ -290,6 +291,9 @@ struct Config {
 
     std::chrono::nanoseconds refresh{16'666'667};  // wp_presentation_feedback.presented refresh
     uint32_t presentation_flags = 0x7;  // vsync | hw_clock | hw_completion
+    // Direct scanout, as a DRM compositor does it: a fullscreen toplevel's buffer of the output's
+    // size in one of these pairs is presented with ZERO_COPY (0x8) as well.
+    std::vector<FormatModifier> scanout;
     // Tick on a timer (CLOCK_MONOTONIC, this period) as well as on tick().
     std::optional<std::chrono::nanoseconds> auto_tick;
     // Tick right after every commit as well (a compositor that repaints as soon as content comes):

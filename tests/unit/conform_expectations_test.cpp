@@ -85,6 +85,12 @@ TEST(ConformExpectations, DefaultsAreTheProtocols)
     EXPECT_EQ(r.verdict, Verdict::pass);
     r = evaluated(none, run, "leaks/fds-after-misuse", "leak");
     EXPECT_EQ(r.verdict, Verdict::mismatch);
+    // ZERO_COPY is the compositor's choice: scanned out or composited, both pass by default.
+    r = evaluated(none, run, "scanout/gbm/XRGB8888/LINEAR", "zero-copy");
+    EXPECT_EQ(r.expected, "zero-copy | shown");
+    EXPECT_EQ(r.verdict, Verdict::pass);
+    EXPECT_EQ(evaluated(none, run, "scanout/gbm/XRGB8888/LINEAR", "shown").verdict, Verdict::pass);
+    EXPECT_EQ(evaluated(none, run, "scanout/gbm/XRGB8888/LINEAR", "wrong-pixels").verdict, Verdict::mismatch);
 }
 
 // linux-dmabuf requires invalid_format for planes with different modifiers from v5 on, and for an
@@ -132,7 +138,7 @@ TEST(ConformExpectations, UnknownIdsAndToolErrorsCanOnlyMismatch)
     EXPECT_EQ(
         parse_error("matrix/* tool-error"),
         "t.expect:1: \"tool-error\" cannot be expected: it is dmafeed-conform failing, not the compositor; expected "
-        "shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak, leak or crashed");
+        "shown, zero-copy, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak, leak or crashed");
 }
 
 TEST(ConformExpectations, SkippedIsASkipWhateverIsExpected)
@@ -251,8 +257,8 @@ TEST(ConformExpectations, ParseErrorsNameTheLineAndWhatIsExpected)
 {
     EXPECT_EQ(
         parse_error("# ok\nmatrix/* shwn\n"),
-        "t.expect:2: unknown outcome \"shwn\"; expected shown, wrong-pixels, created, failed, error <name>, no-error, "
-        "disconnected, no-leak, leak or crashed");
+        "t.expect:2: unknown outcome \"shwn\"; expected shown, zero-copy, wrong-pixels, created, failed, error <name>, "
+        "no-error, disconnected, no-leak, leak or crashed");
     EXPECT_EQ(parse_error("\n\nmisuse/* error\n"),
               "t.expect:3: \"error\" needs the protocol error's name after it, as in \"error out_of_bounds\"");
     EXPECT_EQ(parse_error("misuse/* error a b\n"),
@@ -291,8 +297,8 @@ TEST(ConformExpectations, CommentsNeedWhitespaceBeforeTheHash)
     EXPECT_EQ(evaluated(e, virtio_run(), "leaks/a#b", "leak").verdict, Verdict::pass);
     EXPECT_EQ(evaluated(e, virtio_run(), "leaks/c", "leak").expected, "no-leak | leak");
     EXPECT_EQ(parse_error("leaks/c no-leak#x\n"),
-              "t.expect:1: unknown outcome \"no-leak#x\"; expected shown, wrong-pixels, created, failed, error <name>, "
-              "no-error, disconnected, no-leak, leak or crashed");
+              "t.expect:1: unknown outcome \"no-leak#x\"; expected shown, zero-copy, wrong-pixels, created, failed, "
+              "error <name>, no-error, disconnected, no-leak, leak or crashed");
 }
 
 TEST(ConformExpectations, UnusedRulesAreThoseOfHoldingSectionsThatMatchNoCase)

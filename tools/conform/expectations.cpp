@@ -51,11 +51,12 @@ std::string_view strip_comment(std::string_view line)
 // The outcomes a rule may expect: CaseResult::outcome's words, less "skipped" and "tool-error",
 // which no table can expect (see parse_outcome). "crashed": a spawned compositor that dies in the
 // case every time (a compositor bug the table records, so that the rest of the run still counts).
-constexpr std::array<std::string_view, 9> plain_outcomes = {"shown",        "wrong-pixels", "created",
-                                                            "failed",       "no-error",     "disconnected",
-                                                            "no-leak",      "leak",         "crashed"};
-const std::string expected_outcomes =
-    "expected shown, wrong-pixels, created, failed, error <name>, no-error, disconnected, no-leak, leak or crashed";
+// "zero-copy": a scanout case shown without compositing.
+constexpr std::array<std::string_view, 10> plain_outcomes = {"shown",   "wrong-pixels", "created", "failed",
+                                                             "no-error", "disconnected", "no-leak", "leak",
+                                                             "crashed",  "zero-copy"};
+const std::string expected_outcomes = "expected shown, zero-copy, wrong-pixels, created, failed, error <name>, no-error, "
+                                      "disconnected, no-leak, leak or crashed";
 
 Error line_error(const std::string& where, std::string_view what) { return Error{where + ": " + std::string{what}}; }
 
@@ -129,6 +130,8 @@ bool glob_match(std::string_view glob, std::string_view text)
 std::string default_expectation(const RunInfo& run, std::string_view id)
 {
     if (id.starts_with("matrix/")) return first_word(run.capture_method) == "none" ? "created" : "shown";
+    // ZERO_COPY is the compositor's choice: a table requires it where it is known to scan out.
+    if (id.starts_with("scanout/")) return first_word(run.capture_method) == "none" ? "zero-copy | created" : "zero-copy | shown";
     if (id.starts_with("misuse/")) {
         // linux-dmabuf makes these errors mandatory only from a version on; before it, `failed`
         // is as good an answer.

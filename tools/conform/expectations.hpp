@@ -17,7 +17,8 @@
 //
 // Among the rules of the sections that hold for the run, the last one matching a case wins. With
 // none, the protocol's expectations apply ("default"): matrix cases are shown (created when the run
-// has no capture), misuse/<name>/... raise the protocol error <name>, leaks/ have no leak.
+// has no capture), scanout cases zero-copy or shown (created), misuse/<name>/... raise the protocol
+// error <name>, leaks/ have no leak.
 #pragma once
 
 #include "conform/case.hpp"
@@ -34,7 +35,7 @@ namespace dmafeed::conform {
 bool glob_match(std::string_view glob, std::string_view text);
 
 // What a case should be when no rule says: see above. "(no expectation)" for ids outside matrix/,
-// misuse/ and leaks/, which can then only mismatch.
+// scanout/, misuse/ and leaks/, which can then only mismatch.
 std::string default_expectation(const RunInfo& run, std::string_view id);
 
 class Expectations {

@@ -13,8 +13,6 @@
 namespace dmafeed::conform {
 namespace {
 
-// A backend made once for the whole run, lent to each case's producer (a Vulkan device takes
-// seconds to make under emulation; a connection is what each case must have fresh).
 class BorrowedBackend final : public producer::Backend {
 public:
     explicit BorrowedBackend(producer::Backend& owner) : owner_{owner} {}
@@ -50,7 +48,8 @@ constexpr Layout layouts[] = {
     {"fd-per-plane", false, true},
 };
 
-// "plane 0 offset 0 stride 384; 1 dma-buf".
+}  // namespace
+
 std::string layout_text(const Buffer& buffer)
 {
     std::string s;
@@ -65,7 +64,15 @@ std::string layout_text(const Buffer& buffer)
     return s + "; " + std::to_string(dmabufs.size()) + (dmabufs.size() == 1 ? " dma-buf" : " dma-bufs");
 }
 
-}  // namespace
+producer::BackendFactory lend(producer::Backend& owner)
+{
+    producer::Backend* lent = &owner;
+    return [lent](dev_t) -> Result<producer::DeviceBackends> {
+        producer::DeviceBackends made;
+        made.backends.push_back(std::make_unique<BorrowedBackend>(*lent));
+        return made;
+    };
+}
 
 std::string allocator_id(producer::Backend& backend)
 {
@@ -142,12 +149,7 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
         config.plane_offset = c.layout == "plane-offset" ? 4096 : 0;
     }
     config.disjoint = c.layout == "fd-per-plane";
-    producer::Backend* lent = c.backend;
-    config.backends = [lent](dev_t) -> Result<producer::DeviceBackends> {
-        producer::DeviceBackends made;
-        made.backends.push_back(std::make_unique<BorrowedBackend>(*lent));
-        return made;
-    };
+    config.backends = lend(*c.backend);
 
     auto created = producer::Producer::create(config);
     if (!created) return finish("tool-error", "the producer did not start: " + created.error().message());

@@ -48,6 +48,11 @@ struct MatrixCase {
 
 // The allocator's short name in case ids: "vulkan", "gbm".
 std::string allocator_id(producer::Backend& backend);
+// A producer's backends: `owner`, made once for the whole run, lent to it (a Vulkan device takes
+// seconds to make under emulation; a connection is what each case must have fresh).
+producer::BackendFactory lend(producer::Backend& owner);
+// "plane 0 offset 0 stride 384; 1 dma-buf".
+std::string layout_text(const Buffer& buffer);
 // Every case, in run order: by allocator, pair (the compositor's order), layout, sync.
 std::vector<MatrixCase> matrix_cases(const MatrixOptions& options);
 
