@@ -209,15 +209,8 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
 
 std::vector<CaseResult> run_matrix(const MatrixOptions& options, const Hooks& hooks, const std::string& filter)
 {
-    std::vector<CaseResult> results;
-    for (const MatrixCase& c : matrix_cases(options)) {
-        if (!filter_selects(filter, c.id)) continue;
-        if (hooks.on_start) hooks.on_start(c.id);
-        std::optional<CaseResult> refused = not_run(hooks, c.id);
-        results.push_back(refused ? std::move(*refused) : run_matrix_case(c, options));
-        if (hooks.on_done) hooks.on_done(results.back());
-    }
-    return results;
+    return run_selected(matrix_cases(options), hooks, filter,
+                        [&](const MatrixCase& c) { return run_matrix_case(c, options); });
 }
 
 }  // namespace dmafeed::conform

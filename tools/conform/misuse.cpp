@@ -248,14 +248,8 @@ std::vector<std::string> misuse_case_ids()
 
 std::vector<CaseResult> run_misuse(const MisuseOptions& options, const Hooks& hooks, const std::string& filter)
 {
-    std::vector<CaseResult> results;
-    for (const MisuseCase& c : cases) {
-        if (!filter_selects(filter, c.id)) continue;
-        if (hooks.on_start) hooks.on_start(c.id);
-        std::optional<CaseResult> refused = not_run(hooks, c.id);
-        results.push_back(refused ? std::move(*refused) : run_one(c, options));
-        if (hooks.on_done) hooks.on_done(results.back());
-    }
+    std::vector<CaseResult> results =
+        run_selected(cases, hooks, filter, [&](const MisuseCase& c) { return run_one(c, options); });
     if (filter_selects(filter, dev_t_case)) {
         if (hooks.on_start) hooks.on_start(dev_t_case);
         // Below v6 it is skipped without a compositor; from v6 it runs like the others.

@@ -113,15 +113,8 @@ CaseResult run_scanout_case(const ScanoutCase& c, const MatrixOptions& options, 
 
 std::vector<CaseResult> run_scanout(const MatrixOptions& options, const Hooks& hooks, const std::string& filter)
 {
-    std::vector<CaseResult> results;
-    for (const ScanoutCase& c : scanout_cases(options)) {
-        if (!filter_selects(filter, c.id)) continue;
-        if (hooks.on_start) hooks.on_start(c.id);
-        std::optional<CaseResult> refused = not_run(hooks, c.id);
-        results.push_back(refused ? std::move(*refused) : run_scanout_case(c, options));
-        if (hooks.on_done) hooks.on_done(results.back());
-    }
-    return results;
+    return run_selected(scanout_cases(options), hooks, filter,
+                        [&](const ScanoutCase& c) { return run_scanout_case(c, options); });
 }
 
 }  // namespace dmafeed::conform
