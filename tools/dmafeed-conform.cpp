@@ -251,7 +251,7 @@ int run(const Options& o)
     std::unique_ptr<conform::Capturer> capturer;
     std::vector<std::unique_ptr<producer::Backend>> contexts;
     std::vector<std::string> notes;
-    if (o.matrix) {
+    if (o.matrix || o.scanout) {
         auto c = conform::Capturer::create(display, timeout, o.capture);
         if (c) {
             capturer = std::move(c).value();
@@ -273,7 +273,7 @@ int run(const Options& o)
         }
         for (const auto& ctx : contexts) run_info.allocators.push_back(ctx->describe());
     } else {
-        run_info.capture_method = "none (the matrix is not run)";
+        run_info.capture_method = "none (neither the matrix nor the scanout cases run)";
     }
 
     conform::MisuseOptions misuse{.display = display, .offered = offered, .dmabuf_version = offer->dmabuf_version,
@@ -412,6 +412,14 @@ int run(const Options& o)
         results.insert(results.end(), r.begin(), r.end());
     }
     if (o.scanout) {
+        // Each scanout case captures with a capture of its own, after its frames: the matrix's,
+        // open all along, could keep the compositor from scanning out.
+        if (capturer) {
+            const conform::CaptureMethod method = o.capture;
+            matrix.new_capturer = [display, timeout, method] { return conform::Capturer::create(display, timeout, method); };
+        }
+        capturer.reset();
+        matrix.capturer = nullptr;
         auto r = conform::run_scanout(matrix, hooks, o.filter);
         results.insert(results.end(), r.begin(), r.end());
     }

@@ -49,17 +49,14 @@ ScanoutRun run_scanout(std::vector<FormatModifier> scanout, bool capture)
     auto made = factory.factory()(dev_t{0});
     EXPECT_TRUE(made.ok());
     if (!made.ok()) return run;
-    std::unique_ptr<conform::Capturer> capturer;
-    if (capture) {
-        auto cap = conform::Capturer::create(run.compositor->socket_name(), 2000ms);
-        EXPECT_TRUE(cap.ok()) << (cap.ok() ? "" : cap.error().message());
-        if (cap.ok()) capturer = std::move(*cap);
-    }
     conform::MatrixOptions options{.display = run.compositor->socket_name(),
                                    .offered = run.compositor->config().formats,
                                    .allocators = {made->backends.front().get()},
-                                   .capturer = capturer.get(),
                                    .timeout = 2000ms};
+    if (capture) {
+        const std::string display = run.compositor->socket_name();
+        options.new_capturer = [display] { return conform::Capturer::create(display, 2000ms); };
+    }
     run.results = conform::run_scanout(options, {});
     return run;
 }
@@ -87,6 +84,8 @@ TEST(ConformScanout, ThePairTheCompositorScansOutIsZeroCopyAndTheOtherIsComposit
     EXPECT_EQ(b->outcome, "shown") << b->detail;
     EXPECT_EQ(b->zero_copy, false);
     EXPECT_NE(b->detail.find("ZERO_COPY on 0 of 4 presented frames"), std::string::npos) << b->detail;
+    // One capture a case, each of a capturer made after the case's frames.
+    EXPECT_EQ(run.compositor->records().captures.size(), 2u);
 }
 
 TEST(ConformScanout, WithoutACaptureTheOutcomeIsZeroCopyOrCreated)

@@ -9,7 +9,8 @@
 //                      example's frames presented; HDR10 (PQ, BT.2020, mastering display and
 //                      light levels) declared with wp_color_manager_v1 where the compositor lists
 //                      them, else refused with an error naming what it lacks; dmafeed-conform
-//                      agrees with the compositor's table (tools/conform/expect/<name>-<version>.expect)
+//                      agrees with the compositor's table (tools/conform/expect/<name>-<version>.expect),
+//                      and where it scans out (sway, labwc), so do its scanout cases (--only scanout)
 //   where the output can be read back (sway and labwc with grim, KWin through its D-Bus
 //                      screenshot API, mutter through its screen cast API and PipeWire): the exact colour of the player and of the C API example in
 //                      the capture; on KWin the player's frames carry syncobj acquire points, so
@@ -213,6 +214,22 @@ TEST_P(SidCompositor, DmafeedConformAgreesWithTheCompositorsTable)
                                                    "30000", "--filter", c_->traits().conform_filter, "--json", base + ".json", "--html", base + ".html"},
                                        std::chrono::seconds{600});
     EXPECT_NE(out.find(" cases: "), std::string::npos) << out;
+}
+
+TEST_P(SidCompositor, DmafeedConformsScanoutCasesAgreeWithTheCompositorsTable)
+{
+    // Every pair fullscreen at the output's size: which ones the compositor scans out (ZERO_COPY)
+    // rather than composites; the table requires zero-copy where it was measured.
+    if (!c_->traits().scans_out) GTEST_SKIP() << c_->traits().name << " composites every buffer here";
+    const std::string base = artifacts_dir() + "/" + name("conform-scanout");
+    const std::string table = std::string{DMAFEED_CONFORM_EXPECT_DIR} + "/" + c_->traits().expect_table;
+    const std::string out =
+        run_to_end("conform-scanout", {DMAFEED_CONFORM_PATH, "--only", "scanout", "--expect", table, "--compositor", c_->version(),
+                                       "--timeout", "30000", "--json", base + ".json", "--html", base + ".html"},
+                   std::chrono::seconds{600});
+    EXPECT_NE(out.find(" cases: "), std::string::npos) << out;
+    EXPECT_NE(read_file(base + ".json").find("\"outcome\": \"zero-copy\""), std::string::npos)
+        << "no pair was scanned out\n" << out;
 }
 
 // The compositors whose output the suite can read back.

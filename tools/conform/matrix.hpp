@@ -21,6 +21,8 @@
 #include "session.hpp"
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,11 @@ struct MatrixOptions {
     uint32_t height = 64;
     bool explicit_sync_offered = false;  // the compositor has syncobj or zwp_linux_explicit_synchronization_v1
     Capturer* capturer = nullptr;        // null: nothing to compare with
+    // The scanout cases' capture, made after their frames and gone before the next case's: an
+    // open capture session can itself stop a compositor from scanning out (wlroots locks the
+    // output to rendering while an ext-image-copy-capture session of it lives). Unset: nothing to
+    // compare with.
+    std::function<Result<std::unique_ptr<Capturer>>()> new_capturer;
     std::chrono::milliseconds timeout{5000};
 };
 

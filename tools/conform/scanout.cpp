@@ -99,8 +99,10 @@ CaseResult run_scanout_case(const ScanoutCase& c, const MatrixOptions& options, 
                        " presented frames";
     if (presented == 0) return finish("tool-error", what + ": none presented");
     const bool scanned_out = last_zero_copy.value_or(false);
-    if (!options.capturer) return finish(scanned_out ? "zero-copy" : "created", what + "; not compared: nothing to capture with");
-    auto capture = options.capturer->capture();
+    if (!options.new_capturer) return finish(scanned_out ? "zero-copy" : "created", what + "; not compared: nothing to capture with");
+    auto capturer = options.new_capturer();
+    if (!capturer) return finish("tool-error", what + "; cannot capture: " + capturer.error().message());
+    auto capture = (*capturer)->capture();
     if (!capture) return finish("tool-error", what + "; capture failed: " + capture.error().message());
     const Comparison cmp = locate_and_compare(*capture, expected->picture, expected->rules);
     run.result().wanted = Picture{expected->picture.width, expected->picture.height, expected->picture.rgb};

@@ -2,8 +2,8 @@
 // ZERO_COPY: on a DRM backend, a plane scans the dma-buf out). For every pair the compositor offers
 // that an allocator here can make, a fullscreen window of the compositor's configured size (the
 // output's) presents `frames` frames of the matrix's picture in the driver's own layout; the case
-// records on how many ZERO_COPY came, then reads the output back and compares it, as the matrix
-// does. Case ids: scanout/<allocator>/<FORMAT>/<MODIFIER>. Outcomes: "zero-copy" (the last frame
+// records on how many ZERO_COPY came, then reads the output back (a capture made for the case:
+// MatrixOptions::new_capturer) and compares it, as the matrix does. Case ids: scanout/<allocator>/<FORMAT>/<MODIFIER>. Outcomes: "zero-copy" (the last frame
 // presented had ZERO_COPY, and the capture, where there is one, matches), "shown" (composited:
 // presented without ZERO_COPY, the capture matches), "created" (composited, nothing to capture
 // with), and the matrix's others ("wrong-pixels", "failed", "error <name>", "disconnected",
