@@ -366,6 +366,11 @@ dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, u
 /* dmafeed_queue with a sync_file that signals when the host's GPU work is done; the producer owns
  * render_fence_fd from here (closed on failure too); -1: no fence. Returns as dmafeed_queue. */
 dmafeed_result dmafeed_queue_fenced(dmafeed_producer* producer, dmafeed_frame* frame, uint64_t pts_ns, int render_fence_fd);
+/* Added with DMAFEED_1.4. Gives the acquired frame back unshown (a frame the host decided not to
+ * present, or failed to render): its CPU mappings end, nothing is committed, and its buffer goes
+ * back to the pool as it is, for a later dmafeed_acquire. DMAFEED_ERROR_INVALID_ARGUMENT,
+ * DMAFEED_ERROR_INVALID_STATE (not the acquired frame). */
+dmafeed_result dmafeed_abandon(dmafeed_producer* producer, dmafeed_frame* frame);
 /* The acquired frame's dma-bufs (their ownership: dmafeed_dmabuf). DMAFEED_ERROR_INVALID_ARGUMENT
  * (NULL pointers, a struct_size too small), DMAFEED_ERROR_INVALID_STATE (not the acquired frame). */
 dmafeed_result dmafeed_frame_get_dmabuf(const dmafeed_producer* producer, const dmafeed_frame* frame, dmafeed_dmabuf* dmabuf);

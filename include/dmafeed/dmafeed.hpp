@@ -124,6 +124,8 @@ public:
     {
         return check(dmafeed_queue_fenced(p_, &frame, pts_ns, render_fence_fd), error);
     }
+    // Gives the acquired frame back unshown; its buffer returns to the pool as it is.
+    bool abandon(Frame& frame, std::string* error) { return check(dmafeed_abandon(p_, &frame), error); }
     // The acquired frame's dma-bufs, or nothing with `error` set. Their fds are the producer's
     // (never closed by the host), open while the buffer lives: see dmafeed_dmabuf in dmafeed.h.
     std::optional<Dmabuf> dmabuf(const Frame& frame, std::string* error) const

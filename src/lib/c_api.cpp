@@ -116,6 +116,15 @@ dmafeed_result dmafeed_queue(dmafeed_producer* producer, dmafeed_frame* frame, u
     return dmafeed_queue_fenced(producer, frame, pts_ns, -1);
 }
 
+dmafeed_result dmafeed_abandon(dmafeed_producer* producer, dmafeed_frame* frame)
+{
+    return lib::with_producer(producer, "dmafeed_abandon", [&](lib::HostProducer& p) {
+        if (const dmafeed_result r = lib::check_acquired(p, frame, "dmafeed_abandon"); r != DMAFEED_OK) return r;
+        if (auto r = p.abandon(); !r) return lib::failed(p, r.error());
+        return DMAFEED_OK;
+    });
+}
+
 dmafeed_result dmafeed_frame_get_dmabuf(const dmafeed_producer* producer, const dmafeed_frame* frame, dmafeed_dmabuf* dmabuf)
 {
     return lib::with_producer(producer, "dmafeed_frame_get_dmabuf", [&](lib::HostProducer& p) {

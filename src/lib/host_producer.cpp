@@ -208,6 +208,13 @@ Result<bool> HostProducer::queue(uint64_t pts_ns, UniqueFd render_fence)
     return true;
 }
 
+Result<void> HostProducer::abandon()
+{
+    end_cpu_access();
+    acquired_ = false;
+    return p_->abandon(*internal_);
+}
+
 void HostProducer::report_dropped() const
 {
     if (dropped_.fn) dropped_.fn(dropped_.user, p_->stats().dropped);

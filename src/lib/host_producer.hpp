@@ -72,6 +72,8 @@ public:
     // Commits the acquired frame with an optional render fence (the caller checks that one is):
     // true; or false where drop_late gave it back unshown (its time had passed; the fence closed).
     Result<bool> queue(uint64_t pts_ns, UniqueFd render_fence);
+    // The acquired frame given back unqueued: its CPU access ends, its buffer returns to the pool.
+    Result<void> abandon();
     Result<void> wait_for_frame();
     int fd() const;
     Result<void> dispatch();

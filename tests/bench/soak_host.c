@@ -1,6 +1,7 @@
 /* dmafeed-bench-soak-host: a library host for tools/bench-soak. For SECONDS it acquires a frame,
  * writes a 16-row band of it through the CPU pointers (the band moves down a row each frame), and
- * queues it, paced by dmafeed_wait_for_frame; every INTERVAL seconds it prints a progress line on
+ * queues it, paced by dmafeed_wait_for_frame; every 10th frame it abandons instead (given back
+ * unshown, dmafeed_abandon) and acquires again. Every INTERVAL seconds it prints a progress line on
  * stderr in the shape of `dmafeed --progress S --json`'s: the library's stats and this process's
  * resident set, heap, open files and dma-bufs. A summary goes to stdout at the end.
  * Usage: dmafeed-bench-soak-host SECONDS INTERVAL [WIDTHxHEIGHT]   (default 1920x1080) */
@@ -102,7 +103,7 @@ int main(int argc, char** argv)
     }
     const double start = now_s();
     double next = start + interval;
-    unsigned long long frames = 0;
+    unsigned long long frames = 0, acquired = 0, abandoned = 0;
     int status = 0;
     while (!stop && now_s() - start < seconds) {
         dmafeed_frame frame;
@@ -112,6 +113,16 @@ int main(int argc, char** argv)
             fprintf(stderr, "dmafeed-bench-soak-host: acquire: %s: %s\n", dmafeed_result_name(got), dmafeed_last_error());
             status = 1;
             break;
+        }
+        if (got == DMAFEED_OK && ++acquired % 10 == 0) {
+            const dmafeed_result r = dmafeed_abandon(p, &frame);
+            if (r != DMAFEED_OK) {
+                fprintf(stderr, "dmafeed-bench-soak-host: abandon: %s: %s\n", dmafeed_result_name(r), dmafeed_last_error());
+                status = 1;
+                break;
+            }
+            ++abandoned;
+            continue;
         }
         if (got == DMAFEED_OK && frame.data[0]) {
             const uint32_t top = (uint32_t)(frames % (frame.height > 16 ? frame.height - 16 : 1));
@@ -138,8 +149,9 @@ int main(int argc, char** argv)
     dmafeed_stats s;
     dmafeed_stats_init(&s);
     dmafeed_get_stats(p, &s);
-    printf("{\"frames\": %llu, \"presented\": %llu, \"dropped\": %llu, \"refused_buffers\": %llu, \"seconds\": %.3f}\n",
-           frames, (unsigned long long)s.presented, (unsigned long long)s.dropped, (unsigned long long)s.refused,
+    printf("{\"frames\": %llu, \"abandoned\": %llu, \"presented\": %llu, \"dropped\": %llu, \"refused_buffers\": %llu, "
+           "\"seconds\": %.3f}\n",
+           frames, abandoned, (unsigned long long)s.presented, (unsigned long long)s.dropped, (unsigned long long)s.refused,
            now_s() - start);
     dmafeed_producer_destroy(p);
     return status;

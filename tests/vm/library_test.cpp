@@ -583,6 +583,28 @@ TEST_F(NodrmLibrary, AFramesDmabufsAreGivenWhileItIsAcquiredOnly)
     EXPECT_NE(error.find("is not the acquired one"), std::string::npos) << error;
 }
 
+TEST_F(NodrmLibrary, AnAbandonedFrameIsNotCommittedAndItsBufferComesBack)
+{
+    std::string error;
+    auto p = Producer::create(config_for(*weston_, DRM_FORMAT_XRGB8888, AllocatorKind::vulkan), &error);
+    ASSERT_TRUE(p) << error;
+    // More abandons than the pool has buffers: each comes back.
+    for (int i = 0; i < 5; ++i) {
+        Frame* frame = p->acquire(20000, &error);
+        ASSERT_NE(frame, nullptr) << "acquire " << i << ": " << error;
+        Frame given_back = *frame;
+        ASSERT_TRUE(p->abandon(*frame, &error)) << error;
+        EXPECT_FALSE(p->abandon(given_back, &error)) << "given back once only";
+        EXPECT_NE(error.find("is not the acquired one"), std::string::npos) << error;
+        EXPECT_FALSE(p->queue(given_back, 0, &error)) << "nor queued after";
+    }
+    EXPECT_EQ(p->stats().queued, 0u);
+    Frame* frame = p->acquire(20000, &error);
+    ASSERT_NE(frame, nullptr) << error;
+    ASSERT_TRUE(p->queue(*frame, 0, &error)) << error;
+    EXPECT_EQ(p->stats().queued, 1u);
+}
+
 TEST_F(NodrmLibrary, AnEglHostRendersIntoLavapipesDmabufsAndTheCaptureIsExact)
 {
     expect_egl_host_exact("nodrm-library-egl-vulkan", "vulkan", "2f8c4b", {DRM_FORMAT_MOD_LINEAR});
