@@ -210,7 +210,10 @@ Result<Y4mReader> Y4mReader::open_file(const std::string& path)
 
 Result<void> Y4mReader::rewind()
 {
-    if (!fd_) return Error{"cannot play " + source_ + " in a loop: it is read as a stream (standard input), which cannot be read again; give a file"};
+    if (!fd_) {
+        return Error{"cannot play " + source_ +
+                     " in a loop: it is read as a stream (standard input), which cannot be read again; give a file"};
+    }
     if (!mapped_ && ::lseek(fd_.get(), static_cast<off_t>(data_start_), SEEK_SET) < 0) {
         const int e = errno;
         if (e == ESPIPE) return Error{"cannot play " + source_ + " in a loop: a pipe cannot be read again; give a file"};

@@ -418,7 +418,7 @@ void Player::show_progress()
     } else {
         std::fprintf(stderr,
                      "%sdmafeed: %.0f s: %llu frames, %llu presented (%.1f fps), latency p50 %.1f ms p99 %.1f ms (last "
-                     "%.0f s: mean %.1f ms), %llu dropped, %llu refused, RSS %.1f MiB, %d open files (%d dma-bufs)\n",
+                     "%g s: mean %.1f ms), %llu dropped, %llu refused, RSS %.1f MiB, %d open files (%d dma-bufs)\n",
                      tty_ ? "\r\033[K" : "", seconds, ull(run_.frames), ull(s.presented), s.presented_fps,
                      s.latency_p50_ms, s.latency_p99_ms, o_.progress_s, recent_ms, ull(s.dropped), ull(s.refused),
                      static_cast<double>(u.resident_bytes) / (1024.0 * 1024.0), u.open_fds, u.dmabufs);
