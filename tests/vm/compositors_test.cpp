@@ -258,26 +258,19 @@ std::string param_name(const ::testing::TestParamInfo<CompositorKind>& info) { r
 
 INSTANTIATE_TEST_SUITE_P(Sid, SidCompositor, ::testing::ValuesIn(all_compositor_kinds()), param_name);
 
-std::vector<CompositorKind> capturing_kinds()
+// The compositors whose traits have `trait` set.
+std::vector<CompositorKind> kinds_where(bool CompositorTraits::*trait)
 {
     std::vector<CompositorKind> kinds;
     for (CompositorKind k : all_compositor_kinds()) {
-        if (compositor_traits(k).captures) kinds.push_back(k);
+        if (compositor_traits(k).*trait) kinds.push_back(k);
     }
     return kinds;
 }
 
-INSTANTIATE_TEST_SUITE_P(Sid, SidCapturingCompositor, ::testing::ValuesIn(capturing_kinds()), param_name);
-
-std::vector<CompositorKind> scanning_out_kinds()
-{
-    std::vector<CompositorKind> kinds;
-    for (CompositorKind k : all_compositor_kinds()) {
-        if (compositor_traits(k).scans_out) kinds.push_back(k);
-    }
-    return kinds;
-}
-INSTANTIATE_TEST_SUITE_P(Sid, SidScanningOutCompositor, ::testing::ValuesIn(scanning_out_kinds()), param_name);
+INSTANTIATE_TEST_SUITE_P(Sid, SidCapturingCompositor, ::testing::ValuesIn(kinds_where(&CompositorTraits::captures)), param_name);
+INSTANTIATE_TEST_SUITE_P(Sid, SidScanningOutCompositor, ::testing::ValuesIn(kinds_where(&CompositorTraits::scans_out)),
+                         param_name);
 
 }  // namespace
 }  // namespace dmafeed::test

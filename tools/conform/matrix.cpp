@@ -79,25 +79,42 @@ std::string allocator_id(producer::Backend& backend)
     return std::string{backend.allocator().name()};
 }
 
-std::vector<MatrixCase> matrix_cases(const MatrixOptions& options)
+std::vector<ProducedPair> produced_pairs(const MatrixOptions& options)
 {
-    std::vector<MatrixCase> cases;
+    std::vector<ProducedPair> out;
     for (producer::Backend* ctx : options.allocators) {
         const FormatSet& producible = ctx->allocator().supported();
         for (const FormatModifier& pair : options.offered.pairs()) {
-            if (!producible.contains(pair)) continue;
-            const FormatInfo* info = format_info(pair.format);
-            for (const Layout& layout : layouts) {
-                if (layout.multiplanar_only && (!info || info->plane_count < 2)) continue;
-                for (const bool explicit_sync : {false, true}) {
-                    MatrixCase c{.id = "matrix/" + allocator_id(*ctx) + "/" + name(pair.format) + "/" + name(pair.modifier) +
-                                       "/" + layout.name + "/" + (explicit_sync ? "explicit" : "implicit"),
-                                 .backend = ctx,
-                                 .pair = pair,
-                                 .layout = layout.name,
-                                 .explicit_sync = explicit_sync};
-                    cases.push_back(std::move(c));
-                }
+            if (producible.contains(pair)) out.push_back({ctx, pair});
+        }
+    }
+    return out;
+}
+
+CaseResult producer_failure(CaseRun& run, const producer::Producer& p, const Error& e, const std::string& buffer)
+{
+    std::string message;
+    if (auto ended = connection_outcome(p.connection(), &message)) return run.finish(*ended, message);
+    if (p.stats().refused > 0) return run.finish("failed", "the compositor answered `failed` for " + buffer);
+    if (!p.allocation_failures().empty()) return run.finish("skipped", "cannot be made here: " + p.allocation_failures().front());
+    return run.finish("tool-error", e.message());
+}
+
+std::vector<MatrixCase> matrix_cases(const MatrixOptions& options)
+{
+    std::vector<MatrixCase> cases;
+    for (const auto& [ctx, pair] : produced_pairs(options)) {
+        const FormatInfo* info = format_info(pair.format);
+        for (const Layout& layout : layouts) {
+            if (layout.multiplanar_only && (!info || info->plane_count < 2)) continue;
+            for (const bool explicit_sync : {false, true}) {
+                MatrixCase c{.id = "matrix/" + allocator_id(*ctx) + "/" + name(pair.format) + "/" + name(pair.modifier) +
+                                   "/" + layout.name + "/" + (explicit_sync ? "explicit" : "implicit"),
+                             .backend = ctx,
+                             .pair = pair,
+                             .layout = layout.name,
+                             .explicit_sync = explicit_sync};
+                cases.push_back(std::move(c));
             }
         }
     }
@@ -162,17 +179,8 @@ CaseResult run_matrix_case(const MatrixCase& c, const MatrixOptions& options)
     // An error on the way: the compositor's doing (failed, a protocol error, a broken connection)
     // or this machine's (the allocator cannot make the layout).
     const auto failure = [&](const Error& e) {
-        std::string message;
-        if (auto ended = connection_outcome(p.connection(), &message)) return finish(*ended, message);
-        if (p.stats().refused > 0) {
-            return finish("failed", "the compositor answered `failed` for " + name(c.pair.format) + " " +
-                                        name(c.pair.modifier) + " " + std::to_string(width) + "x" + std::to_string(height) +
-                                        " from " + c.backend->describe());
-        }
-        if (!p.allocation_failures().empty()) {
-            return finish("skipped", "cannot be made here: " + p.allocation_failures().front());
-        }
-        return finish("tool-error", e.message());
+        return producer_failure(run, p, e, name(c.pair.format) + " " + name(c.pair.modifier) + " " + std::to_string(width) + "x" +
+                                               std::to_string(height) + " from " + c.backend->describe());
     };
 
     std::string buffer_layout;

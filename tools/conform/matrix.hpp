@@ -18,6 +18,7 @@
 #include "case.hpp"
 #include "drm/format_set.hpp"
 #include "producer/backends.hpp"
+#include "producer/producer.hpp"
 #include "session.hpp"
 
 #include <chrono>
@@ -55,6 +56,17 @@ struct MatrixCase {
 
 // The allocator's short name in case ids: "vulkan", "gbm".
 std::string allocator_id(producer::Backend& backend);
+// Each allocator with each offered pair it can make: what the matrix and the scanout cases run,
+// in that order (by allocator, then the compositor's order of pairs).
+struct ProducedPair {
+    producer::Backend* backend = nullptr;
+    FormatModifier pair;
+};
+std::vector<ProducedPair> produced_pairs(const MatrixOptions& options);
+// The outcome of a case whose producer failed with `e`: what ended the connection (a protocol
+// error, a broken socket), `failed` where the compositor refused the buffer (`buffer` describes
+// it), `skipped` where the allocator cannot make it here, else a tool error.
+CaseResult producer_failure(CaseRun& run, const producer::Producer& p, const Error& e, const std::string& buffer);
 // A producer's backends: `owner`, made once for the whole run, lent to it (a Vulkan device takes
 // seconds to make under emulation; a connection is what each case must have fresh).
 producer::BackendFactory lend(producer::Backend& owner);

@@ -11,14 +11,10 @@ namespace dmafeed::conform {
 std::vector<ScanoutCase> scanout_cases(const MatrixOptions& options)
 {
     std::vector<ScanoutCase> cases;
-    for (producer::Backend* ctx : options.allocators) {
-        const FormatSet& producible = ctx->allocator().supported();
-        for (const FormatModifier& pair : options.offered.pairs()) {
-            if (!producible.contains(pair)) continue;
-            cases.push_back({.id = "scanout/" + allocator_id(*ctx) + "/" + name(pair.format) + "/" + name(pair.modifier),
-                             .backend = ctx,
-                             .pair = pair});
-        }
+    for (const auto& [ctx, pair] : produced_pairs(options)) {
+        cases.push_back({.id = "scanout/" + allocator_id(*ctx) + "/" + name(pair.format) + "/" + name(pair.modifier),
+                         .backend = ctx,
+                         .pair = pair});
     }
     return cases;
 }
@@ -55,14 +51,7 @@ CaseResult run_scanout_case(const ScanoutCase& c, const MatrixOptions& options, 
         if (*last_zero_copy) ++zero_copy;
     });
     const auto failure = [&](const Error& e) {
-        std::string message;
-        if (auto ended = connection_outcome(p.connection(), &message)) return finish(*ended, message);
-        if (p.stats().refused > 0) {
-            return finish("failed", "the compositor answered `failed` for " + name(c.pair.format) + " " +
-                                        name(c.pair.modifier) + " from " + c.backend->describe());
-        }
-        if (!p.allocation_failures().empty()) return finish("skipped", "cannot be made here: " + p.allocation_failures().front());
-        return finish("tool-error", e.message());
+        return producer_failure(run, p, e, name(c.pair.format) + " " + name(c.pair.modifier) + " from " + c.backend->describe());
     };
 
     std::optional<pixels::Packer> packer;
