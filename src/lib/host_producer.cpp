@@ -318,14 +318,14 @@ void HostProducer::fill_vulkan(uint64_t serial)
                     view = VK_NULL_HANDLE;
                 }
             }
-            views->second.views.push_back(view);
+            views->second.views.emplace_back(handles->device, view);
         }
     }
     frame_.image_count = static_cast<uint32_t>(std::min<size_t>(parts.size(), DMAFEED_MAX_IMAGES));
     for (uint32_t i = 0; i < frame_.image_count; ++i) {
         const VulkanImagePart& part = parts[i];
         frame_.image[i] = part.image;
-        frame_.image_view[i] = views->second.views[i];
+        frame_.image_view[i] = views->second.views[i].get();
         frame_.image_format[i] = part.format;
         frame_.image_extent[i] = part.extent;
         frame_.image_first_plane[i] = part.first_plane;
@@ -337,9 +337,6 @@ void HostProducer::destroy_views(uint64_t serial)
 {
     const auto it = views_.find(serial);
     if (it == views_.end()) return;
-    for (VkImageView v : it->second.views) {
-        if (v) vkDestroyImageView(it->second.device, v, nullptr);
-    }
     views_.erase(it);
 }
 

@@ -10,6 +10,7 @@
 #include "pixels/colorimetry.hpp"
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
+#include "vk/unique_handle.hpp"
 
 #include <cstdint>
 #include <map>
@@ -104,7 +105,7 @@ private:
     };
     struct ViewSet {
         VkDevice device = VK_NULL_HANDLE;
-        std::vector<VkImageView> views;  // per image part; VK_NULL_HANDLE where none is made
+        std::vector<vk::UniqueImageView> views;  // per image part; empty where none is made
     };
 
     std::shared_ptr<HostDevices> devices_;

@@ -1,19 +1,17 @@
 #include "sources/y4m.hpp"
 
 #include "util/frame_copy.hpp"
+#include "util/sigbus_guard.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <csetjmp>
-#include <csignal>
 #include <cstring>
 #include <drm_fourcc.h>
 #include <fcntl.h>
 #include <memory>
 #include <optional>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,90 +21,6 @@ namespace {
 
 constexpr uint32_t max_dimension = 16384;
 constexpr size_t max_line = 4096;
-
-// Reading a mapped file that can shrink.
-//
-// An access to a mapping of a file past the file's end faults with SIGBUS, and another program can
-// truncate or rewrite the file at any time. Comparing the file's size with the mapping's first
-// cannot close that race (the file can shrink between the fstat and the copy), and pread for
-// every frame would give up the mapping's one copy a frame. So every access of the reader to the
-// mapping runs under a guard: a SIGBUS handler, installed once (by the first mapped file) and
-// chained to the handler it replaced, jumps back out of a guarded access of the faulting thread
-// when the faulting address lies in the pages that access reads; the access then reports a fault
-// and the reader an error. Any other SIGBUS goes on to the previous handler, or to the default
-// action, as if this one were not there. Besides:
-//  - before each frame the reader compares the file's size (fstat) with the mapping's, so that the
-//    usual case, a file truncated between two frames, is an error without any signal;
-//  - where another handler has replaced this one since (a host program's), the reader reads the
-//    mapped range with pread, which answers a short count past the file's end, instead.
-struct GuardedAccess {
-    uintptr_t begin = 0, end = 0;  // the whole pages of the range read
-    sigjmp_buf env;
-};
-
-constinit thread_local GuardedAccess* guarded_access = nullptr;
-struct sigaction previous_sigbus {};
-uintptr_t guard_page_size = 4096;
-
-void on_sigbus(int sig, siginfo_t* info, void* context)
-{
-    GuardedAccess* const access = guarded_access;
-    const auto at = reinterpret_cast<uintptr_t>(info->si_addr);
-    if (access && info->si_code > 0 && at >= access->begin && at < access->end) siglongjmp(access->env, 1);
-    if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
-        previous_sigbus.sa_sigaction(sig, info, context);
-        return;
-    }
-    if (!(previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_handler != SIG_DFL &&
-        previous_sigbus.sa_handler != SIG_IGN) {
-        previous_sigbus.sa_handler(sig);
-        return;
-    }
-    // The default action: a fault happens again once this returns; a signal sent is sent again
-    // (blocked until then).
-    signal(SIGBUS, SIG_DFL);
-    if (info->si_code <= 0) raise(sig);
-}
-
-// Whether the guard's handler is SIGBUS's (installing it the first time).
-bool sigbus_guard_in_place()
-{
-    static const bool installed = [] {
-        guard_page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-        struct sigaction sa {};
-        sa.sa_sigaction = on_sigbus;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        return sigaction(SIGBUS, &sa, &previous_sigbus) == 0;
-    }();
-    struct sigaction now {};
-    return installed && sigaction(SIGBUS, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
-           now.sa_sigaction == on_sigbus;
-}
-
-// Runs `access`, which reads `size` bytes of a mapping from `begin`, under the guard: false when
-// it faulted (it stopped where it faulted). Call only where sigbus_guard_in_place().
-template <class Access>
-bool guarded(const uint8_t* begin, size_t size, Access&& access)
-{
-    GuardedAccess a;
-    a.begin = reinterpret_cast<uintptr_t>(begin) & ~(guard_page_size - 1);
-    a.end = (reinterpret_cast<uintptr_t>(begin) + size + guard_page_size - 1) & ~(guard_page_size - 1);
-    GuardedAccess* const outer = guarded_access;
-    guarded_access = &a;
-    if (sigsetjmp(a.env, 0) != 0) {
-        // Out of the handler: SIGBUS is still blocked (sigsetjmp saved no mask, to stay cheap).
-        guarded_access = outer;
-        sigset_t bus;
-        sigemptyset(&bus);
-        sigaddset(&bus, SIGBUS);
-        pthread_sigmask(SIG_UNBLOCK, &bus, nullptr);
-        return false;
-    }
-    access();
-    guarded_access = outer;
-    return true;
-}
 
 std::optional<uint32_t> to_u32(std::string_view s)
 {
@@ -270,7 +184,7 @@ std::span<const uint8_t> Y4mReader::upcoming_frame() const
     const size_t left = mapped_size_ - offset_;
     const size_t span = std::min<size_t>(max_line + 1, left);
     const void* newline = nullptr;
-    if (!guarded(at, span, [&] { newline = std::memchr(at, '\n', span); }) || !newline) return {};
+    if (!sigbus_guarded(at, span, [&] { newline = std::memchr(at, '\n', span); }) || !newline) return {};
     const size_t data = static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1;
     if (left - data < header_.frame_bytes()) return {};
     return {at + data, static_cast<size_t>(header_.frame_bytes())};
@@ -292,7 +206,7 @@ Result<size_t> Y4mReader::fill(uint8_t* dst, size_t size)
             const size_t n = std::min<uint64_t>(size - got, mapped_size_ - offset_);
             const uint8_t* src = mapped_.get() + offset_;
             uint8_t* to = dst + got;
-            if (!guarded(src, n, [&] { copy_frame_bytes(to, src, n); })) return mapping_shrank();
+            if (!sigbus_guarded(src, n, [&] { copy_frame_bytes(to, src, n); })) return mapping_shrank();
             got += n;
             offset_ += n;
             continue;
@@ -336,7 +250,7 @@ Result<std::string> Y4mReader::line(const char* what)
         const uint8_t* at = mapped_.get() + offset_;
         const size_t span = std::min<size_t>(max_line + 1, mapped_size_ - offset_);
         const void* newline = nullptr;
-        if (!guarded(at, span, [&] { newline = std::memchr(at, '\n', span); })) return mapping_shrank();
+        if (!sigbus_guarded(at, span, [&] { newline = std::memchr(at, '\n', span); })) return mapping_shrank();
         if (newline) {
             out.resize(static_cast<size_t>(static_cast<const uint8_t*>(newline) - at) + 1);
             auto got = fill(reinterpret_cast<uint8_t*>(out.data()), out.size());
