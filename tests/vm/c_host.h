@@ -46,7 +46,8 @@ static inline int c_host_start(const char* name, int argc, char** argv, const ch
     return 1;
 }
 
-/* A configuration with `title` and a 20 s timeout (llvmpipe under TCG); NULL after saying why. */
+/* A fullscreen configuration (the tests capture the whole output) with `title` and a 20 s timeout
+ * (llvmpipe under TCG); NULL after saying why. */
 static inline dmafeed_config* c_host_config(const char* title)
 {
     dmafeed_config* config = dmafeed_config_new();
@@ -56,6 +57,7 @@ static inline dmafeed_config* c_host_config(const char* title)
     }
     dmafeed_config_set_title(config, title);
     dmafeed_config_set_timeout_ms(config, 20000);
+    dmafeed_config_set_fullscreen(config, 1);
     return config;
 }
 

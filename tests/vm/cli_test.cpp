@@ -77,7 +77,7 @@ std::optional<sources::Stamp> stamp_of(const Image& image)
 TEST_F(NodrmCli, SolidColourIsExactInTheCaptureAndTheJsonSummaryAddsUp)
 {
     auto child = spawn("cli-solid", {"--pattern", "solid:3c8aef", "--fps", "10", "--allocator", "vulkan", "--render", "gpu",
-                                     "--json"});
+                                     "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-cli-solid", [](const Image& im) { return differing(im, 0x3c, 0x8a, 0xef) == 0; });
     const ExitStatus st = child->terminate(std::chrono::seconds{10});  // SIGTERM: a clean stop with the summary
@@ -104,7 +104,7 @@ TEST_F(NodrmCli, AGpuDrawnNv12SolidShowsTheNearestColourNv12Allows)
         }
         return true;
     };
-    auto child = spawn("cli-nv12", {"--format", "NV12", "--pattern", "solid:3c8aef", "--fps", "10", "--render", "gpu", "--json"});
+    auto child = spawn("cli-nv12", {"--format", "NV12", "--pattern", "solid:3c8aef", "--fps", "10", "--render", "gpu", "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-cli-nv12", close_to);
     const ExitStatus st = child->terminate(std::chrono::seconds{10});
@@ -119,7 +119,7 @@ TEST_F(NodrmCli, AGpuDrawnNv12SolidShowsTheNearestColourNv12Allows)
 
 TEST_F(NodrmCli, TheCaptureTellsWhichFrameItShows)
 {
-    auto child = spawn("cli-stamp", {"--pattern", "moving-box", "--fps", "5", "--render", "gpu"});
+    auto child = spawn("cli-stamp", {"--pattern", "moving-box", "--fps", "5", "--render", "gpu", "--fullscreen"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto first = capture_until("nodrm-cli-stamp-1", [](const Image& im) { return stamp_of(im).has_value(); });
     auto second = capture_until("nodrm-cli-stamp-2", [&](const Image& im) {
@@ -145,7 +145,7 @@ TEST_F(NodrmCli, OnLavapipeTheCpuRedrawsInPlaceAndTheCaptureIsTheWholeFrameItsSt
     // --render auto on a CPU Vulkan device: the CPU draws only what changed into the mapped
     // buffers (three in turn, each holding an older frame). A capture must still be exactly the
     // frame its stamp names, every pixel.
-    auto child = spawn("cli-cpu-draw", {"--pattern", "moving-box", "--fps", "8", "--json"});
+    auto child = spawn("cli-cpu-draw", {"--pattern", "moving-box", "--fps", "8", "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     std::string mismatch = "no capture";
     auto exact = [&](const Image& im) {
@@ -203,7 +203,7 @@ TEST_F(NodrmCli, AY4mStreamIsShownAsYuv420WithTheBt601Colour)
     // 200 frames at 3 fps (67 s): the stream outlasts capture_until's 60 s (at 25 fps it ended after 8 s,
     // before a capture on a loaded CI machine), and the test ends it once the capture matches.
     write_y4m(path, weston_->options().width, weston_->options().height, 200, 0, 3);
-    auto child = spawn("cli-y4m", {"--input", path, "--json"});
+    auto child = spawn("cli-y4m", {"--input", path, "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto close_to = [](const Image& im) {
         for (const Rgba& px : im.pixels) {
@@ -394,7 +394,7 @@ TEST_F(NodrmCli, AFullRangeStreamIsDeclaredAsSuchOrRefusedWhereItCannotBe)
 TEST_F(NodrmCli, TheCApiExampleShowsItsColourThroughCpuPointers)
 {
     // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config.
-    auto child = spawn("c-example", {"20c060", "100000"}, DMAFEED_EXAMPLE_PATH);
+    auto child = spawn("c-example", {"20c060", "100000", "auto", "20000", "fullscreen"}, DMAFEED_EXAMPLE_PATH);
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-c-example", [](const Image& im) { return differing(im, 0x20, 0xc0, 0x60) == 0; });
     const ExitStatus st = child->terminate(std::chrono::seconds{10});
@@ -408,7 +408,7 @@ TEST_F(NodrmCli, TheCApiExampleShowsItsColourThroughCpuPointers)
 TEST_F(NodrmCli, TheCApiExampleShowsItsColourFromUdmabufBuffers)
 {
     // The same example on allocator "udmabuf": system memory made dma-bufs, CPU pointers only.
-    auto child = spawn("c-example-udmabuf", {"a05a28", "100000", "udmabuf"}, DMAFEED_EXAMPLE_PATH);
+    auto child = spawn("c-example-udmabuf", {"a05a28", "100000", "udmabuf", "20000", "fullscreen"}, DMAFEED_EXAMPLE_PATH);
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-c-example-udmabuf", [](const Image& im) { return differing(im, 0xa0, 0x5a, 0x28) == 0; });
     const ExitStatus st = child->terminate(std::chrono::seconds{10});
@@ -420,7 +420,7 @@ TEST_F(NodrmCli, TheCApiExampleShowsItsColourFromUdmabufBuffers)
 
 TEST_F(NodrmCli, UdmabufBuffersShowTheExactSolidColour)
 {
-    auto child = spawn("cli-udmabuf", {"--allocator", "udmabuf", "--pattern", "solid:5b2fd0", "--fps", "10", "--json"});
+    auto child = spawn("cli-udmabuf", {"--allocator", "udmabuf", "--pattern", "solid:5b2fd0", "--fps", "10", "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     auto image = capture_until("nodrm-cli-udmabuf", [](const Image& im) { return differing(im, 0x5b, 0x2f, 0xd0) == 0; });
     const ExitStatus st = child->terminate(std::chrono::seconds{10});

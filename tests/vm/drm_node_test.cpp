@@ -392,7 +392,7 @@ protected:
         char colour[16];
         std::snprintf(colour, sizeof colour, "solid:%06x", rgb);
         const auto r = static_cast<uint8_t>(rgb >> 16), g = static_cast<uint8_t>(rgb >> 8), b = static_cast<uint8_t>(rgb);
-        std::vector<std::string> options{"--pattern", colour, "--fps", "10", "--json"};
+        std::vector<std::string> options{"--pattern", colour, "--fps", "10", "--fullscreen", "--json"};
         options.insert(options.end(), extra.begin(), extra.end());
         auto child = spawn(name, DMAFEED_TOOL_PATH, options);
         ASSERT_TRUE(child.ok()) << child.error().message();
@@ -501,6 +501,7 @@ TEST_F(VirtioMatchedLavapipe, TheLibraryTriesLavapipeFirstThenShowsGbmFramesExac
     config.allocator = dmafeed::AllocatorKind::automatic;
     config.timeout_ms = 20000;  // llvmpipe under TCG
     config.title = "dmafeed matched lavapipe";
+    config.fullscreen = true;
     std::string error;
     auto p = dmafeed::Producer::create(config, &error);
     ASSERT_TRUE(p) << error;

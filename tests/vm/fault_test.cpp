@@ -101,9 +101,6 @@ protected:
         WestonOptions options;
         options.socket = "dmafeed-fault-" + std::to_string(getpid()) + "-" + std::to_string(++started_);
         options.log_path = artifacts_dir() + "/fault-" + name_ + "-weston.log";
-        // The faults are the ones each check injects: not weston 14's kiosk-shell crash, which hit
-        // these checks' clients in 2 of 2 sessions of one CI run.
-        options.shell = "desktop";
         auto started = Weston::start(options);
         ASSERT_TRUE(started.ok()) << started.error().message();
         weston_ = std::move(started).value();

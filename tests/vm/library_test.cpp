@@ -230,6 +230,7 @@ Config config_for(const Weston& weston, uint32_t format, AllocatorKind allocator
     config.vulkan_usage = usage;
     config.timeout_ms = 20000;  // llvmpipe under TCG
     config.title = "dmafeed library vm test";
+    config.fullscreen = true;  // the capture is the whole output (weston's desktop shell)
     return config;
 }
 

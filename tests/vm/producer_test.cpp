@@ -39,6 +39,7 @@ ProducerConfig config_for(const Weston& weston, producer::AllocatorKind kind, Dr
     config.backends = producer::system_backends({.kind = kind, .upload = producer::UploadPath::staging});
     config.timeout = 20'000ms;  // llvmpipe under TCG
     config.window.title = "dmafeed vm test";
+    config.window.fullscreen = true;  // the capture is the whole output (weston's desktop shell)
     return config;
 }
 
@@ -132,7 +133,7 @@ TEST_F(NodrmProducer, PresentsTheExactXrgb8888ColourFromLavapipeBuffers)
         std::printf("producer: %s; %s\n", choice->to_string().c_str(), (*p)->stats().to_string().c_str());
         EXPECT_EQ(choice->allocator.rfind("vulkan", 0), 0u) << choice->allocator;
         EXPECT_EQ(choice->candidate.pair.modifier, modifier_linear);
-        EXPECT_EQ(choice->width, weston_->options().width) << "the kiosk shell configures the output's size";
+        EXPECT_EQ(choice->width, weston_->options().width) << "a fullscreen window is configured at the output's size";
         EXPECT_GE((*p)->stats().presented, 1u);
         // weston 14 offers zwp_linux_explicit_synchronization_v1 and lavapipe exports sync_files:
         // every commit carries the upload's fence.

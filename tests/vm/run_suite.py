@@ -7,8 +7,8 @@ hands it the XML that the guest wrote, so each check shows up on its own in meso
 The HTML reports the guest left in the artifacts (dmafeed-conform's) are then loaded in headless
 Chromium on the host, each a check of its own in that XML.
 
-A session in which the suite's shared weston died of weston 14's kiosk-shell crash (SIGSEGV in
-kiosk-shell.so, seen in the guest's dmesg) runs once more, and that run is the verdict.
+A session runs once: a compositor that died of a signal fails it, named with the kernel's line and
+its log's path (weston's kiosk shell, which crashes now and then, is not used by the suite).
 
 Exit status: the guest program's, 77 (skip) when the VM cannot run here, except under CI=true,
 where a skipped or empty vm suite is a failure.
@@ -46,6 +46,7 @@ FILTERS = {
 # suite name -> (tools/vm set-up, gtest filter).
 COMPOSITOR_SETUPS = {"sway": "sid-vkms", "labwc": "sid-vkms", "kwin": "sid-virtio", "mutter": "sid-nodrm"}
 SUITES = {name: (name, f) for name, f in FILTERS.items()}
+SANITIZER_OPTIONS = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS")
 SUITES.update({"sid-" + c: (setup, f"Sid/*.*/{c}") for c, setup in COMPOSITOR_SETUPS.items()})
 
 
@@ -78,18 +79,6 @@ def read_artifact(artifacts: str, name: str) -> str:
             return f.read()
     except OSError:
         return ""
-
-
-def kiosk_shell_crash(artifacts: str) -> str | None:
-    """The kernel's line for a SIGSEGV in weston's kiosk-shell.so, when the suite's shared weston
-    died of it (the conform checks' own westons are run again by those checks); else None."""
-    def read(name: str) -> str:
-        return read_artifact(artifacts, name)
-    guest = read("guest.log")
-    if not re.search(r"weston (died during the test|was already gone): weston[ 0-9.]* killed by signal 11", guest):
-        return None
-    line = next((l for l in read("dmesg.txt").splitlines() if "segfault" in l and "kiosk-shell.so" in l), None)
-    return line.strip() if line else None
 
 
 def compositor_crash(artifacts: str) -> str | None:
@@ -188,32 +177,17 @@ def main() -> int:
         'exec "$0" --gtest_filter="$1" --gtest_output=xml:"$DMAFEED_VM_ARTIFACTS/gtest.xml"',
         program, SUITES[args.setup][1],
     ]
+    # A sanitizer build's options (tools/check sets them) reach the guest's processes; tools/vm
+    # gives the guest command a clean environment otherwise.
+    sanitizer_env = [f"--env={name}={os.environ[name]}" for name in SANITIZER_OPTIONS if os.environ.get(name)]
     cmd = [sys.executable, args.vm, "run", "--setup", SUITES[args.setup][0], "--timeout", str(args.timeout),
-           "--artifacts", args.artifacts, "--cwd", os.path.dirname(program), "--"] + guest_cmd
+           "--artifacts", args.artifacts, "--cwd", os.path.dirname(program)] + sanitizer_env + ["--"] + guest_cmd
 
-    def run_session() -> int:
-        shutil.rmtree(args.artifacts, ignore_errors=True)
-        os.makedirs(args.artifacts, exist_ok=True)
-        print("run_suite: " + " ".join(cmd), flush=True)
-        status = subprocess.call(cmd, stdin=subprocess.DEVNULL)
-        print(f"run_suite: guest exit status {status}; artifacts in {args.artifacts}", flush=True)
-        return status
-
-    rc = run_session()
-    sid = args.setup.startswith("sid-")
-    # The re-run is for weston 14's known crash on the host's root; weston 16's crashes fail the run.
-    crash = kiosk_shell_crash(args.artifacts) if rc not in (0, SKIP) and not sid else None
-    if crash:
-        # weston 14's kiosk shell sometimes dies of SIGSEGV when a client goes (a weston bug, see
-        # the README's weston 14 section); every test after it fails for want of a compositor.
-        # The session runs once more; its result is the verdict. A crash that dmafeed causes
-        # every time fails again.
-        kept = args.artifacts + "-weston-crash"
-        shutil.rmtree(kept, ignore_errors=True)
-        shutil.move(args.artifacts, kept)
-        print(f"run_suite: the shared weston died in weston 14's kiosk shell ({crash}); the {args.setup} "
-              f"session runs again (the crashed one's artifacts: {kept})", file=sys.stderr, flush=True)
-        rc = run_session()
+    shutil.rmtree(args.artifacts, ignore_errors=True)
+    os.makedirs(args.artifacts, exist_ok=True)
+    print("run_suite: " + " ".join(cmd), flush=True)
+    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)
+    print(f"run_suite: guest exit status {rc}; artifacts in {args.artifacts}", flush=True)
     if rc == SKIP:
         return skip("the VM could not be prepared here (see the message above)")
     died = compositor_crash(args.artifacts) if rc != 0 else None

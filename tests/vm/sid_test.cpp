@@ -139,8 +139,7 @@ TEST_F(SidNodrmWeston, Hdr10IsDeclaredToAColourManagedWeston)
     // A second weston 16 beside the session's, with colour management on (weston's own default is
     // off), on its own socket.
     const std::string dir = artifacts_dir();
-    auto cm = Weston::start({.socket = "dmafeed-vm-cm", .log_path = dir + "/weston-cm.log", .shell = "desktop",
-                             .color_management = true});
+    auto cm = Weston::start({.socket = "dmafeed-vm-cm", .log_path = dir + "/weston-cm.log", .color_management = true});
     ASSERT_TRUE(cm.ok()) << cm.error().message();
     const std::string env = "WAYLAND_DISPLAY=dmafeed-vm-cm ";
     const int rc = std::system((env + DMAFEED_INFO_PATH + " >" + dir + "/weston-cm-info.txt 2>&1").c_str());
@@ -177,10 +176,10 @@ TEST_F(SidVkmsWeston, InfoReportsWhatTheDrmBackendOffers)
 
 TEST_F(SidVkmsWeston, EveryPresentedFrameOfThePlayerIsScannedOutZeroCopy)
 {
-    // The buffer covers the whole output (kiosk shell, dmafeed takes the configured size), so
+    // The buffer covers the whole output (fullscreen, dmafeed takes the configured size), so
     // weston puts it on vkms's primary plane instead of compositing it.
     const std::string name = "vkms-zero-copy";
-    auto child = spawn(name, {DMAFEED_TOOL_PATH, "--pattern", "solid:3c8aef", "--frames", "30", "--fps", "10", "--json"});
+    auto child = spawn(name, {DMAFEED_TOOL_PATH, "--pattern", "solid:3c8aef", "--frames", "30", "--fps", "10", "--fullscreen", "--json"});
     ASSERT_TRUE(child.ok()) << child.error().message();
     const auto st = child->wait_for(std::chrono::seconds{180});
     if (!st) child->terminate(std::chrono::seconds{1});
@@ -204,7 +203,7 @@ TEST_F(SidVkmsWeston, TheCaptureShowsThePlayersExactColour)
     // Until the first capture every frame was on the plane: weston composites with GL for the first
     // time then, and llvmpipe compiles its shaders, seconds under TCG in which weston answers no
     // one. dmafeed's bound on waiting for a frame callback is raised to cover that.
-    expect_exact_colour("vkms-cli-solid", {DMAFEED_TOOL_PATH, "--pattern", "solid:5b2fd0", "--fps", "10", "--timeout", "30000"},
+    expect_exact_colour("vkms-cli-solid", {DMAFEED_TOOL_PATH, "--pattern", "solid:5b2fd0", "--fps", "10", "--timeout", "30000", "--fullscreen"},
                         0x5b, 0x2f, 0xd0);
 }
 
@@ -213,7 +212,7 @@ TEST_F(SidVkmsWeston, TheCaptureShowsTheCApiExamplesColour)
     // tools/example/dmafeed-example.c, built with only <dmafeed/dmafeed.h> and pkg-config. The first
     // capture stalls weston for seconds (see above; 2 s measured on an idle host): the example's
     // wait for a frame callback is raised from the library's 5 s as the player's is.
-    expect_exact_colour("vkms-c-example", {DMAFEED_EXAMPLE_PATH, "20c060", "100000", "auto", "30000"}, 0x20, 0xc0, 0x60);
+    expect_exact_colour("vkms-c-example", {DMAFEED_EXAMPLE_PATH, "20c060", "100000", "auto", "30000", "fullscreen"}, 0x20, 0xc0, 0x60);
 }
 
 }  // namespace

@@ -46,16 +46,22 @@ std::string weston_version(const std::string& log_path)
 // given as a modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking. The
 // modeline's pixel clock is in MHz: a clock 1000 times too high makes vkms simulate 60,000
 // vblanks a second, an hrtimer storm that can stall the whole guest under emulation.
-Result<std::string> write_drm_config(const WestonOptions& o)
+// weston.ini for `o`: no idle blanking, colour management when asked; the desktop shell without
+// its panel (a fullscreen window is then the whole output, as the exact-colour checks need); on
+// the DRM backend, the connector's mode at the output's size.
+Result<std::string> write_config(const WestonOptions& o)
 {
-    const uint32_t htotal = o.width + 24, vtotal = o.height + 6;
-    char mode[160];
-    std::snprintf(mode, sizeof mode, "%.6f %u %u %u %u %u %u %u %u +hsync +vsync", htotal * vtotal * 60 / 1e6, o.width,
-                  o.width + 8, o.width + 16, htotal, o.height, o.height + 2, o.height + 4, vtotal);
     const std::string path = o.log_path + ".ini";
     std::ofstream out{path};
     out << "[core]\nidle-time=0\n" << (o.color_management ? "color-management=true\n" : "")
-        << "\n[output]\nname=Virtual-1\nmode=" << mode << "\n";
+        << "\n[shell]\npanel-position=none\n";
+    if (o.backend == WestonBackend::drm) {
+        const uint32_t htotal = o.width + 24, vtotal = o.height + 6;
+        char mode[160];
+        std::snprintf(mode, sizeof mode, "%.6f %u %u %u %u %u %u %u %u +hsync +vsync", htotal * vtotal * 60 / 1e6,
+                      o.width, o.width + 8, o.width + 16, htotal, o.height, o.height + 2, o.height + 4, vtotal);
+        out << "\n[output]\nname=Virtual-1\nmode=" << mode << "\n";
+    }
     out.close();
     if (!out) return Error{"cannot write " + path};
     return path;
@@ -84,23 +90,15 @@ Result<std::unique_ptr<Weston>> Weston::start(const WestonOptions& options)
     std::vector<std::string> argv{"weston", "--renderer=gl", "--debug", "--shell=" + opts.shell, "--socket=" + opts.socket,
                                   "--log=" + opts.log_path};
     std::map<std::string, std::string> env;
+    auto config = write_config(opts);
+    if (!config) return std::move(config).error();
+    argv.push_back("--config=" + *config);
     if (opts.backend == WestonBackend::drm) {
-        auto config = write_drm_config(opts);
-        if (!config) return std::move(config).error();
         // No seat manager in the guest: libseat's noop backend opens the devices directly.
-        argv.insert(argv.end(), {"--backend=drm", "--config=" + *config, "--continue-without-input"});
+        argv.insert(argv.end(), {"--backend=drm", "--continue-without-input"});
         env["LIBSEAT_BACKEND"] = "noop";
     } else {
-        std::string config = "--no-config";
-        if (opts.color_management) {
-            const std::string path = opts.log_path + ".ini";
-            std::ofstream out{path};
-            out << "[core]\ncolor-management=true\n";
-            out.close();
-            if (!out) return Error{"cannot write " + path};
-            config = "--config=" + path;
-        }
-        argv.insert(argv.end(), {"--backend=headless", config, "--idle-time=0", "--width=" + std::to_string(opts.width),
+        argv.insert(argv.end(), {"--backend=headless", "--width=" + std::to_string(opts.width),
                                  "--height=" + std::to_string(opts.height)});
     }
     std::string version = weston_version(opts.log_path + ".version");

@@ -3,9 +3,10 @@
  * compositor, until N frames or SIGINT/SIGTERM; then prints the stats. The library's messages go
  * through its log callback, prefixed with their level.
  *
- * Usage: dmafeed-example RRGGBB [FRAMES [ALLOCATOR [TIMEOUT_MS]]]    (runs against $WAYLAND_DISPLAY)
+ * Usage: dmafeed-example RRGGBB [FRAMES [ALLOCATOR [TIMEOUT_MS [WINDOW]]]]    (runs against $WAYLAND_DISPLAY)
  *   ALLOCATOR:  auto (default), vulkan, gbm or udmabuf
- *   TIMEOUT_MS: the longest wait for the compositor (a frame callback, a free buffer); 5000 by default */
+ *   TIMEOUT_MS: the longest wait for the compositor (a frame callback, a free buffer); 5000 by default
+ *   WINDOW:     window (default) or fullscreen */
 #include <dmafeed/dmafeed.h>
 
 #include <signal.h>
@@ -39,7 +40,7 @@ int main(int argc, char** argv)
 {
     static const char* const allocators[] = {"auto", "vulkan", "gbm", "udmabuf"}; /* dmafeed_allocator's order */
     if (argc < 2 || strlen(argv[1]) != 6) {
-        fprintf(stderr, "usage: %s RRGGBB [FRAMES [auto|vulkan|gbm|udmabuf [TIMEOUT_MS]]]\n", argv[0]);
+        fprintf(stderr, "usage: %s RRGGBB [FRAMES [auto|vulkan|gbm|udmabuf [TIMEOUT_MS [window|fullscreen]]]]\n", argv[0]);
         return 2;
     }
     const unsigned long rgb = strtoul(argv[1], NULL, 16);
@@ -62,6 +63,7 @@ int main(int argc, char** argv)
     dmafeed_config_set_title(config, "dmafeed C example");
     dmafeed_config_set_allocator(config, (dmafeed_allocator)allocator);
     if (argc > 4 && dmafeed_config_set_timeout_ms(config, atoi(argv[4])) != DMAFEED_OK) return fail("TIMEOUT_MS");
+    if (argc > 5) dmafeed_config_set_fullscreen(config, strcmp(argv[5], "fullscreen") == 0);
     dmafeed_producer* p = NULL;
     const dmafeed_result created = dmafeed_producer_create(config, &p);
     dmafeed_config_free(config);
