@@ -13,7 +13,7 @@
 //
 // Heap bytes in use (mallinfo2) are exact with glibc's per-thread caches of freed chunks off (meson
 // runs this test with GLIBC_TUNABLES=glibc.malloc.tcache_count=0, as compositor_long_run); under
-// AddressSanitizer only the fds and the counts are checked. Bounds as in long_run_test.cpp.
+// ASan or TSan only the fds and the counts are checked (memory_usage.hpp). Bounds as in long_run_test.cpp.
 #include "memfd_allocator.hpp"
 #include "test_compositor.hpp"
 
@@ -36,17 +36,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define DMAFEED_FAULTS_MEASURE_MEMORY 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DMAFEED_FAULTS_MEASURE_MEMORY 0
-#endif
-#endif
-#ifndef DMAFEED_FAULTS_MEASURE_MEMORY
-#define DMAFEED_FAULTS_MEASURE_MEMORY 1
-#endif
 
 namespace dmafeed::test {
 namespace {
@@ -71,7 +60,7 @@ constexpr uint64_t resident_growth_bound = 256 * 1024;
 
 void expect_flat([[maybe_unused]] const MemoryUsage& before, [[maybe_unused]] const MemoryUsage& after)
 {
-#if DMAFEED_FAULTS_MEASURE_MEMORY
+#if DMAFEED_TEST_MEASURES_MEMORY
     EXPECT_LE(after.heap, before.heap + heap_growth_bound) << "heap in use grew " << growth(before.heap, after.heap);
     EXPECT_LE(after.resident, before.resident + resident_growth_bound)
         << "resident set grew " << growth(before.resident, after.resident);
