@@ -2,13 +2,13 @@
 //
 // An access to a mapping of a file past the file's end faults with SIGBUS, and another program can
 // truncate or rewrite the file at any time. Comparing the file's size with the mapping's first
-// cannot close that race (the file can shrink between the fstat and the copy), and pread for
-// every frame would give up the mapping's one copy a frame. So every access of the Y4M reader (sources/y4m.cpp) to the
-// mapping runs under a guard: a SIGBUS handler, installed once (by the first mapped file) and
-// chained to the handler it replaced, jumps back out of a guarded access of the faulting thread
-// when the faulting address lies in the pages that access reads; the access then reports a fault
-// and the reader an error. Any other SIGBUS goes on to the previous handler, or to the default
-// action, as if this one were not there. Besides:
+// cannot close that race (the file can shrink between the fstat and the copy), and pread for every
+// frame would give up the mapping's one copy a frame. So every access of the Y4M reader
+// (sources/y4m.cpp) to the mapping runs under a guard: a SIGBUS handler, installed once (by the
+// first mapped file) and chained to the handler it replaced, jumps back out of a guarded access of
+// the faulting thread when the faulting address lies in the pages that access reads; the access
+// then reports a fault and the reader an error. Any other SIGBUS goes on to the previous handler,
+// or to the default action, as if this one were not there. Besides:
 //  - before each frame the reader compares the file's size (fstat) with the mapping's, so that the
 //    usual case, a file truncated between two frames, is an error without any signal;
 //  - where another handler has replaced this one since (a host program's), the reader reads the

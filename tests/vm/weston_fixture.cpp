@@ -42,13 +42,12 @@ std::string weston_version(const std::string& log_path)
     return "weston (no answer to --version)";
 }
 
-// weston.ini for the DRM backend: vkms's connector (Virtual-1) driven at a width x height mode
-// given as a modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking. The
-// modeline's pixel clock is in MHz: a clock 1000 times too high makes vkms simulate 60,000
-// vblanks a second, an hrtimer storm that can stall the whole guest under emulation.
 // weston.ini for `o`: no idle blanking, colour management when asked; the desktop shell without
-// its panel (a fullscreen window is then the whole output, as the exact-colour checks need); on
-// the DRM backend, the connector's mode at the output's size.
+// its panel (a fullscreen window is then the whole output, as the exact-colour checks need). On
+// the DRM backend, vkms's connector (Virtual-1) driven at a width x height mode given as a
+// modeline (vkms takes any size from 10 x 10), 60 Hz with a small blanking. The modeline's pixel
+// clock is in MHz: a clock 1000 times too high makes vkms simulate 60,000 vblanks a second, an
+// hrtimer storm that can stall the whole guest under emulation.
 Result<std::string> write_config(const WestonOptions& o)
 {
     const std::string path = o.log_path + ".ini";
